@@ -1,0 +1,338 @@
+/**
+ * The config load pipeline: read config.json → migrate older shapes → merge .security.yml →
+ * validate (the *document*: what the files say) → apply PICOCLAW_* env overrides → resolve
+ * credential refs → validate again (the runtime *config*). Every failure is a ConfigError whose
+ * issues name the key path, its source and what would be valid; nothing is ever written here.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { expandHome, resolvePaths } from '../paths.js';
+import { ConfigError, dotted, formatIssues, toConfigIssues, type ConfigIssue } from './config-error.js';
+import { resolveCredential } from './credentials.js';
+import { channelEnvBindings, globalEnvBindings, parseEnvValue } from './env-overrides.js';
+import { migrateConfig } from './migrate.js';
+import { configSchema, CONFIG_VERSION, type Config } from './schema.js';
+import { forEachSecret, SECRET_PLACEHOLDER } from './secrets.js';
+import { mergeSecurity } from './security-file.js';
+
+type Json = Record<string, unknown>;
+type Path = readonly PropertyKey[];
+
+export interface LoadConfigOptions {
+  /** Path of config.json; default from PICOCLAW_CONFIG / PICOCLAW_HOME. */
+  configPath?: string;
+  /** Home directory (the default workspace is `<home>/workspace`); default from PICOCLAW_HOME. */
+  home?: string;
+  /** Environment for overrides and credential refs; pass `{}` to read the files alone. */
+  env?: NodeJS.ProcessEnv;
+  /** The launcher's dashboard token: a pico channel token equal to it is refused. */
+  launcherToken?: string;
+}
+
+export interface LoadedConfig {
+  /** What the gateway runs with: env overrides applied, credential refs resolved, workspace absolute. */
+  config: Config;
+  /** What the files say (secrets merged, refs unresolved, no env): the thing to edit and save. */
+  document: Config;
+  paths: { config: string; security: string; home: string };
+  /** False when config.json does not exist and defaults are in use. */
+  exists: boolean;
+  /** Set when the file had an older schema version and was migrated in memory. */
+  migratedFrom?: number;
+  /** Non-fatal findings worth a log line (never containing a secret value). */
+  warnings: string[];
+  /** Environment variables that changed the document. */
+  envOverrides: string[];
+}
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `${line}:${offset - before.lastIndexOf('\n')}`;
+}
+
+const parseHints: Record<string, string> = {
+  CommaExpected: 'expected a comma between entries',
+  ColonExpected: 'expected a colon after the key',
+  PropertyNameExpected: 'expected a quoted key (trailing commas are not allowed in JSON)',
+  ValueExpected: 'expected a value',
+  CloseBraceExpected: 'expected a closing brace }',
+  CloseBracketExpected: 'expected a closing bracket ]',
+  EndOfFileExpected: 'unexpected content after the end of the document',
+  InvalidCommentToken: 'comments are not allowed in config.json',
+  UnexpectedEndOfComment: 'comments are not allowed in config.json',
+  UnexpectedEndOfString: 'unterminated string',
+  InvalidSymbol: 'invalid character (keys and strings need double quotes)',
+  InvalidEscapeCharacter: 'invalid escape sequence in a string',
+  InvalidUnicode: 'invalid \\u escape in a string',
+  InvalidCharacter: 'invalid character in a string (control characters must be escaped)',
+};
+
+/** Parses config.json text, with errors that name the line and column. */
+export function parseConfigText(text: string, file = 'config.json'): { value: Json; tree?: JsonNode } {
+  if (text.trim() === '') return { value: {} };
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length > 0 || !tree) {
+    const issues = errors.slice(0, 5).map((e) => {
+      const code = printParseErrorCode(e.error);
+      return { path: '', source: `${file}:${lineCol(text, e.offset)}`, message: parseHints[code] ?? code };
+    });
+    throw new ConfigError(formatIssues(`${file} is not valid JSON`, issues), issues, 'config_parse');
+  }
+  const value: unknown = JSON.parse(text);
+  if (!isObject(value)) {
+    const issue = { path: '', source: file, message: 'the document must be a JSON object ({ … })' };
+    throw new ConfigError(formatIssues(`${file} is invalid`, [issue]), [issue], 'config_parse');
+  }
+  return { value, tree };
+}
+
+/** Parses .security.yml text; it must be a mapping (or empty). */
+export function parseSecurityText(text: string, file = '.security.yml'): Json {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const [line, col] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [0, 0];
+    const issue = { path: '', source: `${file}:${line}:${col}`, message: error.message.split('\n')[0] ?? 'invalid YAML' };
+    throw new ConfigError(formatIssues(`${file} is not valid YAML`, [issue]), [issue], 'config_parse');
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (!isObject(value)) {
+    const issue = { path: '', source: file, message: 'the document must be a mapping of key paths to secrets' };
+    throw new ConfigError(formatIssues(`${file} is invalid`, [issue]), [issue], 'config_parse');
+  }
+  return value;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`, [], 'config_parse');
+  }
+}
+
+function setAt(doc: Json, path: readonly string[], value: unknown) {
+  let node = doc;
+  for (const key of path.slice(0, -1)) {
+    if (!isObject(node[key])) node[key] = {};
+    node = node[key] as Json;
+  }
+  node[path.at(-1)!] = value;
+}
+
+/**
+ * Applies PICOCLAW_* overrides to a raw document (in place). Returns which variable set which
+ * path, for error messages, and problems with the values themselves.
+ */
+export function applyEnvOverrides(doc: Json, env: NodeJS.ProcessEnv): { sources: Map<string, string>; issues: ConfigIssue[]; warnings: string[] } {
+  const sources = new Map<string, string>();
+  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  const apply = (target: Json, base: readonly string[], binding: { name: string; path: readonly string[]; kind: Parameters<typeof parseEnvValue>[1] }) => {
+    const raw = env[binding.name];
+    if (raw === undefined) return;
+    const fullPath = [...base, ...binding.path];
+    try {
+      setAt(target, binding.path, parseEnvValue(raw, binding.kind));
+      sources.set(fullPath.join('.'), binding.name);
+    } catch (error) {
+      issues.push({ path: fullPath.join('.'), source: `env ${binding.name}`, message: (error as Error).message });
+    }
+  };
+  for (const binding of globalEnvBindings()) apply(doc, [], binding);
+
+  const list = isObject(doc.channel_list) ? doc.channel_list : undefined;
+  for (const type of ['pico', 'telegram', 'mqtt']) {
+    const bindings = channelEnvBindings(type).filter((b) => env[b.name] !== undefined);
+    if (bindings.length === 0) continue;
+    const channelList = list ?? (doc.channel_list = {} as Json);
+    let instances = Object.entries(channelList as Json).filter(([name, c]) => isObject(c) && (c.type ?? name) === type);
+    if (instances.length === 0) {
+      // Environment-only setup (containers): the variables create the channel entry.
+      (channelList as Json)[type] = { type };
+      instances = [[type, (channelList as Json)[type]]];
+    } else if (instances.length > 1) {
+      warnings.push(`${bindings.map((b) => b.name).join(', ')} apply to every ${type} channel: ${instances.map(([n]) => n).join(', ')}`);
+    }
+    for (const [name, channel] of instances) {
+      for (const binding of bindings) apply(channel as Json, ['channel_list', name], binding);
+    }
+  }
+  return { sources, issues, warnings };
+}
+
+/**
+ * Validates a raw document (already migrated and merged). `locate` names where a path came from.
+ * Returns the typed config or throws a ConfigError.
+ */
+function validate(doc: Json, title: string, locate: (path: Path) => string | undefined): Config {
+  const result = configSchema.safeParse(doc);
+  if (result.success) return result.data;
+  const issues = toConfigIssues(result.error as z.ZodError, doc, locate);
+  throw new ConfigError(formatIssues(title, issues), issues);
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const hash = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(hash(a), hash(b));
+}
+
+/**
+ * Checks of the runtime config, after env overrides and secrets are in: what an enabled channel
+ * needs to start (the reference silently skips such channels), and a pico token distinct from the
+ * launcher token. Shared by the loader and `validateConfigDocument`, so the API refuses what the
+ * loader would.
+ */
+function runtimeChecks(config: Config, launcherToken: string | undefined): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, channel] of Object.entries(config.channel_list)) {
+    if (!channel.enabled) continue;
+    const at = (key: string) => `channel_list.${name}.settings.${key}`;
+    if (channel.type === 'mqtt') {
+      if (!channel.settings.broker) issues.push({ path: at('broker'), message: 'is required when the channel is enabled, e.g. "tcp://localhost:1883" (or set PICOCLAW_CHANNELS_MQTT_BROKER)' });
+      if (!channel.settings.agent_id) issues.push({ path: at('agent_id'), message: 'is required when the channel is enabled, e.g. "assistant" (or set PICOCLAW_CHANNELS_MQTT_AGENT_ID)' });
+    }
+    if (channel.type === 'telegram' && !channel.settings.token) {
+      issues.push({ path: at('token'), message: 'is required when the channel is enabled: the bot token from @BotFather (in .security.yml or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)' });
+    }
+    if (channel.type === 'pico' && launcherToken && channel.settings.token && sameSecret(channel.settings.token, launcherToken)) {
+      issues.push({
+        path: `channel_list.${name}.settings.token`,
+        message:
+          'must differ from the launcher token (PICOCLAW_LAUNCHER_TOKEN). The pico token is an internal secret between ' +
+          'launcher and gateway; reusing the dashboard login token makes chat fail with "Invalid Pico token". ' +
+          'Remove it to let the launcher generate one, or set a distinct value (e.g. `openssl rand -hex 16`).',
+      });
+    }
+  }
+  return issues;
+}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const homePaths = resolvePaths({ home: options.home, config: options.configPath, env });
+  const paths = { config: homePaths.config, security: homePaths.security, home: homePaths.home };
+  const warnings: string[] = [];
+
+  const text = await readText(paths.config);
+  const { value: raw, tree } = text === undefined ? { value: {} as Json, tree: undefined } : parseConfigText(text);
+  if (text !== undefined && text.trim() === '') warnings.push(`${paths.config} is empty; using defaults`);
+
+  const securityText = await readText(paths.security);
+  const security = securityText === undefined ? {} : parseSecurityText(securityText);
+
+  if (raw.version !== undefined && ![0, 1, 2, CONFIG_VERSION].includes(raw.version as number)) {
+    const issue = { path: 'version', source: 'config.json', message: `unsupported config version ${JSON.stringify(raw.version)}; this PicoClaw reads versions 0 to ${CONFIG_VERSION}` };
+    throw new ConfigError(formatIssues('config.json is invalid', [issue]), [issue], 'config_version');
+  }
+  // Secrets are merged before migration so legacy shapes in both files move together.
+  const merged = structuredClone(raw);
+  const securityMerge = mergeSecurity(merged, security);
+  warnings.push(...securityMerge.warnings);
+  const { doc, from } = migrateConfig(merged);
+  const fromSecurity = new Set(securityMerge.paths.map((p) => dotted(p)));
+
+  const locate = (envSources?: Map<string, string>) => (path: Path): string | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const key = dotted(path.slice(0, n));
+      const envName = envSources?.get(key);
+      if (envName) return `env ${envName}`;
+      if (fromSecurity.has(key)) return '.security.yml';
+    }
+    if (tree && from === undefined) {
+      for (let n = path.length; n >= 0; n--) {
+        const node = findNodeAtLocation(tree, path.slice(0, n).map((s) => (typeof s === 'number' ? s : String(s))));
+        if (node && text !== undefined) {
+          const at = node.parent?.type === 'property' ? node.parent.offset : node.offset;
+          return `config.json:${lineCol(text, at)}`;
+        }
+      }
+    }
+    return text === undefined ? 'default' : 'config.json';
+  };
+
+  const document = validate(doc, `${paths.config} is invalid`, locate());
+
+  // Runtime layer: environment overrides, then credential references.
+  const runtimeDoc = structuredClone(doc);
+  const envResult = applyEnvOverrides(runtimeDoc, env);
+  warnings.push(...envResult.warnings);
+  if (envResult.issues.length) throw new ConfigError(formatIssues('environment overrides are invalid', envResult.issues), envResult.issues);
+  const runtimeLocate = locate(envResult.sources);
+  const config = envResult.sources.size ? validate(runtimeDoc, `${paths.config} with environment overrides is invalid`, runtimeLocate) : structuredClone(document);
+
+  const pending: Promise<void>[] = [];
+  const refIssues: ConfigIssue[] = [];
+  const configDir = dirname(paths.config);
+  forEachSecret(config, (value, path, set) => {
+    const where = dotted(path);
+    if (value === SECRET_PLACEHOLDER) {
+      warnings.push(`${where} is "${SECRET_PLACEHOLDER}" in config.json but .security.yml has no value for it; treating it as not set`);
+      set('');
+    } else if (value.startsWith('file://') || value.startsWith('enc://')) {
+      pending.push(
+        resolveCredential(value, where, { configDir, env }).then(set, (error: Error) => {
+          refIssues.push({ path: where, source: runtimeLocate(path), message: error.message.replace(`${where}: `, '') });
+        }),
+      );
+    }
+  });
+  await Promise.all(pending);
+  if (refIssues.length) throw new ConfigError(formatIssues('credential references cannot be resolved', refIssues), refIssues);
+
+  const cross = runtimeChecks(config, options.launcherToken).map((i) => ({ ...i, source: runtimeLocate(i.path.split('.')) }));
+  if (cross.length) throw new ConfigError(formatIssues(`${paths.config} is invalid`, cross), cross);
+
+  const workspace = config.agents.defaults.workspace;
+  config.agents.defaults.workspace = workspace ? resolve(paths.home, expandHome(workspace)) : homePaths.workspace;
+  if (workspace && !isAbsolute(expandHome(workspace))) warnings.push(`agents.defaults.workspace "${workspace}" is relative; using ${config.agents.defaults.workspace}`);
+
+  for (const entry of config.model_list) {
+    if (!entry.enabled && [config.agents.defaults.model_name, ...config.agents.defaults.model_fallbacks].includes(entry.model_name)) {
+      warnings.push(`model ${entry.model_name} is disabled but agents.defaults refers to it; it will be skipped`);
+    }
+  }
+
+  return {
+    config,
+    document,
+    paths,
+    exists: text !== undefined,
+    ...(from !== undefined ? { migratedFrom: from } : {}),
+    warnings,
+    envOverrides: [...new Set(envResult.sources.values())],
+  };
+}
+
+/**
+ * Validates a document sent by a client (the launcher's config API) with the same rules as the
+ * loader. Secrets still holding the placeholder are accepted (the caller restores them first).
+ */
+export function validateConfigDocument(
+  doc: unknown,
+  options: { launcherToken?: string; env?: NodeJS.ProcessEnv } = {},
+): { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] } {
+  if (!isObject(doc)) return { ok: false, issues: [{ path: '', source: 'request', message: 'the config must be a JSON object' }] };
+  const { doc: migrated } = migrateConfig(doc);
+  const result = configSchema.safeParse(migrated);
+  if (!result.success) return { ok: false, issues: toConfigIssues(result.error as z.ZodError, migrated, () => 'request') };
+  // The runtime checks see what the gateway will see: the document plus the environment.
+  const runtimeDoc = structuredClone(migrated);
+  const envResult = applyEnvOverrides(runtimeDoc, options.env ?? {});
+  const runtime = configSchema.safeParse(runtimeDoc);
+  const issues = [
+    ...envResult.issues,
+    ...(runtime.success ? runtimeChecks(runtime.data, options.launcherToken) : []).map((i) => ({ ...i, source: 'request' })),
+  ];
+  return issues.length ? { ok: false, issues } : { ok: true, config: result.data };
+}

@@ -1,0 +1,177 @@
+/**
+ * Migrations of older config shapes to version 3, on the raw JSON map (reference config.md §11),
+ * plus the legacy spellings that version 3 still accepts. Pure functions: the loader decides
+ * whether to write the result back.
+ */
+import { CONFIG_VERSION } from './schema.js';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const obj = (parent: Json, key: string): Json => {
+  if (!isObject(parent[key])) parent[key] = {};
+  return parent[key] as Json;
+};
+
+const channelBaseKeys = new Set(['enabled', 'type', 'allow_from', 'reasoning_channel_id', 'group_trigger', 'typing', 'placeholder', 'settings']);
+
+/** Model a V0 `providers.<vendor>` block becomes when the user's own model is for another vendor. */
+const v0DefaultModels: Record<string, string> = {
+  openai: 'openai/gpt-5.4', anthropic: 'anthropic/claude-sonnet-4.6', groq: 'groq/llama-3.1-70b-versatile',
+  zhipu: 'zhipu/glm-4', gemini: 'gemini/gemini-pro', ollama: 'ollama/llama3', mistral: 'mistral/mistral-small-latest',
+  openrouter: 'openrouter/auto', deepseek: 'deepseek/deepseek-chat', moonshot: 'moonshot/kimi-k2',
+};
+const v0VendorAliases: Record<string, string> = {
+  gpt: 'openai', claude: 'anthropic', glm: 'zhipu', google: 'gemini', kimi: 'moonshot', doubao: 'volcengine',
+  copilot: 'github-copilot', tongyi: 'qwen-portal',
+};
+
+function mergeKeys(entry: Json) {
+  if (!('api_key' in entry)) return;
+  const keys = Array.isArray(entry.api_keys) ? [...(entry.api_keys as unknown[])] : [];
+  if (typeof entry.api_key === 'string' && entry.api_key !== '' && !keys.includes(entry.api_key)) keys.unshift(entry.api_key);
+  entry.api_keys = keys;
+  delete entry.api_key;
+}
+
+function v0ToV1(doc: Json) {
+  const defaults = obj(obj(doc, 'agents'), 'defaults');
+  if ('model' in defaults && !('model_name' in defaults)) defaults.model_name = defaults.model;
+  delete defaults.model;
+  if (isObject(doc.providers) && !Array.isArray(doc.model_list)) {
+    const chosen = typeof defaults.provider === 'string' ? (v0VendorAliases[defaults.provider] ?? defaults.provider) : '';
+    const userModel = typeof defaults.model_name === 'string' ? defaults.model_name : '';
+    const list: Json[] = [];
+    for (const [key, value] of Object.entries(doc.providers)) {
+      if (!isObject(value) || Object.values(value).every((v) => v === '' || v === undefined)) continue;
+      const vendor = v0VendorAliases[key] ?? key;
+      const model = vendor === chosen && userModel ? (userModel.includes('/') ? userModel : `${vendor}/${userModel}`) : (v0DefaultModels[vendor] ?? `${vendor}/default`);
+      const entry: Json = { model_name: key, model };
+      for (const field of ['api_key', 'api_base', 'proxy', 'request_timeout', 'auth_method']) {
+        if (value[field] !== undefined && value[field] !== '') entry[field] = value[field];
+      }
+      mergeKeys(entry);
+      list.push(entry);
+      if (vendor === chosen) defaults.model_name = key;
+    }
+    doc.model_list = list;
+  }
+  delete doc.providers;
+  doc.version = 1;
+}
+
+function v1ToV2(doc: Json) {
+  if (isObject(doc.channels)) {
+    for (const channel of Object.values(doc.channels)) {
+      if (isObject(channel) && 'mention_only' in channel) {
+        obj(channel, 'group_trigger').mention_only = channel.mention_only;
+        delete channel.mention_only;
+      }
+    }
+  }
+  for (const entry of Array.isArray(doc.model_list) ? doc.model_list : []) {
+    if (!isObject(entry)) continue;
+    mergeKeys(entry);
+    if (!('enabled' in entry)) {
+      entry.enabled = (Array.isArray(entry.api_keys) && entry.api_keys.length > 0) || entry.model_name === 'local-model';
+    }
+  }
+  doc.version = 2;
+}
+
+/** Legacy top-level `bindings` → `agents.dispatch.rules` (reference agent-and-providers.md §24). */
+function convertBindings(doc: Json) {
+  if (!Array.isArray(doc.bindings)) return;
+  const agents = obj(doc, 'agents');
+  const dispatch = obj(agents, 'dispatch');
+  if (Array.isArray(dispatch.rules) && dispatch.rules.length > 0) return;
+  dispatch.rules = doc.bindings.filter(isObject).map((binding, i) => {
+    const match = isObject(binding.match) ? binding.match : {};
+    const when: Json = {};
+    if (typeof match.channel === 'string') when.channel = match.channel.toLowerCase();
+    if (typeof match.account_id === 'string') when.account = match.account_id;
+    const peer = isObject(match.peer) ? match.peer : undefined;
+    if (peer && typeof peer.id === 'string') {
+      if (peer.kind === 'direct') when.sender = peer.id;
+      else if (peer.kind === 'topic') when.topic = `topic:${peer.id}`;
+      else when.chat = `${String(peer.kind)}:${peer.id}`;
+    } else if (typeof match.guild_id === 'string') when.space = `guild:${match.guild_id}`;
+    else if (typeof match.team_id === 'string') when.space = `team:${match.team_id}`;
+    return { name: `legacy-binding-${i}`, agent: String(binding.agent_id ?? 'main'), when };
+  });
+}
+
+function v2ToV3(doc: Json) {
+  const defaults = obj(obj(doc, 'agents'), 'defaults');
+  if ('model' in defaults && !('model_name' in defaults)) defaults.model_name = defaults.model;
+  delete defaults.model;
+  convertBindings(doc);
+  delete doc.bindings;
+  if (isObject(doc.channels)) {
+    const list: Json = isObject(doc.channel_list) ? doc.channel_list : {};
+    for (const [name, raw] of Object.entries(doc.channels)) {
+      if (!isObject(raw)) continue;
+      const channel: Json = { ...raw, type: raw.type ?? name };
+      if (!isObject(channel.settings)) {
+        const settings: Json = {};
+        if (name === 'onebot' && 'group_trigger_prefix' in channel) {
+          obj(channel, 'group_trigger').prefixes = channel.group_trigger_prefix;
+          delete channel.group_trigger_prefix;
+        }
+        for (const key of Object.keys(channel)) {
+          if (!channelBaseKeys.has(key)) {
+            settings[key] = channel[key];
+            delete channel[key];
+          }
+        }
+        channel.settings = settings;
+      }
+      list[name] = channel;
+    }
+    doc.channel_list = list;
+    delete doc.channels;
+  }
+  doc.version = 3;
+}
+
+export interface MigrationResult {
+  doc: Json;
+  /** The version the document had, when it was migrated. */
+  from?: number;
+}
+
+/**
+ * Brings a raw document to version 3. Returns a new object; the input is not modified.
+ * Unknown versions are left to the schema, which names the valid one.
+ */
+export function migrateConfig(input: Json): MigrationResult {
+  const doc = structuredClone(input);
+  // A document without `version` but also without any pre-v3 block (`providers`, `channels`) is
+  // a hand-written current config such as the MQTT guide's example: nothing to migrate.
+  const legacy = 'providers' in doc || 'channels' in doc || 'bindings' in doc;
+  const version = doc.version ?? (legacy ? 0 : CONFIG_VERSION);
+  if (version === 0 || version === 1 || version === 2) {
+    if (version === 0) v0ToV1(doc);
+    if ((doc.version as number) <= 1) v1ToV2(doc);
+    v2ToV3(doc);
+    normalizeV3(doc);
+    return { doc, from: version };
+  }
+  normalizeV3(doc);
+  return { doc };
+}
+
+/** Legacy spellings version 3 still accepts, rewritten to the current ones. */
+function normalizeV3(doc: Json) {
+  const defaults = isObject(doc.agents) && isObject(doc.agents.defaults) ? doc.agents.defaults : undefined;
+  if (defaults && typeof defaults.model === 'string') {
+    if (!('model_name' in defaults)) defaults.model_name = defaults.model;
+    delete defaults.model;
+  }
+  for (const entry of Array.isArray(doc.model_list) ? doc.model_list : []) if (isObject(entry)) mergeKeys(entry);
+  if (isObject(doc.channel_list)) {
+    for (const [name, channel] of Object.entries(doc.channel_list)) {
+      if (isObject(channel) && channel.type === undefined) channel.type = name;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Model vendors known to the config: protocol id, aliases, default API base and wire format.
+ * The config validates `model_list[].provider` (and a `vendor/` prefix of `model`) against this
+ * table; the gateway's provider layer reads the same table, so the two never disagree.
+ *
+ * Unlike the reference, OpenCode Zen has a real id here (`opencode`), since the homelab uses it.
+ */
+export type ProviderWire = 'openai' | 'mistral' | 'gemini' | 'anthropic';
+
+export interface ProviderInfo {
+  readonly id: string;
+  readonly aliases?: readonly string[];
+  readonly apiBase: string;
+  readonly wire: ProviderWire;
+  /** Local servers (ollama, vllm, …) accept requests without an API key. */
+  readonly keyOptional?: boolean;
+}
+
+export const providers = [
+  { id: 'mistral', apiBase: 'https://api.mistral.ai/v1', wire: 'mistral' },
+  { id: 'openrouter', apiBase: 'https://openrouter.ai/api/v1', wire: 'openai' },
+  { id: 'groq', apiBase: 'https://api.groq.com/openai/v1', wire: 'openai' },
+  { id: 'gemini', aliases: ['google'], apiBase: 'https://generativelanguage.googleapis.com/v1beta/openai', wire: 'openai' },
+  { id: 'opencode', aliases: ['opencode-zen', 'zen'], apiBase: 'https://opencode.ai/zen/v1', wire: 'openai' },
+  { id: 'openai', aliases: ['gpt'], apiBase: 'https://api.openai.com/v1', wire: 'openai' },
+  { id: 'anthropic', aliases: ['claude'], apiBase: 'https://api.anthropic.com/v1', wire: 'openai' },
+  { id: 'deepseek', apiBase: 'https://api.deepseek.com/v1', wire: 'openai' },
+  { id: 'cerebras', apiBase: 'https://api.cerebras.ai/v1', wire: 'openai' },
+  { id: 'nvidia', apiBase: 'https://integrate.api.nvidia.com/v1', wire: 'openai' },
+  { id: 'moonshot', apiBase: 'https://api.moonshot.cn/v1', wire: 'openai' },
+  { id: 'zhipu', aliases: ['glm'], apiBase: 'https://open.bigmodel.cn/api/paas/v4', wire: 'openai' },
+  { id: 'qwen-portal', aliases: ['qwen'], apiBase: 'https://dashscope.aliyuncs.com/compatible-mode/v1', wire: 'openai' },
+  { id: 'siliconflow', apiBase: 'https://api.siliconflow.cn/v1', wire: 'openai' },
+  { id: 'together', apiBase: 'https://api.together.xyz/v1', wire: 'openai' },
+  { id: 'litellm', apiBase: 'http://localhost:4000/v1', wire: 'openai', keyOptional: true },
+  { id: 'ollama', apiBase: 'http://localhost:11434/v1', wire: 'openai', keyOptional: true },
+  { id: 'vllm', apiBase: 'http://localhost:8000/v1', wire: 'openai', keyOptional: true },
+  { id: 'lmstudio', apiBase: 'http://localhost:1234/v1', wire: 'openai', keyOptional: true },
+] as const satisfies readonly ProviderInfo[];
+
+export type ProviderId = (typeof providers)[number]['id'];
+
+const byName = new Map<string, ProviderInfo>();
+for (const p of providers as readonly ProviderInfo[]) {
+  byName.set(p.id, p);
+  for (const alias of p.aliases ?? []) byName.set(alias, p);
+}
+
+/** Looks up a provider by id or alias, case-insensitively; undefined when unknown. */
+export function findProvider(name: string): ProviderInfo | undefined {
+  return byName.get(name.trim().toLowerCase());
+}
+
+export const providerIds: readonly string[] = providers.map((p) => p.id);
+
+export interface ModelTarget {
+  provider: ProviderInfo;
+  /** The model id sent on the wire. */
+  modelId: string;
+}
+
+/**
+ * Which provider serves a `model_list` entry, as the reference resolves it: an explicit `provider`
+ * wins and `model` is sent verbatim; otherwise a known `vendor/` prefix of `model` names the
+ * provider and is stripped; otherwise the whole string is an OpenAI-compatible model id.
+ */
+export function resolveModelTarget(entry: { provider?: string; model: string }): ModelTarget {
+  if (entry.provider) {
+    const provider = findProvider(entry.provider);
+    if (provider) return { provider, modelId: entry.model };
+  }
+  const slash = entry.model.indexOf('/');
+  if (slash > 0) {
+    const provider = findProvider(entry.model.slice(0, slash));
+    // OpenRouter ids are themselves vendor/model: keep the rest as written.
+    if (provider) return { provider, modelId: entry.model.slice(slash + 1) };
+  }
+  return { provider: findProvider('openai')!, modelId: entry.model };
+}

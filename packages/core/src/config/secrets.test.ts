@@ -1,0 +1,121 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { configSchema, type Config } from './schema.js';
+import { collectSecrets, redactSecrets, restoreSecrets, SECRET_PLACEHOLDER, secretPaths } from './secrets.js';
+import { mergeSecurity, splitSecurity } from './security-file.js';
+
+/** Secrets worth hunting for: long enough not to occur by chance in the rest of the document. */
+const secretArb = fc.string({ minLength: 12, maxLength: 40, unit: 'grapheme' }).map((s) => `S3cr3t-${s}`);
+const nameArb = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
+
+/** A generated config with secrets in every kind of place the schema tags. */
+const configArb = fc
+  .record({
+    models: fc.array(fc.record({ name: nameArb, keys: fc.array(secretArb, { maxLength: 3 }) }), { maxLength: 5 }),
+    telegram: secretArb,
+    pico: secretArb,
+    mqtt: fc.record({ username: secretArb, password: secretArb }),
+    discordToken: secretArb,
+    mcpHeader: secretArb,
+    mcpEnv: secretArb,
+    braveKey: secretArb,
+    voiceKey: secretArb,
+    redisPassword: secretArb,
+  })
+  .map((g) =>
+    configSchema.parse({
+      model_list: g.models.map((m) => ({ model_name: m.name, model: `mistral/${m.name}`, api_keys: m.keys, custom_headers: { 'X-Key': m.keys[0] ?? '' } })),
+      channel_list: {
+        telegram: { type: 'telegram', settings: { token: g.telegram } },
+        pico: { type: 'pico', settings: { token: g.pico } },
+        mqtt: { type: 'mqtt', settings: { username: g.mqtt.username, password: g.mqtt.password } },
+        discord: { type: 'discord', settings: { token: g.discordToken, guild: 'public-guild' } },
+      },
+      tools: {
+        mcp: { servers: { ha: { type: 'http', url: 'http://ha:8123/api/mcp', headers: { Authorization: `Bearer ${g.mcpHeader}` } }, fs: { command: 'fs-server', env: { API_TOKEN: g.mcpEnv } } } },
+        web: { brave: { api_keys: [g.braveKey] } },
+      },
+      voice: { elevenlabs_api_key: g.voiceKey },
+      session: { redis: { password: g.redisPassword } },
+    }),
+  );
+
+const secretsOf = (config: Config) => [
+  ...config.model_list.flatMap((m) => m.api_keys),
+  ...Object.values(config.channel_list).flatMap((c) => Object.entries(c.settings).filter(([k]) => ['token', 'password', 'username'].includes(k)).map(([, v]) => String(v))),
+  ...Object.values(config.tools.mcp.servers).flatMap((s) => [...Object.values(s.headers), ...Object.values(s.env)]),
+  ...config.tools.web.brave.api_keys,
+  config.voice.elevenlabs_api_key,
+  config.session.redis.password,
+].filter(Boolean);
+
+describe('secrets', () => {
+  it('finds the tagged secret fields in the schema', () => {
+    const paths = secretPaths().map((p) => p.join('.'));
+    expect(paths).toEqual(expect.arrayContaining([
+      'model_list.*.api_keys.*', 'channel_list.*.settings.token', 'channel_list.*.settings.username', 'channel_list.*.settings.password',
+      'tools.mcp.servers.*.headers.*', 'tools.mcp.servers.*.env.*', 'tools.web.brave.api_keys.*', 'voice.elevenlabs_api_key',
+    ]));
+    expect(paths).not.toContain('channel_list.*.settings.broker');
+  });
+
+  it('no secret survives redactSecrets, over generated configs', () => {
+    fc.assert(
+      fc.property(configArb, (config) => {
+        const redacted = JSON.stringify(redactSecrets(config));
+        for (const secret of secretsOf(config)) expect(redacted).not.toContain(secret);
+        expect(redacted).toContain('public-guild'); // non-secret settings stay
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('collectSecrets finds every secret; restoreSecrets undoes redaction exactly', () => {
+    fc.assert(
+      fc.property(configArb, (config) => {
+        expect(new Set(collectSecrets(config))).toEqual(new Set(secretsOf(config)));
+        expect(restoreSecrets(redactSecrets(config), config)).toEqual(config);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('splitSecurity keeps secrets out of config.json, and merging .security.yml back restores them', () => {
+    fc.assert(
+      fc.property(configArb, (config) => {
+        const { doc, security } = splitSecurity(config);
+        const json = JSON.stringify(doc);
+        for (const secret of secretsOf(config)) expect(json).not.toContain(secret);
+        const merged = structuredClone(doc) as unknown as Record<string, unknown>;
+        mergeSecurity(merged, security);
+        expect(configSchema.parse(merged)).toEqual(config);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('leaves unset secrets empty, so a client can tell "set" from "not set"', () => {
+    const config = configSchema.parse({ channel_list: { telegram: { type: 'telegram', settings: { token: '' } }, pico: { type: 'pico', settings: { token: 'p' } } } });
+    const redacted = redactSecrets(config);
+    expect(redacted.channel_list.telegram!.settings).toMatchObject({ token: '' });
+    expect(redacted.channel_list.pico!.settings).toMatchObject({ token: SECRET_PLACEHOLDER });
+  });
+
+  it('restores each model its own key when a client reorders, renames or adds models', () => {
+    const stored = configSchema.parse({ model_list: [
+      { model_name: 'a', model: 'mistral/a', api_keys: ['key-a'] },
+      { model_name: 'b', model: 'groq/b', api_keys: ['key-b0', 'key-b1'] },
+      { model_name: 'b', model: 'groq/b2', api_keys: ['key-b-dup'] },
+    ] });
+    const incoming = redactSecrets(stored);
+    incoming.model_list.reverse();
+    incoming.model_list.push({ ...incoming.model_list[0]!, model_name: 'new', api_keys: [SECRET_PLACEHOLDER, 'typed-by-user'] });
+    const restored = restoreSecrets(incoming, stored);
+    expect(restored.model_list.map((m) => [m.model_name, m.api_keys])).toEqual([
+      ['b', ['key-b-dup']], // same-named entries are told apart by their model
+      ['b', ['key-b0', 'key-b1']],
+      ['a', ['key-a']],
+      ['new', ['', 'typed-by-user']], // nothing stored for it: the marker becomes unset, never literal
+    ]);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * `.security.yml`: the secrets sidecar beside config.json, holding values by the same key paths
+ * (reference config.md §12). `model_list` is a map there, keyed by model_name (or
+ * `model_name:<n>` for the n-th duplicate), since the YAML cannot address array indices.
+ */
+import { forEachSecret, logicalSecretKey, SECRET_PLACEHOLDER } from './secrets.js';
+
+type Json = Record<string, unknown>;
+type Path = (string | number)[];
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface SecurityMerge {
+  /** Paths in the document whose value came from `.security.yml`. */
+  paths: Path[];
+  warnings: string[];
+}
+
+/** Deep-merges `source` into `target`; objects merge, anything else replaces. */
+function deepMerge(target: Json, source: Json, path: Path, paths: Path[]) {
+  for (const [key, value] of Object.entries(source)) {
+    if (isObject(value) && isObject(target[key])) deepMerge(target[key] as Json, value, [...path, key], paths);
+    else {
+      target[key] = structuredClone(value);
+      paths.push([...path, key]);
+    }
+  }
+}
+
+/**
+ * Merges a parsed `.security.yml` into a raw config document (in place). Legacy spellings are
+ * accepted: `channels` for `channel_list`, top-level `web`/`skills` for `tools.web`/`tools.skills`,
+ * and `skills.github.token` for the GitHub registry's `auth_token`.
+ */
+export function mergeSecurity(doc: Json, security: Json): SecurityMerge {
+  const result: SecurityMerge = { paths: [], warnings: [] };
+  const rest: Json = { ...security };
+
+  const models = rest.model_list;
+  delete rest.model_list;
+  if (isObject(models)) {
+    const list = Array.isArray(doc.model_list) ? (doc.model_list as unknown[]) : [];
+    const used = new Set<string>();
+    const seen = new Map<string, number>();
+    list.forEach((entry, index) => {
+      if (!isObject(entry)) return;
+      const name = String(entry.model_name ?? '');
+      const nth = seen.get(name) ?? 0;
+      seen.set(name, nth + 1);
+      const key = `${name}:${nth}` in models ? `${name}:${nth}` : name in models ? name : undefined;
+      if (key === undefined || !isObject(models[key])) return;
+      used.add(key);
+      deepMerge(entry, models[key] as Json, ['model_list', index], result.paths);
+      if ('api_key' in (models[key] as Json) && !('api_keys' in (models[key] as Json))) {
+        // A legacy single key in the YAML replaces the listed keys rather than adding to them.
+        delete entry.api_keys;
+      }
+    });
+    for (const key of Object.keys(models)) {
+      if (!used.has(key)) result.warnings.push(`.security.yml: model_list.${key} matches no model_name in config.json`);
+    }
+  }
+
+  const channels = rest.channel_list ?? rest.channels;
+  delete rest.channel_list;
+  delete rest.channels;
+  if (isObject(channels)) {
+    const key = isObject(doc.channels) && !isObject(doc.channel_list) ? 'channels' : 'channel_list';
+    if (!isObject(doc[key])) doc[key] = {};
+    for (const name of Object.keys(channels)) {
+      if (!((doc[key] as Json)[name])) result.warnings.push(`.security.yml: channel_list.${name} is not a channel in config.json`);
+    }
+    deepMerge(doc[key] as Json, channels, [key], result.paths);
+  }
+
+  const tools: Json = isObject(rest.tools) ? { ...rest.tools } : {};
+  delete rest.tools;
+  if (isObject(rest.web)) tools.web = rest.web;
+  if (isObject(rest.skills)) {
+    const skills: Json = structuredClone(rest.skills);
+    const registries: Json = isObject(skills.registries) ? skills.registries : {};
+    if (isObject(skills.github)) {
+      const { token, ...github } = skills.github;
+      registries.github = { ...github, ...(registries.github as Json), ...(token !== undefined ? { auth_token: token } : {}) };
+      delete skills.github;
+    }
+    if (isObject(skills.clawhub)) {
+      registries.clawhub = { ...skills.clawhub, ...(registries.clawhub as Json) };
+      delete skills.clawhub;
+    }
+    if (Object.keys(registries).length) skills.registries = registries;
+    tools.skills = skills;
+  }
+  delete rest.web;
+  delete rest.skills;
+  if (Object.keys(tools).length) rest.tools = tools;
+
+  deepMerge(doc, rest, [], result.paths);
+  return result;
+}
+
+/**
+ * Splits a document for saving: the returned `doc` has every set secret replaced by the
+ * placeholder, and `security` holds those values by key path (credential refs such as
+ * `file://…` are kept as written). Unset secrets are left out of both.
+ */
+export function splitSecurity<T>(input: T): { doc: T; security: Json } {
+  const doc = structuredClone(input);
+  const security: Json = {};
+  forEachSecret(doc, (value, path, set) => {
+    if (value === '' || value === SECRET_PLACEHOLDER) return;
+    const yamlPath = JSON.parse(logicalSecretKey(doc, path)) as Path;
+    setPath(security, yamlPath, value);
+    set(SECRET_PLACEHOLDER);
+  });
+  return { doc, security };
+}
+
+function setPath(root: Json, path: Path, value: unknown) {
+  let node: Record<string | number, unknown> = root;
+  path.forEach((segment, i) => {
+    if (i === path.length - 1) {
+      node[segment] = value;
+      return;
+    }
+    const next = path[i + 1];
+    if (typeof node[segment] !== 'object' || node[segment] === null) node[segment] = typeof next === 'number' ? [] : {};
+    node = node[segment] as Record<string | number, unknown>;
+  });
+}

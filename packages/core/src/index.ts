@@ -1,0 +1,42 @@
+// @picoclaw/core — what the gateway and the launcher share. Explicit exports only.
+
+export { PicoError, isPicoError, errorCodes, type PicoErrorCode, type PicoErrorOptions } from './errors.js';
+export { expandHome, resolveHome, resolvePaths, type HomePaths } from './paths.js';
+
+// config.json
+export {
+  configSchema,
+  channelSchema,
+  mcpServerSchema,
+  modelEntrySchema,
+  channelTypes,
+  implementedChannelTypes,
+  mcpTransportTypes,
+  logLevels,
+  effectiveMcpTransport,
+  CONFIG_VERSION,
+  type Config,
+  type ConfigInput,
+  type ModelEntry,
+  type ChannelConfig,
+  type ChannelType,
+  type McpServerConfig,
+  type AgentDefaults,
+} from './config/schema.js';
+export { providers, providerIds, findProvider, resolveModelTarget, type ProviderInfo, type ProviderWire, type ModelTarget } from './config/providers.js';
+export { ConfigError, formatIssues, type ConfigIssue } from './config/config-error.js';
+export {
+  loadConfig,
+  validateConfigDocument,
+  applyEnvOverrides,
+  parseConfigText,
+  parseSecurityText,
+  type LoadConfigOptions,
+  type LoadedConfig,
+} from './config/load-config.js';
+export { saveConfig, type SaveConfigOptions } from './config/save-config.js';
+export { migrateConfig, type MigrationResult } from './config/migrate.js';
+export { globalEnvBindings, channelEnvBindings, type EnvBinding } from './config/env-overrides.js';
+export { SECRET_PLACEHOLDER, secretPaths, collectSecrets, redactSecrets, restoreSecrets } from './config/secrets.js';
+export { mergeSecurity, splitSecurity } from './config/security-file.js';
+export { resolveCredential, encryptCredential, type CredentialContext } from './config/credentials.js';
