@@ -5,11 +5,11 @@
  * issues name the key path, its source and what would be valid; nothing is ever written here.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readFileIfExists } from '../atomic-write.js';
 import { expandHome, resolvePaths } from '../paths.js';
 import { ConfigError, dotted, formatIssues, toConfigIssues, type ConfigIssue } from './config-error.js';
 import { resolveCredential } from './credentials.js';
@@ -112,13 +112,10 @@ export function parseSecurityText(text: string, file = '.security.yml'): Json {
   return value;
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`, [], 'config_parse');
-  }
+function readText(path: string): Promise<string | undefined> {
+  return readFileIfExists(path).catch((error: Error) => {
+    throw new ConfigError(`cannot read ${path}: ${error.message}`, [], 'config_parse');
+  });
 }
 
 function setAt(doc: Json, path: readonly string[], value: unknown) {

@@ -303,7 +303,7 @@ export const mcpServerSchema = z.strictObject({
   call_timeout: int(60, 1, 3600),
 });
 
-const webBackend = (extra: Record<string, z.ZodType> = {}) =>
+const webBackend = <T extends z.core.$ZodLooseShape>(extra: T = {} as T) =>
   block({ enabled: bool(false), max_results: int(5, 1, 50), ...extra });
 
 const tools = block({
@@ -483,7 +483,7 @@ export type AgentDefaults = Config['agents']['defaults'];
  * The transport a server uses: its `type` (the streamable aliases all mean `http`), or, as in the
  * reference, `sse` when only a url is set and `stdio` when only a command is set.
  */
-export function effectiveMcpTransport(server: Pick<McpServerConfig, 'type' | 'url' | 'command'>): 'stdio' | 'sse' | 'http' | undefined {
+export function effectiveMcpTransport(server: Partial<Pick<McpServerConfig, 'type' | 'url' | 'command'>>): 'stdio' | 'sse' | 'http' | undefined {
   const type = server.type?.trim().toLowerCase();
   if (type === 'stdio' || type === 'sse') return type;
   if (type) return 'http';
