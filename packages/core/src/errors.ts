@@ -14,6 +14,8 @@ export const errorCodes = [
   'network', //               the network broke: refused, reset, DNS, TLS
   'timeout', //               no answer in time
   'aborted', //               cancelled through an AbortSignal
+  'unavailable', //           nothing could serve the request (every model failed, server not connected)
+  'invalid_input', //         a request, frame or tool call carried bad input
   'internal', //              a bug: an invariant did not hold
 ] as const;
 export type PicoErrorCode = (typeof errorCodes)[number];

@@ -40,3 +40,5 @@ export { globalEnvBindings, channelEnvBindings, type EnvBinding } from './config
 export { SECRET_PLACEHOLDER, secretPaths, collectSecrets, redactSecrets, restoreSecrets } from './config/secrets.js';
 export { mergeSecurity, splitSecurity } from './config/security-file.js';
 export { resolveCredential, encryptCredential, type CredentialContext } from './config/credentials.js';
+export { classifyFailure, parseRetryAfter, backoffDelay, sleep, retry, type FailureClass, type BackoffOptions, type RetryOptions } from './retry.js';
+export { writeFileAtomic, readFileIfExists, type AtomicFs, type WriteFileAtomicOptions } from './atomic-write.js';

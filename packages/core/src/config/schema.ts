@@ -316,8 +316,10 @@ const tools = block({
   edit_file: toolSwitch(true),
   append_file: toolSwitch(true),
   list_dir: toolSwitch(true),
+  // Off by default, unlike the reference: a homelab assistant reachable from chat should not
+  // run shell commands or fetch arbitrary URLs unless its owner turns that on.
   exec: block({
-    enabled: bool(true),
+    enabled: bool(false),
     enable_deny_patterns: bool(true),
     allow_remote: bool(true),
     custom_deny_patterns: z.array(z.string()).default([]),
@@ -325,7 +327,7 @@ const tools = block({
     timeout_seconds: int(60),
   }),
   web: block({
-    enabled: bool(true),
+    enabled: bool(false),
     provider: str('auto'),
     prefer_native: bool(true),
     proxy: str(),
@@ -351,7 +353,7 @@ const tools = block({
       api_key: secret(),
     }),
   }),
-  web_fetch: toolSwitch(true),
+  web_fetch: toolSwitch(false),
   message: block({ enabled: bool(true), media_enabled: bool(false) }),
   send_file: toolSwitch(true),
   load_image: toolSwitch(true),

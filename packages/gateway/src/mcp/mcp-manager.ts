@@ -1,0 +1,341 @@
+/**
+ * MCP client manager: one connection loop per enabled server, started in the background so a slow
+ * or dead server never blocks the gateway or the other servers. Each server's tools are exposed as
+ * `mcp_<server>_<tool>` once it connects; a failed server is retried with capped backoff and its
+ * status says why, with a hint a person can act on.
+ */
+import { backoffDelay, effectiveMcpTransport, PicoError, sleep, type McpServerConfig } from '@picoclaw/core';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { isAbsolute, resolve } from 'node:path';
+import type { Tool, ToolProvider, ToolResult } from '../tools/types.js';
+import { readEnvFile } from './env-file.js';
+import { mcpToolName } from './tool-name.js';
+
+export type McpState = 'disabled' | 'connecting' | 'connected' | 'failed';
+
+export interface McpServerStatus {
+  name: string;
+  transport: 'stdio' | 'sse' | 'http' | 'unknown';
+  /** URL, or command and arguments (never headers or env values). */
+  target: string;
+  state: McpState;
+  lastError?: string;
+  hint?: string;
+  tools: { name: string; tool: string; description: string }[];
+  connectedAt?: string;
+  nextRetryAt?: string;
+  attempts: number;
+}
+
+export interface McpManagerOptions {
+  servers: Record<string, McpServerConfig>;
+  /** Directory for relative `env_file` paths (the default agent's workspace). */
+  workspace: string;
+  maxInlineTextChars?: number;
+  log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string, meta?: Record<string, unknown>) => void;
+  /** Called whenever a server's state or tool list changes. */
+  onChange?: () => void;
+  /** Retry backoff bounds (ms); tests shorten them. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface McpManager extends ToolProvider {
+  start(): void;
+  /** Applies a new set of servers: unchanged ones keep their connection. */
+  reload(servers: Record<string, McpServerConfig>): Promise<void>;
+  status(): McpServerStatus[];
+  /** Connects the server now if it is waiting to retry. */
+  retryNow(name: string): void;
+  close(): Promise<void>;
+}
+
+type Log = NonNullable<McpManagerOptions['log']>;
+
+/** What a person can do about a connection failure. */
+export function mcpErrorHint(message: string, server: Pick<McpServerConfig, 'url' | 'command' | 'type'>): string | undefined {
+  const m = message.toLowerCase();
+  if (/econnrefused|connection refused/.test(m)) {
+    return `nothing is listening at ${server.url || server.command}. Is the server running? If PicoClaw runs in a container, it needs the host network (--network=host) to reach services on the host.`;
+  }
+  if (/enotfound|eai_again|host not found|getaddrinfo/.test(m)) return 'the host name does not resolve from here; try the IP address.';
+  if (/\b401\b|unauthorized/.test(m)) return 'the server refused the credentials: check the Authorization header (for Home Assistant, a long-lived access token as "Bearer <token>").';
+  if (/\b403\b|forbidden/.test(m)) return 'the token is valid but not allowed (Home Assistant: "require admin" needs an admin user).';
+  if (/\b404\b|not found/.test(m)) return 'no MCP endpoint at this URL. Home Assistant serves it at /api/mcp once the "Model Context Protocol Server" integration is added.';
+  if (/\b405\b|method not allowed/.test(m)) return 'the server does not accept this transport; for Home Assistant use "type": "http".';
+  if (/enoent|spawn/.test(m) && server.command) return `cannot start "${server.command}": is it installed and on the PATH?`;
+  if (/timed out|timeout/.test(m)) return 'the server did not answer in time; check the URL and the network.';
+  return undefined;
+}
+
+function describeTarget(config: McpServerConfig): string {
+  return config.url || [config.command, ...config.args].join(' ');
+}
+
+const sameConfig = (a: McpServerConfig, b: McpServerConfig) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Text for the model from an MCP tool result (reference A8, without the media store). */
+export function mapToolResult(result: { content?: unknown; isError?: unknown; structuredContent?: unknown }, maxChars: number): ToolResult {
+  const parts: string[] = [];
+  for (const item of Array.isArray(result.content) ? (result.content as Record<string, unknown>[]) : []) {
+    switch (item.type) {
+      case 'text': if (typeof item.text === 'string' && item.text.trim()) parts.push(item.text.trim()); break;
+      case 'image': parts.push(`[MCP returned image content (${String(item.mimeType)}); not shown to the model]`); break;
+      case 'audio': parts.push(`[MCP returned audio content (${String(item.mimeType)}); not shown to the model]`); break;
+      case 'resource_link': parts.push(`[MCP returned resource link, name="${String(item.name ?? '')}", uri="${String(item.uri ?? '')}"]`); break;
+      case 'resource': {
+        const resource = (item.resource ?? {}) as Record<string, unknown>;
+        parts.push(typeof resource.text === 'string' ? resource.text : `[MCP returned embedded resource "${String(resource.uri)}" (${String(resource.mimeType ?? 'binary')})]`);
+        break;
+      }
+      default: parts.push(`[MCP returned unsupported content type ${String(item.type)}]`);
+    }
+  }
+  if (parts.length === 0 && result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent));
+  let text = parts.join('\n');
+  if (text.length > maxChars) text = `${text.slice(0, maxChars)}\n[… ${text.length - maxChars} more characters omitted]`;
+  if (result.isError === true) return { content: `MCP tool returned error: ${text || '(no details)'}`, isError: true };
+  return { content: text || '(empty result)' };
+}
+
+let sdk: Promise<{
+  Client: typeof import('@modelcontextprotocol/sdk/client/index.js').Client;
+  StreamableHTTPClientTransport: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPClientTransport;
+  SSEClientTransport: typeof import('@modelcontextprotocol/sdk/client/sse.js').SSEClientTransport;
+  StdioClientTransport: typeof import('@modelcontextprotocol/sdk/client/stdio.js').StdioClientTransport;
+  getDefaultEnvironment: typeof import('@modelcontextprotocol/sdk/client/stdio.js').getDefaultEnvironment;
+}> | undefined;
+/** The MCP SDK is loaded only when a server is configured (~100 ms, ~20 MB). */
+function loadSdk() {
+  sdk ??= Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/client/sse.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+  ]).then(([index, http, sse, stdio]) => ({
+    Client: index.Client,
+    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+    SSEClientTransport: sse.SSEClientTransport,
+    StdioClientTransport: stdio.StdioClientTransport,
+    getDefaultEnvironment: stdio.getDefaultEnvironment,
+  }));
+  return sdk;
+}
+
+class ServerConnection {
+  state: McpState = 'connecting';
+  lastError?: string;
+  hint?: string;
+  tools: Tool[] = [];
+  connectedAt?: Date;
+  nextRetryAt?: Date;
+  attempts = 0;
+  private client?: Client;
+  private readonly stop = new AbortController();
+  private wake?: AbortController;
+  private closed?: () => void;
+  private loop?: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly config: McpServerConfig,
+    private readonly options: McpManagerOptions,
+    private readonly log: Log,
+  ) {
+    if (!config.enabled) this.state = 'disabled';
+  }
+
+  start() {
+    if (this.config.enabled) this.loop ??= this.run();
+  }
+
+  retryNow() {
+    this.wake?.abort();
+  }
+
+  status(): McpServerStatus {
+    return {
+      name: this.name,
+      transport: effectiveMcpTransport(this.config) ?? 'unknown',
+      target: describeTarget(this.config),
+      state: this.state,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.hint ? { hint: this.hint } : {}),
+      tools: this.tools.map((t) => ({ name: t.name, tool: (t as Tool & { original: string }).original, description: t.description })),
+      ...(this.connectedAt ? { connectedAt: this.connectedAt.toISOString() } : {}),
+      ...(this.nextRetryAt && this.state === 'failed' ? { nextRetryAt: this.nextRetryAt.toISOString() } : {}),
+      attempts: this.attempts,
+    };
+  }
+
+  private setState(state: McpState, error?: unknown) {
+    this.state = state;
+    if (error !== undefined) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.hint = mcpErrorHint(this.lastError, this.config);
+    } else if (state === 'connected') {
+      this.lastError = undefined;
+      this.hint = undefined;
+    }
+    this.options.onChange?.();
+  }
+
+  private async run() {
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      this.attempts++;
+      this.setState('connecting');
+      try {
+        await this.connect(signal);
+        this.setState('connected');
+        this.log('info', `MCP server ${this.name} connected with ${this.tools.length} tool(s)`, { server: this.name, tools: this.tools.map((t) => t.name) });
+        // Wait until the connection closes (stdio exit, stream lost) or a call finds it broken.
+        await new Promise<void>((done) => {
+          this.closed = done;
+          signal.addEventListener('abort', () => done(), { once: true });
+        });
+        if (signal.aborted) break;
+        this.attempts = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        this.tools = [];
+        this.setState('failed', error);
+        this.log('warn', `MCP server ${this.name} failed: ${this.lastError}${this.hint ? ` — ${this.hint}` : ''}`, { server: this.name });
+      }
+      await this.client?.close().catch(() => {});
+      this.client = undefined;
+      const delay = backoffDelay(this.attempts, { baseMs: this.options.retryBaseMs ?? 2_000, maxMs: this.options.retryMaxMs ?? 60_000 });
+      this.nextRetryAt = new Date(Date.now() + delay);
+      this.wake = new AbortController();
+      await sleep(delay, AbortSignal.any([signal, this.wake.signal])).catch(() => {});
+    }
+    await this.client?.close().catch(() => {});
+    this.client = undefined;
+  }
+
+  private async transport(): Promise<Transport[]> {
+    const { StreamableHTTPClientTransport, SSEClientTransport, StdioClientTransport, getDefaultEnvironment } = await loadSdk();
+    const type = effectiveMcpTransport(this.config);
+    if (type === 'stdio') {
+      let fileEnv: Record<string, string> = {};
+      if (this.config.env_file) {
+        const path = isAbsolute(this.config.env_file) ? this.config.env_file : resolve(this.options.workspace, this.config.env_file);
+        fileEnv = await readEnvFile(path);
+      }
+      // An allowlisted environment (PATH, HOME, …) rather than the gateway's own, which holds secrets.
+      const env = { ...getDefaultEnvironment(), ...fileEnv, ...this.config.env };
+      const command = this.config.command.replace(/^~(?=$|\/)/, process.env.HOME ?? '~');
+      return [new StdioClientTransport({ command, args: this.config.args, env, stderr: 'pipe', cwd: this.options.workspace })];
+    }
+    const url = new URL(this.config.url);
+    const requestInit = { headers: this.config.headers };
+    const streamable = new StreamableHTTPClientTransport(url, { requestInit });
+    // "sse" servers may be legacy HTTP+SSE ones: try that transport when streamable HTTP fails.
+    return type === 'sse' ? [streamable, new SSEClientTransport(url, { requestInit })] : [streamable];
+  }
+
+  private async connect(signal: AbortSignal) {
+    const { Client } = await loadSdk();
+    const timeout = this.config.connect_timeout * 1000;
+    let lastError: unknown;
+    for (const transport of await this.transport()) {
+      const client = new Client({ name: 'picoclaw-ts', version: '0.1.0' });
+      client.onclose = () => this.closed?.();
+      try {
+        await client.connect(transport, { signal, timeout });
+        const tools = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listTools(cursor ? { cursor } : {}, { signal, timeout });
+          tools.push(...page.tools);
+          cursor = page.nextCursor;
+        } while (cursor);
+        this.client = client;
+        this.tools = tools.map((t) => this.adapt(t));
+        this.connectedAt = new Date();
+        return;
+      } catch (error) {
+        lastError = error;
+        await client.close().catch(() => {});
+      }
+    }
+    throw lastError instanceof Error && /timed out|timeout/i.test(lastError.message)
+      ? new PicoError('timeout', `no answer from ${describeTarget(this.config)} within ${this.config.connect_timeout} s`, { cause: lastError })
+      : lastError;
+  }
+
+  private adapt(tool: { name: string; description?: string; inputSchema?: unknown }): Tool & { original: string } {
+    const schema = (tool.inputSchema && typeof tool.inputSchema === 'object' ? tool.inputSchema : { type: 'object', properties: {} }) as Record<string, unknown>;
+    return {
+      name: mcpToolName(this.name, tool.name),
+      original: tool.name,
+      description: `[MCP:${this.name}] ${tool.description || `MCP tool from ${this.name} server`}`,
+      parameters: schema,
+      source: `mcp:${this.name}`,
+      execute: async (args, context) => {
+        const client = this.client;
+        if (!client || this.state !== 'connected') {
+          return { content: `MCP server ${this.name} is not connected${this.lastError ? `: ${this.lastError}` : ''}`, isError: true };
+        }
+        try {
+          const result = await client.callTool({ name: tool.name, arguments: args ?? {} }, undefined, {
+            signal: context.signal,
+            timeout: this.config.call_timeout * 1000,
+          });
+          return mapToolResult(result as { content?: unknown; isError?: unknown; structuredContent?: unknown }, this.options.maxInlineTextChars ?? 16384);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          if (!context.signal.aborted && /fetch failed|ECONNREFUSED|ECONNRESET|socket|closed|not connected/i.test(message)) {
+            // The server went away: mark it failed and let the loop reconnect in the background.
+            this.tools = [];
+            this.setState('failed', error);
+            this.closed?.();
+          }
+          return { content: `MCP tool execution failed: ${message}`, isError: true };
+        }
+      },
+    };
+  }
+
+  async close() {
+    this.stop.abort();
+    await this.loop;
+  }
+}
+
+export function createMcpManager(options: McpManagerOptions): McpManager {
+  const log: Log = options.log ?? (() => {});
+  let connections = new Map<string, ServerConnection>();
+  const build = (servers: Record<string, McpServerConfig>) =>
+    new Map(Object.entries(servers).map(([name, config]) => [name, new ServerConnection(name, config, options, log)]));
+  connections = build(options.servers);
+  let started = false;
+
+  return {
+    list: () => [...connections.values()].flatMap((c) => (c.state === 'connected' ? c.tools : [])),
+    start() {
+      started = true;
+      for (const c of connections.values()) c.start();
+    },
+    async reload(servers) {
+      const next = new Map<string, ServerConnection>();
+      const stale: ServerConnection[] = [];
+      for (const [name, config] of Object.entries(servers)) {
+        const current = connections.get(name);
+        if (current && sameConfig(current.config, config)) next.set(name, current);
+        else next.set(name, new ServerConnection(name, config, options, log));
+      }
+      for (const [name, c] of connections) if (next.get(name) !== c) stale.push(c);
+      connections = next;
+      if (started) for (const c of connections.values()) c.start();
+      await Promise.all(stale.map((c) => c.close()));
+      options.onChange?.();
+    },
+    status: () => [...connections.values()].map((c) => c.status()),
+    retryNow: (name) => connections.get(name)?.retryNow(),
+    async close() {
+      await Promise.all([...connections.values()].map((c) => c.close()));
+    },
+  };
+}

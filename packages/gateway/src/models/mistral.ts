@@ -1,0 +1,156 @@
+/**
+ * Mistral through the official SDK's standalone functions (`core.js` + `funcs/chatStream.js`),
+ * imported on first use: the SDK costs ~280 ms and ~60 MB to load, so a gateway without a
+ * Mistral model never pays for it.
+ */
+import { PicoError, parseRetryAfter } from '@picoclaw/core';
+import { fetchFailure } from './http-errors.js';
+import { mapFinishReason } from './openai-compatible.js';
+import { timeoutController } from './timeouts.js';
+import type { ChatMessage, LanguageModel, ModelEvent, ModelRequest } from './types.js';
+
+export interface MistralOptions {
+  name: string;
+  modelId: string;
+  /** API base as in config (`https://api.mistral.ai/v1`); the SDK wants it without `/v1`. */
+  apiBase: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+type Sdk = {
+  MistralCore: typeof import('@mistralai/mistralai/core.js').MistralCore;
+  chatStream: typeof import('@mistralai/mistralai/funcs/chatStream.js').chatStream;
+};
+let sdk: Promise<Sdk> | undefined;
+/** Loads the SDK once; the gateway calls this right after it is ready, to warm it up. */
+export function loadMistralSdk(): Promise<Sdk> {
+  sdk ??= Promise.all([import('@mistralai/mistralai/core.js'), import('@mistralai/mistralai/funcs/chatStream.js')]).then(
+    ([core, funcs]) => ({ MistralCore: core.MistralCore, chatStream: funcs.chatStream }),
+  );
+  return sdk;
+}
+
+function toSdkMessages(messages: ChatMessage[]) {
+  return messages.map((m) => {
+    switch (m.role) {
+      case 'assistant':
+        return {
+          role: 'assistant' as const,
+          content: m.content,
+          ...(m.tool_calls?.length
+            ? { toolCalls: m.tool_calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
+            : {}),
+        };
+      case 'tool':
+        return { role: 'tool' as const, content: m.content, toolCallId: m.tool_call_id, ...(m.name ? { name: m.name } : {}) };
+      default:
+        return { role: m.role, content: m.content };
+    }
+  });
+}
+
+/** Maps the SDK's error classes (by name: they are not exported from the standalone entry). */
+function sdkFailure(error: unknown, what: string, url: string, signal: AbortSignal | undefined): PicoError {
+  if (error instanceof PicoError) return error;
+  const e = error as { name?: string; statusCode?: number; body?: string; headers?: Headers; message?: string; cause?: unknown };
+  if (typeof e.statusCode === 'number') {
+    let message = e.body ?? e.message ?? '';
+    try {
+      const json = JSON.parse(message) as { message?: unknown; detail?: unknown };
+      message = typeof json.message === 'string' ? json.message : typeof json.detail === 'string' ? json.detail : message;
+    } catch {
+      // not JSON
+    }
+    const retryAfterMs = parseRetryAfter(e.headers?.get('retry-after'));
+    const hint = e.statusCode === 401 ? ' (check the API key)' : '';
+    return new PicoError('remote', `${what}: HTTP ${e.statusCode}: ${message.slice(0, 300)}${hint}`, {
+      status: e.statusCode,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      cause: error,
+    });
+  }
+  if (e.name === 'RequestAbortedError' && signal?.aborted) return new PicoError('aborted', `${what}: cancelled`, { cause: error });
+  if (e.name === 'RequestTimeoutError') return new PicoError('timeout', `${what}: timed out`, { cause: error });
+  return fetchFailure(e.cause ?? error, what, url, signal);
+}
+
+export function createMistralModel(options: MistralOptions): LanguageModel {
+  const serverURL = options.apiBase.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const what = `model ${options.name}`;
+  let client: InstanceType<Sdk['MistralCore']> | undefined;
+
+  return {
+    name: options.name,
+    provider: 'mistral',
+    modelId: options.modelId,
+    async *stream(request: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
+      const { MistralCore, chatStream } = await loadMistralSdk();
+      client ??= new MistralCore({
+        apiKey: options.apiKey ?? '',
+        serverURL,
+        retryConfig: { strategy: 'none' },
+      });
+      const timeouts = timeoutController(signal);
+      const fail = (error: unknown) =>
+        timeouts.timedOut ? new PicoError('timeout', timeouts.timedOut, { cause: error }) : sdkFailure(error, what, serverURL, signal);
+      try {
+        timeouts.arm(options.connectTimeoutMs, `${what}: no response from ${serverURL} within ${options.connectTimeoutMs} ms`);
+        const result = await chatStream(
+          client,
+          {
+            model: options.modelId,
+            messages: toSdkMessages(request.messages),
+            ...(request.tools.length ? { tools: request.tools.map((t) => ({ type: 'function' as const, function: t })), toolChoice: 'auto' as const } : {}),
+            maxTokens: request.maxTokens,
+            temperature: request.temperature,
+            stream: true,
+          },
+          { fetchOptions: { signal: timeouts.signal, ...(options.headers ? { headers: options.headers } : {}) } },
+        ).catch((error: unknown) => {
+          throw fail(error);
+        });
+        if (!result.ok) throw fail(result.error);
+
+        const idle = `${what}: the stream stalled for ${options.idleTimeoutMs} ms`;
+        timeouts.arm(options.idleTimeoutMs, idle);
+        const calls = new Map<number, { id: string; name: string; arguments: string }>();
+        let finish: string | null | undefined;
+        let usage: { promptTokens: number; completionTokens: number } | undefined;
+        try {
+          for await (const event of result.value) {
+            timeouts.arm(options.idleTimeoutMs, idle);
+            const chunk = event.data;
+            if (chunk.usage) usage = { promptTokens: chunk.usage.promptTokens ?? 0, completionTokens: chunk.usage.completionTokens ?? 0 };
+            for (const choice of chunk.choices) {
+              const content = choice.delta.content;
+              const text = typeof content === 'string' ? content : (content ?? []).map((c) => ('text' in c ? c.text : '')).join('');
+              if (text) yield { type: 'text-delta', text };
+              for (const part of choice.delta.toolCalls ?? []) {
+                const index = part.index ?? calls.size;
+                const call = calls.get(index) ?? { id: '', name: '', arguments: '' };
+                if (part.id && part.id !== 'null') call.id = part.id;
+                if (part.function.name) call.name += part.function.name;
+                const args = part.function.arguments;
+                call.arguments += typeof args === 'string' ? args : JSON.stringify(args);
+                calls.set(index, call);
+              }
+              if (choice.finishReason) finish = choice.finishReason;
+            }
+          }
+        } catch (error) {
+          throw fail(error);
+        }
+        if (finish === undefined && calls.size === 0) throw new PicoError('network', `${what}: the stream ended before the answer was complete`);
+        for (const [index, call] of [...calls].sort(([a], [b]) => a - b)) {
+          yield { type: 'tool-call', call: { id: call.id || `call_${index}`, name: call.name, arguments: call.arguments || '{}' } };
+        }
+        yield { type: 'response-end', finishReason: calls.size ? 'tool-calls' : mapFinishReason(finish), ...(usage ? { usage } : {}) };
+      } finally {
+        timeouts.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * A scripted OpenAI/Mistral chat-completions server. One route serves the Mistral SDK
+ * (`<serverURL>/v1/chat/completions`) and OpenAI-compatible clients (`<baseURL>/chat/completions`).
+ * Each request consumes the next scripted turn; every request is recorded for assertions.
+ */
+import express from 'express';
+import { listen } from './listen.js';
+
+export interface ScriptedToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type FakeTurn =
+  | {
+      text?: string[];
+      toolCalls?: ScriptedToolCall[];
+      /** Milliseconds to wait before each chunk. */
+      delayMs?: number;
+      /** End the response abruptly after this many text chunks (a cut stream). */
+      cutAfter?: number;
+      usage?: { prompt_tokens: number; completion_tokens: number };
+    }
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  /** Accept the request and never answer. */
+  | { hang: true };
+
+export interface RecordedRequest {
+  path: string;
+  authorization?: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: {
+    model: string;
+    messages: { role: string; content?: unknown; tool_calls?: unknown; tool_call_id?: string }[];
+    tools?: { type: string; function: { name: string; description?: string; parameters?: unknown } }[];
+    stream?: boolean;
+    [key: string]: unknown;
+  };
+}
+
+export async function startFakeLlm(turns: FakeTurn[] = [], options: { fallbackText?: string } = {}) {
+  const requests: RecordedRequest[] = [];
+  const script = [...turns];
+  const app = express().use(express.json({ limit: '10mb' }));
+  app.post(/\/chat\/completions$/, (req, res) => {
+    requests.push({ path: req.path, authorization: req.headers.authorization, headers: req.headers, body: req.body });
+    const turn: FakeTurn = script.shift() ?? { text: [options.fallbackText ?? '(script exhausted)'] };
+    if ('hang' in turn) return;
+    if ('status' in turn) {
+      res.status(turn.status).set(turn.headers ?? {}).json(turn.body ?? { error: { message: `scripted ${turn.status}` } });
+      return;
+    }
+    const calls = (turn.toolCalls ?? []).map((c, index) => ({ index, id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    const finish = calls.length ? 'tool_calls' : 'stop';
+    if (req.body?.stream !== true) {
+      res.json({
+        id: 'fake', object: 'chat.completion', created: 0, model: req.body?.model,
+        choices: [{ index: 0, finish_reason: finish, message: { role: 'assistant', content: (turn.text ?? []).join(''), tool_calls: calls.length ? calls : undefined } }],
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, ...turn.usage },
+      });
+      return;
+    }
+    const chunk = (delta: object, finishReason: string | null, extra: object = {}) =>
+      `data: ${JSON.stringify({ id: 'fake', object: 'chat.completion.chunk', created: 0, model: req.body.model, choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`;
+    res.setHeader('content-type', 'text/event-stream');
+    res.setHeader('cache-control', 'no-cache');
+    void (async () => {
+      const wait = () => (turn.delayMs ? new Promise((r) => setTimeout(r, turn.delayMs)) : Promise.resolve());
+      res.write(chunk({ role: 'assistant', content: '' }, null));
+      let sent = 0;
+      for (const text of turn.text ?? []) {
+        await wait();
+        if (res.destroyed) return;
+        if (turn.cutAfter !== undefined && sent >= turn.cutAfter) {
+          // Let what was written reach the client before the connection drops.
+          await new Promise((r) => setTimeout(r, 30));
+          res.socket?.destroy();
+          return;
+        }
+        res.write(chunk({ content: text }, null));
+        sent++;
+      }
+      await wait();
+      res.write(chunk(calls.length ? { tool_calls: calls } : {}, finish, { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, ...turn.usage } }));
+      res.end('data: [DONE]\n\n');
+    })();
+  });
+  const server = await listen(app);
+  return {
+    ...server,
+    requests,
+    /** Appends more scripted turns. */
+    push: (...more: FakeTurn[]) => script.push(...more),
+    get pending() {
+      return script.length;
+    },
+  };
+}
+
+export type FakeLlm = Awaited<ReturnType<typeof startFakeLlm>>;

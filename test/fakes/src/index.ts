@@ -1,0 +1,3 @@
+export { listen, type Listening } from './listen.js';
+export { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest, type ScriptedToolCall } from './fake-llm.js';
+export { startFakeHomeAssistant, type FakeHomeAssistant, type HaCall } from './fake-home-assistant.js';
