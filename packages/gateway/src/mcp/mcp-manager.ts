@@ -8,6 +8,7 @@ import { backoffDelay, effectiveMcpTransport, PicoError, sleep, type McpServerCo
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isAbsolute, resolve } from 'node:path';
+import { fetchFailure } from '../models/http-errors.js';
 import type { Tool, ToolProvider, ToolResult } from '../tools/types.js';
 import { readEnvFile } from './env-file.js';
 import { mcpToolName } from './tool-name.js';
@@ -71,6 +72,22 @@ export function mcpErrorHint(message: string, server: Pick<McpServerConfig, 'url
 
 function describeTarget(config: McpServerConfig): string {
   return config.url || [config.command, ...config.args].join(' ');
+}
+
+/**
+ * One sentence for a connection failure: the SDK reports HTTP errors with a numeric `code` and
+ * network errors as a bare "fetch failed" with the reason in `cause`.
+ */
+function describeFailure(error: unknown, what: string, target: string): PicoError {
+  if (error instanceof PicoError) return error;
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'number' && code >= 400 && code < 600) {
+    const detail = message.replace(/^Streamable HTTP error: |^SSE error: /, '');
+    return new PicoError('remote', `${what}: HTTP ${code}: ${detail}`, { status: code, cause: error });
+  }
+  if (/fetch failed/i.test(message) || (error as { cause?: unknown }).cause) return fetchFailure(error, what, target);
+  return new PicoError('network', `${what}: ${message}`, { cause: error });
 }
 
 const sameConfig = (a: McpServerConfig, b: McpServerConfig) => JSON.stringify(a) === JSON.stringify(b);
@@ -172,7 +189,7 @@ class ServerConnection {
   private setState(state: McpState, error?: unknown) {
     this.state = state;
     if (error !== undefined) {
-      this.lastError = error instanceof Error ? error.message : String(error);
+      this.lastError = (error instanceof Error ? error.message : String(error)) || 'unknown error';
       this.hint = mcpErrorHint(this.lastError, this.config);
     } else if (state === 'connected') {
       this.lastError = undefined;
@@ -200,7 +217,8 @@ class ServerConnection {
       } catch (error) {
         if (signal.aborted) break;
         this.tools = [];
-        this.setState('failed', error);
+        const stderr = this.stderrTail.length ? ` (stderr: ${this.stderrTail.join(' | ').slice(0, 300)})` : '';
+        this.setState('failed', stderr && error instanceof Error ? new Error(`${error.message}${stderr}`) : error);
         this.log('warn', `MCP server ${this.name} failed: ${this.lastError}${this.hint ? ` — ${this.hint}` : ''}`, { server: this.name });
       }
       await this.client?.close().catch(() => {});
@@ -214,6 +232,9 @@ class ServerConnection {
     this.client = undefined;
   }
 
+  /** The last lines the stdio server wrote to stderr, to explain why it exited. */
+  private stderrTail: string[] = [];
+
   private async transport(): Promise<Transport[]> {
     const { StreamableHTTPClientTransport, SSEClientTransport, StdioClientTransport, getDefaultEnvironment } = await loadSdk();
     const type = effectiveMcpTransport(this.config);
@@ -226,7 +247,13 @@ class ServerConnection {
       // An allowlisted environment (PATH, HOME, …) rather than the gateway's own, which holds secrets.
       const env = { ...getDefaultEnvironment(), ...fileEnv, ...this.config.env };
       const command = this.config.command.replace(/^~(?=$|\/)/, process.env.HOME ?? '~');
-      return [new StdioClientTransport({ command, args: this.config.args, env, stderr: 'pipe', cwd: this.options.workspace })];
+      const transport = new StdioClientTransport({ command, args: this.config.args, env, stderr: 'pipe', cwd: this.options.workspace });
+      this.stderrTail = [];
+      transport.stderr?.on('data', (chunk: Buffer) => {
+        this.stderrTail = [...this.stderrTail, ...chunk.toString('utf8').split('\n').filter(Boolean)].slice(-5);
+        this.log('debug', `MCP server ${this.name} stderr: ${chunk.toString('utf8').trimEnd()}`, { server: this.name });
+      });
+      return [transport];
     }
     const url = new URL(this.config.url);
     const requestInit = { headers: this.config.headers };
@@ -260,9 +287,10 @@ class ServerConnection {
         await client.close().catch(() => {});
       }
     }
+    const what = `MCP server ${this.name}`;
     throw lastError instanceof Error && /timed out|timeout/i.test(lastError.message)
-      ? new PicoError('timeout', `no answer from ${describeTarget(this.config)} within ${this.config.connect_timeout} s`, { cause: lastError })
-      : lastError;
+      ? new PicoError('timeout', `${what}: no answer from ${describeTarget(this.config)} within ${this.config.connect_timeout} s`, { cause: lastError })
+      : describeFailure(lastError, what, describeTarget(this.config));
   }
 
   private adapt(tool: { name: string; description?: string; inputSchema?: unknown }): Tool & { original: string } {
