@@ -55,7 +55,7 @@ export interface McpManager extends ToolProvider {
 type Log = NonNullable<McpManagerOptions['log']>;
 
 /** What a person can do about a connection failure. */
-export function mcpErrorHint(message: string, server: Pick<McpServerConfig, 'url' | 'command' | 'type'>): string | undefined {
+export function mcpErrorHint(message: string, server: Partial<Pick<McpServerConfig, 'url' | 'command' | 'type'>>): string | undefined {
   const m = message.toLowerCase();
   if (/econnrefused|connection refused/.test(m)) {
     return `nothing is listening at ${server.url || server.command}. Is the server running? If PicoClaw runs in a container, it needs the host network (--network=host) to reach services on the host.`;

@@ -1,4 +1,4 @@
-import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
+import { startFakeLlm, type FakeLlm, type FakeTurn } from '@picoclaw/test-fakes';
 import { PicoError } from '@picoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFallbackChain, createHealthBook } from './fallback-chain.js';
@@ -21,7 +21,7 @@ async function collect(model: LanguageModel, signal?: AbortSignal): Promise<Mode
 const text = (events: ModelEvent[]) => events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('');
 
 let fakes: FakeLlm[] = [];
-const fake = async (...turns: Parameters<typeof startFakeLlm>[0]) => {
+const fake = async (...turns: FakeTurn[]) => {
   const f = await startFakeLlm(turns);
   fakes.push(f);
   return f;
@@ -113,7 +113,7 @@ describe('OpenAI-compatible timeouts and broken streams', () => {
   it('says so when api_base points at an HTML page', async () => {
     const f = await fake({ status: 404, headers: { 'content-type': 'text/html' }, body: undefined });
     const model = createOpenAiCompatibleModel({ name: 'x', provider: 'openai', modelId: 'm', apiBase: f.url });
-    const error = await collect(model).catch((e: Error) => e);
+    const error = (await collect(model).catch((e: Error) => e)) as Error;
     expect(error.message).toMatch(/HTTP 404/);
   });
 });
@@ -151,7 +151,7 @@ describe('fallback chain', () => {
   it('gives one clear message when every model fails', async () => {
     const a = await fake({ status: 503, body: { error: { message: 'overloaded' } } });
     const b = await fake({ status: 429 });
-    const error = await collect(createFallbackChain([openai(a, 'mistral-small'), openai(b, 'nemotron')])).catch((e: Error) => e);
+    const error = (await collect(createFallbackChain([openai(a, 'mistral-small'), openai(b, 'nemotron')])).catch((e: Error) => e)) as Error;
     expect(error).toMatchObject({ code: 'unavailable' });
     expect(error.message).toMatch(/^No model could answer\.\n- model mistral-small: HTTP 503: overloaded\n- model nemotron: HTTP 429/);
   });

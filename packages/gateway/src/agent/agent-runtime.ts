@@ -1,0 +1,229 @@
+/**
+ * The agent runtime: takes inbound messages from every channel, runs one turn at a time per
+ * session (others wait in that session's queue), up to `max_parallel_turns` sessions at once,
+ * and streams each turn's events back to the channel that asked.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '@picoclaw/core';
+import type { ModelRegistry } from '../models/model-registry.js';
+import type { SessionStore } from '../sessions/session-store.js';
+import type { Tool } from '../tools/types.js';
+import { commands, parseCommand, type CommandContext } from './commands.js';
+import type { AgentEvent, AgentSink } from './events.js';
+import { sanitizeHistory } from './history.js';
+import { runTurn } from './run-turn.js';
+import { buildSystemPrompt } from './system-prompt.js';
+
+export interface InboundMessage {
+  /** Channel instance name (config key), e.g. `telegram`, `mqtt`, `pico`. */
+  channel: string;
+  chatId: string;
+  /** Conversation identity; the same key continues the same history. */
+  sessionKey: string;
+  senderId?: string;
+  senderName?: string;
+  text: string;
+}
+
+export interface RuntimeDeps {
+  config(): Config;
+  models(): ModelRegistry;
+  tools(): readonly Tool[];
+  store: SessionStore;
+  /** Lines for /status and /mcp. */
+  describe?: { status(): string; mcp(): string };
+  log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string, meta?: Record<string, unknown>) => void;
+  now?: () => Date;
+  version?: string;
+  /** Whole-turn limit. */
+  turnTimeoutMs?: number;
+}
+
+export interface AgentRuntime {
+  /** Resolves when the message has been answered (or the command run). Never rejects. */
+  submit(message: InboundMessage, sink: AgentSink): Promise<void>;
+  stop(sessionKey: string): boolean;
+  readonly activeTurns: number;
+  /** Stops taking messages, waits up to `graceMs` for running turns, then aborts them. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** A counting semaphore for turns across sessions. */
+function semaphore(limit: () => number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async acquire() {
+      if (active >= limit()) await new Promise<void>((resolve) => waiting.push(resolve));
+      active++;
+    },
+    release() {
+      active--;
+      waiting.shift()?.();
+    },
+  };
+}
+
+export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? (() => {});
+  const queues = new Map<string, Promise<void>>();
+  const running = new Map<string, AbortController>();
+  const modelOverrides = new Map<string, string>();
+  const slots = semaphore(() => deps.config().agents.defaults.max_parallel_turns);
+  const inFlight = new Set<Promise<void>>();
+  let closing = false;
+  let aborting = false;
+
+  const currentModel = (key: string) => modelOverrides.get(key) ?? deps.models().defaultModel;
+
+  function commandContext(message: InboundMessage, args: string): CommandContext {
+    const key = message.sessionKey;
+    return {
+      sessionKey: key,
+      args,
+      stop: () => stop(key),
+      clear: () => deps.store.clear(key),
+      currentModel: () => currentModel(key) || '(none configured)',
+      setModel(name) {
+        if (name === undefined) {
+          modelOverrides.delete(key);
+          return undefined;
+        }
+        if (!deps.models().has(name)) return `Unknown model "${name}". Available: ${deps.models().list().filter((m) => m.enabled).map((m) => m.name).join(', ') || '(none)'}`;
+        modelOverrides.set(key, name);
+        return undefined;
+      },
+      models() {
+        const status = new Map(deps.models().status().map((s) => [s.name, s]));
+        const lines = deps.models().list().map((m) => {
+          const s = status.get(m.name);
+          const state = m.problem ?? (s?.state === 'cooling-down' ? `cooling down after: ${s.lastError}` : 'ready');
+          return `${m.name === currentModel(key) ? '▸' : '•'} ${m.name} (${m.model}) — ${state}`;
+        });
+        return lines.length ? lines.join('\n') : 'No models are configured.';
+      },
+      tools() {
+        const tools = deps.tools();
+        return tools.length ? tools.map((t) => `• ${t.name} — ${t.description.split('\n')[0]}`).join('\n') : 'No tools are enabled.';
+      },
+      mcp: () => deps.describe?.mcp() ?? 'No MCP servers are configured.',
+      status: () => deps.describe?.status() ?? 'ok',
+    };
+  }
+
+  function stop(key: string): boolean {
+    const controller = running.get(key);
+    if (!controller) return false;
+    controller.abort();
+    return true;
+  }
+
+  async function turn(message: InboundMessage, sink: AgentSink, turnId: string) {
+    const config = deps.config();
+    const defaults = config.agents.defaults;
+    const controller = new AbortController();
+    if (aborting) controller.abort();
+    running.set(message.sessionKey, controller);
+    const timer = setTimeout(() => controller.abort(), deps.turnTimeoutMs ?? 10 * 60_000);
+    const emit = (event: AgentEvent) => {
+      try {
+        sink(event);
+      } catch (error) {
+        log('warn', `channel ${message.channel} failed to take an event: ${(error as Error).message}`);
+      }
+    };
+    try {
+      const model = deps.models().chain(currentModel(message.sessionKey));
+      const snapshot = await deps.store.load(message.sessionKey);
+      const tools = deps.tools();
+      const systemPrompt = await buildSystemPrompt({
+        workspace: defaults.workspace,
+        channel: message.channel,
+        chatId: message.chatId,
+        ...(message.senderId ? { senderId: message.senderId } : {}),
+        ...(message.senderName ? { senderName: message.senderName } : {}),
+        hasTools: tools.length > 0,
+        ...(snapshot.summary ? { summary: snapshot.summary } : {}),
+        now: now(),
+        version: deps.version ?? '0.0.0',
+      });
+      const outcome = await runTurn({
+        turnId,
+        model,
+        systemPrompt,
+        history: sanitizeHistory(snapshot.messages),
+        userText: message.text,
+        tools,
+        maxIterations: defaults.max_tool_iterations,
+        maxTokens: defaults.max_tokens,
+        temperature: defaults.temperature,
+        contextWindow: defaults.context_window ?? defaults.max_tokens * 4,
+        signal: controller.signal,
+        toolContext: { sessionKey: message.sessionKey, channel: message.channel, chatId: message.chatId, workspace: defaults.workspace },
+        persist: (messages) => deps.store.append(message.sessionKey, messages),
+        emit,
+        log: (level, text, meta) => log(level, text, { session: message.sessionKey, ...meta }),
+      });
+      emit({ type: 'turn-end', turnId, text: outcome.text, reason: outcome.reason, ...(outcome.model ? { model: outcome.model } : {}) });
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      log('error', `turn ${turnId} failed: ${text}`, { session: message.sessionKey });
+      emit({ type: 'turn-end', turnId, text, reason: 'error' });
+    } finally {
+      clearTimeout(timer);
+      if (running.get(message.sessionKey) === controller) running.delete(message.sessionKey);
+    }
+  }
+
+  return {
+    get activeTurns() {
+      return running.size;
+    },
+    stop,
+    submit(message, sink) {
+      const turnId = randomUUID();
+      const reply = (text: string, reason: 'command' | 'error') => {
+        sink({ type: 'turn-end', turnId, text, reason });
+        return Promise.resolve();
+      };
+      if (closing) return reply('The gateway is shutting down; please try again in a moment.', 'error');
+      const command = parseCommand(message.text);
+      if (command) {
+        return Promise.resolve(commands[command.name]!.run(commandContext(message, command.args))).then(
+          (text) => reply(text, 'command'),
+          (error: Error) => reply(`/${command.name} failed: ${error.message}`, 'error'),
+        );
+      }
+      const key = message.sessionKey;
+      const previous = queues.get(key) ?? Promise.resolve();
+      const task = previous.then(async () => {
+        await slots.acquire();
+        try {
+          sink({ type: 'turn-start', turnId, sessionKey: key });
+          await turn(message, sink, turnId);
+        } finally {
+          slots.release();
+        }
+      });
+      queues.set(key, task);
+      inFlight.add(task);
+      void task.finally(() => {
+        inFlight.delete(task);
+        if (queues.get(key) === task) queues.delete(key);
+      });
+      return task;
+    },
+    async close(graceMs) {
+      closing = true;
+      const all = Promise.allSettled([...inFlight]);
+      const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+      if (timedOut) {
+        aborting = true;
+        log('warn', `stopping ${running.size} turn(s) still running after ${graceMs} ms`);
+        for (const controller of running.values()) controller.abort();
+        await all;
+      }
+    },
+  };
+}

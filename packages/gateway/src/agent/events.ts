@@ -1,0 +1,18 @@
+/** What a turn tells the channel that asked for it, in order. */
+export type AgentEvent =
+  | { type: 'turn-start'; turnId: string; sessionKey: string }
+  /** The model that is answering (the primary, or a fallback). */
+  | { type: 'model'; name: string }
+  | { type: 'text-delta'; text: string }
+  | { type: 'tool-call'; id: string; name: string; arguments: unknown }
+  | { type: 'tool-result'; id: string; name: string; content: string; isError: boolean }
+  | {
+      type: 'turn-end';
+      turnId: string;
+      /** The full answer; for `error` a message fit to show the user. */
+      text: string;
+      reason: 'stop' | 'max-iterations' | 'aborted' | 'error' | 'command';
+      model?: string;
+    };
+
+export type AgentSink = (event: AgentEvent) => void;

@@ -1,0 +1,70 @@
+/**
+ * History kept fit to send: sanitised as the reference does (no stray tool messages, tool-call
+ * blocks only when every call has its result), then trimmed by whole turns to the context window,
+ * so a long conversation never fails a turn.
+ */
+import type { ChatMessage, ToolDefinition } from '../models/types.js';
+import type { StoredMessage } from '../sessions/session-store.js';
+
+/** Strips storage-only fields. */
+export function toChatMessage(m: StoredMessage): ChatMessage {
+  switch (m.role) {
+    case 'assistant':
+      return m.tool_calls?.length ? { role: 'assistant', content: m.content, tool_calls: m.tool_calls } : { role: 'assistant', content: m.content };
+    case 'tool':
+      return { role: 'tool', content: m.content, tool_call_id: m.tool_call_id, ...(m.name ? { name: m.name } : {}) };
+    default:
+      return { role: m.role, content: m.content };
+  }
+}
+
+export function sanitizeHistory(messages: readonly StoredMessage[]): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.role === 'system' || m.role === 'tool') continue; // tool messages are taken with their call below
+    if (m.role === 'assistant' && m.tool_calls?.length) {
+      const previous = out.at(-1);
+      const results: ChatMessage[] = [];
+      let j = i + 1;
+      const seen = new Set<string>();
+      for (; j < messages.length && messages[j]!.role === 'tool'; j++) {
+        const result = messages[j]! as Extract<StoredMessage, { role: 'tool' }>;
+        if (!seen.has(result.tool_call_id)) results.push(toChatMessage(result));
+        seen.add(result.tool_call_id);
+      }
+      const complete = m.tool_calls.every((c) => seen.has(c.id));
+      if (complete && previous && (previous.role === 'user' || previous.role === 'tool')) {
+        out.push(toChatMessage(m), ...results.filter((r) => r.role === 'tool' && m.tool_calls!.some((c) => c.id === r.tool_call_id)));
+      }
+      i = j - 1;
+      continue;
+    }
+    out.push(toChatMessage(m));
+  }
+  return out;
+}
+
+/** The reference's estimate: about 2.5 characters a token. */
+export function estimateTokens(messages: readonly ChatMessage[], tools: readonly ToolDefinition[] = []): number {
+  let chars = 0;
+  for (const m of messages) {
+    chars += m.content.length + 12;
+    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) chars += c.id.length + c.name.length + c.arguments.length + 8;
+    if (m.role === 'tool') chars += m.tool_call_id.length;
+  }
+  for (const t of tools) chars += t.name.length + t.description.length + JSON.stringify(t.parameters).length + 20;
+  return Math.ceil((chars * 2) / 5);
+}
+
+/**
+ * Drops the oldest whole turns (a user message and what followed it) until the history fits
+ * `budget` tokens. The latest turn is always kept.
+ */
+export function trimToBudget(history: ChatMessage[], budget: number): { messages: ChatMessage[]; dropped: number } {
+  let start = 0;
+  const starts = history.map((m, i) => (m.role === 'user' ? i : -1)).filter((i) => i >= 0);
+  let k = 0;
+  while (estimateTokens(history.slice(start)) > budget && k + 1 < starts.length) start = starts[++k]!;
+  return { messages: history.slice(start), dropped: start };
+}

@@ -1,0 +1,134 @@
+/**
+ * One turn of the agent: model → tool calls → model … until an answer without tool calls, the
+ * iteration bound, cancellation or a failure. Every message is persisted as soon as it exists
+ * (`persist`), so a crash mid-turn leaves a valid session; events stream to the channel (`emit`).
+ */
+import { isPicoError } from '@picoclaw/core';
+import type { ChatMessage, LanguageModel, ToolCall } from '../models/types.js';
+import type { StoredMessage } from '../sessions/session-store.js';
+import type { Tool, ToolContext } from '../tools/types.js';
+import type { AgentEvent } from './events.js';
+import { estimateTokens, trimToBudget } from './history.js';
+
+export interface TurnInput {
+  turnId: string;
+  model: LanguageModel;
+  systemPrompt: string;
+  history: ChatMessage[];
+  userText: string;
+  tools: readonly Tool[];
+  maxIterations: number;
+  maxTokens: number;
+  temperature: number;
+  /** Tokens the model accepts in all; the history is trimmed to fit with room for the answer. */
+  contextWindow: number;
+  signal: AbortSignal;
+  toolContext: Omit<ToolContext, 'signal'>;
+  persist(messages: StoredMessage[]): Promise<void>;
+  emit(event: AgentEvent): void;
+  log?: (level: 'info' | 'warn' | 'debug', message: string, meta?: Record<string, unknown>) => void;
+}
+
+export interface TurnOutcome {
+  text: string;
+  reason: 'stop' | 'max-iterations' | 'aborted' | 'error';
+  model?: string;
+}
+
+const EMPTY_ANSWER = 'The model returned an empty response. This may indicate a provider error or token limit.';
+
+function parseArguments(raw: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+  if (!raw.trim()) return { ok: true, value: {} };
+  try {
+    let value: unknown = JSON.parse(raw);
+    if (typeof value === 'string') value = JSON.parse(value); // double-encoded, as some providers send
+    if (value === null) return { ok: true, value: {} };
+    if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'arguments must be a JSON object' };
+    return { ok: true, value: value as Record<string, unknown> };
+  } catch {
+    return { ok: false, error: `arguments are not valid JSON: ${raw.slice(0, 200)}` };
+  }
+}
+
+export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
+  const { emit, signal } = input;
+  const definitions = input.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })).sort((a, b) => a.name.localeCompare(b.name));
+  const byName = new Map(input.tools.map((t) => [t.name, t]));
+  const user: ChatMessage = { role: 'user', content: input.userText };
+  await input.persist([user]);
+
+  // Room for: the system prompt, the tool definitions, the new message and the answer.
+  const fixed = estimateTokens([{ role: 'system', content: input.systemPrompt }, user], definitions);
+  const budget = Math.max(0, input.contextWindow - input.maxTokens - fixed);
+  const trimmed = trimToBudget(input.history, budget);
+  if (trimmed.dropped) input.log?.('info', `context window: left out the ${trimmed.dropped} oldest messages of this session`);
+  const messages: ChatMessage[] = [{ role: 'system', content: input.systemPrompt }, ...trimmed.messages, user];
+
+  let model: string | undefined;
+  let partial = '';
+  for (let iteration = 0; iteration < input.maxIterations; iteration++) {
+    let text = '';
+    const calls: ToolCall[] = [];
+    try {
+      for await (const event of input.model.stream({ messages, tools: definitions, maxTokens: input.maxTokens, temperature: input.temperature }, signal)) {
+        switch (event.type) {
+          case 'response-start':
+            if (event.model !== model) emit({ type: 'model', name: (model = event.model) });
+            break;
+          case 'text-delta':
+            text += event.text;
+            partial += event.text;
+            emit({ type: 'text-delta', text: event.text });
+            break;
+          case 'tool-call':
+            calls.push(event.call);
+            break;
+          case 'response-end':
+            break;
+        }
+      }
+    } catch (error) {
+      if (signal.aborted || isPicoError(error, 'aborted')) {
+        if (text) await input.persist([{ role: 'assistant', content: `${text} [stopped]`, ...(model ? { model_name: model } : {}) }]);
+        return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      input.log?.('warn', `turn ${input.turnId} failed: ${message}`);
+      return { text: message, reason: 'error', ...(model ? { model } : {}) };
+    }
+
+    if (calls.length === 0) {
+      const answer = text.trim() ? text : EMPTY_ANSWER;
+      await input.persist([{ role: 'assistant', content: answer, ...(model ? { model_name: model } : {}) }]);
+      return { text: answer, reason: 'stop', ...(model ? { model } : {}) };
+    }
+
+    const assistant: ChatMessage = { role: 'assistant', content: text, tool_calls: calls };
+    messages.push(assistant);
+    await input.persist([{ ...assistant, ...(model ? { model_name: model } : {}) }]);
+    for (const call of calls) {
+      const parsed = parseArguments(call.arguments);
+      emit({ type: 'tool-call', id: call.id, name: call.name, arguments: parsed.ok ? parsed.value : call.arguments });
+      const tool = byName.get(call.name);
+      let result: { content: string; isError?: boolean };
+      if (signal.aborted) result = { content: 'Skipped: the turn was stopped.', isError: true };
+      else if (!tool) result = { content: `tool "${call.name}" not found`, isError: true };
+      else if (!parsed.ok) result = { content: `invalid arguments for tool "${call.name}": ${parsed.error}`, isError: true };
+      else {
+        try {
+          result = await tool.execute(parsed.value, { ...input.toolContext, signal });
+        } catch (error) {
+          result = { content: `Tool '${call.name}' failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+        }
+      }
+      emit({ type: 'tool-result', id: call.id, name: call.name, content: result.content, isError: result.isError === true });
+      const message: ChatMessage = { role: 'tool', tool_call_id: call.id, name: call.name, content: result.content };
+      messages.push(message);
+      await input.persist([message]);
+    }
+    if (signal.aborted) return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
+  }
+  const text = `I've reached \`max_tool_iterations\` (${input.maxIterations}) without a final response. Increase \`agents.defaults.max_tool_iterations\` in config.json if this task needs more tool steps.`;
+  await input.persist([{ role: 'assistant', content: text }]);
+  return { text, reason: 'max-iterations', ...(model ? { model } : {}) };
+}

@@ -1,0 +1,140 @@
+/**
+ * Builds LanguageModels from `model_list` and chains them for an agent: the primary (one
+ * candidate per API key), its entry `fallbacks`, then `model_fallbacks`, each expanded the same
+ * way. Unlike the reference, entry-level fallbacks and extra keys are really used.
+ */
+import { findProvider, PicoError, resolveModelTarget, type Config, type ModelEntry } from '@picoclaw/core';
+import { createFallbackChain, createHealthBook, type CandidateStatus, type FallbackChain, type HealthBook } from './fallback-chain.js';
+import { createMistralModel } from './mistral.js';
+import { createOpenAiCompatibleModel } from './openai-compatible.js';
+import type { LanguageModel } from './types.js';
+
+export interface ModelInfo {
+  name: string;
+  provider: string;
+  model: string;
+  enabled: boolean;
+  keys: number;
+  /** Why this model cannot be used, when it cannot. */
+  problem?: string;
+}
+
+export interface ModelRegistry {
+  /** The chain for a primary model name (default: `agents.defaults.model_name`). */
+  chain(primary?: string): FallbackChain;
+  list(): ModelInfo[];
+  has(name: string): boolean;
+  status(): CandidateStatus[];
+  readonly defaultModel: string;
+}
+
+export interface ModelRegistryOptions {
+  /** Shared across reloads so cooldowns survive a config change. */
+  health?: HealthBook;
+  version?: string;
+}
+
+const CONNECT_TIMEOUT_MS = 30_000;
+
+function build(entry: ModelEntry, key: string | undefined, name: string, version: string): LanguageModel {
+  const target = resolveModelTarget(entry);
+  const apiBase = entry.api_base || target.provider.apiBase;
+  const common = {
+    name,
+    modelId: target.modelId,
+    apiBase,
+    ...(key ? { apiKey: key } : {}),
+    ...(Object.keys(entry.custom_headers).length ? { headers: entry.custom_headers } : {}),
+    connectTimeoutMs: Math.min(CONNECT_TIMEOUT_MS, entry.request_timeout * 1000),
+    idleTimeoutMs: entry.request_timeout * 1000,
+  };
+  if (target.provider.wire === 'mistral') return createMistralModel(common);
+  return createOpenAiCompatibleModel({
+    ...common,
+    provider: target.provider.id,
+    ...(Object.keys(entry.extra_body).length ? { extraBody: entry.extra_body } : {}),
+    ...(entry.max_tokens_field ? { maxTokensField: entry.max_tokens_field } : {}),
+    userAgent: entry.user_agent || `PicoClaw-TS/${version}`,
+  });
+}
+
+export function createModelRegistry(config: Config, options: ModelRegistryOptions = {}): ModelRegistry {
+  const health = options.health ?? createHealthBook();
+  const version = options.version ?? '0.0.0';
+  const entries = config.model_list;
+  const built = new Map<string, LanguageModel>();
+  const chains = new Map<string, FallbackChain>();
+
+  /** Candidates for one reference: a model_list alias or a raw vendor/model. */
+  function expand(ref: string, seen: Set<string>): LanguageModel[] {
+    if (seen.has(ref)) return [];
+    seen.add(ref);
+    const matches = entries.filter((e) => e.model_name === ref && e.enabled);
+    if (matches.length === 0) {
+      const disabled = entries.some((e) => e.model_name === ref);
+      if (disabled) return [];
+      // A raw `vendor/model` reference borrows the key of the first entry of that vendor.
+      const target = resolveModelTarget({ model: ref });
+      if (!ref.includes('/') || target.provider.id === 'openai' && !ref.startsWith('openai/')) return [];
+      const donor = entries.find((e) => resolveModelTarget(e).provider.id === target.provider.id);
+      const entry = { ...(donor ?? entries[0] ?? ({} as ModelEntry)), model_name: ref, model: ref, provider: '', api_base: donor?.api_base ?? '', fallbacks: [] } as ModelEntry;
+      return [cached(entry, donor?.api_keys[0], ref)];
+    }
+    const out: LanguageModel[] = [];
+    for (const entry of matches) {
+      const keys = entry.api_keys.filter(Boolean);
+      if (keys.length === 0) out.push(cached(entry, undefined, ref));
+      keys.forEach((key, i) => out.push(cached(entry, key, i === 0 ? ref : `${ref}#key${i + 1}`)));
+      for (const fallback of entry.fallbacks) out.push(...expand(fallback, seen));
+    }
+    return out;
+  }
+
+  const names = new Set<string>();
+  function cached(entry: ModelEntry, key: string | undefined, name: string): LanguageModel {
+    const id = `${name}\u0000${entry.model}\u0000${key ?? ''}`;
+    let model = built.get(id);
+    if (!model) {
+      // Duplicate model_name entries (load balancing) differ by model: keep their names apart.
+      const unique = names.has(name) ? `${name}@${entry.model}` : name;
+      names.add(unique);
+      built.set(id, (model = build(entry, key, unique, version)));
+    }
+    return model;
+  }
+
+  const defaults = config.agents.defaults;
+  return {
+    defaultModel: defaults.model_name,
+    chain(primary = defaults.model_name) {
+      let chain = chains.get(primary);
+      if (chain) return chain;
+      const seen = new Set<string>();
+      const candidates = [primary, ...defaults.model_fallbacks].flatMap((ref) => (ref ? expand(ref, seen) : []));
+      const unique = [...new Map(candidates.map((m) => [m.name, m])).values()];
+      if (unique.length === 0) {
+        throw new PicoError('unavailable', primary
+          ? `model "${primary}" is not usable: it is not in model_list or is disabled`
+          : 'no model is configured: set agents.defaults.model_name and add it to model_list in config.json');
+      }
+      chain = createFallbackChain(unique, { health });
+      chains.set(primary, chain);
+      return chain;
+    },
+    list: () =>
+      entries.map((e) => {
+        const provider = resolveModelTarget(e).provider;
+        const keys = e.api_keys.filter(Boolean).length;
+        const info: ModelInfo = { name: e.model_name, provider: provider.id, model: e.model, enabled: e.enabled, keys };
+        if (!e.enabled) info.problem = 'disabled';
+        else if (keys === 0 && !findProvider(provider.id)?.keyOptional) info.problem = `no API key (set model_list ${e.model_name} api_keys in .security.yml)`;
+        return info;
+      }),
+    has: (name) => entries.some((e) => e.model_name === name && e.enabled),
+    status: () => {
+      const all = new Map<string, CandidateStatus>();
+      for (const chain of chains.values()) for (const s of chain.status()) all.set(s.name, s);
+      return [...all.values()];
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Where conversations live. The gateway talks to sessions only through this interface, so the
+ * JSONL files (the default) and a shared store for several gateways are interchangeable.
+ */
+import type { ChatMessage } from '../models/types.js';
+
+export type StoredMessage = ChatMessage & { created_at?: string; model_name?: string };
+
+export interface SessionSnapshot {
+  messages: StoredMessage[];
+  summary?: string;
+}
+
+export interface SessionInfo {
+  key: string;
+  messages: number;
+  updatedAt: string;
+  title?: string;
+}
+
+export interface SessionStore {
+  load(key: string): Promise<SessionSnapshot>;
+  /** Appends durably: once it resolves the messages survive a crash. */
+  append(key: string, messages: StoredMessage[]): Promise<void>;
+  /** Replaces the whole history (after trimming or summarising). */
+  rewrite(key: string, snapshot: SessionSnapshot): Promise<void>;
+  /** Starts the session afresh; the old history is archived, not lost. */
+  clear(key: string): Promise<void>;
+  list(): Promise<SessionInfo[]>;
+}
