@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '@picoclaw/core';
-import type { SessionInfo, SessionSnapshot, SessionStore, StoredMessage } from './session-store.js';
+import type { SessionInfo, SessionStore, StoredMessage } from './session-store.js';
 
 const MAX_LINE = 10 * 1024 * 1024;
 
