@@ -26,6 +26,7 @@ export function parseRetryAfter(value: string | number | null | undefined, now =
   let ms: number;
   if (typeof value === 'number' || /^\s*\d+(\.\d+)?\s*$/.test(value)) ms = Number(value) * 1000;
   else {
+    if (!/[a-z]/i.test(value)) return undefined; // an HTTP date has a day and month name
     const date = Date.parse(value);
     if (Number.isNaN(date)) return undefined;
     ms = date - now;
