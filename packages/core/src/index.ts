@@ -44,3 +44,15 @@ export { classifyFailure, parseRetryAfter, backoffDelay, sleep, retry, type Fail
 export { writeFileAtomic, readFileIfExists, type AtomicFs, type WriteFileAtomicOptions } from './atomic-write.js';
 export { createLogger, createSecretMasker, maskFormat, maskValue, REDACTED, type Logger, type LogLevel, type SecretMasker, type CreateLoggerOptions } from './logger.js';
 export { loadLauncherSettings, loadGatewaySettings, describeSettings, settingsHelp, type LauncherSettings, type GatewaySettings, type SettingsSources } from './settings.js';
+export {
+  gatewayRoutes,
+  type HealthResponse,
+  type ReadyResponse,
+  type ReadyCheck,
+  type ChannelState,
+  type ChannelStatus,
+  type McpServerStatus,
+  type ModelStatus,
+  type GatewayStatus,
+  type ReloadResponse,
+} from './gateway-api.js';

@@ -1,0 +1,102 @@
+/**
+ * The gateway's HTTP API on 127.0.0.1:18790, as a typed contract shared with the launcher and the
+ * CLI. Open: `GET /health`, `GET /ready`. Control (need `Authorization: Bearer <token>`):
+ * `GET /status`, `POST /reload`, `POST /mcp/<server>/retry`. WebSocket: `/pico/ws` (pico token).
+ * Every response is JSON; errors are `{ "error": "<sentence>" }` with an HTTP status.
+ */
+import type { ConfigIssue } from './config/config-error.js';
+
+export const gatewayRoutes = {
+  health: '/health',
+  ready: '/ready',
+  status: '/status',
+  reload: '/reload',
+  mcpRetry: (server: string) => `/mcp/${encodeURIComponent(server)}/retry`,
+  picoWs: '/pico/ws',
+} as const;
+
+/** `GET /health`: the process is alive. */
+export interface HealthResponse {
+  status: 'ok';
+  version: string;
+  pid: number;
+  uptime_s: number;
+  started_at: string;
+}
+
+export interface ReadyCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * `GET /ready`: 200 once startup finished (config loaded, HTTP up, agent up, every enabled channel
+ * started or given up on); 503 before that and while shutting down. A channel or MCP server that
+ * is down makes the gateway `degraded`, still ready: it keeps retrying on its own.
+ */
+export interface ReadyResponse {
+  status: 'ready' | 'degraded' | 'starting' | 'stopping';
+  checks: Record<string, ReadyCheck>;
+}
+
+export type ChannelState = 'disabled' | 'starting' | 'running' | 'reconnecting' | 'failed' | 'stopped';
+
+export interface ChannelStatus {
+  name: string;
+  type: string;
+  enabled: boolean;
+  state: ChannelState;
+  lastError?: string;
+  /** What the channel is connected to or listening on, without secrets. */
+  detail?: string;
+  lastMessageAt?: string;
+  messages: { in: number; out: number };
+}
+
+export interface McpServerStatus {
+  name: string;
+  transport: 'stdio' | 'sse' | 'http' | 'unknown';
+  target: string;
+  state: 'disabled' | 'connecting' | 'connected' | 'failed';
+  lastError?: string;
+  hint?: string;
+  tools: { name: string; tool: string; description: string }[];
+  connectedAt?: string;
+  nextRetryAt?: string;
+  attempts: number;
+}
+
+export interface ModelStatus {
+  name: string;
+  provider: string;
+  model: string;
+  enabled: boolean;
+  keys: number;
+  problem?: string;
+  role: 'primary' | 'fallback' | 'other';
+  state: 'ready' | 'cooling-down' | 'unused';
+  failures: number;
+  cooldownUntil?: string;
+  lastError?: string;
+  lastSuccessAt?: string;
+  lastLatencyMs?: number;
+}
+
+/** `GET /status`. */
+export interface GatewayStatus {
+  version: string;
+  pid: number;
+  uptime_s: number;
+  ready: ReadyResponse['status'];
+  config: { path: string; loaded_at: string; warnings: string[] };
+  channels: ChannelStatus[];
+  mcp: { enabled: boolean; servers: McpServerStatus[] };
+  models: { primary: string; fallbacks: string[]; list: ModelStatus[] };
+  tools: { name: string; source: string }[];
+  active_turns: number;
+}
+
+/** `POST /reload`: 200 with what changed, or 422 with the problems (the running config stays). */
+export type ReloadResponse =
+  | { status: 'reloaded'; changes: string[]; restart_required: string[]; warnings: string[] }
+  | { error: string; issues: ConfigIssue[] };
