@@ -100,3 +100,9 @@ export interface GatewayStatus {
 export type ReloadResponse =
   | { status: 'reloaded'; changes: string[]; restart_required: string[]; warnings: string[] }
   | { error: string; issues: ConfigIssue[] };
+
+/**
+ * Exit codes of `picoclaw gateway`: a supervisor restarts after `failure` but not after `config`
+ * (restarting cannot fix an invalid config.json; the user must).
+ */
+export const gatewayExitCodes = { ok: 0, failure: 1, config: 78 } as const;

@@ -46,6 +46,7 @@ export { createLogger, createSecretMasker, maskFormat, maskValue, REDACTED, type
 export { loadLauncherSettings, loadGatewaySettings, describeSettings, settingsHelp, type LauncherSettings, type GatewaySettings, type SettingsSources } from './settings.js';
 export {
   gatewayRoutes,
+  gatewayExitCodes,
   type HealthResponse,
   type ReadyResponse,
   type ReadyCheck,

@@ -14,7 +14,7 @@ describe('config schema: defaults', () => {
     const config = parse({});
     expect(config.version).toBe(3);
     expect(config.agents.defaults).toMatchObject({ max_tokens: 32768, max_tool_iterations: 50, temperature: 0.7, model_name: '', model_fallbacks: [] });
-    expect(config.gateway).toEqual({ host: '127.0.0.1', port: 18790, hot_reload: false, log_level: 'warn' });
+    expect(config.gateway).toEqual({ host: '127.0.0.1', port: 18790, hot_reload: false, log_level: 'info' });
     expect(config.tools.mcp).toMatchObject({ enabled: false, max_inline_text_chars: 16384, servers: {} });
     expect(config.tools.exec.timeout_seconds).toBe(60);
     expect(config.channel_list).toEqual({});

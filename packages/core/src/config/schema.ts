@@ -398,7 +398,8 @@ const gateway = block({
   host: str('127.0.0.1'),
   port: int(18790, 1, 65535),
   hot_reload: bool(false),
-  log_level: z.enum(logLevels).catch('warn').default('warn'),
+  // `info` rather than the reference's `warn`: start-up and reload lines are worth seeing.
+  log_level: z.enum(logLevels).catch('info').default('info'),
 });
 
 const config = z.strictObject({

@@ -1,0 +1,123 @@
+/**
+ * Builds, starts, reloads and stops the configured channels. A channel that fails to start is
+ * reported in the status with its reason and does not stop the others; on reload a changed
+ * channel is stopped before its replacement starts, and an unchanged one is left alone.
+ */
+import { implementedChannelTypes, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
+import type { InboundMessage } from '../agent/agent-runtime.js';
+import type { AgentSink } from '../agent/events.js';
+import type { Channel, ChannelDeps, ChannelFactory, Log, UpgradeHandler } from './channel.js';
+
+interface Running {
+  config: ChannelConfig;
+  channel?: Channel;
+  controller: AbortController;
+  error?: string;
+  started: Promise<void>;
+}
+
+export interface ChannelManager {
+  /** Starts every enabled channel; resolves when each has started or failed. */
+  start(channels: Record<string, ChannelConfig>): Promise<void>;
+  reload(channels: Record<string, ChannelConfig>): Promise<string[]>;
+  status(): ChannelStatus[];
+  stop(): Promise<void>;
+}
+
+export function createChannelManager(options: {
+  factories: Partial<Record<ChannelConfig['type'], ChannelFactory>>;
+  submit(message: InboundMessage, sink: AgentSink): Promise<void>;
+  mountUpgrade(path: string, handler: UpgradeHandler | undefined): void;
+  log: Log;
+  deps?: ChannelDeps;
+}): ChannelManager {
+  const running = new Map<string, Running>();
+  let configs: Record<string, ChannelConfig> = {};
+
+  function launch(name: string, config: ChannelConfig): Running {
+    const controller = new AbortController();
+    const entry: Running = { config, controller, started: Promise.resolve() };
+    const factory = options.factories[config.type];
+    if (!factory) {
+      entry.error = (implementedChannelTypes as readonly string[]).includes(config.type)
+        ? `channel type ${config.type} is not available in this build`
+        : `channel type ${config.type} is not supported by PicoClaw TS (supported: ${implementedChannelTypes.join(', ')})`;
+      options.log('warn', `channel ${name}: ${entry.error}`);
+      return entry;
+    }
+    try {
+      entry.channel = factory(name, config, options.deps ?? {});
+    } catch (error) {
+      entry.error = (error as Error).message;
+      options.log('error', `channel ${name} cannot be created: ${entry.error}`);
+      return entry;
+    }
+    const channel = entry.channel;
+    entry.started = channel
+      .start({
+        signal: controller.signal,
+        submit: (message, sink) => options.submit({ ...message, channel: name }, sink),
+        log: (level, message, meta) => options.log(level, `${name}: ${message}`, { channel: name, ...meta }),
+        mountUpgrade: options.mountUpgrade,
+      })
+      .then(
+        () => options.log('info', `channel ${name} started`, { channel: name }),
+        (error: Error) => {
+          entry.error = error.message;
+          options.log('error', `channel ${name} failed to start: ${error.message}`, { channel: name });
+        },
+      );
+    return entry;
+  }
+
+  async function halt(name: string, entry: Running) {
+    entry.controller.abort();
+    await entry.started;
+    await entry.channel?.stop().catch((error: Error) => options.log('warn', `channel ${name} did not stop cleanly: ${error.message}`));
+  }
+
+  const same = (a: ChannelConfig, b: ChannelConfig) => JSON.stringify(a) === JSON.stringify(b);
+
+  return {
+    async start(channels) {
+      configs = channels;
+      for (const [name, config] of Object.entries(channels)) if (config.enabled) running.set(name, launch(name, config));
+      await Promise.all([...running.values()].map((r) => r.started));
+    },
+    async reload(channels) {
+      const changes: string[] = [];
+      for (const [name, entry] of [...running]) {
+        const next = channels[name];
+        if (!next || !next.enabled || !same(next, entry.config)) {
+          await halt(name, entry);
+          running.delete(name);
+          if (!next || !next.enabled) changes.push(`channel ${name} stopped`);
+        }
+      }
+      for (const [name, config] of Object.entries(channels)) {
+        if (!config.enabled || running.has(name)) continue;
+        const entry = launch(name, config);
+        running.set(name, entry);
+        await entry.started;
+        changes.push(configs[name]?.enabled ? `channel ${name} restarted with new settings` : `channel ${name} started`);
+      }
+      configs = channels;
+      return changes;
+    },
+    status() {
+      return Object.entries(configs).map(([name, config]) => {
+        const entry = running.get(name);
+        const base = { name, type: config.type, enabled: config.enabled };
+        if (!config.enabled || !entry) return { ...base, state: 'disabled', messages: { in: 0, out: 0 } } satisfies ChannelStatus;
+        if (!entry.channel || (entry.error && entry.channel.status().state !== 'running')) {
+          return { ...base, ...(entry.channel?.status() ?? { messages: { in: 0, out: 0 } }), state: 'failed', lastError: entry.error ?? 'unknown error' } satisfies ChannelStatus;
+        }
+        return { ...base, ...entry.channel.status() } satisfies ChannelStatus;
+      });
+    },
+    async stop() {
+      await Promise.all([...running].map(([name, entry]) => halt(name, entry)));
+      running.clear();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The channel contract: a channel turns its transport's messages into InboundMessages for the
+ * agent and renders the agent's events back. Capabilities stay private to each channel.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
+import type { InboundMessage } from '../agent/agent-runtime.js';
+import type { AgentSink } from '../agent/events.js';
+
+export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
+
+/** A WebSocket (or other) upgrade handler mounted on the gateway's HTTP server. */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface ChannelContext {
+  /** Aborted when the channel must stop. */
+  signal: AbortSignal;
+  /** Hands a message to the agent; events for it arrive through `sink`. */
+  submit(message: Omit<InboundMessage, 'channel'>, sink: AgentSink): Promise<void>;
+  log: Log;
+  /** Mounts an upgrade handler on the gateway's HTTP server (pico's /pico/ws). */
+  mountUpgrade(path: string, handler: UpgradeHandler): void;
+}
+
+export interface Channel {
+  readonly name: string;
+  readonly type: ChannelConfig['type'];
+  /** Resolves once the channel takes messages (or has started retrying in the background). */
+  start(context: ChannelContext): Promise<void>;
+  stop(): Promise<void>;
+  status(): Omit<ChannelStatus, 'name' | 'type' | 'enabled'>;
+}
+
+export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (name: string, config: C, deps: ChannelDeps) => Channel;
+
+/** I/O edges a channel may need; tests point them at fakes. */
+export interface ChannelDeps {
+  fetch?: typeof fetch;
+  now?: () => Date;
+}

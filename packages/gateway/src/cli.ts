@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `picoclaw` — the gateway's command line. `picoclaw gateway` runs the gateway headless (the
+ * container's gateway-only mode, systemd, or under the launcher). Exit codes: 0 after a clean
+ * stop, 78 when the config or settings are invalid (a supervisor should not restart), 1 otherwise.
+ */
+import { join } from 'node:path';
+import {
+  createLogger,
+  createSecretMasker,
+  describeSettings,
+  gatewayExitCodes,
+  isPicoError,
+  loadConfig,
+  loadGatewaySettings,
+  settingsHelp,
+} from '@picoclaw/core';
+import { channelFactories } from './channels/index.js';
+import { createGateway } from './gateway.js';
+import { version } from './version.js';
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const err = (text: string) => process.stderr.write(`${text}\n`);
+
+const usage = `picoclaw ${version} — self-hosted AI assistant
+
+Usage:
+  picoclaw gateway [flags]   run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)
+  picoclaw version           print the version
+  picoclaw help              this text
+
+Gateway flags (flag > environment > config.json "gateway" > default):
+${settingsHelp('gateway')}`;
+
+async function runGateway(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(usage);
+    return 0;
+  }
+  const env = process.env;
+  // Paths first (they decide which config.json to read), then the settings with its gateway block.
+  const early = loadGatewaySettings({ argv, env });
+  const loaded = await loadConfig({ configPath: early.config, home: early.home, env, ...(env.PICOCLAW_LAUNCHER_TOKEN ? { launcherToken: env.PICOCLAW_LAUNCHER_TOKEN } : {}) });
+  const { log_level: fileLevel, host, port } = loaded.config.gateway;
+  const settings = loadGatewaySettings({ argv, env, file: { host, port, log_level: fileLevel === 'fatal' ? 'error' : fileLevel } });
+  const masker = createSecretMasker();
+  const log = createLogger({ name: 'gateway', level: settings.logLevel, file: join(settings.home, 'logs', 'gateway.log'), masker });
+  log.debug('settings', describeSettings(settings));
+  const gateway = createGateway({
+    settings,
+    log,
+    masker,
+    env,
+    preloaded: loaded,
+    channelFactories,
+    ...(env.PICOCLAW_LAUNCHER_TOKEN ? { launcherToken: env.PICOCLAW_LAUNCHER_TOKEN } : {}),
+  });
+
+  let stopping: Promise<void> | undefined;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(gatewayExitCodes.failure);
+    }
+    log.info(`${signal} received`);
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(gatewayExitCodes.failure);
+    }, 20_000);
+    force.unref();
+    stopping = gateway.close().then(() => {
+      clearTimeout(force);
+      stopped();
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    void gateway.reload().then((r) => (r.ok ? undefined : log.warn('reload on SIGHUP refused')));
+  });
+
+  try {
+    await gateway.start();
+  } catch (error) {
+    await gateway.close().catch(() => {});
+    throw error;
+  }
+  await done;
+  await new Promise((resolve) => log.on('finish', resolve).end());
+  return gatewayExitCodes.ok;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  switch (command) {
+    case 'gateway':
+    case 'g':
+      return runGateway(rest);
+    case 'version':
+    case '--version':
+    case '-v':
+      out(`picoclaw ${version}`);
+      return 0;
+    case 'help':
+    case '--help':
+    case '-h':
+      out(usage);
+      return 0;
+    default:
+      err(`unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const config = isPicoError(error) && /^(config_|settings_invalid|secret_ref)/.test(error.code);
+    err(error instanceof Error ? error.message : String(error));
+    process.exit(config ? gatewayExitCodes.config : gatewayExitCodes.failure);
+  },
+);

@@ -1,0 +1,293 @@
+/**
+ * The gateway process assembled: config → session store, models, tools (built-in and MCP), agent
+ * runtime, HTTP server, channels. Ready as soon as the channels have started; MCP servers connect
+ * in the background and the Mistral SDK is warmed after readiness. Reload swaps what changed and
+ * keeps the running config when the new one is invalid.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  collectSecrets,
+  ConfigError,
+  loadConfig,
+  resolveModelTarget,
+  type Config,
+  type GatewaySettings,
+  type GatewayStatus,
+  type HealthResponse,
+  type LoadedConfig,
+  type Logger,
+  type ModelStatus,
+  type ReadyResponse,
+  type ReloadResponse,
+  type SecretMasker,
+} from '@picoclaw/core';
+import { createAgentRuntime, type AgentRuntime } from './agent/agent-runtime.js';
+import type { ChannelFactory } from './channels/channel.js';
+import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
+import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
+import { createMcpManager, type McpManager } from './mcp/mcp-manager.js';
+import { createHealthBook } from './models/fallback-chain.js';
+import { loadMistralSdk } from './models/mistral.js';
+import { createModelRegistry, type ModelRegistry } from './models/model-registry.js';
+import { claimPidFile, releasePidFile } from './pid-file.js';
+import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
+import { createBuiltinTools } from './tools/builtin-tools.js';
+import type { Tool } from './tools/types.js';
+import { version } from './version.js';
+
+export interface GatewayOptions {
+  settings: GatewaySettings;
+  log: Logger;
+  masker: SecretMasker;
+  env?: NodeJS.ProcessEnv;
+  /** Channel implementations by type (the CLI passes the real ones; tests may pass fakes). */
+  channelFactories?: Partial<Record<Config['channel_list'][string]['type'], ChannelFactory>>;
+  /** Launcher token, to refuse a pico token equal to it. */
+  launcherToken?: string;
+  /** Milliseconds a shutdown waits for running turns. */
+  shutdownGraceMs?: number;
+  /** A config already loaded by the caller (the CLI reads it for the settings), to skip a second load. */
+  preloaded?: LoadedConfig;
+}
+
+export interface Gateway {
+  start(): Promise<{ host: string; port: number; token: string }>;
+  reload(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }>;
+  status(): GatewayStatus;
+  close(): Promise<void>;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { settings, log, masker } = options;
+  const env = options.env ?? process.env;
+  const startedAt = new Date();
+  const token = settings.token || randomBytes(24).toString('hex');
+  const health = createHealthBook();
+  const logFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => log.log(level, message, meta);
+
+  let loaded: LoadedConfig;
+  let loadedAt = new Date();
+  let models: ModelRegistry;
+  let builtins: Tool[] = [];
+  let mcp: McpManager | undefined;
+  let runtime: AgentRuntime;
+  let channels: ChannelManager;
+  let server: GatewayServer;
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
+
+  const config = () => loaded.config;
+  const tools = (): Tool[] => [...builtins, ...(mcp?.list() ?? [])];
+  const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
+
+  async function load(): Promise<LoadedConfig> {
+    return requireModel(await loadConfig({ configPath: settings.config, home: settings.home, env, ...(options.launcherToken ? { launcherToken: options.launcherToken } : {}) }));
+  }
+
+  function requireModel(result: LoadedConfig): LoadedConfig {
+    if (!result.config.agents.defaults.model_name && !settings.allowEmpty) {
+      throw new ConfigError('no default model is configured: set agents.defaults.model_name in config.json (or start with --allow-empty to run without one)', [
+        { path: 'agents.defaults.model_name', message: 'is required to answer messages', source: 'config.json' },
+      ]);
+    }
+    return result;
+  }
+
+  function mcpFor(cfg: Config) {
+    return cfg.tools.mcp.enabled && Object.keys(cfg.tools.mcp.servers).length > 0;
+  }
+
+  function startMcp(cfg: Config) {
+    mcp = createMcpManager({
+      servers: cfg.tools.mcp.servers,
+      workspace: cfg.agents.defaults.workspace,
+      maxInlineTextChars: cfg.tools.mcp.max_inline_text_chars,
+      log: logFn,
+    });
+    mcp.start();
+  }
+
+  function readyState(): ReadyResponse {
+    const checks: ReadyResponse['checks'] = {
+      config: { ok: true, detail: loaded ? loaded.paths.config : 'loading' },
+      agent: { ok: phase === 'running' },
+    };
+    if (phase !== 'starting' && channels) {
+      for (const c of channels.status()) if (c.enabled) checks[`channel:${c.name}`] = { ok: c.state === 'running', ...(c.lastError ? { detail: c.lastError } : c.detail ? { detail: c.detail } : {}) };
+    }
+    for (const s of mcp?.status() ?? []) if (s.state !== 'disabled') checks[`mcp:${s.name}`] = { ok: s.state === 'connected', detail: s.lastError ?? s.state };
+    const status = phase === 'running' ? (Object.values(checks).every((c) => c.ok) ? 'ready' : 'degraded') : phase;
+    return { status, checks };
+  }
+
+  function modelStatus(): GatewayStatus['models'] {
+    const d = config().agents.defaults;
+    const live = new Map(models.status().map((s) => [s.name, s]));
+    const list: ModelStatus[] = models.list().map((m) => {
+      const s = live.get(m.name);
+      return {
+        ...m,
+        role: m.name === d.model_name ? 'primary' : d.model_fallbacks.includes(m.name) ? 'fallback' : 'other',
+        state: s?.state ?? 'unused',
+        failures: s?.failures ?? 0,
+        ...(s?.cooldownUntil ? { cooldownUntil: s.cooldownUntil } : {}),
+        ...(s?.lastError ? { lastError: s.lastError } : {}),
+        ...(s?.lastSuccessAt ? { lastSuccessAt: s.lastSuccessAt } : {}),
+        ...(s?.lastLatencyMs !== undefined ? { lastLatencyMs: s.lastLatencyMs } : {}),
+      };
+    });
+    return { primary: d.model_name, fallbacks: d.model_fallbacks, list };
+  }
+
+  function status(): GatewayStatus {
+    return {
+      version,
+      pid: process.pid,
+      uptime_s: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      ready: readyState().status,
+      config: { path: loaded.paths.config, loaded_at: loadedAt.toISOString(), warnings: loaded.warnings },
+      channels: channels.status(),
+      mcp: { enabled: config().tools.mcp.enabled, servers: mcp?.status() ?? [] },
+      models: modelStatus(),
+      tools: tools().map((t) => ({ name: t.name, source: t.source })),
+      active_turns: runtime.activeTurns,
+    };
+  }
+
+  function describeStatus(): string {
+    const s = status();
+    const lines = [`PicoClaw gateway ${s.version}, up ${s.uptime_s} s, ${s.ready}`];
+    lines.push(`Model: ${s.models.primary || '(none)'}${s.models.fallbacks.length ? `, then ${s.models.fallbacks.join(', ')}` : ''}`);
+    for (const c of s.channels) lines.push(`Channel ${c.name} (${c.type}): ${c.state}${c.lastError ? ` — ${c.lastError}` : ''}`);
+    for (const m of s.mcp.servers) lines.push(`MCP ${m.name}: ${m.state}${m.lastError ? ` — ${m.lastError}` : ''}`);
+    return lines.join('\n');
+  }
+
+  function describeMcp(): string {
+    const servers = mcp?.status() ?? [];
+    if (!config().tools.mcp.enabled) return 'MCP is off (tools.mcp.enabled is false).';
+    if (servers.length === 0) return 'No MCP servers are configured.';
+    return servers
+      .map((m) => `${m.state === 'connected' ? '✓' : '✗'} ${m.name} (${m.transport} ${m.target}): ${m.state}${m.tools.length ? `, ${m.tools.length} tools` : ''}${m.lastError ? `\n  ${m.lastError}${m.hint ? `\n  ${m.hint}` : ''}` : ''}`)
+      .join('\n');
+  }
+
+  async function reload(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }> {
+    let next: LoadedConfig;
+    try {
+      next = await load();
+    } catch (error) {
+      const issues = error instanceof ConfigError ? error.issues : [];
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn(`reload refused, keeping the running config: ${message}`);
+      return { ok: false, body: { error: `the new config is invalid; the running config is kept. ${message}`, issues } };
+    }
+    const previous = loaded.config;
+    loaded = next;
+    loadedAt = new Date();
+    updateSecrets();
+    const changes: string[] = [];
+    const restart: string[] = [];
+    if (next.config.gateway.host !== previous.gateway.host || next.config.gateway.port !== previous.gateway.port) {
+      restart.push('gateway.host/port take effect after a restart');
+    }
+    if (JSON.stringify(next.config.model_list) !== JSON.stringify(previous.model_list) || JSON.stringify(next.config.agents) !== JSON.stringify(previous.agents)) {
+      models = createModelRegistry(next.config, { health, version });
+      changes.push('models and agent settings updated');
+    }
+    if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || next.config.agents.defaults.workspace !== previous.agents.defaults.workspace) {
+      builtins = createBuiltinTools(next.config);
+      if (mcpFor(next.config)) {
+        if (mcp) await mcp.reload(next.config.tools.mcp.servers);
+        else startMcp(next.config);
+      } else if (mcp) {
+        await mcp.close();
+        mcp = undefined;
+      }
+      changes.push('tools updated');
+    }
+    changes.push(...(await channels.reload(next.config.channel_list)));
+    if (next.config.gateway.log_level !== previous.gateway.log_level && !env.PICOCLAW_LOG_LEVEL && settings.logLevel !== 'debug') {
+      // The config's log level applies unless a flag or the environment chose one.
+      log.level = next.config.gateway.log_level === 'fatal' ? 'error' : next.config.gateway.log_level;
+      changes.push(`log level ${log.level}`);
+    }
+    log.info(`config reloaded: ${changes.join('; ') || 'no changes'}`);
+    return { ok: true, body: { status: 'reloaded', changes, restart_required: restart, warnings: next.warnings } };
+  }
+
+  return {
+    status: () => status(),
+    reload,
+    async start() {
+      loaded = options.preloaded ? requireModel(options.preloaded) : await load();
+      loadedAt = new Date();
+      updateSecrets();
+      for (const warning of loaded.warnings) log.warn(warning);
+      if (loaded.migratedFrom !== undefined) log.info(`config.json is in the version ${loaded.migratedFrom} format; it was migrated in memory (save it from the dashboard to upgrade the file)`);
+      log.info(`config loaded from ${loaded.paths.config}${loaded.exists ? '' : ' (not found: defaults)'}`);
+
+      const cfg = loaded.config;
+      const store = createJsonlSessionStore({
+        dir: join(cfg.agents.defaults.workspace, 'sessions'),
+        onBadLine: (key, line) => log.warn(`session ${key}: skipped unreadable line ${line}`),
+      });
+      models = createModelRegistry(cfg, { health, version });
+      for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
+      builtins = createBuiltinTools(cfg);
+      if (mcpFor(cfg)) startMcp(cfg);
+      runtime = createAgentRuntime({
+        config,
+        models: () => models,
+        tools,
+        store,
+        describe: { status: describeStatus, mcp: describeMcp },
+        log: logFn,
+        version,
+      });
+      server = createGatewayServer({
+        token,
+        log: (level, message) => log.log(level, message),
+        handlers: {
+          health: (): HealthResponse => ({ status: 'ok', version, pid: process.pid, uptime_s: Math.round((Date.now() - startedAt.getTime()) / 1000), started_at: startedAt.toISOString() }),
+          ready: () => {
+            const body = readyState();
+            return { ok: body.status === 'ready' || body.status === 'degraded', body };
+          },
+          status,
+          reload,
+          mcpRetry: (name) => {
+            if (!mcp?.status().some((s) => s.name === name)) return false;
+            mcp.retryNow(name);
+            return true;
+          },
+        },
+      });
+      channels = createChannelManager({
+        factories: options.channelFactories ?? {},
+        submit: (message, sink) => runtime.submit(message, sink),
+        mountUpgrade: server.mountUpgrade,
+        log: logFn,
+      });
+      const address = await server.listen(settings.host, settings.port);
+      await claimPidFile(settings.home, { pid: process.pid, token, version, host: settings.host, port: address.port });
+      await channels.start(cfg.channel_list);
+      phase = 'running';
+      log.info(`gateway ${version} ready on http://${settings.host}:${address.port}`, { pid: process.pid });
+      // Warm the Mistral SDK now rather than on the first message.
+      if (cfg.model_list.some((m) => resolveModelTarget(m).provider.wire === 'mistral')) void loadMistralSdk().catch(() => {});
+      return { host: settings.host, port: address.port, token };
+    },
+    async close() {
+      if (phase === 'stopping') return;
+      phase = 'stopping';
+      log.info('gateway stopping: finishing running turns');
+      await runtime?.close(options.shutdownGraceMs ?? 10_000);
+      await channels?.stop();
+      await mcp?.close();
+      await server?.close();
+      await releasePidFile(settings.home).catch(() => {});
+      log.info('gateway stopped');
+    },
+  };
+}

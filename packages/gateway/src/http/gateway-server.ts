@@ -1,0 +1,153 @@
+/**
+ * The gateway's HTTP server (node:http: a handful of routes do not need a framework on the
+ * start-up path). Open routes report liveness and readiness; control routes need the gateway
+ * token, compared in constant time; WebSocket upgrades go to the handlers channels mounted.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gatewayRoutes, PicoError } from '@picoclaw/core';
+import type { UpgradeHandler } from '../channels/channel.js';
+
+export interface GatewayHandlers {
+  health(): unknown;
+  ready(): { ok: boolean; body: unknown };
+  status(): unknown;
+  reload(): Promise<{ ok: boolean; body: unknown }>;
+  mcpRetry(server: string): boolean;
+}
+
+export interface GatewayServer {
+  readonly server: Server;
+  listen(host: string, port: number): Promise<{ host: string; port: number }>;
+  mountUpgrade(path: string, handler: UpgradeHandler | undefined): void;
+  close(): Promise<void>;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  return !!match && timingSafeEqual(digest(match[1]!.trim()), digest(token));
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function createGatewayServer(options: { token: string; handlers: GatewayHandlers; log?: (level: 'warn' | 'debug', message: string) => void }): GatewayServer {
+  const upgrades = new Map<string, UpgradeHandler>();
+  const { handlers } = options;
+  let reloading = false;
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    const only = (allowed: string) => {
+      if (method === allowed || (allowed === 'GET' && method === 'HEAD')) return true;
+      send(res, 405, { error: `method not allowed, use ${allowed}` }, { allow: allowed });
+      return false;
+    };
+    const authorized = () => {
+      if (bearerMatches(req.headers.authorization, options.token)) return true;
+      send(res, 401, { error: 'unauthorized: this endpoint needs "Authorization: Bearer <gateway token>"' }, { 'www-authenticate': 'Bearer' });
+      return false;
+    };
+    // Request bodies are never needed: drain whatever comes so the socket stays usable.
+    req.resume();
+
+    if (path === gatewayRoutes.health) return only('GET') && send(res, 200, handlers.health());
+    if (path === gatewayRoutes.ready) {
+      if (!only('GET')) return;
+      const { ok, body } = handlers.ready();
+      return send(res, ok ? 200 : 503, body);
+    }
+    if (path === gatewayRoutes.status) return only('GET') && authorized() && send(res, 200, handlers.status());
+    if (path === gatewayRoutes.reload) {
+      if (!only('POST') || !authorized()) return;
+      if (reloading) return send(res, 409, { error: 'a reload is already in progress' });
+      reloading = true;
+      try {
+        const { ok, body } = await handlers.reload();
+        return send(res, ok ? 200 : 422, body);
+      } finally {
+        reloading = false;
+      }
+    }
+    const retry = /^\/mcp\/([^/]+)\/retry$/.exec(path);
+    if (retry) {
+      if (!only('POST') || !authorized()) return;
+      const name = decodeURIComponent(retry[1]!);
+      return handlers.mcpRetry(name) ? send(res, 202, { status: 'retrying', server: name }) : send(res, 404, { error: `no MCP server named "${name}"` });
+    }
+    if (upgrades.has(path)) return send(res, 426, { error: 'this endpoint needs a WebSocket connection' }, { upgrade: 'websocket' });
+    send(res, 404, { error: `no route ${method} ${path}` });
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      options.log?.('warn', `request ${req.method} ${req.url?.split('?')[0]} failed: ${(error as Error).message}`);
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname.replace(/\/+$/, '');
+    const handler = upgrades.get(path);
+    if (!handler) {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nnot found');
+      return;
+    }
+    socket.on('error', () => {});
+    handler(req, socket, head);
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+
+  return {
+    server,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        const onError = (error: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new PicoError('settings_invalid', `port ${port} on ${host} is already in use: is another gateway running? (set --port or PICOCLAW_GATEWAY_PORT)`, { cause: error })
+              : error.code === 'EADDRNOTAVAIL'
+                ? new PicoError('settings_invalid', `cannot listen on ${host}: no such address on this machine`, { cause: error })
+                : error,
+          );
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          const address = server.address() as AddressInfo;
+          resolve({ host: address.address, port: address.port });
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen(port, host);
+      }),
+    mountUpgrade(path, handler) {
+      if (handler) upgrades.set(path.replace(/\/+$/, ''), handler);
+      else upgrades.delete(path.replace(/\/+$/, ''));
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      }),
+  };
+}
