@@ -24,7 +24,7 @@ describe('launcher settings', () => {
   it('names the source of a bad value and what is valid', () => {
     expect(() => loadLauncherSettings({ env: {}, file: { port: 'abc' } })).toThrow(/port \(from launcher-config.json port\): must be a port number from 1 to 65535/);
     expect(() => loadLauncherSettings({ env: { PICOCLAW_LAUNCHER_PORT: '70000' } })).toThrow(/port \(from env PICOCLAW_LAUNCHER_PORT\)/);
-    expect(() => loadLauncherSettings({ env: {}, argv: ['--port', '0'] })).toThrow(/port \(from --port\)/);
+    expect(() => loadLauncherSettings({ env: {}, argv: ['--port', '-1'] })).toThrow(/port \(from --port\)/);
     expect(() => loadLauncherSettings({ env: { PICOCLAW_LOG_LEVEL: 'loud' } })).toThrow(/logLevel \(from env PICOCLAW_LOG_LEVEL\).*expected one of debug, info, warn, error/);
     expect(() => loadLauncherSettings({ env: {}, argv: ['--prot', '1'] })).toThrow(/unknown flag --prot; flags: --home, --config, --host, --port/);
   });

@@ -11,8 +11,9 @@ import { expandHome, resolvePaths } from './paths.js';
 
 convict.addFormat({
   name: 'tcp-port',
+  // 0 asks the OS for a free port (tests, benchmarks); the bound port is logged and put in the PID file.
   validate(value: unknown) {
-    if (!Number.isInteger(Number(value)) || Number(value) < 1 || Number(value) > 65535) throw new Error('must be a port number from 1 to 65535');
+    if (!Number.isInteger(Number(value)) || Number(value) < 0 || Number(value) > 65535) throw new Error('must be a port number from 1 to 65535 (or 0 for any free port)');
   },
   coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
 });

@@ -45,20 +45,16 @@ export function createChannelManager(options: {
       options.log('warn', `channel ${name}: ${entry.error}`);
       return entry;
     }
-    try {
-      entry.channel = factory(name, config, options.deps ?? {});
-    } catch (error) {
-      entry.error = (error as Error).message;
-      options.log('error', `channel ${name} cannot be created: ${entry.error}`);
-      return entry;
-    }
-    const channel = entry.channel;
-    entry.started = channel
-      .start({
-        signal: controller.signal,
-        submit: (message, sink) => options.submit({ ...message, channel: name }, sink),
-        log: (level, message, meta) => options.log(level, `${name}: ${message}`, { channel: name, ...meta }),
-        mountUpgrade: options.mountUpgrade,
+    entry.started = Promise.resolve()
+      .then(() => factory(name, config, options.deps ?? {}))
+      .then((channel) => {
+        entry.channel = channel;
+        return channel.start({
+          signal: controller.signal,
+          submit: (message, sink) => options.submit({ ...message, channel: name }, sink),
+          log: (level, message, meta) => options.log(level, `${name}: ${message}`, { channel: name, ...meta }),
+          mountUpgrade: options.mountUpgrade,
+        });
       })
       .then(
         () => options.log('info', `channel ${name} started`, { channel: name }),

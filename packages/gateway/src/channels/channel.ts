@@ -20,7 +20,7 @@ export interface ChannelContext {
   submit(message: Omit<InboundMessage, 'channel'>, sink: AgentSink): Promise<void>;
   log: Log;
   /** Mounts an upgrade handler on the gateway's HTTP server (pico's /pico/ws). */
-  mountUpgrade(path: string, handler: UpgradeHandler): void;
+  mountUpgrade(path: string, handler: UpgradeHandler | undefined): void;
 }
 
 export interface Channel {
@@ -32,7 +32,8 @@ export interface Channel {
   status(): Omit<ChannelStatus, 'name' | 'type' | 'enabled'>;
 }
 
-export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (name: string, config: C, deps: ChannelDeps) => Channel;
+/** Builds a channel; may load the channel's library first (so disabled channels cost nothing). */
+export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (name: string, config: C, deps: ChannelDeps) => Channel | Promise<Channel>;
 
 /** I/O edges a channel may need; tests point them at fakes. */
 export interface ChannelDeps {

@@ -1,5 +1,10 @@
 import type { Config } from '@picoclaw/core';
 import type { ChannelFactory } from './channel.js';
 
-/** Channel implementations by type, registered without import side effects. */
-export const channelFactories: Partial<Record<Config['channel_list'][string]['type'], ChannelFactory>> = {};
+/**
+ * Channel implementations by type. Each is imported when a channel of that type is enabled, so
+ * its library (ws, mqtt, telegraf) costs nothing otherwise.
+ */
+export const channelFactories: Partial<Record<Config['channel_list'][string]['type'], ChannelFactory>> = {
+  pico: async (...args) => (await import('./pico/pico-channel.js')).createPicoChannel(...args),
+};
