@@ -59,11 +59,15 @@ async function runGateway(argv: string[]): Promise<number> {
   let stopping: Promise<void> | undefined;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
+  let firstSignalAt = 0;
   const stop = (signal: string) => {
     if (stopping) {
+      // The same signal often arrives twice (a wrapper forwards what the terminal also sent).
+      if (Date.now() - firstSignalAt < 1000) return;
       log.warn(`${signal} again: exiting now`);
       process.exit(gatewayExitCodes.failure);
     }
+    firstSignalAt = Date.now();
     log.info(`${signal} received`);
     const force = setTimeout(() => {
       log.error('shutdown took too long; exiting');

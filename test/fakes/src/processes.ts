@@ -1,0 +1,45 @@
+/**
+ * Real processes for cross-process tests: the gateway CLI run from source, with its output kept
+ * for assertions and a helper to wait until it is ready.
+ */
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+export interface GatewayProcess {
+  child: ResultPromise<{ reject: false; all: true; env: NodeJS.ProcessEnv; extendEnv: false }>;
+  output(): string;
+  /** Resolves with the bound port once the gateway logged that it is ready. */
+  ready(timeoutMs?: number): Promise<number>;
+}
+
+export function spawnGateway(options: { home: string; args?: string[]; env?: NodeJS.ProcessEnv }): GatewayProcess {
+  const child = execa(process.execPath, ['--import', 'tsx', `${root}/packages/gateway/src/cli.ts`, 'gateway', ...(options.args ?? ['--port', '0'])], {
+    cwd: root,
+    reject: false,
+    all: true,
+    extendEnv: false,
+    env: { PATH: process.env.PATH, HOME: options.home, PICOCLAW_HOME: options.home, ...options.env },
+  });
+  let output = '';
+  child.all?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return {
+    child,
+    output: () => output,
+    ready: (timeoutMs = 15_000) =>
+      new Promise<number>((resolve, reject) => {
+        const started = Date.now();
+        const check = setInterval(() => {
+          const match = /ready on http:\/\/[^:]+:(\d+)/.exec(output);
+          if (match) {
+            clearInterval(check);
+            resolve(Number(match[1]));
+          } else if (child.exitCode !== null || Date.now() - started > timeoutMs) {
+            clearInterval(check);
+            reject(new Error(`gateway did not become ready (exit ${child.exitCode}):\n${output}`));
+          }
+        }, 25);
+      }),
+  };
+}
