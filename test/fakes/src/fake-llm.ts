@@ -39,13 +39,14 @@ export interface RecordedRequest {
   };
 }
 
-export async function startFakeLlm(turns: FakeTurn[] = [], options: { fallbackText?: string } = {}) {
+export async function startFakeLlm(turns: FakeTurn[] = [], options: { fallbackText?: string; /** When the script is exhausted, answer "you said: <last user message>". */ echo?: boolean } = {}) {
   const requests: RecordedRequest[] = [];
   const script = [...turns];
   const app = express().use(express.json({ limit: '10mb' }));
   app.post(/\/chat\/completions$/, (req, res) => {
     requests.push({ path: req.path, authorization: req.headers.authorization, headers: req.headers, body: req.body });
-    const turn: FakeTurn = script.shift() ?? { text: [options.fallbackText ?? '(script exhausted)'] };
+    const lastUser = [...(req.body?.messages ?? [])].reverse().find((m: { role: string }) => m.role === 'user') as { content?: unknown } | undefined;
+    const turn: FakeTurn = script.shift() ?? { text: [options.echo ? `you said: ${String(lastUser?.content ?? '')}` : (options.fallbackText ?? '(script exhausted)')] };
     if ('hang' in turn) return;
     if ('status' in turn) {
       res.status(turn.status).set(turn.headers ?? {}).json(turn.body ?? { error: { message: `scripted ${turn.status}` } });

@@ -7,4 +7,5 @@ import type { ChannelFactory } from './channel.js';
  */
 export const channelFactories: Partial<Record<Config['channel_list'][string]['type'], ChannelFactory>> = {
   pico: async (...args) => (await import('./pico/pico-channel.js')).createPicoChannel(...args),
+  mqtt: async (...args) => (await import('./mqtt/mqtt-channel.js')).createMqttChannel(...args),
 };

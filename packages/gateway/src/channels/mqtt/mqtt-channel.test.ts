@@ -1,0 +1,198 @@
+import { startFakeLlm, startMosquitto, type FakeLlm, type Mosquitto } from '@picoclaw/test-fakes';
+import { execa } from 'execa';
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
+import { brokerClientId, brokerUrl, topics } from './mqtt-channel.js';
+
+let broker: Mosquitto | undefined;
+let llm: FakeLlm | undefined;
+let gateways: TestGateway[] = [];
+const devices: mqtt.MqttClient[] = [];
+afterEach(async () => {
+  for (const d of devices.splice(0)) await d.endAsync(true);
+  await Promise.all(gateways.map((g) => g.close()));
+  gateways = [];
+  await broker?.close();
+  await llm?.close();
+  broker = llm = undefined;
+});
+
+function config(settings: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    agents: { defaults: { model_name: 'm' } },
+    model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm!.url, api_keys: ['k'] }],
+    channel_list: { mqtt: { enabled: true, type: 'mqtt', settings: { broker: broker!.tcpUrl, agent_id: 'assistant', ...settings }, ...extra } },
+  };
+}
+
+async function gateway(settings: Record<string, unknown> = {}, options: { security?: string; extra?: Record<string, unknown> } = {}) {
+  const g = await startTestGateway({ config: config(settings, options.extra), ...(options.security ? { security: options.security } : {}) });
+  gateways.push(g);
+  return g;
+}
+
+/** A device: publishes requests and collects the JSON messages on its response topic. */
+async function device(client: string, options: mqtt.IClientOptions = {}) {
+  const c = await mqtt.connectAsync(broker!.url, { reconnectPeriod: 0, connectTimeout: 3000, ...options });
+  devices.push(c);
+  const received: Record<string, unknown>[] = [];
+  c.on('message', (_t, p) => received.push(JSON.parse(p.toString())));
+  await c.subscribeAsync(`/picoclaw/assistant/${client}/response`, { qos: (options.protocolVersion === 5 ? 1 : 0) as 0 | 1 });
+  return {
+    received,
+    ask: (text: string, qos: 0 | 1 | 2 = 0) => c.publishAsync(`/picoclaw/assistant/${client}/request`, JSON.stringify({ text }), { qos }),
+    raw: (payload: string | Buffer) => c.publishAsync(`/picoclaw/assistant/${client}/request`, payload),
+    async next(count = 1, ms = 8000) {
+      const end = Date.now() + ms;
+      while (received.length < count) {
+        if (Date.now() > end) throw new Error(`${client}: ${received.length}/${count} responses`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return received[count - 1]!;
+    },
+  };
+}
+
+describe('MQTT channel against a real mosquitto', () => {
+  it('answers the guide quick start word for word (mosquitto_pub / mosquitto_sub)', async () => {
+    broker = await startMosquitto();
+    llm = await startFakeLlm([{ text: ['CPU usage is 12%.'] }]);
+    await gateway();
+    const port = String(broker.port);
+    const sub = execa('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-t', '/picoclaw/assistant/device1/response', '-C', '1', '-W', '10']);
+    await new Promise((r) => setTimeout(r, 300));
+    await execa('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-t', '/picoclaw/assistant/device1/request', '-m', '{"text": "What is the CPU usage?"}']);
+    const { stdout } = await sub;
+    expect(JSON.parse(stdout)).toEqual({ text: 'CPU usage is 12%.' });
+    expect(llm.requests[0]!.body.messages.at(-1)).toEqual({ role: 'user', content: 'What is the CPU usage?' });
+  });
+
+  it.each([4, 5] as const)('speaks MQTT protocol version %i, with QoS 1 and credentials from .security.yml', async (version) => {
+    broker = await startMosquitto({ users: { gateway: 'gw-pass-123', dev: 'dev-pass' } });
+    llm = await startFakeLlm([], { echo: true });
+    const g = await gateway({ protocol_version: version, qos: 1, username: '[NOT_HERE]', password: '[NOT_HERE]' }, { security: 'channel_list:\n  mqtt:\n    settings:\n      username: gateway\n      password: gw-pass-123\n' });
+    const d = await device('sensor', { protocolVersion: version, username: 'dev', password: 'dev-pass' });
+    await d.ask('hello', 1);
+    expect(await d.next()).toEqual({ text: 'you said: hello' });
+    const id = g.logs().match(/connected to 127\.0\.0\.1:\d+ as (picoclaw-mqtt-assistant-[0-9a-f]{8})/)![1]!;
+    expect(broker.log()).toMatch(new RegExp(`New client connected from 127\\.0\\.0\\.1:\\d+ as ${id} \\(p${version === 5 ? 5 : 2}, c1, k60, u'gateway'\\)`));
+    expect(g.logs()).not.toContain('gw-pass-123');
+  });
+
+  it('keeps a separate conversation per device, in parallel', async () => {
+    broker = await startMosquitto();
+    llm = await startFakeLlm([], { echo: true });
+    await gateway();
+    const [a, b] = await Promise.all([device('kitchen'), device('garage')]);
+    await Promise.all([a.ask('I am the kitchen'), b.ask('I am the garage')]);
+    await Promise.all([a.next(1), b.next(1)]);
+    await Promise.all([a.ask('who am I?'), b.ask('who am I?')]);
+    expect(await a.next(2)).toEqual({ text: 'you said: who am I?' });
+    await b.next(2);
+    const histories = llm.requests.slice(2).map((r) => r.body.messages.filter((m) => m.role === 'user').map((m) => m.content));
+    expect(histories).toEqual(expect.arrayContaining([['I am the kitchen', 'who am I?'], ['I am the garage', 'who am I?']]));
+  });
+
+  it('restores the subscription after the broker restarts, with the same broker client id', async () => {
+    broker = await startMosquitto();
+    llm = await startFakeLlm([], { echo: true });
+    const g = await gateway();
+    let d = await device('d1');
+    await d.ask('before');
+    expect(await d.next()).toEqual({ text: 'you said: before' });
+    await broker.stop();
+    await broker.restart();
+    devices.splice(0).forEach((c) => c.end(true));
+    // The gateway retries every 5 s; wait until it has subscribed again.
+    const end = Date.now() + 15_000;
+    while ((g.logs().match(/subscribed to/g) ?? []).length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    d = await device('d1');
+    await d.ask('after');
+    expect(await d.next()).toEqual({ text: 'you said: after' });
+    const ids = [...broker.log().matchAll(/as (picoclaw-mqtt-assistant-[0-9a-f]{8})/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(1);
+    expect(g.logs()).toMatch(/MQTT connection lost/);
+  }, 30_000);
+
+  it('answers bad payloads with an error on the response topic and keeps serving', async () => {
+    broker = await startMosquitto();
+    llm = await startFakeLlm([], { echo: true });
+    const g = await gateway({ max_payload_bytes: 100 });
+    const d = await device('bad');
+    await d.raw('not json');
+    expect(await d.next(1)).toEqual({ error: 'payload is not JSON; send {"text": "your message"}' });
+    await d.raw('{"message": "hi"}');
+    expect(await d.next(2)).toEqual({ error: 'payload has no "text"; send {"text": "your message"}' });
+    await d.raw(JSON.stringify({ text: 'x'.repeat(200) }));
+    expect((await d.next(3)).error).toMatch(/exceeds the 100 byte limit/);
+    await d.ask('fine');
+    expect(await d.next(4)).toEqual({ text: 'you said: fine' });
+    expect(g.logs()).toMatch(/request from bad refused: payload is not JSON/);
+  });
+
+  it('refuses devices outside allow_from', async () => {
+    broker = await startMosquitto();
+    llm = await startFakeLlm([], { echo: true });
+    await gateway({}, { extra: { allow_from: ['trusted'] } });
+    const [ok, no] = await Promise.all([device('trusted'), device('stranger')]);
+    await Promise.all([ok.ask('hi'), no.ask('hi')]);
+    expect(await ok.next()).toEqual({ text: 'you said: hi' });
+    expect(await no.next()).toEqual({ error: 'this client is not allowed to use the assistant' });
+    expect(llm.requests).toHaveLength(1);
+  });
+
+  it('splits requests between two gateways in an MQTT 5 shared subscription, losing and duplicating nothing', async () => {
+    broker = await startMosquitto();
+    llm = await startFakeLlm([], { echo: true });
+    // In separate processes each gateway generates its own broker client id; here they share a
+    // process, so they are given distinct ones as the guide advises.
+    const shared = { protocol_version: 5, shared_group: 'picoclaw', qos: 1 };
+    const [g1, g2] = await Promise.all([gateway({ ...shared, client_id: 'gw1' }), gateway({ ...shared, client_id: 'gw2' })]);
+    const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => device(`dev${i}`, { protocolVersion: 5 })));
+    await Promise.all(clients.map((c, i) => c.ask(`request ${i}`, 1)));
+    for (const [i, c] of clients.entries()) expect(await c.next()).toEqual({ text: `you said: request ${i}` });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(clients.every((c) => c.received.length === 1)).toBe(true);
+    const counts = await Promise.all([g1, g2].map(async (g) => ((await (await fetch(`${g.base}/status`, { headers: { authorization: 'Bearer control-token' } })).json()) as { channels: { messages: { in: number } }[] }).channels[0]!.messages.in));
+    expect(counts[0]! + counts[1]!).toBe(20);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBeGreaterThan(0);
+  });
+
+  it('is ready and keeps retrying when the broker is down at start', async () => {
+    broker = await startMosquitto();
+    await broker.stop();
+    llm = await startFakeLlm([], { echo: true });
+    const g = await gateway();
+    const ready = await fetch(`${g.base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { 'channel:mqtt': { ok: false } } });
+    await broker.restart();
+    const end = Date.now() + 12_000;
+    while (!/subscribed to/.test(g.logs()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const d = await device('late');
+    await d.ask('there?');
+    expect(await d.next()).toEqual({ text: 'you said: there?' });
+  }, 30_000);
+});
+
+describe('MQTT helpers', () => {
+  it('maps the guide URLs and builds the topics', () => {
+    expect(brokerUrl('tcp://localhost:1883')).toBe('mqtt://localhost:1883');
+    expect(brokerUrl('ssl://your-broker:8883')).toBe('mqtts://your-broker:8883');
+    const t = topics({ topic_prefix: '/picoclaw', agent_id: 'assistant', shared_group: '' });
+    expect(t.subscription).toBe('/picoclaw/assistant/+/request');
+    expect(t.response('device1')).toBe('/picoclaw/assistant/device1/response');
+    expect(t.clientOf('/picoclaw/assistant/device1/request')).toBe('device1');
+    expect(t.clientOf('/picoclaw/other/device1/request')).toBeUndefined();
+    expect(topics({ topic_prefix: '/picoclaw', agent_id: 'a', shared_group: 'g' }).subscription).toBe('$share/g//picoclaw/a/+/request');
+  });
+
+  it('generates the broker client id once per process', () => {
+    const id = brokerClientId('mqtt', { client_id: '', agent_id: 'assistant' });
+    expect(id).toMatch(/^picoclaw-mqtt-assistant-[0-9a-f]{8}$/);
+    expect(brokerClientId('mqtt', { client_id: '', agent_id: 'assistant' })).toBe(id);
+    expect(brokerClientId('mqtt', { client_id: 'fixed', agent_id: 'assistant' })).toBe('fixed');
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * The MQTT channel of the MQTT guide: devices publish `{"text": …}` to
+ * `{prefix}/{agent_id}/{client_id}/request` and read answers, possibly in several messages, on
+ * `…/response`. Each client_id is its own conversation. The connection retries every 5 s with the
+ * same broker client id, and the subscription is restored after every reconnect. Beyond the
+ * reference: errors go back on the response topic, payloads have a size limit, TLS can be
+ * verified with a CA file, and an MQTT 5 shared subscription lets several gateways split the load.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
+import type { MqttClient, IClientOptions } from 'mqtt';
+import type { AgentEvent } from '../../agent/events.js';
+import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
+
+type MqttConfig = Extract<ChannelConfig, { type: 'mqtt' }>;
+type Settings = MqttConfig['settings'];
+
+/** Broker client ids generated once per channel and agent for the life of the process. */
+const generatedClientIds = new Map<string, string>();
+export function brokerClientId(channel: string, settings: Pick<Settings, 'client_id' | 'agent_id'>): string {
+  if (settings.client_id) return settings.client_id;
+  const key = `${channel}\u0000${settings.agent_id}`;
+  let id = generatedClientIds.get(key);
+  if (!id) generatedClientIds.set(key, (id = `picoclaw-mqtt-${settings.agent_id}-${randomBytes(4).toString('hex')}`));
+  return id;
+}
+
+/** paho-style schemes of the guide mapped to what mqtt.js speaks. */
+export function brokerUrl(broker: string): string {
+  const url = new URL(broker);
+  const scheme = url.protocol.replace(/:$/, '');
+  const mapped = ({ tcp: 'mqtt', ssl: 'mqtts', tls: 'mqtts' } as Record<string, string>)[scheme] ?? scheme;
+  return `${mapped}://${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+}
+
+export function topics(settings: Pick<Settings, 'topic_prefix' | 'agent_id' | 'shared_group'>) {
+  const base = `${settings.topic_prefix}/${settings.agent_id}`;
+  const filter = `${base}/+/request`;
+  return {
+    base,
+    subscription: settings.shared_group ? `$share/${settings.shared_group}/${filter}` : filter,
+    response: (client: string) => `${base}/${client}/response`,
+    /** The device's client id from a request topic, or undefined if the topic is not ours. */
+    clientOf(topic: string): string | undefined {
+      if (!topic.startsWith(`${base}/`) || !topic.endsWith('/request')) return undefined;
+      const client = topic.slice(base.length + 1, -'/request'.length);
+      return client && !client.includes('/') ? client : undefined;
+    },
+  };
+}
+
+function allowed(client: string, allowFrom: string[]): boolean {
+  const list = allowFrom.map((a) => a.trim()).filter(Boolean);
+  if (list.length === 0 || list.includes('*')) return true;
+  return list.some((entry) => entry === client || entry.split('|').includes(client) || entry === `mqtt:${client}`);
+}
+
+export const createMqttChannel: ChannelFactory = async (name, config) => {
+  if (config.type !== 'mqtt') throw new Error(`mqtt channel given a ${config.type} config`);
+  const { settings, allow_from } = config as MqttConfig;
+  const mqtt = (await import('mqtt')).default;
+  const clientId = brokerClientId(name, settings);
+  const t = topics(settings);
+  const counters = { in: 0, out: 0 };
+  let lastMessageAt: Date | undefined;
+  let lastError: string | undefined;
+  let state: ChannelStatus['state'] = 'starting';
+  let client: MqttClient | undefined;
+  let context: ChannelContext | undefined;
+  const host = new URL(settings.broker).host;
+
+  function publish(client_: string, body: Record<string, unknown>) {
+    counters.out++;
+    client?.publish(t.response(client_), JSON.stringify(body), { qos: settings.qos, retain: false }, (error) => {
+      if (error) context?.log('warn', `publish to ${t.response(client_)} failed: ${error.message}`);
+    });
+  }
+
+  /** One turn's events become messages on the response topic, in order: text before each tool call, then the rest. */
+  function renderer(device: string) {
+    let text = '';
+    return (event: AgentEvent) => {
+      if (event.type === 'text-delta') text += event.text;
+      else if (event.type === 'tool-call') {
+        if (text.trim()) publish(device, { text });
+        text = '';
+      } else if (event.type === 'turn-end') {
+        if (event.reason === 'error') publish(device, { text: event.text, error: 'turn_failed' });
+        else if (event.reason === 'command') publish(device, { text: event.text });
+        else if (event.reason === 'aborted') {
+          if (text.trim()) publish(device, { text, stopped: true });
+        } else if (text.trim() || event.reason === 'max-iterations') publish(device, { text: text.trim() ? text : event.text });
+      }
+    };
+  }
+
+  function onMessage(topic: string, payload: Buffer) {
+    const device = t.clientOf(topic);
+    if (!device) {
+      context?.log('warn', `Unexpected topic format: ${topic}`);
+      return;
+    }
+    const refuse = (message: string) => {
+      context?.log('warn', `request from ${device} refused: ${message}`);
+      publish(device, { error: message });
+    };
+    if (payload.length > settings.max_payload_bytes) return refuse(`payload of ${payload.length} bytes exceeds the ${settings.max_payload_bytes} byte limit`);
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return refuse('payload is not JSON; send {"text": "your message"}');
+    }
+    const text = body && typeof body === 'object' && typeof (body as { text?: unknown }).text === 'string' ? (body as { text: string }).text.trim() : '';
+    if (!text) return refuse('payload has no "text"; send {"text": "your message"}');
+    if (!allowed(device, allow_from)) {
+      context?.log('warn', `request from ${device} refused: not in allow_from`);
+      return publish(device, { error: 'this client is not allowed to use the assistant' });
+    }
+    counters.in++;
+    lastMessageAt = new Date();
+    void context!.submit({ chatId: `mqtt:${device}`, sessionKey: `mqtt:${device}`, senderId: device, text }, renderer(device));
+  }
+
+  const channel: Channel = {
+    name,
+    type: 'mqtt',
+    async start(ctx) {
+      context = ctx;
+      const options: IClientOptions = {
+        clientId,
+        keepalive: settings.keep_alive,
+        protocolVersion: settings.protocol_version,
+        reconnectPeriod: 5_000,
+        connectTimeout: 10_000,
+        clean: true,
+        resubscribe: false, // re-subscribed in the connect handler, which also logs it
+        ...(settings.username ? { username: settings.username } : {}),
+        ...(settings.password ? { password: settings.password } : {}),
+        rejectUnauthorized: settings.tls_verify,
+        ...(settings.ca_file ? { ca: await readFile(settings.ca_file) } : {}),
+      };
+      client = mqtt.connect(brokerUrl(settings.broker), options);
+      client.on('message', (topic, payload) => {
+        try {
+          onMessage(topic, payload);
+        } catch (error) {
+          ctx.log('warn', `message on ${topic} could not be handled: ${(error as Error).message}`);
+        }
+      });
+      client.on('error', (error) => {
+        lastError = error.message;
+        ctx.log('warn', `MQTT error: ${error.message}`);
+      });
+      client.on('offline', () => {
+        if (state === 'running') ctx.log('warn', `MQTT connection lost to ${host}; retrying every 5 s`);
+        if (state !== 'stopped') state = 'reconnecting';
+      });
+      const subscribed = new Promise<void>((resolve) => {
+        client!.on('connect', () => {
+          client!.subscribe(t.subscription, { qos: settings.qos }, (error) => {
+            if (error) {
+              lastError = `subscribe to ${t.subscription} failed: ${error.message}`;
+              ctx.log('error', lastError);
+              return;
+            }
+            state = 'running';
+            lastError = undefined;
+            ctx.log('info', `connected to ${host} as ${clientId}, subscribed to ${t.subscription}`);
+            resolve();
+          });
+        });
+      });
+      // Wait for the first connection attempt, not longer: a broker that is down is retried in the
+      // background, and the gateway should be ready meanwhile.
+      const failed = new Promise<'failed'>((resolve) => {
+        client!.once('close', () => resolve('failed'));
+        setTimeout(() => resolve('failed'), 10_000).unref();
+      });
+      if ((await Promise.race([subscribed, failed])) === 'failed' && state !== 'running') {
+        state = 'reconnecting';
+        lastError ??= `cannot connect to ${host}`;
+        ctx.log('warn', `${lastError}; still retrying every 5 s`);
+      }
+    },
+    async stop() {
+      state = 'stopped';
+      await client?.endAsync(false).catch(() => client?.end(true));
+    },
+    status: () => ({
+      state,
+      detail: `${host} as ${clientId}, ${t.subscription}`,
+      messages: { ...counters },
+      ...(lastError ? { lastError } : {}),
+      ...(lastMessageAt ? { lastMessageAt: lastMessageAt.toISOString() } : {}),
+    }),
+  };
+  return channel;
+};

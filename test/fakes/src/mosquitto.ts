@@ -1,0 +1,85 @@
+/**
+ * A real Debian mosquitto broker on a free loopback port, for MQTT tests. Persistence off; logs
+ * go to stderr, which is unbuffered, and are kept for assertions. `stop()` then `restart()` on
+ * the same port simulate an outage.
+ * With `users`, anonymous access is off and a password file is written with mosquitto_passwd.
+ */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForTcp(port: number, timeoutMs: number) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function startMosquitto(options: { users?: Record<string, string> } = {}) {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'mosquitto-'));
+  // Running as root, mosquitto drops to its own user after reading the config: it must still be
+  // able to read the password file.
+  await chmod(dir, 0o755);
+  const conf = join(dir, 'mosquitto.conf');
+  let text = `listener ${port} 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type all\n`;
+  if (options.users) {
+    const passwords = join(dir, 'passwords');
+    await writeFile(passwords, '', { mode: 0o644 });
+    for (const [user, password] of Object.entries(options.users)) await execa('mosquitto_passwd', ['-b', passwords, user, password]);
+    text += `allow_anonymous false\npassword_file ${passwords}\n`;
+  } else text += 'allow_anonymous true\n';
+  await writeFile(conf, text);
+  let child: ResultPromise | undefined;
+  let log = '';
+  const start = async () => {
+    child = execa('mosquitto', ['-c', conf], { reject: false, all: true });
+    child.all?.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    await waitForTcp(port, 5_000);
+  };
+  const stop = async () => {
+    if (!child) return;
+    child.kill('SIGTERM');
+    await child;
+    child = undefined;
+  };
+  await start();
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    /** The URL in the guide's paho form. */
+    tcpUrl: `tcp://127.0.0.1:${port}`,
+    log: () => log,
+    stop,
+    restart: start,
+    async close() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Mosquitto = Awaited<ReturnType<typeof startMosquitto>>;
