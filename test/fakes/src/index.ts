@@ -3,3 +3,4 @@ export { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest, type S
 export { startFakeHomeAssistant, type FakeHomeAssistant, type HaCall } from './fake-home-assistant.js';
 export { spawnGateway, type GatewayProcess } from './processes.js';
 export { startMosquitto, freePort, type Mosquitto } from './mosquitto.js';
+export { startFakeTelegram, type FakeTelegram, type SentCall } from './fake-telegram.js';

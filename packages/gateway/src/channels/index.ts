@@ -8,4 +8,5 @@ import type { ChannelFactory } from './channel.js';
 export const channelFactories: Partial<Record<Config['channel_list'][string]['type'], ChannelFactory>> = {
   pico: async (...args) => (await import('./pico/pico-channel.js')).createPicoChannel(...args),
   mqtt: async (...args) => (await import('./mqtt/mqtt-channel.js')).createMqttChannel(...args),
+  telegram: async (...args) => (await import('./telegram/telegram-channel.js')).createTelegramChannel(...args),
 };

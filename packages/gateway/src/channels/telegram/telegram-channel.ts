@@ -1,0 +1,276 @@
+/**
+ * Telegram through the Bot API (telegraf's client) with our own long-polling loop, so 409, 429
+ * and network loss follow the shared retry policy and stop promptly. A private, restricted bot:
+ * only `allow_from` users are answered (others get one polite refusal and a log line), groups
+ * only when the bot is mentioned or a trigger prefix is used. Answers are Markdown rendered to
+ * Telegram HTML (plain text when Telegram rejects it), split at 4096 characters, with a typing
+ * indicator and, when streaming is on, a placeholder edited as the answer grows.
+ */
+import { backoffDelay, classifyFailure, sleep, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
+import type { Telegram } from 'telegraf';
+import type { AgentEvent } from '../../agent/events.js';
+import { commands } from '../../agent/commands.js';
+import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
+import { markdownToTelegramHtml, splitMessage, TELEGRAM_LIMIT } from './telegram-format.js';
+
+type TelegramConfig = Extract<ChannelConfig, { type: 'telegram' }>;
+
+interface Update {
+  update_id: number;
+  message?: {
+    message_id: number;
+    text?: string;
+    chat: { id: number; type: string };
+    from?: { id: number; username?: string; first_name?: string; is_bot?: boolean };
+    reply_to_message?: { from?: { id: number } };
+  };
+}
+
+/** Whether a sender may use the bot: ids, usernames (`@name` or bare), `id|name` or `telegram:id`. */
+export function senderAllowed(from: { id: number; username?: string }, allowFrom: string[]): boolean {
+  const list = allowFrom.map((a) => a.trim()).filter(Boolean);
+  if (list.length === 0 || list.includes('*')) return true;
+  const id = String(from.id);
+  const name = from.username?.toLowerCase();
+  return list.some((entry) =>
+    entry.split('|').some((part) => {
+      const p = part.trim().replace(/^telegram:/, '');
+      return p === id || (!!name && p.replace(/^@/, '').toLowerCase() === name);
+    }),
+  );
+}
+
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export const createTelegramChannel: ChannelFactory = async (name, config) => {
+  if (config.type !== 'telegram') throw new Error(`telegram channel given a ${config.type} config`);
+  const { settings, allow_from, group_trigger, placeholder, typing } = config as TelegramConfig;
+  if (!settings.token) throw new Error('the bot token is missing (channel_list.telegram.settings.token in .security.yml, or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)');
+  const { Telegram: TelegramClient } = await import('telegraf');
+  const apiRoot = settings.base_url ? `${settings.base_url}/` : 'https://api.telegram.org/';
+  const telegram: Telegram = new TelegramClient(settings.token, { apiRoot });
+  const counters = { in: 0, out: 0 };
+  let state: ChannelStatus['state'] = 'starting';
+  let lastError: string | undefined;
+  let lastMessageAt: Date | undefined;
+  let botUsername = '';
+  let botId = 0;
+  let loop: Promise<void> | undefined;
+  const stopper = new AbortController();
+  const refused = new Map<number, number>();
+
+  /** Calls the API, waiting out 429s (retry_after) and retrying network errors a few times. */
+  async function call<T>(fn: () => Promise<T>, what: string): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        const verdict = classifyFailure(error);
+        if (!verdict.retry || attempt >= 4 || stopper.signal.aborted) throw error;
+        const wait = Math.max(verdict.afterMs ?? 0, backoffDelay(attempt, { baseMs: 500, maxMs: 8_000 }));
+        context?.log('warn', `${what} failed (${describeError(error)}); retrying in ${Math.round(wait / 100) / 10} s`);
+        await sleep(wait, stopper.signal);
+      }
+    }
+  }
+
+  /** Sends HTML, falling back to plain text when Telegram cannot parse the HTML. */
+  async function deliver(chatId: number, markdown: string, editId?: number): Promise<number | undefined> {
+    let messageId: number | undefined;
+    for (const [i, part] of splitMessage(markdown, 3500).entries()) {
+      const html = markdownToTelegramHtml(part);
+      const edit = i === 0 ? editId : undefined;
+      const send = (text: string, parse: boolean) =>
+        call<unknown>(
+          () =>
+            edit !== undefined
+              ? telegram.editMessageText(chatId, edit, undefined, text, parse ? { parse_mode: 'HTML' } : {})
+              : telegram.sendMessage(chatId, text, parse ? { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } : { link_preview_options: { is_disabled: true } }),
+          edit !== undefined ? 'editMessageText' : 'sendMessage',
+        );
+      try {
+        const result = await (html.length <= TELEGRAM_LIMIT ? send(html, true) : Promise.reject(Object.assign(new Error('too long as HTML'), { response: { error_code: 400 } })));
+        messageId ??= typeof result === 'object' && result ? (result as { message_id: number }).message_id : edit;
+      } catch (error) {
+        if (classifyFailure(error).retry || !/400|parse|too long/i.test(describeError(error))) throw error;
+        context?.log('debug', `HTML rejected (${describeError(error)}); sending plain text`);
+        for (const plain of splitMessage(part, TELEGRAM_LIMIT)) await send(plain, false);
+      }
+      counters.out++;
+    }
+    return messageId;
+  }
+
+  function renderer(chatId: number) {
+    const streaming = settings.streaming.enabled;
+    let placeholderId: Promise<number | undefined> | undefined;
+    let text = '';
+    let shown = 0;
+    let lastEdit = 0;
+    let typingTimer: NodeJS.Timeout | undefined;
+    let editing: Promise<unknown> = Promise.resolve();
+    const startTyping = () => {
+      if (!typing.enabled) return;
+      const tick = () => void telegram.sendChatAction(chatId, 'typing').catch(() => {});
+      tick();
+      typingTimer = setInterval(tick, 4_000);
+    };
+    const stopTyping = () => clearInterval(typingTimer);
+    return (event: AgentEvent) => {
+      switch (event.type) {
+        case 'turn-start': {
+          startTyping();
+          if (placeholder.enabled && placeholder.text.length) {
+            const label = placeholder.text[Math.floor(Math.random() * placeholder.text.length)]!;
+            placeholderId = call(() => telegram.sendMessage(chatId, label), 'sendMessage').then((m) => m.message_id, () => undefined);
+          }
+          break;
+        }
+        case 'text-delta': {
+          text += event.text;
+          if (!streaming || !placeholderId) break;
+          const now = Date.now();
+          if (text.length - shown < settings.streaming.min_growth_chars || now - lastEdit < settings.streaming.throttle_seconds * 1000) break;
+          lastEdit = now;
+          shown = text.length;
+          const snapshot = text.length > TELEGRAM_LIMIT - 10 ? `${text.slice(0, TELEGRAM_LIMIT - 10)}…` : text;
+          editing = editing.then(async () => {
+            const id = await placeholderId;
+            if (id !== undefined) await telegram.editMessageText(chatId, id, undefined, snapshot).catch(() => {});
+          });
+          break;
+        }
+        case 'tool-call':
+          break;
+        case 'turn-end': {
+          stopTyping();
+          void editing.then(async () => {
+            const id = await placeholderId;
+            const answer = event.reason === 'aborted' ? `${text}\n\n(stopped)` : event.text || text;
+            try {
+              if (!answer.trim()) {
+                if (id !== undefined) await telegram.deleteMessage(chatId, id).catch(() => {});
+                return;
+              }
+              await deliver(chatId, answer, id);
+            } catch (error) {
+              lastError = `sending to chat ${chatId} failed: ${describeError(error)}`;
+              context?.log('error', lastError);
+            }
+          });
+          break;
+        }
+        default:
+          break;
+      }
+    };
+  }
+
+  let context: ChannelContext | undefined;
+
+  async function handle(update: Update) {
+    const message = update.message;
+    if (!message?.text || !message.from || message.from.is_bot) return;
+    const chatId = message.chat.id;
+    const from = message.from;
+    if (!senderAllowed(from, allow_from)) {
+      context?.log('warn', `message from user ${from.id}${from.username ? ` (@${from.username})` : ''} refused: not in allow_from`);
+      // One polite answer per chat per hour, so a stranger cannot make the bot spam.
+      const last = refused.get(chatId) ?? 0;
+      if (message.chat.type === 'private' && Date.now() - last > 3_600_000) {
+        refused.set(chatId, Date.now());
+        await telegram.sendMessage(chatId, 'Sorry, this is a private assistant and you are not on its list of users.').catch(() => {});
+      }
+      return;
+    }
+    let text = message.text.trim();
+    if (message.chat.type !== 'private') {
+      const mention = botUsername ? new RegExp(`@${botUsername}\\b`, 'i') : undefined;
+      const mentioned = (mention?.test(text) ?? false) || message.reply_to_message?.from?.id === botId;
+      const prefix = group_trigger.prefixes.find((p) => text.startsWith(p));
+      const isCommand = text.startsWith('/') && (!text.includes('@') || (mention?.test(text) ?? false));
+      if (mentioned || isCommand) text = mention ? text.replace(mention, '').trim() : text;
+      else if (prefix && !group_trigger.mention_only) text = text.slice(prefix.length).trim();
+      else return;
+    }
+    if (!text) return;
+    counters.in++;
+    lastMessageAt = new Date();
+    void context!.submit(
+      { chatId: String(chatId), sessionKey: `telegram:${chatId}`, senderId: String(from.id), ...(from.first_name ? { senderName: from.first_name } : {}), text },
+      renderer(chatId),
+    );
+  }
+
+  async function poll() {
+    let offset = 0;
+    let failures = 0;
+    while (!stopper.signal.aborted) {
+      try {
+        // telegraf types its signal after the abort-controller polyfill; the runtime takes Node's.
+        const signal = stopper.signal as unknown as Parameters<Telegram['callApi']>[2] extends { signal?: infer S } | undefined ? S : never;
+        const updates = (await telegram.callApi('getUpdates', { offset, timeout: 25, allowed_updates: ['message'] }, { signal })) as unknown as Update[];
+        if (state !== 'running') context?.log('info', `polling for @${botUsername}`);
+        state = 'running';
+        lastError = undefined;
+        failures = 0;
+        for (const update of updates) {
+          offset = Math.max(offset, update.update_id + 1);
+          await handle(update).catch((error: unknown) => context?.log('warn', `update ${update.update_id} failed: ${describeError(error)}`));
+        }
+      } catch (error) {
+        if (stopper.signal.aborted) break;
+        failures++;
+        const code = (error as { response?: { error_code?: number } }).response?.error_code;
+        lastError = describeError(error);
+        state = 'reconnecting';
+        if (code === 401 || code === 404) {
+          state = 'failed';
+          lastError = 'the bot token was rejected by Telegram (401): check channel_list.telegram.settings.token';
+          context?.log('error', lastError);
+          return;
+        }
+        const verdict = classifyFailure(error);
+        // 409: another process polls with this token. It may be a stale poller about to time out.
+        const wait = code === 409 ? 30_000 : Math.max(verdict.retry ? (verdict.afterMs ?? 0) : 0, backoffDelay(failures, { baseMs: 1_000, maxMs: 60_000 }));
+        context?.log('warn', code === 409
+          ? 'another bot instance is polling with this token (409 Conflict); only one may run. Retrying in 30 s'
+          : `polling failed (${lastError}); retrying in ${Math.round(wait / 1000)} s`);
+        await sleep(wait, stopper.signal).catch(() => {});
+      }
+    }
+  }
+
+  const channel: Channel = {
+    name,
+    type: 'telegram',
+    async start(ctx) {
+      context = ctx;
+      const me = await call(() => telegram.getMe(), 'getMe').catch((error: unknown) => {
+        const code = (error as { response?: { error_code?: number } }).response?.error_code;
+        throw new Error(code === 401 || code === 404 ? 'the bot token was rejected by Telegram (401): check channel_list.telegram.settings.token' : `cannot reach the Telegram Bot API: ${describeError(error)}`);
+      });
+      botUsername = me.username ?? '';
+      botId = me.id;
+      await call(() => telegram.deleteWebhook({ drop_pending_updates: false }), 'deleteWebhook').catch(() => {});
+      // The command menu is cosmetic: register it in the background.
+      void telegram
+        .setMyCommands(Object.entries(commands).filter(([n]) => n !== 'start').map(([command, c]) => ({ command, description: c.help.slice(0, 256) })))
+        .catch((error: unknown) => ctx.log('warn', `setMyCommands failed: ${describeError(error)}`));
+      loop = poll();
+    },
+    async stop() {
+      state = 'stopped';
+      stopper.abort();
+      await loop;
+    },
+    status: () => ({
+      state,
+      detail: botUsername ? `@${botUsername}` : 'connecting',
+      messages: { ...counters },
+      ...(lastError ? { lastError } : {}),
+      ...(lastMessageAt ? { lastMessageAt: lastMessageAt.toISOString() } : {}),
+    }),
+  };
+  return channel;
+};
