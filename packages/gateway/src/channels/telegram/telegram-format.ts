@@ -11,13 +11,13 @@ const escapeAttr = (s: string) => escapeHtml(s).replace(/"/g, '&quot;');
 function inline(text: string): string {
   // Code spans first, so nothing inside them is formatted.
   const codes: string[] = [];
-  let out = text.replace(/`([^`\n]+)`/g, (_m, code: string) => `\u0000${codes.push(`<code>${escapeHtml(code)}</code>`) - 1}\u0000`);
+  let out = text.replace(/`([^`\n]+)`/g, (_m, code: string) => `\uE000${codes.push(`<code>${escapeHtml(code)}</code>`) - 1}\uE000`);
   out = escapeHtml(out);
   out = out.replace(/\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)/g, (_m, label: string, url: string) => `<a href="${escapeAttr(url.replace(/&amp;/g, '&'))}">${label}</a>`);
   out = out.replace(/\*\*(?=\S)([^*\n]+?)\*\*/g, '<b>$1</b>').replace(/__(?=\S)([^_\n]+?)__/g, '<b>$1</b>');
   out = out.replace(/(^|[^*\w])\*(?=\S)([^*\n]+?)\*(?!\w)/g, '$1<i>$2</i>').replace(/(^|[^_\w])_(?=\S)([^_\n]+?)_(?!\w)/g, '$1<i>$2</i>');
   out = out.replace(/~~(?=\S)([^~\n]+?)~~/g, '<s>$1</s>');
-  return out.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => codes[Number(i)]!);
+  return out.replace(/\uE000(\d+)\uE000/g, (_m, i: string) => codes[Number(i)]!);
 }
 
 export function markdownToTelegramHtml(markdown: string): string {
