@@ -155,6 +155,29 @@ describe('agent runtime', () => {
     expect(llm.requests[1]!.body.messages.map((m) => m.content)).not.toContain('remember this');
   });
 
+  it('summarises a long conversation and sends the summary with the next turns', async () => {
+    llm = await startFakeLlm([
+      { text: ['a1'] }, { text: ['a2'] }, { text: ['a3'] },
+      { text: ['The user is Ana and likes tea.'] }, // the summary request after the third turn
+      { text: ['a4'] },
+    ]);
+    const { runtime, store } = setup({ summarize_message_threshold: 5 });
+    await ask(runtime, 'I am Ana');
+    await ask(runtime, 'I like tea');
+    await ask(runtime, 'what do I like?');
+    const summaryRequest = llm.requests[3]!.body;
+    expect(summaryRequest.tools).toBeUndefined();
+    expect(String(summaryRequest.messages[0]!.content)).toMatch(/CONVERSATION:\nuser: I am Ana\nassistant: a1$/);
+    const snapshot = await store.load('pico:s1');
+    expect(snapshot.summary).toBe('The user is Ana and likes tea.');
+    // The latest turns stay verbatim (at least four messages).
+    expect(snapshot.messages.map((m) => m.content)).toEqual(['I like tea', 'a2', 'what do I like?', 'a3']);
+    await ask(runtime, 'and my name?');
+    const next = llm.requests[4]!.body.messages;
+    expect(String(next[0]!.content)).toMatch(/CONTEXT_SUMMARY: .*\n\nThe user is Ana and likes tea\.$/s);
+    expect(next.slice(1).map((m) => m.content)).toEqual(['I like tea', 'a2', 'what do I like?', 'a3', 'and my name?']);
+  });
+
   it('on close, waits for running turns within the grace period', async () => {
     llm = await startFakeLlm([{ text: ['done'], delayMs: 100 }]);
     const { runtime } = setup();

@@ -13,6 +13,7 @@ import type { AgentEvent, AgentSink } from './events.js';
 import { sanitizeHistory } from './history.js';
 import { runTurn } from './run-turn.js';
 import { buildSystemPrompt } from './system-prompt.js';
+import { summarizeSession } from './summarize.js';
 
 export interface InboundMessage {
   /** Channel instance name (config key), e.g. `telegram`, `mqtt`, `pico`. */
@@ -166,6 +167,12 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         log: (level, text, meta) => log(level, text, { session: message.sessionKey, ...meta }),
       });
       emit({ type: 'turn-end', turnId, text: outcome.text, reason: outcome.reason, ...(outcome.model ? { model: outcome.model } : {}) });
+      // After the answer is out, still inside this session's queue: the next message waits for it.
+      if (outcome.reason === 'stop' || outcome.reason === 'max-iterations') {
+        await summarizeSession({ key: message.sessionKey, store: deps.store, model, defaults, signal: controller.signal, log: (level, text) => log(level, text) }).catch((error: Error) =>
+          log('warn', `session ${message.sessionKey}: summary failed: ${error.message}`),
+        );
+      }
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       log('error', `turn ${turnId} failed: ${text}`, { session: message.sessionKey });

@@ -1,0 +1,62 @@
+import { configSchema } from '@picoclaw/core';
+import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createModelRegistry } from './model-registry.js';
+
+let fakes: FakeLlm[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.map((f) => f.close()));
+  fakes = [];
+});
+
+const registry = (doc: Record<string, unknown>) => createModelRegistry(configSchema.parse(doc));
+
+describe('model registry', () => {
+  it('chains primary keys, entry fallbacks and model_fallbacks in order, without duplicates', () => {
+    const r = registry({
+      agents: { defaults: { model_name: 'mistral', model_fallbacks: ['openrouter', 'groq'] } },
+      model_list: [
+        { model_name: 'mistral', model: 'mistral/mistral-small-latest', api_keys: ['k1', 'k2'], fallbacks: ['groq'] },
+        { model_name: 'openrouter', model: 'openrouter/nvidia/nemotron', api_keys: ['o1'] },
+        { model_name: 'groq', model: 'groq/llama-3.3-70b-versatile', api_keys: ['g1'] },
+      ],
+    });
+    expect(r.chain().candidates.map((m) => m.name)).toEqual(['mistral', 'mistral#key2', 'groq', 'openrouter']);
+    expect(r.chain().candidates.map((m) => [m.provider, m.modelId])).toEqual([
+      ['mistral', 'mistral-small-latest'], ['mistral', 'mistral-small-latest'], ['groq', 'llama-3.3-70b-versatile'], ['openrouter', 'nvidia/nemotron'],
+    ]);
+  });
+
+  it('skips disabled models and explains an unusable primary', () => {
+    const r = registry({
+      agents: { defaults: { model_name: 'a', model_fallbacks: ['b'] } },
+      model_list: [{ model_name: 'a', model: 'groq/x', enabled: false }, { model_name: 'b', model: 'groq/y' }],
+    });
+    expect(r.chain().candidates.map((m) => m.name)).toEqual(['b']);
+    expect(r.list().find((m) => m.name === 'a')!.problem).toBe('disabled');
+    expect(r.list().find((m) => m.name === 'b')!.problem).toMatch(/no API key/);
+    expect(() => registry({ model_list: [] }).chain()).toThrow(/no model is configured/);
+  });
+
+  it('really uses the second key when the first is rejected', async () => {
+    const f = await startFakeLlm([{ status: 401 }, { text: ['ok with key 2'] }]);
+    fakes.push(f);
+    const r = registry({
+      agents: { defaults: { model_name: 'm' } },
+      model_list: [{ model_name: 'm', model: 'groq/x', api_base: f.url, api_keys: ['first-key', 'second-key'] }],
+    });
+    let text = '';
+    for await (const e of r.chain().stream({ messages: [{ role: 'user', content: 'hi' }], tools: [], maxTokens: 10, temperature: 0 })) if (e.type === 'text-delta') text += e.text;
+    expect(text).toBe('ok with key 2');
+    expect(f.requests.map((q) => q.authorization)).toEqual(['Bearer first-key', 'Bearer second-key']);
+    expect(r.status().find((s) => s.name === 'm')).toMatchObject({ state: 'cooling-down' });
+  });
+
+  it('resolves a raw vendor/model reference with the key of a model of that vendor', () => {
+    const r = registry({
+      agents: { defaults: { model_name: 'groq-a', model_fallbacks: ['groq/llama-3.1-8b-instant'] } },
+      model_list: [{ model_name: 'groq-a', model: 'groq/llama-3.3-70b-versatile', api_keys: ['g'] }],
+    });
+    expect(r.chain().candidates.map((m) => [m.name, m.modelId])).toEqual([['groq-a', 'llama-3.3-70b-versatile'], ['groq/llama-3.1-8b-instant', 'llama-3.1-8b-instant']]);
+  });
+});
