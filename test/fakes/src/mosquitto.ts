@@ -38,7 +38,18 @@ async function waitForTcp(port: number, timeoutMs: number) {
   }
 }
 
-export async function startMosquitto(options: { users?: Record<string, string> } = {}) {
+/** A throwaway CA and a server certificate for 127.0.0.1, made with openssl. */
+async function makeCertificates(dir: string) {
+  const run = (args: string[]) => execa('openssl', args, { cwd: dir });
+  await run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=PicoClaw Test CA']);
+  await run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext']);
+  for (const f of ['ca.crt', 'server.crt', 'server.key']) await chmod(join(dir, f), 0o644);
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+}
+
+export async function startMosquitto(options: { users?: Record<string, string>; tls?: boolean } = {}) {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'mosquitto-'));
   // Running as root, mosquitto drops to its own user after reading the config: it must still be
@@ -52,6 +63,8 @@ export async function startMosquitto(options: { users?: Record<string, string> }
     for (const [user, password] of Object.entries(options.users)) await execa('mosquitto_passwd', ['-b', passwords, user, password]);
     text += `allow_anonymous false\npassword_file ${passwords}\n`;
   } else text += 'allow_anonymous true\n';
+  const certificates = options.tls ? await makeCertificates(dir) : undefined;
+  if (certificates) text += `cafile ${certificates.ca}\ncertfile ${certificates.cert}\nkeyfile ${certificates.key}\n`;
   await writeFile(conf, text);
   let child: ResultPromise | undefined;
   let log = '';
@@ -69,9 +82,11 @@ export async function startMosquitto(options: { users?: Record<string, string> }
   await start();
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${certificates ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     /** The URL in the guide's paho form. */
-    tcpUrl: `tcp://127.0.0.1:${port}`,
+    tcpUrl: `${certificates ? 'ssl' : 'tcp'}://127.0.0.1:${port}`,
+    /** The CA that signed the broker's certificate (with `tls`). */
+    caFile: certificates?.ca,
     log: () => log,
     stop,
     restart: start,

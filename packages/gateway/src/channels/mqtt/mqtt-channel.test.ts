@@ -1,4 +1,6 @@
 import { startFakeLlm, startMosquitto, type FakeLlm, type Mosquitto } from '@picoclaw/test-fakes';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -158,6 +160,28 @@ describe('MQTT channel against a real mosquitto', () => {
     expect(counts[0]! + counts[1]!).toBe(20);
     expect(counts[0]).toBeGreaterThan(0);
     expect(counts[1]).toBeGreaterThan(0);
+  });
+
+  describe.skipIf(!existsSync('/usr/bin/openssl'))('over TLS (ssl://) with a test CA', () => {
+    it('verifies the broker certificate against ca_file when tls_verify is on', async () => {
+      broker = await startMosquitto({ tls: true });
+      llm = await startFakeLlm([], { echo: true });
+      const g = await gateway({ tls_verify: true, ca_file: broker.caFile });
+      expect(g.logs()).toMatch(/connected to 127\.0\.0\.1:\d+/);
+      const d = await device('secure', { ca: await readFile(broker.caFile!) });
+      await d.ask('over tls');
+      expect(await d.next()).toEqual({ text: 'you said: over tls' });
+    });
+
+    it('refuses an unverifiable broker when tls_verify is on, and connects when it is off (the default)', async () => {
+      broker = await startMosquitto({ tls: true });
+      llm = await startFakeLlm([], { echo: true });
+      const strict = await gateway({ tls_verify: true });
+      const status = (await (await fetch(`${strict.base}/status`, { headers: { authorization: 'Bearer control-token' } })).json()) as { channels: { state: string; lastError?: string }[] };
+      expect(status.channels[0]).toMatchObject({ state: 'reconnecting', lastError: expect.stringMatching(/certificate|self.signed/i) });
+      const lax = await gateway({ client_id: 'lax' });
+      expect(lax.logs()).toMatch(/connected to 127\.0\.0\.1:\d+ as lax/);
+    });
   });
 
   it('is ready and keeps retrying when the broker is down at start', async () => {
