@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    globalSetup: ['scripts/vitest-global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

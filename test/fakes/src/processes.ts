@@ -1,7 +1,9 @@
 /**
- * Real processes for cross-process tests: the gateway CLI run from source, with its output kept
- * for assertions and a helper to wait until it is ready.
+ * Real processes for cross-process tests: the gateway bundle (built by the vitest global setup)
+ * run as `picoclaw gateway`, with its output kept for assertions and a helper to wait until it is
+ * ready.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 
@@ -15,7 +17,9 @@ export interface GatewayProcess {
 }
 
 export function spawnGateway(options: { home: string; args?: string[]; env?: NodeJS.ProcessEnv }): GatewayProcess {
-  const child = execa(process.execPath, ['--import', 'tsx', `${root}/packages/gateway/src/cli.ts`, 'gateway', ...(options.args ?? ['--port', '0'])], {
+  const entry = `${root}/packages/gateway/dist/picoclaw.js`;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
+  const child = execa(process.execPath, [entry, 'gateway', ...(options.args ?? ['--port', '0'])], {
     cwd: root,
     reject: false,
     all: true,

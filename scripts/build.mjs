@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Bundles each process with esbuild so start-up reads a few files instead of walking thousands
+// in node_modules. Lazily imported libraries (MQTT, Telegram, MCP, Mistral) stay in their own
+// chunks and load only when the config enables them.
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const targets = [{ name: 'gateway', entry: 'packages/gateway/src/cli.ts', outdir: 'packages/gateway/dist' }];
+
+for (const target of targets) {
+  const outdir = join(root, target.outdir);
+  await rm(outdir, { recursive: true, force: true });
+  const started = performance.now();
+  await build({
+    entryPoints: { picoclaw: join(root, target.entry) },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // CommonJS dependencies (ws, mqtt, telegraf, winston) call require() for Node built-ins.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    // Optional peers the SDKs import only when present.
+    external: ['@opentelemetry/api'],
+    // ESM builds first: some UMD builds (jsonc-parser) require() files esbuild cannot see.
+    mainFields: ['module', 'main'],
+  });
+  console.log(`built ${target.name} → ${target.outdir} in ${Math.round(performance.now() - started)} ms`);
+}

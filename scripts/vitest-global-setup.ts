@@ -1,0 +1,7 @@
+// Cross-process tests run the bundles, as users do: build them once before any test file runs.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export default function setup() {
+  execFileSync(process.execPath, [fileURLToPath(new URL('./build.mjs', import.meta.url))], { stdio: 'inherit' });
+}
