@@ -234,6 +234,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       models = createModelRegistry(cfg, { health, version });
       for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
+      if (!cfg.agents.defaults.model_name) {
+        log.warn(`no model is configured yet: add one to model_list and set agents.defaults.model_name in ${loaded.paths.config}; until then every message is answered with this explanation`);
+      }
       builtins = createBuiltinTools(cfg);
       if (mcpFor(cfg)) startMcp(cfg);
       runtime = createAgentRuntime({
