@@ -126,6 +126,13 @@ describe('loadConfig', () => {
     expect(config.model_list.map((m) => m.api_keys)).toEqual([['mk-1'], ['or-any'], ['or-second']]);
   });
 
+  it('warns when a secret sits in config.json instead of .security.yml', async () => {
+    await write('config.json', { channel_list: { telegram: { type: 'telegram', settings: { token: '123:plain' } } } });
+    const loaded = await load();
+    expect(loaded.warnings.join('\n')).toMatch(/secrets stored in config\.json \(channel_list\.telegram\.settings\.token\); move them to \.security\.yml/);
+    expect(loaded.warnings.join('\n')).not.toContain('123:plain');
+  });
+
   it('treats an unsupplied [NOT_HERE] secret as unset and says so without any value', async () => {
     await write('config.json', { model_list: [{ model_name: 'm', model: 'mistral/x', api_keys: ['[NOT_HERE]'] }] });
     const loaded = await load();

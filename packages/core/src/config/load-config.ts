@@ -259,6 +259,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   };
 
   const document = validate(doc, `${paths.config} is invalid`, locate());
+  // Secrets belong in .security.yml (mode 0600, kept out of backups of config.json and of the API).
+  const plaintext: string[] = [];
+  forEachSecret(document, (value, path) => {
+    const merged = path.some((_, n) => fromSecurity.has(dotted(path.slice(0, n + 1))));
+    if (value && value !== SECRET_PLACEHOLDER && !/^(file|enc):\/\//.test(value) && !merged) plaintext.push(dotted(path));
+  });
+  if (plaintext.length) {
+    warnings.push(`secrets stored in config.json (${plaintext.join(', ')}); move them to .security.yml, or save the config from the dashboard, which does it for you`);
+  }
 
   // Runtime layer: environment overrides, then credential references.
   const runtimeDoc = structuredClone(doc);

@@ -21,10 +21,10 @@ const untypedChannelSecrets = [
 let cached: PathPattern[] | undefined;
 /** Path patterns of every secret field (`'*'` = any array index or map key). */
 export function secretPaths(): PathPattern[] {
-  cached ??= [
-    ...findPaths(configSchema, (node) => secretTag.has(node)),
-    ...untypedChannelSecrets.map((key) => ['channel_list', '*', 'settings', key]),
-  ];
+  if (!cached) {
+    const all = [...findPaths(configSchema, (node) => secretTag.has(node)), ...untypedChannelSecrets.map((key) => ['channel_list', '*', 'settings', key])];
+    cached = [...new Map(all.map((p) => [p.join('\u0000'), p])).values()];
+  }
   return cached;
 }
 
