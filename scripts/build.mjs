@@ -8,14 +8,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const targets = [{ name: 'gateway', entry: 'packages/gateway/src/cli.ts', outdir: 'packages/gateway/dist' }];
+const targets = [
+  { name: 'gateway', entry: 'packages/gateway/src/cli.ts', outdir: 'packages/gateway/dist', out: 'picoclaw' },
+  { name: 'launcher', entry: 'packages/launcher/src/cli.ts', outdir: 'packages/launcher/dist', out: 'picoclaw-launcher' },
+];
 
 for (const target of targets) {
   const outdir = join(root, target.outdir);
   await rm(outdir, { recursive: true, force: true });
   const started = performance.now();
   await build({
-    entryPoints: { picoclaw: join(root, target.entry) },
+    entryPoints: { [target.out]: join(root, target.entry) },
     outdir,
     bundle: true,
     splitting: true,

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 
 export const REDACTED = '[REDACTED]';
@@ -116,6 +117,20 @@ export interface CreateLoggerOptions {
   /** Where console lines go instead of stdout (tests, the launcher capturing the gateway). */
   stream?: NodeJS.WritableStream;
   masker?: SecretMasker;
+  /** Receives every (masked) entry too: the launcher keeps them for the dashboard's live log. */
+  onEntry?: (entry: { time: string; level: string; message: string }) => void;
+}
+
+/** A transport that hands entries to a callback (winston writes info objects to object-mode streams). */
+function callbackTransport(callback: NonNullable<CreateLoggerOptions['onEntry']>) {
+  const stream = new Writable({
+    objectMode: true,
+    write(info: Record<string, unknown>, _encoding, done) {
+      callback({ time: String(info.time ?? new Date().toISOString()), level: String(info.level), message: String(info.message) });
+      done();
+    },
+  });
+  return new winston.transports.Stream({ stream });
 }
 
 const pretty = winston.format.printf((info) => {
@@ -145,6 +160,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     const format = mode === 'json' ? winston.format.json() : pretty;
     transports.push(options.stream ? new winston.transports.Stream({ stream: options.stream, format }) : new winston.transports.Console({ format }));
   }
+  if (options.onEntry) transports.push(callbackTransport(options.onEntry));
   let fileProblem: string | undefined;
   if (options.file) {
     try {

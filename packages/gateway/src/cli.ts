@@ -85,6 +85,21 @@ async function runGateway(argv: string[]): Promise<number> {
     void gateway.reload().then((r) => (r.ok ? undefined : log.warn('reload on SIGHUP refused')));
   });
 
+  // Under the launcher: if the launcher dies (even by SIGKILL), do not linger as an orphan.
+  const parent = Number(env.PICOCLAW_PARENT_PID);
+  if (parent > 1) {
+    setInterval(() => {
+      try {
+        process.kill(parent, 0);
+      } catch {
+        if (!stopping) {
+          log.warn(`the launcher (pid ${parent}) is gone; stopping`);
+          stop('parent exit');
+        }
+      }
+    }, 2_000).unref();
+  }
+
   try {
     await gateway.start();
   } catch (error) {

@@ -1,6 +1,6 @@
 export { listen, type Listening } from './listen.js';
 export { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest, type ScriptedToolCall } from './fake-llm.js';
 export { startFakeHomeAssistant, type FakeHomeAssistant, type HaCall } from './fake-home-assistant.js';
-export { spawnGateway, type GatewayProcess } from './processes.js';
+export { spawnGateway, spawnLauncher, type GatewayProcess, type LauncherProcess } from './processes.js';
 export { startMosquitto, freePort, type Mosquitto } from './mosquitto.js';
 export { startFakeTelegram, type FakeTelegram, type SentCall } from './fake-telegram.js';

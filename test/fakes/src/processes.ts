@@ -47,3 +47,43 @@ export function spawnGateway(options: { home: string; args?: string[]; env?: Nod
       }),
   };
 }
+
+export interface LauncherProcess {
+  child: ResultPromise<{ reject: false; all: true; env: NodeJS.ProcessEnv; extendEnv: false }>;
+  output(): string;
+  /** Resolves with the dashboard port once the launcher listens. */
+  listening(timeoutMs?: number): Promise<number>;
+}
+
+/** The launcher bundle as a real process; it spawns the gateway bundle itself. */
+export function spawnLauncher(options: { home: string; gatewayPort: number; args?: string[]; env?: NodeJS.ProcessEnv }): LauncherProcess {
+  const entry = `${root}/packages/launcher/dist/picoclaw-launcher.js`;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
+  const child = execa(process.execPath, [entry, '--port', '0', ...(options.args ?? [])], {
+    cwd: root,
+    reject: false,
+    all: true,
+    extendEnv: false,
+    env: { PATH: process.env.PATH, HOME: options.home, PICOCLAW_HOME: options.home, PICOCLAW_GATEWAY_PORT: String(options.gatewayPort), ...options.env },
+  });
+  let output = '';
+  child.all?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return {
+    child,
+    output: () => output,
+    listening: (timeoutMs = 15_000) =>
+      new Promise<number>((resolve, reject) => {
+        const started = Date.now();
+        const check = setInterval(() => {
+          const match = /dashboard on http:\/\/[^:]+:(\d+)/.exec(output);
+          if (match) {
+            clearInterval(check);
+            resolve(Number(match[1]));
+          } else if (child.exitCode !== null || Date.now() - started > timeoutMs) {
+            clearInterval(check);
+            reject(new Error(`launcher did not start (exit ${child.exitCode}):\n${output}`));
+          }
+        }, 25);
+      }),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The config API: the document redacted (secrets shown as "[NOT_HERE]" when set, "" when not),
+ * and writes validated with the schema, secrets restored from what is stored, saved atomically
+ * (secrets into .security.yml), then applied by a gateway reload.
+ */
+import { Router } from 'express';
+import { ConfigError, loadConfig, redactSecrets, restoreSecrets, saveConfig, validateConfigDocument } from '@picoclaw/core';
+
+export interface ConfigRouteDeps {
+  configPath: string;
+  home: string;
+  launcherToken(): string;
+  /** Asks the running gateway to reload; undefined when it is not running. */
+  reloadGateway(): Promise<unknown>;
+  log: (level: 'info' | 'warn', message: string) => void;
+}
+
+export function configRoutes(deps: ConfigRouteDeps): Router {
+  const router = Router();
+  const load = () => loadConfig({ configPath: deps.configPath, home: deps.home, env: {} });
+
+  router.get('/api/config', async (_req, res) => {
+    try {
+      const loaded = await load();
+      res.json({ path: loaded.paths.config, exists: loaded.exists, warnings: loaded.warnings, config: redactSecrets(loaded.document) });
+    } catch (error) {
+      // A broken config.json must not lock the user out: say what is wrong so it can be fixed.
+      res.status(409).json({ error: (error as Error).message, issues: error instanceof ConfigError ? error.issues : [] });
+    }
+  });
+
+  router.post('/api/config/validate', async (req, res) => {
+    const stored = await load().then((l) => l.document).catch(() => ({}));
+    const result = validateConfigDocument(restoreSecrets(req.body, stored), { launcherToken: deps.launcherToken(), env: process.env });
+    res.status(result.ok ? 200 : 400).json(result.ok ? { valid: true } : { valid: false, issues: result.issues });
+  });
+
+  router.put('/api/config', async (req, res) => {
+    if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
+      res.status(400).json({ error: 'send the config as a JSON object' });
+      return;
+    }
+    const stored = await load().then((l) => l.document).catch(() => ({}));
+    try {
+      await saveConfig(restoreSecrets(req.body, stored), { configPath: deps.configPath, launcherToken: deps.launcherToken(), env: process.env });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        res.status(400).json({ error: 'the config is invalid; nothing was written', issues: error.issues });
+        return;
+      }
+      deps.log('warn', `config not saved: ${(error as Error).message}`);
+      res.status(500).json({ error: `the config could not be written: ${(error as Error).message}` });
+      return;
+    }
+    deps.log('info', 'config saved from the dashboard');
+    const reload = await deps.reloadGateway().catch((error: Error) => ({ error: error.message }));
+    res.json({ status: 'saved', reload: reload ?? { status: 'gateway not running' } });
+  });
+
+  return router;
+}

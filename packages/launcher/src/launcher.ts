@@ -1,0 +1,175 @@
+/**
+ * The launcher assembled: settings → logger → auth → gateway supervisor → express app with the
+ * auth gate, APIs, the pico proxy and the dashboard files, on port 18800. A broken config.json
+ * does not stop the launcher: the dashboard stays reachable to fix it, and the status says why
+ * the gateway is not running.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { collectSecrets, loadConfig, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
+import { authRoutes } from './api/auth-routes.js';
+import { configRoutes } from './api/config-routes.js';
+import { gatewayRoutes } from './api/gateway-routes.js';
+import { authGate, type AuthDeps } from './auth/auth.js';
+import { createRateLimiter } from './auth/rate-limiter.js';
+import { createSessionStore } from './auth/session-store.js';
+import { ensurePicoChannel } from './ensure-pico.js';
+import { readLauncherFile, updateLauncherFile } from './launcher-config.js';
+import { createPicoProxy } from './pico-proxy.js';
+import { createGatewaySupervisor, inheritedEnv, type GatewaySupervisor } from './supervisor/gateway-supervisor.js';
+import { createLogBuffer, type LogBuffer } from './supervisor/log-buffer.js';
+import { placeholderPage } from './placeholder-page.js';
+
+export interface LauncherOptions {
+  settings: LauncherSettings;
+  log: Logger;
+  masker: SecretMasker;
+  logs: LogBuffer;
+  /** Command that runs the gateway, e.g. [node, …/picoclaw.js, 'gateway']. */
+  gatewayCommand: readonly string[];
+  /** Built dashboard files, served when present. */
+  dashboardDir?: string;
+  version: string;
+}
+
+export interface Launcher {
+  start(): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+  readonly supervisor: GatewaySupervisor;
+}
+
+export async function createLauncher(options: LauncherOptions): Promise<Launcher> {
+  const { settings, log, masker } = options;
+  const launcherFile = join(settings.home, 'launcher-config.json');
+  let file = (await readLauncherFile(launcherFile)).file;
+  const sessions = await createSessionStore(join(settings.home, 'launcher-sessions.json'), { token: settings.token });
+  const authDeps: AuthDeps = {
+    sessions,
+    limiter: createRateLimiter(),
+    token: () => settings.token,
+    passwordHash: () => (typeof file.password_hash === 'string' ? file.password_hash : undefined),
+  };
+  const gatewayToken = randomBytes(24).toString('hex');
+  masker.add(gatewayToken, ...(settings.token ? [settings.token] : []));
+  const logFn = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => log.log(level, message);
+
+  const supervisor = createGatewaySupervisor({
+    command: options.gatewayCommand,
+    env: {
+      ...Object.fromEntries(inheritedEnv.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+      ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('PICOCLAW_') && !['PICOCLAW_LAUNCHER_TOKEN', 'PICOCLAW_GATEWAY_TOKEN', 'PICOCLAW_LAUNCHER_HOST', 'PICOCLAW_LAUNCHER_PORT'].includes(k) && v !== undefined) as [string, string][]),
+      PICOCLAW_HOME: settings.home,
+      PICOCLAW_CONFIG: settings.config,
+      PICOCLAW_GATEWAY_HOST: settings.gatewayHost,
+      PICOCLAW_GATEWAY_PORT: String(settings.gatewayPort),
+      PICOCLAW_GATEWAY_TOKEN: gatewayToken,
+      PICOCLAW_PARENT_PID: String(process.pid),
+      ...(settings.token ? { PICOCLAW_LAUNCHER_TOKEN: settings.token } : {}),
+    },
+    host: settings.gatewayHost,
+    port: settings.gatewayPort,
+    logs: options.logs,
+    log: logFn,
+    mask: (text) => masker.mask(text),
+  });
+
+  const gatewayFetch = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${supervisor.url}${path}`, { ...init, headers: { authorization: `Bearer ${gatewayToken}` }, signal: AbortSignal.timeout(30_000) });
+    return response.json() as Promise<unknown>;
+  };
+  const picoToken = async () => {
+    const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env }).catch(() => undefined);
+    const pico = Object.values(loaded?.config.channel_list ?? {}).find((c) => c.type === 'pico' && c.enabled);
+    const token = pico?.type === 'pico' ? pico.settings.token : undefined;
+    if (token) masker.add(token);
+    return token;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.set({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    });
+    next();
+  });
+  app.use(authGate(authDeps));
+  app.use('/api', (_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
+  app.use(express.json({ limit: '1mb' }));
+  app.get('/api/health', (_req, res) => void res.json({ status: 'ok', version: options.version, gateway: supervisor.status().state }));
+  app.use(authRoutes({ ...authDeps, setPasswordHash: async (hash) => void (file = await updateLauncherFile(launcherFile, { password_hash: hash })), log: logFn }));
+  app.use(configRoutes({
+    configPath: settings.config,
+    home: settings.home,
+    launcherToken: () => settings.token,
+    reloadGateway: async () => (supervisor.status().state === 'running' ? gatewayFetch('/reload', { method: 'POST' }) : undefined),
+    log: logFn,
+  }));
+  app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));
+  app.get('/api/system/version', (_req, res) => void res.json({ version: options.version }));
+  app.use('/api', (req, res) => void res.status(404).json({ error: `no route ${req.method} ${req.path}` }));
+  const dashboard = options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html')) ? options.dashboardDir : undefined;
+  if (dashboard) {
+    app.use(express.static(dashboard, { index: false, maxAge: '1h' }));
+    app.get(/.*/, (_req, res) => void res.sendFile(join(dashboard, 'index.html')));
+  } else {
+    app.get(/.*/, (req, res) => void res.type('html').send(placeholderPage(req.path, options.version)));
+  }
+  // Errors (bad JSON bodies included) are answered as JSON, never with a stack trace.
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = error.status && error.status < 500 ? error.status : 500;
+    if (status >= 500) log.error(`request failed: ${error.message}`);
+    res.status(status).json({ error: status === 400 && error.type === 'entity.parse.failed' ? 'the body is not valid JSON' : status >= 500 ? 'internal error' : error.message });
+  });
+
+  const server: Server = createServer(app);
+  server.headersTimeout = 20_000;
+  const pico = createPicoProxy({ ...authDeps, gatewayUrl: () => supervisor.url, picoToken, log: logFn });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://launcher').pathname.replace(/\/+$/, '');
+    if (path === '/pico/ws') void pico(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+  });
+
+  return {
+    supervisor,
+    async start() {
+      const address = await new Promise<AddressInfo>((resolve, reject) => {
+        server.once('error', (error: NodeJS.ErrnoException) =>
+          reject(error.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is already in use: is another launcher running? (set --port)`) : error),
+        );
+        server.listen(settings.port, settings.host, () => resolve(server.address() as AddressInfo));
+      });
+      const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${address.port}`;
+      log.info(`dashboard on ${url}${!authDeps.passwordHash() && !settings.token ? ' — first run: open it to set a password' : ''}`);
+      try {
+        const pico = await ensurePicoChannel({ configPath: settings.config, home: settings.home, launcherToken: settings.token });
+        if (pico.changed) log.info(pico.reason ?? 'pico channel configured');
+        const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env });
+        masker.add(...collectSecrets(loaded.config));
+        void supervisor.start();
+      } catch (error) {
+        log.error(`the gateway is not started: ${(error as Error).message}\nFix the config from the dashboard or in ${settings.config}, then start the gateway.`);
+      }
+      return { url, port: address.port };
+    },
+    async close() {
+      await supervisor.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

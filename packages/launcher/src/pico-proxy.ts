@@ -1,0 +1,50 @@
+/**
+ * `/pico/ws` for the browser: authenticated by the dashboard session, checked for our own Origin,
+ * then bridged to the gateway's `/pico/ws` with the internal pico token added here. The browser
+ * never sees that token, and the gateway never sees the browser's cookies.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import { authenticate, type AuthDeps } from './auth/auth.js';
+
+export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; picoToken(): Promise<string | undefined>; log: (level: 'warn' | 'debug', message: string) => void }) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  const refuse = (socket: Duplex, status: string, text: string) =>
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+
+  return async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', () => {});
+    if (!authenticate(req, deps)) return refuse(socket, '401 Unauthorized', 'unauthorized');
+    const origin = req.headers.origin;
+    if (origin && new URL(origin).host !== req.headers.host) return refuse(socket, '403 Forbidden', 'cross-origin WebSocket refused');
+    const token = await deps.picoToken();
+    if (!token) return refuse(socket, '503 Service Unavailable', 'Pico channel not configured');
+    const query = new URL(req.url ?? '/', 'http://launcher').searchParams;
+    const session = query.get('session_id');
+    const target = `${deps.gatewayUrl().replace(/^http/, 'ws')}/pico/ws${session ? `?session_id=${encodeURIComponent(session)}` : ''}`;
+    const upstream = new WebSocket(target, [`token.${token}`], { handshakeTimeout: 5000 });
+    upstream.once('unexpected-response', (_r, response) => {
+      refuse(socket, '502 Bad Gateway', `Gateway unavailable: HTTP ${response.statusCode}`);
+      upstream.terminate();
+    });
+    upstream.once('error', (error) => {
+      if (upstream.readyState !== WebSocket.OPEN) refuse(socket, '503 Service Unavailable', `Gateway not available: ${error.message}`);
+    });
+    upstream.once('open', () => {
+      wss.handleUpgrade(req, socket, head, (browser) => {
+        upstream.on('message', (data, isBinary) => browser.readyState === WebSocket.OPEN && browser.send(data, { binary: isBinary }));
+        browser.on('message', (data, isBinary) => upstream.readyState === WebSocket.OPEN && upstream.send(data, { binary: isBinary }));
+        const closeBoth = (code?: number, reason?: Buffer) => {
+          const safe = code && code >= 1000 && code < 5000 && code !== 1005 && code !== 1006 ? code : 1000;
+          if (browser.readyState === WebSocket.OPEN) browser.close(safe, reason?.toString().slice(0, 120));
+          if (upstream.readyState === WebSocket.OPEN) upstream.close(safe);
+        };
+        upstream.on('close', closeBoth);
+        browser.on('close', closeBoth);
+        browser.on('error', (error) => deps.log('debug', `browser socket: ${error.message}`));
+        upstream.on('error', (error) => deps.log('warn', `gateway socket: ${error.message}`));
+      });
+    });
+  };
+}

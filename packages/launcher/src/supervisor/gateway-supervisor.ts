@@ -1,0 +1,214 @@
+/**
+ * Runs the gateway as a child process: an allowlisted environment (never the launcher's own
+ * secrets), readiness through `/ready`, restarts after a crash with capped exponential backoff,
+ * crash-loop detection, and SIGTERM → grace → SIGKILL on stop. Exit code 78 (invalid config) is
+ * not restarted: only the user can fix it, and the status says why.
+ */
+import { backoffDelay, gatewayExitCodes, sleep } from '@picoclaw/core';
+import { execa, type ResultPromise } from 'execa';
+import type { LogBuffer } from './log-buffer.js';
+
+export type SupervisorState = 'stopped' | 'starting' | 'running' | 'restarting' | 'config-error' | 'crash-loop' | 'stopping';
+
+export interface SupervisorStatus {
+  state: SupervisorState;
+  pid?: number;
+  startedAt?: string;
+  restarts: number;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+  lastError?: string;
+  nextRestartAt?: string;
+  url: string;
+}
+
+export interface SupervisorOptions {
+  /** Executable and arguments, e.g. [node, gateway bundle, 'gateway']. */
+  command: readonly string[];
+  env: Record<string, string>;
+  host: string;
+  port: number;
+  readyTimeoutMs?: number;
+  stopGraceMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  logs: LogBuffer;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Masks secrets in the gateway's lines before they are kept. */
+  mask: (text: string) => string;
+  fetch?: typeof fetch;
+}
+
+export interface GatewaySupervisor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  status(): SupervisorStatus;
+  readonly url: string;
+}
+
+/** Environment variables passed through to the gateway; everything else is left behind. */
+export const inheritedEnv = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+const CRASH_WINDOW_MS = 2 * 60_000;
+const CRASH_LIMIT = 5;
+
+export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupervisor {
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const doFetch = options.fetch ?? fetch;
+  let child: ResultPromise | undefined;
+  let state: SupervisorState = 'stopped';
+  let wanted = false;
+  let restarts = 0;
+  let crashes: number[] = [];
+  let startedAt: Date | undefined;
+  let lastExit: SupervisorStatus['lastExit'];
+  let lastError: string | undefined;
+  let nextRestartAt: Date | undefined;
+  let wake = new AbortController();
+  let tail: string[] = [];
+
+  function record(line: string, stream: 'stdout' | 'stderr') {
+    const text = options.mask(line);
+    tail = [...tail, text].slice(-20);
+    let level = stream === 'stderr' ? 'error' : 'info';
+    let message = text;
+    let time = new Date().toISOString();
+    try {
+      const json = JSON.parse(text) as { level?: string; message?: string; time?: string };
+      if (typeof json.message === 'string') {
+        message = json.message;
+        level = json.level ?? level;
+        time = json.time ?? time;
+      }
+    } catch {
+      // not a JSON line: keep it as it is
+    }
+    options.logs.push({ time, source: 'gateway', level, message });
+  }
+
+  async function waitReady(spawned: ResultPromise): Promise<boolean> {
+    const end = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    while (Date.now() < end) {
+      if (spawned.exitCode !== null || spawned.signalCode !== null) return false;
+      try {
+        const response = await doFetch(`${url}/ready`, { signal: AbortSignal.timeout(1000) });
+        if (response.ok) return true;
+      } catch {
+        // not listening yet
+      }
+      await sleep(50);
+    }
+    return false;
+  }
+
+  function spawn(): ResultPromise {
+    const [file, ...args] = options.command;
+    const spawned = execa(file!, args, {
+      env: options.env,
+      extendEnv: false,
+      reject: false,
+      cleanup: true,
+      forceKillAfterDelay: options.stopGraceMs ?? 12_000,
+      stdin: 'ignore',
+      lines: false,
+      buffer: false,
+    });
+    for (const [stream, name] of [[spawned.stdout, 'stdout'], [spawned.stderr, 'stderr']] as const) {
+      let pending = '';
+      stream?.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) record(line, name);
+      });
+    }
+    return spawned;
+  }
+
+  async function run(): Promise<void> {
+    while (wanted) {
+      state = restarts === 0 && state !== 'restarting' ? 'starting' : 'restarting';
+      tail = [];
+      const spawned = spawn();
+      child = spawned;
+      startedAt = new Date();
+      options.log('info', `gateway started (pid ${spawned.pid})`);
+      const readiness = waitReady(spawned).then((ok) => {
+        if (ok && child === spawned && wanted) {
+          state = 'running';
+          lastError = undefined;
+          options.log('info', `gateway ready on ${url}`);
+        } else if (!ok && child === spawned && spawned.exitCode === null) {
+          lastError = `the gateway did not become ready within ${Math.round((options.readyTimeoutMs ?? 30_000) / 1000)} s`;
+          options.log('warn', lastError);
+        }
+      });
+      const result = await spawned;
+      await readiness;
+      child = undefined;
+      lastExit = { code: result.exitCode ?? null, signal: result.signal ?? null, at: new Date().toISOString() };
+      if (!wanted) break;
+      if (result.exitCode === gatewayExitCodes.config) {
+        state = 'config-error';
+        lastError = tail.filter((l) => !l.startsWith('{')).join('\n') || tail.join('\n') || 'the gateway refused its configuration';
+        options.log('error', `gateway refused its configuration; fix it and start the gateway again:\n${lastError}`);
+        wanted = false;
+        break;
+      }
+      const now = Date.now();
+      crashes = [...crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
+      restarts++;
+      lastError = `gateway exited (${result.signal ?? `code ${result.exitCode}`})${tail.length ? `: ${tail.at(-1)}` : ''}`;
+      const loop = crashes.length >= CRASH_LIMIT;
+      const delay = loop ? (options.backoff?.maxMs ?? 60_000) : backoffDelay(crashes.length, { baseMs: options.backoff?.baseMs ?? 1_000, maxMs: options.backoff?.maxMs ?? 60_000, jitter: 0 });
+      state = loop ? 'crash-loop' : 'restarting';
+      nextRestartAt = new Date(now + delay);
+      options.log(loop ? 'error' : 'warn', `${lastError}; restarting in ${Math.round(delay / 1000)} s${loop ? ` (crash loop: ${crashes.length} crashes in 2 minutes)` : ''}`);
+      wake = new AbortController();
+      await sleep(delay, wake.signal).catch(() => {});
+      nextRestartAt = undefined;
+    }
+    if (state !== 'config-error') state = 'stopped';
+  }
+
+  let loop: Promise<void> | undefined;
+  const supervisor: GatewaySupervisor = {
+    url,
+    async start() {
+      if (wanted && loop) return;
+      wanted = true;
+      crashes = [];
+      lastError = undefined;
+      loop = run().finally(() => (loop = undefined));
+      // Resolve once the first attempt is ready or has failed.
+      const end = Date.now() + (options.readyTimeoutMs ?? 30_000) + 1000;
+      while (Date.now() < end && (state === 'starting' || (state === 'restarting' && restarts === 0))) await sleep(25);
+    },
+    async stop() {
+      wanted = false;
+      wake.abort();
+      if (child) {
+        state = 'stopping';
+        child.kill('SIGTERM');
+        await child.catch(() => undefined);
+      }
+      await loop;
+      state = 'stopped';
+    },
+    async restart() {
+      await supervisor.stop();
+      restarts = 0;
+      await supervisor.start();
+    },
+    status: () => ({
+      state,
+      ...(child?.pid ? { pid: child.pid } : {}),
+      ...(startedAt && child ? { startedAt: startedAt.toISOString() } : {}),
+      restarts,
+      ...(lastExit ? { lastExit } : {}),
+      ...(lastError ? { lastError } : {}),
+      ...(nextRestartAt ? { nextRestartAt: nextRestartAt.toISOString() } : {}),
+      url,
+    }),
+  };
+  return supervisor;
+}

@@ -1,0 +1,241 @@
+/**
+ * The launcher as a real process spawning the real gateway: auth, the config API, supervision and
+ * chat through the /pico/ws proxy, against a fake model server.
+ */
+import { readdir, readFile, rm, mkdtemp, writeFile, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, spawnLauncher, startFakeLlm, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+let home: string;
+let llm: FakeLlm | undefined;
+let launcher: LauncherProcess | undefined;
+let base = '';
+
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'picoclaw-launcher-'));
+});
+afterEach(async () => {
+  launcher?.child.kill('SIGTERM');
+  await launcher?.child;
+  await llm?.close();
+  launcher = llm = undefined;
+  await rm(home, { recursive: true, force: true });
+});
+
+const SECRETS = { mistral: 'mk-launcher-secret-1', token: 'homelab-master-token-123' };
+
+async function start(env: NodeJS.ProcessEnv = {}, withModel = true) {
+  llm ??= await startFakeLlm([], { echo: true });
+  if (withModel) {
+    await writeFile(join(home, 'config.json'), JSON.stringify({
+      agents: { defaults: { model_name: 'mistral-small' } },
+      model_list: [{ model_name: 'mistral-small', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
+    }));
+    await writeFile(join(home, '.security.yml'), `model_list:\n  mistral-small:\n    api_keys: ["${SECRETS.mistral}"]\n`);
+  }
+  launcher = spawnLauncher({ home, gatewayPort: await freePort(), env });
+  const port = await launcher.listening();
+  base = `http://127.0.0.1:${port}`;
+  return port;
+}
+
+/** A tiny cookie-keeping client. */
+function client() {
+  let cookie = '';
+  const call = async (path: string, init: RequestInit & { json?: unknown } = {}) => {
+    const response = await fetch(`${base}${path}`, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(cookie ? { cookie } : {}), ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
+      ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+    });
+    const set = response.headers.get('set-cookie');
+    if (set) cookie = set.split(';')[0]!;
+    return response;
+  };
+  return { call, cookie: () => cookie };
+}
+
+async function waitFor<T>(check: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A request with the path sent exactly as written (fetch would normalise it). */
+function rawGet(path: string, headers: Record<string, string> = {}): Promise<number> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function chat(cookie: string, text: string, session = 'web1') {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/pico/ws?session_id=${session}`, { headers: { cookie, origin: base } });
+  const frames: { type: string; payload?: Record<string, unknown> }[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(JSON.stringify({ type: 'message.send', payload: { content: text } }));
+  await waitFor(async () => frames.some((f) => f.type === 'typing.stop') || undefined);
+  ws.close();
+  return frames;
+}
+
+describe('picoclaw-launcher (process)', () => {
+  it('first run: set a password, log in, see the gateway running; wrong passwords are refused then rate-limited', async () => {
+    await start();
+    const c = client();
+    expect(await (await c.call('/api/auth/status')).json()).toMatchObject({ authenticated: false, setup_required: true });
+    expect((await c.call('/api/config')).status).toBe(401);
+    expect((await c.call('/')).headers.get('location')).toBe('/launcher-login');
+    expect((await c.call('/api/auth/setup', { method: 'POST', json: { password: 'short' } })).status).toBe(400);
+    expect((await c.call('/api/auth/setup', { method: 'POST', json: { password: 'correct horse battery' } })).status).toBe(200);
+    expect(await (await c.call('/api/auth/status')).json()).toMatchObject({ authenticated: true, method: 'password' });
+    const status = await waitFor(async () => {
+      const s = (await (await c.call('/api/gateway/status')).json()) as { process: { state: string }; gateway?: { channels: { name: string; state: string }[] } };
+      return s.process.state === 'running' && s.gateway ? s : undefined;
+    });
+    expect(status.gateway!.channels).toEqual([expect.objectContaining({ name: 'pico', state: 'running' })]);
+    expect((await c.call('/api/auth/logout', { method: 'POST' })).status).toBe(200);
+    expect((await c.call('/api/config')).status).toBe(401);
+    // A second setup is refused once a password exists.
+    expect((await client().call('/api/auth/setup', { method: 'POST', json: { password: 'another password' } })).status).toBe(409);
+
+    const stranger = client();
+    for (let i = 0; i < 5; i++) expect((await stranger.call('/api/auth/login', { method: 'POST', json: { password: `wrong-${i}` } })).status).toBe(401);
+    const limited = await stranger.call('/api/auth/login', { method: 'POST', json: { password: 'correct horse battery' } });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    const fileMode = (await stat(join(home, 'launcher-config.json'))).mode & 0o777;
+    expect(fileMode).toBe(0o600);
+    expect(await readFile(join(home, 'launcher-config.json'), 'utf8')).toMatch(/"password_hash": "scrypt\$/);
+  });
+
+  it('logs in from a /?token= link and redirects to the same address without the token', async () => {
+    await start({ PICOCLAW_LAUNCHER_TOKEN: SECRETS.token });
+    const c = client();
+    const response = await c.call(`/chat?x=1&token=${SECRETS.token}`);
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/chat?x=1');
+    expect(c.cookie()).toMatch(/^picoclaw_launcher_auth=/);
+    expect(await (await c.call('/api/auth/status')).json()).toMatchObject({ authenticated: true, method: 'token' });
+    const wrong = await client().call('/?token=nope');
+    expect([wrong.status, wrong.headers.get('location')]).toEqual([302, '/launcher-login']);
+    // Scripts use the token as a bearer header.
+    expect((await fetch(`${base}/api/gateway/status`, { headers: { authorization: `Bearer ${SECRETS.token}` } })).status).toBe(200);
+  });
+
+  it('refuses path tricks before any auth decision', async () => {
+    await start();
+    for (const path of ['/api/../api/config', '/assets/../api/config', '/api/%2e%2e/api/config', '/launcher-login/../api/config', '//api/config', '/./api/config']) {
+      expect([400, 401]).toContain(await rawGet(path));
+      expect(await rawGet(path)).not.toBe(200);
+    }
+  });
+
+  it('streams the model answer through the /pico/ws proxy, and refuses the socket without a session', async () => {
+    await start();
+    const c = client();
+    await c.call('/api/auth/setup', { method: 'POST', json: { password: 'correct horse battery' } });
+    await waitFor(async () => ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string } }).process.state === 'running' || undefined);
+    const frames = await chat(c.cookie(), 'hello from the browser');
+    const last = frames.filter((f) => f.type === 'message.update' || f.type === 'message.create').at(-1)!;
+    expect(last.payload!.content).toBe('you said: hello from the browser');
+    expect(llm!.requests.at(-1)!.authorization).toBe(`Bearer ${SECRETS.mistral}`);
+    const refused = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/pico/ws`);
+      ws.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      ws.on('error', () => {});
+    });
+    expect(refused).toBe('401');
+    const foreign = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/pico/ws`, { headers: { cookie: c.cookie(), origin: 'http://evil.example' } });
+      ws.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      ws.on('error', () => {});
+    });
+    expect(foreign).toBe('403');
+  });
+
+  it('restarts the gateway after SIGKILL, and chat works again', async () => {
+    await start();
+    const c = client();
+    await c.call('/api/auth/setup', { method: 'POST', json: { password: 'correct horse battery' } });
+    const first = await waitFor(async () => {
+      const s = ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string; pid?: number } }).process;
+      return s.state === 'running' && s.pid ? s : undefined;
+    });
+    process.kill(first.pid!, 'SIGKILL');
+    const second = await waitFor(async () => {
+      const s = ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string; pid?: number; restarts: number } }).process;
+      return s.state === 'running' && s.pid && s.pid !== first.pid ? s : undefined;
+    });
+    expect(second.restarts).toBe(1);
+    const frames = await chat(c.cookie(), 'still there?');
+    expect(frames.some((f) => f.payload?.content === 'you said: still there?')).toBe(true);
+  });
+
+  it('refuses an invalid config with 400 and the key paths, leaving the file unchanged; a valid one is saved and applied', async () => {
+    await start();
+    const c = client();
+    await c.call('/api/auth/setup', { method: 'POST', json: { password: 'correct horse battery' } });
+    await waitFor(async () => ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string } }).process.state === 'running' || undefined);
+    const before = await readFile(join(home, 'config.json'), 'utf8');
+    const { config } = (await (await c.call('/api/config')).json()) as { config: Record<string, unknown> & { model_list: { api_keys: string[] }[] } };
+    expect(config.model_list[0]!.api_keys).toEqual(['[NOT_HERE]']);
+    const bad = await c.call('/api/config', { method: 'PUT', json: { ...config, gateway: { port: 'eighty' } }, headers: { origin: base } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { issues: { path: string }[] }).issues[0]!.path).toBe('gateway.port');
+    expect(await readFile(join(home, 'config.json'), 'utf8')).toBe(before);
+    const cross = await c.call('/api/config', { method: 'PUT', json: config, headers: { origin: 'http://evil.example' } });
+    expect(cross.status).toBe(403);
+    (config.agents as { defaults: { temperature: number } }).defaults.temperature = 0.2;
+    const good = await c.call('/api/config', { method: 'PUT', json: config, headers: { origin: base } });
+    expect(good.status).toBe(200);
+    expect(await good.json()).toMatchObject({ status: 'saved', reload: { status: 'reloaded' } });
+    expect(JSON.parse(await readFile(join(home, 'config.json'), 'utf8')).agents.defaults.temperature).toBe(0.2);
+    // The redacted key sent back kept the stored one.
+    expect(await readFile(join(home, '.security.yml'), 'utf8')).toContain(SECRETS.mistral);
+  });
+
+  it('never puts a secret in an API response or in a file it writes (other than .security.yml)', async () => {
+    await start({ PICOCLAW_LAUNCHER_TOKEN: SECRETS.token });
+    const c = client();
+    await c.call(`/?token=${SECRETS.token}`);
+    await waitFor(async () => ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string } }).process.state === 'running' || undefined);
+    await chat(c.cookie(), 'hi');
+    const bodies = await Promise.all(['/api/config', '/api/gateway/status', '/api/logs', '/api/auth/status'].map(async (p) => (await c.call(p)).text()));
+    const security = await readFile(join(home, '.security.yml'), 'utf8');
+    const picoToken = /token: (\S+)/.exec(security)![1]!;
+    launcher!.child.kill('SIGTERM');
+    await launcher!.child;
+    launcher = undefined;
+    const files: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name !== '.security.yml') files.push(path);
+      }
+    };
+    await walk(home);
+    expect(files.some((f) => f.endsWith('launcher.log'))).toBe(true);
+    expect(files.some((f) => f.endsWith('gateway.log'))).toBe(true);
+    for (const secret of [SECRETS.mistral, SECRETS.token, picoToken]) {
+      for (const body of bodies) expect(body).not.toContain(secret);
+      for (const file of files) expect(await readFile(file, 'utf8'), file).not.toContain(secret);
+    }
+  });
+});
