@@ -21,7 +21,7 @@ import { ensurePicoChannel } from './ensure-pico.js';
 import { readLauncherFile, updateLauncherFile } from './launcher-config.js';
 import { createPicoProxy } from './pico-proxy.js';
 import { createGatewaySupervisor, inheritedEnv, type GatewaySupervisor } from './supervisor/gateway-supervisor.js';
-import { createLogBuffer, type LogBuffer } from './supervisor/log-buffer.js';
+import type { LogBuffer } from './supervisor/log-buffer.js';
 import { placeholderPage } from './placeholder-page.js';
 
 export interface LauncherOptions {
