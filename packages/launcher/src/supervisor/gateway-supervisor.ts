@@ -83,6 +83,8 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
       // not a JSON line: keep it as it is
     }
     options.logs.push({ time, source: 'gateway', level, message });
+    // Problems also show in the launcher's own output; the rest is in gateway.log and the dashboard.
+    if (level === 'warn' || level === 'error') options.log(level, `gateway: ${message}`);
   }
 
   async function waitReady(spawned: ResultPromise): Promise<boolean> {
