@@ -6,7 +6,7 @@ import { readdir, readFile, rm, mkdtemp, writeFile, stat } from 'node:fs/promise
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnLauncher, startFakeLlm, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
+import { freePort, spawnLauncher, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -208,6 +208,53 @@ describe('picoclaw-launcher (process)', () => {
     expect(JSON.parse(await readFile(join(home, 'config.json'), 'utf8')).agents.defaults.temperature).toBe(0.2);
     // The redacted key sent back kept the stored one.
     expect(await readFile(join(home, '.security.yml'), 'utf8')).toContain(SECRETS.mistral);
+  });
+
+  it('manages models, Home Assistant and tools through the focused endpoints', async () => {
+    let ha: FakeHomeAssistant | undefined = await startFakeHomeAssistant();
+    try {
+      await start();
+      const c = client();
+      const post = (path: string, json: unknown, method = 'POST') => c.call(path, { method, json, headers: { origin: base } });
+      await post('/api/auth/setup', { password: 'correct horse battery' });
+      await waitFor(async () => ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string } }).process.state === 'running' || undefined);
+
+      expect((await post('/api/models', { model_name: 'groq', model: 'groq/llama-3.3-70b-versatile', api_base: llm!.url, api_keys: ['gsk-added-key'] })).status).toBe(200);
+      expect((await post('/api/models-order', { primary: 'groq', fallbacks: ['mistral-small'] }, 'PUT')).status).toBe(200);
+      const models = (await (await c.call('/api/models')).json()) as { primary: string; fallbacks: string[]; models: { model_name: string; api_keys: string[] }[] };
+      expect(models).toMatchObject({ primary: 'groq', fallbacks: ['mistral-small'] });
+      expect(models.models.map((m) => m.api_keys)).toEqual([['[NOT_HERE]'], ['[NOT_HERE]']]);
+      const tested = (await (await post('/api/models/groq/test', {})).json()) as { ok: boolean; latency_ms: number; reply: string };
+      expect(tested).toMatchObject({ ok: true, reply: 'you said: Reply with the single word: pong' });
+      expect(llm!.requests.at(-1)!.authorization).toBe('Bearer gsk-added-key');
+
+      const wrong = (await (await post('/api/mcp/test', { url: ha.url, token: 'not-the-token' })).json()) as { ok: boolean; hint?: string };
+      expect(wrong).toMatchObject({ ok: false, hint: expect.stringMatching(/long-lived access token/) });
+      const probe = (await (await post('/api/mcp/test', { url: ha.url, token: ha.token })).json()) as { ok: boolean; tools: { tool: string }[] };
+      expect(probe.ok).toBe(true);
+      expect(probe.tools.map((t) => t.tool)).toContain('HassTurnOn');
+      expect((await post('/api/mcp/homeassistant', { url: ha.url, token: ha.token }, 'PUT')).status).toBe(200);
+      await waitFor(async () => {
+        const m = (await (await c.call('/api/mcp')).json()) as { status?: { state: string }[] };
+        return m.status?.[0]?.state === 'connected' || undefined;
+      });
+      const mcp = (await (await c.call('/api/mcp')).json()) as { servers: Record<string, { headers: Record<string, string> }> };
+      expect(mcp.servers.homeassistant!.headers.Authorization).toBe('[NOT_HERE]');
+      const called = (await (await post('/api/mcp/homeassistant/call', { tool: 'HassTurnOn', arguments: { name: 'kitchen light' } })).json()) as { ok: boolean; result: string };
+      expect(called).toMatchObject({ ok: true, result: 'turned on kitchen light' });
+
+      expect((await post('/api/tools/web_fetch', { enabled: true }, 'PUT')).status).toBe(200);
+      const tools = (await (await c.call('/api/tools')).json()) as { tools: { name: string; enabled: boolean }[] };
+      expect(tools.tools.find((t) => t.name === 'web_fetch')).toEqual({ name: 'web_fetch', enabled: true });
+      expect((await post('/api/tools/nope', { enabled: true }, 'PUT')).status).toBe(404);
+      const security = await readFile(join(home, '.security.yml'), 'utf8');
+      expect(security).toContain('gsk-added-key');
+      expect(security).toContain(`Bearer ${ha.token}`);
+      expect(await readFile(join(home, 'config.json'), 'utf8')).not.toMatch(/gsk-added-key|ha-test-token/);
+    } finally {
+      await ha.close();
+      ha = undefined;
+    }
   });
 
   it('never puts a secret in an API response or in a file it writes (other than .security.yml)', async () => {

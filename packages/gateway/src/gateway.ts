@@ -10,6 +10,7 @@ import {
   collectSecrets,
   ConfigError,
   loadConfig,
+  mcpServerSchema,
   resolveModelTarget,
   type Config,
   type GatewaySettings,
@@ -172,6 +173,59 @@ export function createGateway(options: GatewayOptions): Gateway {
       .join('\n');
   }
 
+  /** A tiny prompt to one model (no fallbacks), for the dashboard's and the CLI's "test". */
+  async function testModel(body: unknown) {
+    const name = (body as { model?: unknown }).model;
+    if (typeof name !== 'string' || !models.has(name)) return { ok: false, body: { error: `no enabled model named ${JSON.stringify(name)} in model_list` } };
+    const candidate = models.chain(name).candidates[0]!;
+    const started = Date.now();
+    let reply = '';
+    try {
+      for await (const event of candidate.stream({ messages: [{ role: 'user', content: 'Reply with the single word: pong' }], tools: [], maxTokens: 16, temperature: 0 }, AbortSignal.timeout(30_000))) {
+        if (event.type === 'text-delta') reply += event.text;
+      }
+      return { ok: true, body: { ok: true, model: name, latency_ms: Date.now() - started, reply: reply.slice(0, 200) } };
+    } catch (error) {
+      return { ok: true, body: { ok: false, model: name, latency_ms: Date.now() - started, error: masker.mask((error as Error).message) } };
+    }
+  }
+
+  /** Connects to a server config without saving it and reports its tools or why it failed. */
+  async function testMcp(body: unknown) {
+    const raw = (body as { server?: unknown }).server;
+    const parsed = mcpServerSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, body: { error: 'invalid server', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } };
+    const probe = createMcpManager({ servers: { test: { ...parsed.data, enabled: true } }, workspace: config().agents.defaults.workspace, retryBaseMs: 60_000 });
+    probe.start();
+    const end = Date.now() + parsed.data.connect_timeout * 1000 + 1000;
+    let status = probe.status()[0]!;
+    while (Date.now() < end && status.state === 'connecting') {
+      await new Promise((r) => setTimeout(r, 50));
+      status = probe.status()[0]!;
+    }
+    await probe.close();
+    const connected = status.state === 'connected';
+    return {
+      ok: true,
+      body: {
+        ok: connected,
+        tools: status.tools.map((t) => ({ tool: t.tool, description: t.description })),
+        ...(connected ? {} : { error: masker.mask(status.lastError ?? 'no answer'), ...(status.hint ? { hint: status.hint } : {}) }),
+      },
+    };
+  }
+
+  async function callMcp(server: string, body: unknown) {
+    const { tool, arguments: args } = (body ?? {}) as { tool?: unknown; arguments?: unknown };
+    const found = mcp?.list().find((t) => t.source === `mcp:${server}` && ((t as { original?: string }).original === tool || t.name === tool));
+    if (!found) return { ok: false, body: { error: `no tool ${JSON.stringify(tool)} on a connected MCP server named "${server}"` } };
+    const started = Date.now();
+    const result = await found.execute((args && typeof args === 'object' ? args : {}) as Record<string, unknown>, {
+      signal: AbortSignal.timeout(60_000), sessionKey: 'dashboard:test', channel: 'dashboard', chatId: 'test', workspace: config().agents.defaults.workspace,
+    });
+    return { ok: true, body: { ok: !result.isError, latency_ms: Date.now() - started, result: masker.mask(result.content.slice(0, 4000)) } };
+  }
+
   async function reload(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }> {
     let next: LoadedConfig;
     try {
@@ -259,6 +313,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           },
           status,
           reload,
+          testModel,
+          testMcp,
+          callMcp,
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

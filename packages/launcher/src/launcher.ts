@@ -14,6 +14,7 @@ import { collectSecrets, loadConfig, type LauncherSettings, type Logger, type Se
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
+import { resourceRoutes } from './api/resource-routes.js';
 import { authGate, type AuthDeps } from './auth/auth.js';
 import { createRateLimiter } from './auth/rate-limiter.js';
 import { createSessionStore } from './auth/session-store.js';
@@ -78,9 +79,14 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   });
 
   const gatewayFetch = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${supervisor.url}${path}`, { ...init, headers: { authorization: `Bearer ${gatewayToken}` }, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(`${supervisor.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${gatewayToken}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      signal: AbortSignal.timeout(60_000),
+    });
     return response.json() as Promise<unknown>;
   };
+  const reloadGateway = async () => (supervisor.status().state === 'running' ? gatewayFetch('/reload', { method: 'POST' }) : undefined);
   const picoToken = async () => {
     const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env }).catch(() => undefined);
     const pico = Object.values(loaded?.config.channel_list ?? {}).find((c) => c.type === 'pico' && c.enabled);
@@ -113,8 +119,16 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     configPath: settings.config,
     home: settings.home,
     launcherToken: () => settings.token,
-    reloadGateway: async () => (supervisor.status().state === 'running' ? gatewayFetch('/reload', { method: 'POST' }) : undefined),
+    reloadGateway,
     log: logFn,
+  }));
+  app.use(resourceRoutes({
+    configPath: settings.config,
+    home: settings.home,
+    launcherToken: () => settings.token,
+    reloadGateway,
+    gateway: (path, body) => gatewayFetch(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
+    gatewayRunning: () => supervisor.status().state === 'running',
   }));
   app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));
   app.get('/api/system/version', (_req, res) => void res.json({ version: options.version }));

@@ -15,6 +15,29 @@ export interface GatewayHandlers {
   status(): unknown;
   reload(): Promise<{ ok: boolean; body: unknown }>;
   mcpRetry(server: string): boolean;
+  /** POST /models/test {model}: a tiny prompt to one model, without fallbacks. */
+  testModel(body: unknown): Promise<{ ok: boolean; body: unknown }>;
+  /** POST /mcp/test {server}: connect to a server config that need not be saved, list its tools. */
+  testMcp(body: unknown): Promise<{ ok: boolean; body: unknown }>;
+  /** POST /mcp/<server>/call {tool, arguments}: one tool call, for the dashboard's "test". */
+  callMcp(server: string, body: unknown): Promise<{ ok: boolean; body: unknown }>;
+}
+
+/** Reads a small JSON body (control endpoints only). */
+async function readJson(req: IncomingMessage, limit = 256 * 1024): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw Object.assign(new Error('body too large'), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw Object.assign(new Error('the body is not valid JSON'), { status: 400 });
+  }
 }
 
 export interface GatewayServer {
@@ -62,8 +85,18 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       send(res, 401, { error: 'unauthorized: this endpoint needs "Authorization: Bearer <gateway token>"' }, { 'www-authenticate': 'Bearer' });
       return false;
     };
-    // Request bodies are never needed: drain whatever comes so the socket stays usable.
-    req.resume();
+    // Only the test endpoints read a body; drain any other so the connection stays usable.
+    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call)$/.test(path)) req.resume();
+    const withBody = async (handler: (body: unknown) => Promise<{ ok: boolean; body: unknown }>) => {
+      let body: unknown;
+      try {
+        body = await readJson(req);
+      } catch (error) {
+        return send(res, (error as { status?: number }).status ?? 400, { error: (error as Error).message });
+      }
+      const result = await handler(body);
+      return send(res, result.ok ? 200 : 422, result.body);
+    };
 
     if (path === gatewayRoutes.health) return only('GET') && send(res, 200, handlers.health());
     if (path === gatewayRoutes.ready) {
@@ -83,6 +116,10 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
         reloading = false;
       }
     }
+    if (path === '/models/test') return only('POST') && authorized() && withBody(handlers.testModel);
+    if (path === '/mcp/test') return only('POST') && authorized() && withBody(handlers.testMcp);
+    const call = /^\/mcp\/([^/]+)\/call$/.exec(path);
+    if (call) return only('POST') && authorized() && withBody((body) => handlers.callMcp(decodeURIComponent(call[1]!), body));
     const retry = /^\/mcp\/([^/]+)\/retry$/.exec(path);
     if (retry) {
       if (!only('POST') || !authorized()) return;
