@@ -211,7 +211,7 @@ describe('picoclaw-launcher (process)', () => {
   });
 
   it('manages models, Home Assistant and tools through the focused endpoints', async () => {
-    let ha: FakeHomeAssistant | undefined = await startFakeHomeAssistant();
+    const ha: FakeHomeAssistant = await startFakeHomeAssistant();
     try {
       await start();
       const c = client();
@@ -253,7 +253,6 @@ describe('picoclaw-launcher (process)', () => {
       expect(await readFile(join(home, 'config.json'), 'utf8')).not.toMatch(/gsk-added-key|ha-test-token/);
     } finally {
       await ha.close();
-      ha = undefined;
     }
   });
 
