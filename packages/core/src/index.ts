@@ -57,3 +57,4 @@ export {
   type GatewayStatus,
   type ReloadResponse,
 } from './gateway-api.js';
+export { parseEnvFile } from './env-file.js';

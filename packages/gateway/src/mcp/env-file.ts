@@ -1,21 +1,5 @@
 import { readFile } from 'node:fs/promises';
-
-/** Parses a `.env` file: `KEY=value` lines, `#` comments, optional `export ` and quotes. */
-export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    let value = match[2]!;
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[1] === '"' ? quoted[2]!.replace(/\\n/g, '\n') : quoted[2]!;
-    else value = value.replace(/\s+#.*$/, '');
-    env[match[1]!] = value;
-  }
-  return env;
-}
+import { parseEnvFile } from '@picoclaw/core';
 
 export async function readEnvFile(path: string): Promise<Record<string, string>> {
   return parseEnvFile(await readFile(path, 'utf8'));

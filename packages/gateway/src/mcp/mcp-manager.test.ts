@@ -3,7 +3,6 @@ import { configSchema, type McpServerConfig } from '@picoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMcpManager, mapToolResult, mcpErrorHint, type McpManager } from './mcp-manager.js';
 import { mcpToolName } from './tool-name.js';
-import { parseEnvFile } from './env-file.js';
 
 const server = (input: Record<string, unknown>): McpServerConfig =>
   configSchema.parse({ tools: { mcp: { servers: { s: input } } } }).tools.mcp.servers.s!;
@@ -139,9 +138,5 @@ describe('MCP helpers', () => {
   it('hints at the usual Home Assistant mistakes', () => {
     expect(mcpErrorHint('HTTP 404', { url: 'http://ha:8123/mcp' })).toMatch(/\/api\/mcp/);
     expect(mcpErrorHint('Error: HTTP 405 Method Not Allowed', { url: 'http://ha:8123/api/mcp' })).toMatch(/"type": "http"/);
-  });
-
-  it('parses env files', () => {
-    expect(parseEnvFile('# c\nA=1\nexport B="two words"\nC=\'x#y\'\nD=v # comment\nbad line\n')).toEqual({ A: '1', B: 'two words', C: 'x#y', D: 'v' });
   });
 });

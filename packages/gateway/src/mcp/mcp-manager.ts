@@ -4,7 +4,7 @@
  * `mcp_<server>_<tool>` once it connects; a failed server is retried with capped backoff and its
  * status says why, with a hint a person can act on.
  */
-import { backoffDelay, effectiveMcpTransport, PicoError, sleep, type McpServerConfig } from '@picoclaw/core';
+import { backoffDelay, effectiveMcpTransport, PicoError, sleep, type McpServerConfig, type McpServerStatus } from '@picoclaw/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isAbsolute, resolve } from 'node:path';
@@ -13,21 +13,8 @@ import type { Tool, ToolProvider, ToolResult } from '../tools/types.js';
 import { readEnvFile } from './env-file.js';
 import { mcpToolName } from './tool-name.js';
 
-export type McpState = 'disabled' | 'connecting' | 'connected' | 'failed';
-
-export interface McpServerStatus {
-  name: string;
-  transport: 'stdio' | 'sse' | 'http' | 'unknown';
-  /** URL, or command and arguments (never headers or env values). */
-  target: string;
-  state: McpState;
-  lastError?: string;
-  hint?: string;
-  tools: { name: string; tool: string; description: string }[];
-  connectedAt?: string;
-  nextRetryAt?: string;
-  attempts: number;
-}
+export type { McpServerStatus } from '@picoclaw/core';
+export type McpState = McpServerStatus['state'];
 
 export interface McpManagerOptions {
   servers: Record<string, McpServerConfig>;

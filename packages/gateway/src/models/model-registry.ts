@@ -3,21 +3,14 @@
  * candidate per API key), its entry `fallbacks`, then `model_fallbacks`, each expanded the same
  * way. Unlike the reference, entry-level fallbacks and extra keys are really used.
  */
-import { findProvider, PicoError, resolveModelTarget, type Config, type ModelEntry } from '@picoclaw/core';
+import { findProvider, PicoError, resolveModelTarget, type Config, type ModelEntry, type ModelStatus } from '@picoclaw/core';
 import { createFallbackChain, createHealthBook, type CandidateStatus, type FallbackChain, type HealthBook } from './fallback-chain.js';
 import { createMistralModel } from './mistral.js';
 import { createOpenAiCompatibleModel } from './openai-compatible.js';
 import type { LanguageModel } from './types.js';
 
-export interface ModelInfo {
-  name: string;
-  provider: string;
-  model: string;
-  enabled: boolean;
-  keys: number;
-  /** Why this model cannot be used, when it cannot. */
-  problem?: string;
-}
+/** A model_list entry as listings show it (the live state is added from the fallback chains). */
+export type ModelInfo = Pick<ModelStatus, 'name' | 'provider' | 'model' | 'enabled' | 'keys' | 'problem'>;
 
 export interface ModelRegistry {
   /** The chain for a primary model name (default: `agents.defaults.model_name`). */

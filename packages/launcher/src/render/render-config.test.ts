@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@picoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseEnvText, renderConfig } from './render-config.js';
+import { renderConfig } from './render-config.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -110,9 +110,5 @@ esac`);
     await writeFile(join(dir, 'template.json'), JSON.stringify({ gateway: { port: '${PORT}' } }));
     await expect(renderConfig({ template: join(dir, 'template.json'), env: { PORT: 'x' }, ...paths() })).rejects.toThrow(/rendered config is invalid/);
     await expect(readFile(join(dir, 'config.json'))).rejects.toThrow();
-  });
-
-  it('parses env files like systemd EnvironmentFile', () => {
-    expect(parseEnvText('A=1\nexport B="x y"\n# c\nC=\'q\'\n\nbad\n')).toEqual({ A: '1', B: 'x y', C: 'q' });
   });
 });

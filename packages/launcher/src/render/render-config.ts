@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { ConfigError, loadConfig, parseConfigText, PicoError, redactSecrets, saveConfig, validateConfigDocument } from '@picoclaw/core';
+import { ConfigError, loadConfig, parseConfigText, parseEnvFile, PicoError, redactSecrets, saveConfig, validateConfigDocument } from '@picoclaw/core';
 
 export interface RenderOptions {
   template: string;
@@ -27,20 +27,6 @@ export interface RenderResult {
   /** Key paths whose value changes; secrets are named, never shown. */
   changes: string[];
   references: { env: string[]; op: number };
-}
-
-export function parseEnvText(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const value = match[2]!;
-    const quoted = /^(['"])([\s\S]*)\1$/.exec(value);
-    env[match[1]!] = quoted ? quoted[2]! : value;
-  }
-  return env;
 }
 
 async function readOp(reference: string, op: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<string> {
@@ -98,7 +84,7 @@ export async function renderConfig(options: RenderOptions): Promise<RenderResult
   });
   const template = parseConfigText(templateText, options.template).value;
   const fileVars = options.envFile
-    ? parseEnvText(await readFile(options.envFile, 'utf8').catch((error: Error) => {
+    ? parseEnvFile(await readFile(options.envFile, 'utf8').catch((error: Error) => {
         throw new PicoError('secret_ref', `cannot read the env file ${options.envFile}: ${error.message}`);
       }))
     : {};
