@@ -187,6 +187,30 @@ describe('picoclaw-launcher (process)', () => {
     expect(frames.some((f) => f.payload?.content === 'you said: still there?')).toBe(true);
   });
 
+  it.each(['SIGTERM', 'SIGKILL'] as const)('leaves no gateway behind when the launcher gets %s', async (signal) => {
+    await start();
+    const c = client();
+    await c.call('/api/auth/setup', { method: 'POST', json: { password: 'correct horse battery' } });
+    const { pid } = await waitFor(async () => {
+      const s = ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string; pid?: number } }).process;
+      return s.state === 'running' && s.pid ? s : undefined;
+    });
+    const alive = () => {
+      try {
+        process.kill(pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    launcher!.child.kill(signal);
+    await launcher!.child;
+    launcher = undefined;
+    // SIGTERM: stopped by the launcher; SIGKILL: the gateway notices its parent is gone (within ~2 s).
+    await waitFor(async () => !alive() || undefined, 10_000);
+  });
+
   it('refuses an invalid config with 400 and the key paths, leaving the file unchanged; a valid one is saved and applied', async () => {
     await start();
     const c = client();
