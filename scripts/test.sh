@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it:
-#   system packages the tests need (mosquitto, chromium) → typecheck → lint → vitest,
+#   system packages the tests need (mosquitto, chromium, shellcheck) → typecheck → lint → vitest,
 # then one plain closing line "N passed, N failed". Exit status is non-zero on any failure,
 # and a failed typecheck or lint step counts as one failure each.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export NPM_CONFIG_LOGLEVEL=error NO_COLOR=1 FORCE_COLOR=0
 
 missing=()
 command -v mosquitto >/dev/null || missing+=(mosquitto mosquitto-clients)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing system packages for the tests: ${missing[*]}"
