@@ -40,9 +40,10 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
       res.status(400).json({ error: 'send the config as a JSON object' });
       return;
     }
-    const stored = await load().then((l) => l.document).catch(() => ({}));
+    const loaded = await load().catch(() => undefined);
     try {
-      await saveConfig(restoreSecrets(req.body, stored), { configPath: deps.configPath, launcherToken: deps.launcherToken(), env: process.env });
+      // A config still in an older format is backed up before its first save in version 3.
+      await saveConfig(restoreSecrets(req.body, loaded?.document ?? {}), { configPath: deps.configPath, launcherToken: deps.launcherToken(), env: process.env, backup: loaded?.migratedFrom !== undefined });
     } catch (error) {
       if (error instanceof ConfigError) {
         res.status(400).json({ error: 'the config is invalid; nothing was written', issues: error.issues });

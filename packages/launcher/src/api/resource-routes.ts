@@ -22,13 +22,17 @@ const toolNames = ['read_file', 'write_file', 'edit_file', 'append_file', 'list_
 
 export function resourceRoutes(deps: ResourceRouteDeps): Router {
   const router = Router();
-  const load = async () => (await loadConfig({ configPath: deps.configPath, home: deps.home, env: {} })).document as Doc;
+  const loadWithMeta = () => loadConfig({ configPath: deps.configPath, home: deps.home, env: {} });
+  const load = async () => (await loadWithMeta()).document as Doc;
 
   /** Applies a change to the stored document; answers 400 with key paths when it is invalid. */
   async function mutate(res: Response, change: (doc: Doc) => string | undefined): Promise<void> {
     let stored: Doc;
+    let migrated: boolean;
     try {
-      stored = await load();
+      const loaded = await loadWithMeta();
+      stored = loaded.document as Doc;
+      migrated = loaded.migratedFrom !== undefined;
     } catch (error) {
       res.status(409).json({ error: `fix config.json first: ${(error as Error).message}` });
       return;
@@ -40,7 +44,7 @@ export function resourceRoutes(deps: ResourceRouteDeps): Router {
       return;
     }
     try {
-      await saveConfig(restoreSecrets(doc, stored), { configPath: deps.configPath, launcherToken: deps.launcherToken(), env: process.env });
+      await saveConfig(restoreSecrets(doc, stored), { configPath: deps.configPath, launcherToken: deps.launcherToken(), env: process.env, backup: migrated });
     } catch (error) {
       if (error instanceof ConfigError) {
         res.status(400).json({ error: 'invalid; nothing was written', issues: error.issues });
