@@ -1,0 +1,337 @@
+/**
+ * `pnpm bench`: measures the real bundles on this machine and writes bench/results.json and the
+ * table in docs/performance.md. Figures only; nothing here asserts a timing.
+ *
+ * Fakes stand in for the clouds (a zero-delay streaming model, Home Assistant, the Telegram Bot
+ * API); the MQTT broker is a real mosquitto. Runs: BENCH_RUNS (default 5).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startFakeHomeAssistant, startFakeLlm, startFakeTelegram, startMosquitto } from '@picoclaw/test-fakes';
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const GATEWAY = join(root, 'packages/gateway/dist/picoclaw.js');
+const LAUNCHER = join(root, 'packages/launcher/dist/picoclaw-launcher.js');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const summary = (xs: number[]) => ({ median: round(median(xs)), min: round(Math.min(...xs)), max: round(Math.max(...xs)), n: xs.length });
+const round = (x: number) => Math.round(x * 10) / 10;
+const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+async function until(check: () => Promise<boolean>, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(2);
+  }
+}
+
+interface Fakes { llm: Awaited<ReturnType<typeof startFakeLlm>>; ha: Awaited<ReturnType<typeof startFakeHomeAssistant>>; tg: Awaited<ReturnType<typeof startFakeTelegram>>; broker: Awaited<ReturnType<typeof startMosquitto>> }
+
+async function home(fakes: Fakes, options: { mcp?: boolean } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'picoclaw-bench-'));
+  await writeFile(join(dir, 'config.json'), JSON.stringify({
+    agents: { defaults: { model_name: 'm', max_parallel_turns: 16 } },
+    model_list: [{ model_name: 'm', model: 'groq/bench', api_base: fakes.llm.url, api_keys: ['k'] }],
+    channel_list: {
+      pico: { enabled: true, type: 'pico', settings: { token: 'bench-pico-token' } },
+      mqtt: { enabled: true, type: 'mqtt', settings: { broker: fakes.broker.tcpUrl, agent_id: 'bench' } },
+      telegram: { enabled: true, type: 'telegram', settings: { token: fakes.tg.token, base_url: fakes.tg.url } },
+    },
+    tools: { mcp: { enabled: options.mcp !== false, servers: { homeassistant: { type: 'http', url: fakes.ha.url, headers: { Authorization: `Bearer ${fakes.ha.token}` } } } } },
+  }));
+  return dir;
+}
+
+function spawnNode(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, args, { env: { PATH: process.env.PATH!, ...env }, stdio: 'ignore' });
+}
+async function stopChild(child: ChildProcess) {
+  child.kill('SIGTERM');
+  await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+}
+
+async function gatewayStart(fakes: Fakes) {
+  const times: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const dir = await home(fakes);
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir });
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).ok);
+    times.push(performance.now() - started);
+    if (i < 3) {
+      await sleep(10_000);
+      rss.push(await rssMb(child.pid!));
+    }
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { readyMs: summary(times), idleRssMb: summary(rss) };
+}
+
+async function launcherStart(fakes: Fakes) {
+  const times: number[] = [];
+  const served: number[] = [];
+  const launcherRss: number[] = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const dir = await home(fakes);
+    const [port, gatewayPort] = [await freePort(), await freePort()];
+    const started = performance.now();
+    const child = spawnNode([LAUNCHER, '--port', String(port)], { PICOCLAW_HOME: dir, PICOCLAW_GATEWAY_PORT: String(gatewayPort) });
+    let servedAt = 0;
+    await until(async () => {
+      const health = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { gateway: string };
+      servedAt ||= performance.now();
+      return health.gateway === 'running';
+    });
+    times.push(performance.now() - started);
+    served.push(servedAt - started);
+    await sleep(10_000);
+    launcherRss.push(await rssMb(child.pid!));
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { dashboardServedMs: summary(served), gatewayReadyMs: summary(times), launcherIdleRssMb: summary(launcherRss) };
+}
+
+async function withGateway<T>(fakes: Fakes, fn: (port: number, pid: number) => Promise<T>, options: { mcp?: boolean } = {}): Promise<T> {
+  const dir = await home(fakes, options);
+  const port = await freePort();
+  const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir, PICOCLAW_GATEWAY_TOKEN: 'bench-control' });
+  try {
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).ok);
+    if (options.mcp !== false) {
+      await until(async () => ((await (await fetch(`http://127.0.0.1:${port}/status`, { headers: { authorization: 'Bearer bench-control' } })).json()) as { tools: { source: string }[] }).tools.some((t) => t.source.startsWith('mcp:')));
+    }
+    return await fn(port, child.pid!);
+  } finally {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Request → first answer frame over pico, with a zero-delay model. */
+async function picoOverhead(fakes: Fakes, count = 300) {
+  return withGateway(fakes, async (port) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/pico/ws?session_id=bench`, ['token.bench-pico-token']);
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const sent = performance.now();
+      const first = new Promise<void>((resolve) => {
+        const onMessage = (data: WebSocket.RawData) => {
+          const frame = JSON.parse(data.toString()) as { type: string };
+          if (frame.type === 'message.create') {
+            ws.off('message', onMessage);
+            resolve();
+          }
+        };
+        ws.on('message', onMessage);
+      });
+      // A fresh session per message, so history and summaries do not weigh on later samples.
+      ws.send(JSON.stringify({ type: 'message.send', session_id: `b${i}`, payload: { content: `hello ${i}` } }));
+      await first;
+      samples.push(performance.now() - sent);
+    }
+    ws.close();
+    return { p50Ms: round(pct(samples, 50)), p99Ms: round(pct(samples, 99)), n: samples.length };
+  });
+}
+
+async function mqttOverhead(fakes: Fakes, count = 300) {
+  return withGateway(fakes, async () => {
+    const client = await mqtt.connectAsync(fakes.broker.url);
+    await client.subscribeAsync('/picoclaw/bench/+/response');
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const got = new Promise<void>((resolve) => client.once('message', () => resolve()));
+      const sent = performance.now();
+      await client.publishAsync(`/picoclaw/bench/dev${i}/request`, JSON.stringify({ text: `hello ${i}` }));
+      await got;
+      samples.push(performance.now() - sent);
+    }
+    await client.endAsync();
+    return { p50Ms: round(pct(samples, 50)), p99Ms: round(pct(samples, 99)), n: samples.length };
+  });
+}
+
+/** 500 devices × 10 requests at once over MQTT: lost or mis-routed answers and peak RSS. */
+async function mqttFleet(fakes: Fakes, devices = 500, each = 10) {
+  return withGateway(fakes, async (_port, pid) => {
+    let peak = 0;
+    const sampler = setInterval(() => void rssMb(pid).then((r) => (peak = Math.max(peak, r)), () => {}), 50);
+    const client = await mqtt.connectAsync(fakes.broker.url, { protocolVersion: 5 });
+    await client.subscribeAsync('/picoclaw/bench/+/response', { qos: 1 });
+    const answers = new Map<string, string[]>();
+    client.on('message', (topic, payload) => {
+      const device = topic.split('/')[3]!;
+      answers.set(device, [...(answers.get(device) ?? []), String((JSON.parse(payload.toString()) as { text?: string }).text)]);
+    });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: devices }, (_, d) => Promise.all(Array.from({ length: each }, (_, n) =>
+      client.publishAsync(`/picoclaw/bench/d${d}/request`, JSON.stringify({ text: `d${d} n${n}` }), { qos: 1 })))));
+    const total = devices * each;
+    const end = Date.now() + 120_000;
+    while ([...answers.values()].reduce((s, a) => s + a.length, 0) < total && Date.now() < end) await sleep(50);
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    await client.endAsync();
+    let lost = 0;
+    let misrouted = 0;
+    for (let d = 0; d < devices; d++) {
+      const got = answers.get(`d${d}`) ?? [];
+      lost += Math.max(0, each - got.length);
+      misrouted += got.filter((t) => !t.startsWith(`you said: d${d} `)).length;
+    }
+    return { requests: total, lost, misrouted, seconds: round(seconds), peakRssMb: round(peak) };
+  });
+}
+
+/** RSS growth after many messages in one session and across many sessions. */
+async function leak(fakes: Fakes, messages = 2000, sessions = 500) {
+  return withGateway(fakes, async (_port, pid) => {
+    const client = await mqtt.connectAsync(fakes.broker.url);
+    await client.subscribeAsync('/picoclaw/bench/+/response');
+    let received = 0;
+    client.on('message', () => received++);
+    const send = async (device: string, n: number) => {
+      const target = received + 1;
+      await client.publishAsync(`/picoclaw/bench/${device}/request`, JSON.stringify({ text: `m${n}` }));
+      while (received < target) await sleep(1);
+    };
+    await send('warm', 0);
+    await sleep(2000);
+    const before = await rssMb(pid);
+    for (let i = 0; i < messages; i++) await send('one', i);
+    for (let s = 0; s < sessions; s++) await send(`s${s}`, s);
+    await sleep(3000);
+    const after = await rssMb(pid);
+    await client.endAsync();
+    return { messagesOneSession: messages, sessions, rssBeforeMb: round(before), rssAfterMb: round(after), growthMb: round(after - before) };
+  });
+}
+
+/** Bytes sent to the model per turn for the system prompt and the tool definitions. */
+async function promptBytes(fakes: Fakes) {
+  const measure = (mcp: boolean) =>
+    withGateway(fakes, async () => {
+      const before = fakes.llm.requests.length;
+      const client = await mqtt.connectAsync(fakes.broker.url);
+      await client.subscribeAsync('/picoclaw/bench/p/response');
+      const got = new Promise((r) => client.once('message', r));
+      await client.publishAsync('/picoclaw/bench/p/request', JSON.stringify({ text: '/new' }));
+      await got;
+      const answer = new Promise((r) => client.once('message', r));
+      await client.publishAsync('/picoclaw/bench/p/request', JSON.stringify({ text: 'hi' }));
+      await answer;
+      await client.endAsync();
+      const body = fakes.llm.requests.slice(before).at(-1)!.body;
+      return { systemPromptBytes: Buffer.byteLength(String(body.messages[0]!.content)), toolBytes: Buffer.byteLength(JSON.stringify(body.tools ?? [])) };
+    }, { mcp });
+  return { withoutHomeAssistant: await measure(false), withHomeAssistant: await measure(true) };
+}
+
+async function sizes() {
+  const dirSize = async (dir: string, skip = /\.map$/): Promise<number> => {
+    let total = 0;
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) total += await dirSize(path, skip);
+      else if (!skip.test(entry.name)) total += (await stat(path)).size;
+    }
+    return total;
+  };
+  return {
+    gatewayBundleMb: round((await dirSize(join(root, 'packages/gateway/dist'))) / 1048576),
+    launcherBundleMb: round((await dirSize(join(root, 'packages/launcher/dist'))) / 1048576),
+    note: 'the bundles carry their dependencies: the runtime needs no node_modules',
+  };
+}
+
+type Results = {
+  machine: Record<string, unknown>;
+  gatewayStart: Awaited<ReturnType<typeof gatewayStart>>;
+  launcherStart: Awaited<ReturnType<typeof launcherStart>>;
+  picoRoundTrip: Awaited<ReturnType<typeof picoOverhead>>;
+  mqttRoundTrip: Awaited<ReturnType<typeof mqttOverhead>>;
+  mqttFleet: Awaited<ReturnType<typeof mqttFleet>>;
+  memory: Awaited<ReturnType<typeof leak>>;
+  prompt: Awaited<ReturnType<typeof promptBytes>>;
+  sizes: Awaited<ReturnType<typeof sizes>>;
+};
+
+/** docs/performance.md: the figures of the last run next to the targets of issue 9. */
+function performanceTable(r: Results): string {
+  const s = (x: { median: number; min: number; max: number }) => `${x.median} (${x.min}–${x.max})`;
+  const rows: [string, string, string][] = [
+    ['Gateway cold start → /ready (pico, MQTT, Telegram, Home Assistant MCP), ms', s(r.gatewayStart.readyMs), '≤ 300'],
+    ['Launcher cold start → API served, ms', s(r.launcherStart.dashboardServedMs), ''],
+    ['Launcher cold start → its gateway ready, ms', s(r.launcherStart.gatewayReadyMs), '≤ 1000'],
+    ['Gateway idle RSS 10 s after ready, MB', s(r.gatewayStart.idleRssMb), '≤ 80'],
+    ['Launcher idle RSS 10 s after ready, MB', s(r.launcherStart.launcherIdleRssMb), '≤ 70'],
+    ['pico message → first answer frame, zero-delay model, p50 / p99 ms', `${r.picoRoundTrip.p50Ms} / ${r.picoRoundTrip.p99Ms}`, 'overhead ≤ 2 / ≤ 10'],
+    ['MQTT request → answer, zero-delay model, p50 / p99 ms', `${r.mqttRoundTrip.p50Ms} / ${r.mqttRoundTrip.p99Ms}`, 'overhead ≤ 2 / ≤ 10'],
+    [`${r.mqttFleet.requests} concurrent MQTT requests (500 devices × 10): lost / mis-routed`, `${r.mqttFleet.lost} / ${r.mqttFleet.misrouted} in ${r.mqttFleet.seconds} s`, '0 / 0'],
+    ['… peak gateway RSS, MB', String(r.mqttFleet.peakRssMb), '≤ 150'],
+    [`RSS growth after ${r.memory.messagesOneSession} messages in one session + ${r.memory.sessions} sessions, MB`, `${r.memory.growthMb} (${r.memory.rssBeforeMb} → ${r.memory.rssAfterMb})`, '≤ 10'],
+    ['System prompt + tools per turn, bytes (without / with Home Assistant tools)', `${r.prompt.withoutHomeAssistant.systemPromptBytes + r.prompt.withoutHomeAssistant.toolBytes} / ${r.prompt.withHomeAssistant.systemPromptBytes + r.prompt.withHomeAssistant.toolBytes}`, '≤ 4096 without HA'],
+    ['Runtime size: gateway / launcher bundles, MB (no node_modules needed)', `${r.sizes.gatewayBundleMb} / ${r.sizes.launcherBundleMb}`, '≤ 120'],
+  ];
+  return [
+    '# Performance',
+    '',
+    'Written by `pnpm bench` (bench/run.ts) from its last run; raw figures in `bench/results.json`.',
+    'Median (min–max) over the runs; the round trips include the fake model server\'s own HTTP time.',
+    '',
+    `Machine: ${String(r.machine.cpus)} × ${String(r.machine.model)}, ${String(r.machine.memoryGb)} GB, Node ${String(r.machine.node)}, ${String(r.machine.date).slice(0, 10)}.`,
+    '',
+    '| measure | result | target |',
+    '|---|---|---|',
+    ...rows.map(([a, b, c]) => `| ${a} | ${b} | ${c} |`),
+    '',
+  ].join('\n');
+}
+
+async function main() {
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
+  const fakes: Fakes = {
+    llm: await startFakeLlm([], { echo: true }),
+    ha: await startFakeHomeAssistant(),
+    tg: await startFakeTelegram(),
+    broker: await startMosquitto(),
+  };
+  const step = async <T>(name: string, fn: () => Promise<T>) => {
+    process.stderr.write(`bench: ${name}…\n`);
+    return fn();
+  };
+  try {
+    const results = {
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+      gatewayStart: await step('gateway cold start and idle RSS', () => gatewayStart(fakes)),
+      launcherStart: await step('launcher cold start and idle RSS', () => launcherStart(fakes)),
+      picoRoundTrip: await step('pico request → first answer frame', () => picoOverhead(fakes)),
+      mqttRoundTrip: await step('MQTT request → answer', () => mqttOverhead(fakes)),
+      mqttFleet: await step('500 MQTT devices × 10 requests', () => mqttFleet(fakes)),
+      memory: await step('memory after many messages', () => leak(fakes)),
+      prompt: await step('prompt bytes', () => promptBytes(fakes)),
+      sizes: await sizes(),
+    };
+    await writeFile(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(join(root, 'docs/performance.md'), performanceTable(results));
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    await Promise.all([fakes.llm.close(), fakes.ha.close(), fakes.tg.close(), fakes.broker.close()]);
+  }
+}
+
+await main();
