@@ -2,6 +2,7 @@
 // Bundles each process with esbuild so start-up reads a few files instead of walking thousands
 // in node_modules. Lazily imported libraries (MQTT, Telegram, MCP, Mistral) stay in their own
 // chunks and load only when the config enables them.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -37,4 +38,12 @@ for (const target of targets) {
     mainFields: ['module', 'main'],
   });
   console.log(`built ${target.name} → ${target.outdir} in ${Math.round(performance.now() - started)} ms`);
+}
+
+// The dashboard: a Vite build into packages/dashboard/dist, served by the launcher.
+{
+  const started = performance.now();
+  const vite = join(root, 'packages/dashboard/node_modules/vite/bin/vite.js');
+  execFileSync(process.execPath, [vite, 'build'], { cwd: join(root, 'packages/dashboard'), stdio: 'inherit' });
+  console.log(`built dashboard → packages/dashboard/dist in ${Math.round(performance.now() - started)} ms`);
 }

@@ -1,0 +1,38 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, type AuthStatus } from './api.js';
+import { Chat } from './Chat.js';
+import { LoginPage, SetupPage } from './AuthPages.js';
+import { StatusBanner } from './StatusBanner.js';
+
+export function App() {
+  const [status, setStatus] = useState<AuthStatus | undefined>();
+  const [error, setError] = useState<string>();
+  const refresh = useCallback(() => {
+    api<AuthStatus>('/api/auth/status').then(setStatus, (e: Error) => setError(e.message));
+  }, []);
+  useEffect(() => {
+    refresh();
+  }, [refresh]);
+
+  // Keep the address meaningful: the launcher sends unauthenticated visitors to these paths.
+  useEffect(() => {
+    if (!status) return;
+    const path = status.setup_required ? '/launcher-setup' : status.authenticated ? (location.pathname.startsWith('/launcher-') ? '/' : location.pathname) : '/launcher-login';
+    if (path !== location.pathname) history.replaceState(null, '', path);
+  }, [status]);
+
+  if (error) return <main className="center"><p role="alert">Cannot reach the launcher: {error}</p></main>;
+  if (!status) return <main className="center" aria-busy="true">Loading…</main>;
+  if (status.setup_required) return <SetupPage onDone={refresh} />;
+  if (!status.authenticated) return <LoginPage onDone={refresh} tokenConfigured={status.token_configured} />;
+  return (
+    <div className="shell">
+      <StatusBanner
+        onLogout={() => {
+          void api('/api/auth/logout', { method: 'POST' }).then(refresh);
+        }}
+      />
+      <Chat />
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+import { useState, type FormEvent } from 'react';
+import { api } from './api.js';
+
+function useSubmit(action: () => Promise<unknown>, onDone: () => void) {
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    action().then(onDone, (e: Error) => {
+      setError(e.message);
+      setBusy(false);
+    });
+  };
+  return { error, busy, submit };
+}
+
+export function SetupPage({ onDone }: { onDone: () => void }) {
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const mismatch = confirm.length > 0 && password !== confirm;
+  const { error, busy, submit } = useSubmit(() => api('/api/auth/setup', { method: 'POST', body: { password } }), onDone);
+  return (
+    <main className="center">
+      <form className="card" onSubmit={submit} aria-labelledby="setup-title">
+        <h1 id="setup-title">Set password</h1>
+        <p>This is the first start of PicoClaw. Choose the password for the dashboard (at least 8 characters).</p>
+        <label>
+          Password
+          <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={8} required autoFocus />
+        </label>
+        <label>
+          Repeat it
+          <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required aria-invalid={mismatch} />
+        </label>
+        {mismatch && <p className="error">The passwords differ.</p>}
+        {error && <p className="error" role="alert">{error}</p>}
+        <button type="submit" disabled={busy || mismatch || password.length < 8}>Set password</button>
+      </form>
+    </main>
+  );
+}
+
+export function LoginPage({ onDone, tokenConfigured }: { onDone: () => void; tokenConfigured: boolean }) {
+  const [secret, setSecret] = useState('');
+  const { error, busy, submit } = useSubmit(() => api('/api/auth/login', { method: 'POST', body: { password: secret } }), onDone);
+  return (
+    <main className="center">
+      <form className="card" onSubmit={submit} aria-labelledby="login-title">
+        <h1 id="login-title">PicoClaw</h1>
+        <label>
+          {tokenConfigured ? 'Password or token' : 'Password'}
+          <input type="password" autoComplete="current-password" value={secret} onChange={(e) => setSecret(e.target.value)} required autoFocus />
+        </label>
+        {error && <p className="error" role="alert">{error}</p>}
+        <button type="submit" disabled={busy || !secret}>Log in</button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,170 @@
+/**
+ * The chat: one pico WebSocket through the launcher, answers streamed into place, tool calls as
+ * collapsible cards with their arguments and results, automatic reconnection.
+ */
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+
+interface ToolCall {
+  id: string;
+  function: { name: string; arguments: string };
+  result?: { content: string; is_error: boolean };
+}
+
+interface Message {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  kind?: string;
+  model?: string;
+  toolCalls?: ToolCall[];
+  stopped?: boolean;
+}
+
+type Connection = 'connecting' | 'open' | 'closed';
+
+function sessionId(): string {
+  let id = localStorage.getItem('picoclaw.session');
+  if (!id) {
+    id = `web-${crypto.randomUUID()}`;
+    localStorage.setItem('picoclaw.session', id);
+  }
+  return id;
+}
+
+export function Chat() {
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [draft, setDraft] = useState('');
+  const [typing, setTyping] = useState(false);
+  const [connection, setConnection] = useState<Connection>('connecting');
+  const [session, setSession] = useState(sessionId);
+  const socket = useRef<WebSocket | undefined>(undefined);
+  const end = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    let closed = false;
+    let attempt = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const connect = () => {
+      setConnection('connecting');
+      const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/pico/ws?session_id=${encodeURIComponent(session)}`);
+      socket.current = ws;
+      ws.onopen = () => {
+        attempt = 0;
+        setConnection('open');
+      };
+      ws.onclose = () => {
+        setConnection('closed');
+        if (closed) return;
+        timer = setTimeout(connect, Math.min(15_000, 500 * 2 ** attempt++));
+      };
+      ws.onmessage = (event: MessageEvent<string>) => {
+        const frame = JSON.parse(event.data) as { type: string; payload?: Record<string, unknown> };
+        const p = frame.payload ?? {};
+        if (frame.type === 'typing.start') setTyping(true);
+        else if (frame.type === 'typing.stop') setTyping(false);
+        else if (frame.type === 'message.create' || frame.type === 'message.update') {
+          const id = String(p.message_id);
+          setMessages((current) => {
+            const next: Message = {
+              id,
+              role: 'assistant',
+              content: String(p.content ?? ''),
+              ...(typeof p.kind === 'string' ? { kind: p.kind } : {}),
+              ...(typeof p.model_name === 'string' ? { model: p.model_name } : {}),
+              ...(Array.isArray(p.tool_calls) ? { toolCalls: p.tool_calls as ToolCall[] } : {}),
+              ...(p.stopped ? { stopped: true } : {}),
+            };
+            const index = current.findIndex((m) => m.id === id);
+            if (index < 0) return [...current, next];
+            const copy = [...current];
+            copy[index] = { ...copy[index]!, ...next };
+            return copy;
+          });
+        } else if (frame.type === 'error') {
+          setMessages((current) => [...current, { id: crypto.randomUUID(), role: 'assistant', kind: 'error', content: String(p.message ?? 'error') }]);
+        }
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      clearTimeout(timer);
+      socket.current?.close();
+    };
+  }, [session]);
+
+  useEffect(() => {
+    end.current?.scrollIntoView?.({ block: 'end' });
+  }, [messages, typing]);
+
+  const send = (text: string) => {
+    if (!text.trim() || socket.current?.readyState !== WebSocket.OPEN) return;
+    socket.current.send(JSON.stringify({ type: 'message.send', id: crypto.randomUUID(), payload: { content: text } }));
+    if (!text.startsWith('/')) setMessages((current) => [...current, { id: crypto.randomUUID(), role: 'user', content: text }]);
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    send(draft);
+    setDraft('');
+  };
+  const onKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey) submit(event);
+  };
+  const newConversation = () => {
+    send('/new');
+    localStorage.removeItem('picoclaw.session');
+    setMessages([]);
+    setSession(sessionId());
+  };
+
+  return (
+    <main className="chat">
+      <div className="toolbar">
+        <span className={`connection ${connection}`}>{connection === 'open' ? 'Connected' : connection === 'connecting' ? 'Connecting…' : 'Disconnected, retrying…'}</span>
+        <span className="spacer" />
+        <button type="button" className="secondary" onClick={newConversation}>New conversation</button>
+      </div>
+      <div className="messages" aria-live="polite" aria-label="Conversation">
+        {messages.length === 0 && <p className="hint">Ask anything — for example “turn on the kitchen light”. Commands: /help, /model, /stop.</p>}
+        {messages.map((m) =>
+          m.kind === 'tool_calls' ? (
+            <details key={m.id} className="tool">
+              <summary>
+                🔧 {m.toolCalls?.map((c) => c.function.name).join(', ')}
+                {m.toolCalls?.some((c) => c.result) && ` → ${m.toolCalls.map((c) => c.result?.content ?? '…').join('; ').slice(0, 80)}`}
+              </summary>
+              {m.toolCalls?.map((c) => (
+                <div key={c.id}>
+                  <div className="label">Arguments</div>
+                  <pre>{c.function.arguments}</pre>
+                  {c.result && (
+                    <>
+                      <div className="label">{c.result.is_error ? 'Error' : 'Result'}</div>
+                      <pre>{c.result.content}</pre>
+                    </>
+                  )}
+                </div>
+              ))}
+            </details>
+          ) : (
+            <div key={m.id} className={`message ${m.role} ${m.kind ?? ''}`} data-role={m.role}>
+              <div className="content">{m.content}{m.stopped && <em> (stopped)</em>}</div>
+              {m.model && <div className="meta">{m.model}</div>}
+            </div>
+          ),
+        )}
+        {typing && <div className="typing" aria-label="PicoClaw is typing">…</div>}
+        <div ref={end} />
+      </div>
+      <form className="composer" onSubmit={submit}>
+        <label className="visually-hidden" htmlFor="composer">Message</label>
+        <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} rows={2} placeholder="Message PicoClaw…" />
+        {typing ? (
+          <button type="button" onClick={() => send('/stop')}>Stop</button>
+        ) : (
+          <button type="submit" disabled={!draft.trim() || connection !== 'open'}>Send</button>
+        )}
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,48 @@
+import { useEffect, useState } from 'react';
+import { api, type GatewayProcess } from './api.js';
+
+const labels: Record<string, string> = {
+  running: 'Gateway running',
+  starting: 'Gateway starting…',
+  restarting: 'Gateway restarting…',
+  stopped: 'Gateway stopped',
+  stopping: 'Gateway stopping…',
+  'config-error': 'Gateway stopped: the configuration has a problem',
+  'crash-loop': 'Gateway keeps crashing',
+};
+
+export function StatusBanner({ onLogout }: { onLogout: () => void }) {
+  const [process, setProcess] = useState<GatewayProcess>();
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    let alive = true;
+    const poll = () => api<{ process: GatewayProcess }>('/api/gateway/status').then((s) => alive && setProcess(s.process), () => {});
+    void poll();
+    const timer = setInterval(poll, 5000);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, []);
+  const act = (action: 'start' | 'restart' | 'stop') => {
+    setBusy(true);
+    void api<{ process: GatewayProcess }>(`/api/gateway/${action}`, { method: 'POST' })
+      .then((s) => setProcess(s.process))
+      .finally(() => setBusy(false));
+  };
+  const state = process?.state ?? 'unknown';
+  return (
+    <header className={`banner state-${state}`} role="status" aria-live="polite">
+      <span className="dot" aria-hidden="true" />
+      <span className="label">{labels[state] ?? 'Gateway status unknown'}</span>
+      {process?.lastError && state !== 'running' && <span className="detail" title={process.lastError}>{process.lastError.split('\n')[0]}</span>}
+      <span className="spacer" />
+      {state === 'running' ? (
+        <button type="button" onClick={() => act('restart')} disabled={busy}>Restart</button>
+      ) : (
+        <button type="button" onClick={() => act('start')} disabled={busy}>Start</button>
+      )}
+      <button type="button" className="secondary" onClick={onLogout}>Log out</button>
+    </header>
+  );
+}

@@ -1,0 +1,35 @@
+/** JSON calls to the launcher API; errors carry the API's own sentence. */
+export class ApiError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const response = await fetch(path, {
+    method: init.method ?? 'GET',
+    credentials: 'same-origin',
+    headers: init.body !== undefined ? { 'content-type': 'application/json' } : {},
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await response.text();
+  const data = text ? (JSON.parse(text) as unknown) : {};
+  if (!response.ok) throw new ApiError((data as { error?: string }).error ?? `HTTP ${response.status}`, response.status);
+  return data as T;
+}
+
+export interface AuthStatus {
+  authenticated: boolean;
+  method?: string;
+  setup_required: boolean;
+  password_set: boolean;
+  token_configured: boolean;
+}
+
+export interface GatewayProcess {
+  state: string;
+  pid?: number;
+  restarts: number;
+  lastError?: string;
+  startedAt?: string;
+}

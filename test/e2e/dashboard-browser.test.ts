@@ -1,0 +1,109 @@
+/**
+ * The dashboard in real headless Chromium (Debian chromium + playwright-core), served by the real
+ * launcher, which runs the real gateway, against a fake model and a fake Home Assistant.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, spawnLauncher, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+let browser: Browser;
+let home: string;
+let llm: FakeLlm | undefined;
+let ha: FakeHomeAssistant | undefined;
+let launcher: LauncherProcess | undefined;
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-'));
+});
+afterEach(async () => {
+  launcher?.child.kill('SIGTERM');
+  await launcher?.child;
+  await llm?.close();
+  await ha?.close();
+  launcher = llm = ha = undefined;
+  await rm(home, { recursive: true, force: true });
+});
+
+async function start(extra: Record<string, unknown> = {}) {
+  await writeFile(join(home, 'config.json'), JSON.stringify({
+    agents: { defaults: { model_name: 'm' } },
+    model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm!.url, api_keys: ['k'] }],
+    ...extra,
+  }));
+  launcher = spawnLauncher({ home, gatewayPort: await freePort() });
+  return `http://127.0.0.1:${await launcher.listening()}`;
+}
+
+describe('dashboard in Chromium', () => {
+  it('first run: set a password, see the gateway running, chat with a streamed answer; log out and in again', async () => {
+    llm = await startFakeLlm([], { echo: true });
+    const base = await start();
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await page.waitForURL(/\/launcher-setup$/);
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await page.getByLabel('Repeat it').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.getByText('Connected').waitFor();
+    await page.getByLabel('Message').fill('hello from chromium');
+    await page.keyboard.press('Enter');
+    await page.getByText('you said: hello from chromium').waitFor();
+    expect(await page.locator('.message.user').textContent()).toBe('hello from chromium');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'PicoClaw' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/launcher-login');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').getByText('wrong password or token').waitFor();
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('Gateway running').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a Home Assistant tool call as a card with its arguments and result', async () => {
+    ha = await startFakeHomeAssistant();
+    llm = await startFakeLlm([
+      { toolCalls: [{ id: 'c1', name: 'mcp_homeassistant_hassturnon', arguments: '{"name":"kitchen light"}' }] },
+      { text: ['The kitchen light is on.'] },
+    ]);
+    const base = await start({ tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } } });
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await page.getByLabel('Repeat it').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Connected').waitFor({ timeout: 15_000 });
+    // Wait until Home Assistant's tools are connected before asking.
+    for (let i = 0; i < 100; i++) {
+      const status = await page.evaluate(async () => (await (await fetch('/api/mcp')).json()) as { status?: { state: string }[] });
+      if (status.status?.[0]?.state === 'connected') break;
+      await page.waitForTimeout(50);
+    }
+    await page.getByLabel('Message').fill('turn on the kitchen light');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('The kitchen light is on.').waitFor();
+    const card = page.locator('details.tool');
+    expect(await card.locator('summary').textContent()).toContain('mcp_homeassistant_hassturnon → turned on kitchen light');
+    await card.locator('summary').click();
+    expect(await card.locator('pre').first().textContent()).toBe('{"name":"kitchen light"}');
+    expect(ha.calls).toEqual([{ tool: 'HassTurnOn', args: { name: 'kitchen light' } }]);
+    await page.close();
+  });
+});
