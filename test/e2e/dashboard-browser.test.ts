@@ -106,4 +106,39 @@ describe('dashboard in Chromium', () => {
     expect(ha.calls).toEqual([{ tool: 'HassTurnOn', args: { name: 'kitchen light' } }]);
     await page.close();
   });
+
+  it('models: test a model; MCP: add Home Assistant with a test first; logs: live lines', async () => {
+    ha = await startFakeHomeAssistant();
+    llm = await startFakeLlm([], { echo: true });
+    const base = await start();
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await page.getByLabel('Repeat it').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+
+    await page.getByRole('button', { name: 'Models' }).click();
+    expect(new URL(page.url()).pathname).toBe('/models');
+    const model = page.locator('[data-model="m"]');
+    await model.getByText('primary').waitFor();
+    await model.getByRole('button', { name: 'Test' }).click();
+    await model.getByRole('status').getByText(/answered in \d+ ms/).waitFor();
+
+    await page.getByRole('button', { name: 'MCP' }).click();
+    await page.getByLabel('URL').fill(ha.url);
+    await page.getByLabel('Long-lived access token').fill('wrong-token');
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.getByRole('status').getByText(/failed: .*401.*long-lived access token/).waitFor();
+    await page.getByLabel('Long-lived access token').fill(ha.token);
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.getByRole('status').getByText(/connected: 4 tools/).waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('[data-server="homeassistant"]').getByText('connected').waitFor({ timeout: 15_000 });
+
+    await page.getByRole('button', { name: 'Logs' }).click();
+    await page.getByRole('log').getByText(/MCP server homeassistant connected/).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('log').textContent()).not.toContain(ha.token);
+    await page.close();
+  });
 });

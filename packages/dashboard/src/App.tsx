@@ -2,11 +2,27 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, type AuthStatus } from './api.js';
 import { Chat } from './Chat.js';
 import { LoginPage, SetupPage } from './AuthPages.js';
+import { LogsPage } from './LogsPage.js';
+import { McpPage } from './McpPage.js';
+import { ModelsPage } from './ModelsPage.js';
 import { StatusBanner } from './StatusBanner.js';
+
+const pages = { '/': 'Chat', '/models': 'Models', '/mcp': 'MCP', '/logs': 'Logs' } as const;
+type PagePath = keyof typeof pages;
 
 export function App() {
   const [status, setStatus] = useState<AuthStatus | undefined>();
   const [error, setError] = useState<string>();
+  const [page, setPage] = useState<PagePath>(() => (location.pathname in pages ? (location.pathname as PagePath) : '/'));
+  const go = (path: PagePath) => {
+    history.pushState(null, '', path);
+    setPage(path);
+  };
+  useEffect(() => {
+    const onPop = () => setPage(location.pathname in pages ? (location.pathname as PagePath) : '/');
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
   const refresh = useCallback(() => {
     api<AuthStatus>('/api/auth/status').then(setStatus, (e: Error) => setError(e.message));
   }, []);
@@ -32,7 +48,17 @@ export function App() {
           void api('/api/auth/logout', { method: 'POST' }).then(refresh);
         }}
       />
-      <Chat />
+      <nav className="tabs" aria-label="Pages">
+        {(Object.keys(pages) as PagePath[]).map((path) => (
+          <button key={path} type="button" aria-current={page === path ? 'page' : undefined} onClick={() => go(path)}>
+            {pages[path]}
+          </button>
+        ))}
+      </nav>
+      {page === '/' && <Chat />}
+      {page === '/models' && <ModelsPage />}
+      {page === '/mcp' && <McpPage />}
+      {page === '/logs' && <LogsPage />}
     </div>
   );
 }

@@ -3,6 +3,7 @@
  * collapsible cards with their arguments and results, automatic reconnection.
  */
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Markdown } from './Markdown.js';
 
 interface ToolCall {
   id: string;
@@ -148,7 +149,10 @@ export function Chat() {
             </details>
           ) : (
             <div key={m.id} className={`message ${m.role} ${m.kind ?? ''}`} data-role={m.role}>
-              <div className="content">{m.content}{m.stopped && <em> (stopped)</em>}</div>
+              <div className="content">
+                {m.role === 'assistant' && !m.kind ? <Markdown text={m.content} /> : m.content}
+                {m.stopped && <em> (stopped)</em>}
+              </div>
               {m.model && <div className="meta">{m.model}</div>}
             </div>
           ),
