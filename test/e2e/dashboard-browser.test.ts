@@ -2,7 +2,7 @@
  * The dashboard in real headless Chromium (Debian chromium + playwright-core), served by the real
  * launcher, which runs the real gateway, against a fake model and a fake Home Assistant.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnLauncher, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
@@ -139,6 +139,45 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('log').getByText(/MCP server homeassistant connected/).waitFor({ timeout: 10_000 });
     expect(await page.getByRole('log').textContent()).not.toContain(ha.token);
+    await page.close();
+  });
+
+  it('every page renders without errors (screenshots in test/e2e/screenshots); settings toggle a tool', async () => {
+    llm = await startFakeLlm([{ text: ['Here is a table:\n\n| room | light |\n|---|---|\n| kitchen | on |\n\n```sh\necho hi\n```'] }], { echo: true });
+    const base = await start();
+    const shots = new URL('./screenshots/', import.meta.url).pathname;
+    await mkdir(shots, { recursive: true });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 750 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await page.waitForURL(/launcher-setup/);
+    await page.screenshot({ path: `${shots}setup.png` });
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await page.getByLabel('Repeat it').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.getByText('Connected').waitFor();
+    await page.getByLabel('Message').fill('show me a table');
+    await page.keyboard.press('Enter');
+    await page.locator('.message.assistant table').waitFor();
+    await page.screenshot({ path: `${shots}chat.png` });
+    for (const [name, heading] of [['Models', 'Models'], ['Channels', 'Channels'], ['MCP', 'MCP servers'], ['Logs', 'Logs'], ['Settings', 'Settings']] as const) {
+      await page.getByRole('navigation').getByRole('button', { name }).click();
+      await page.getByRole('heading', { name: heading }).waitFor();
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${shots}${name.toLowerCase()}.png` });
+    }
+    const webFetch = page.getByRole('checkbox', { name: /web_fetch/ });
+    expect(await webFetch.isChecked()).toBe(false);
+    await webFetch.click();
+    await expect.poll(() => webFetch.isChecked()).toBe(true);
+    const tools = await page.evaluate(async () => (await (await fetch('/api/tools')).json()) as { tools: { name: string; enabled: boolean }[] });
+    expect(tools.tools.find((t) => t.name === 'web_fetch')?.enabled).toBe(true);
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByRole('navigation').getByRole('button', { name: 'Chat' }).click();
+    await page.screenshot({ path: `${shots}chat-phone.png` });
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

@@ -5,9 +5,11 @@ import { LoginPage, SetupPage } from './AuthPages.js';
 import { LogsPage } from './LogsPage.js';
 import { McpPage } from './McpPage.js';
 import { ModelsPage } from './ModelsPage.js';
+import { ChannelsPage } from './ChannelsPage.js';
+import { SettingsPage } from './SettingsPage.js';
 import { StatusBanner } from './StatusBanner.js';
 
-const pages = { '/': 'Chat', '/models': 'Models', '/mcp': 'MCP', '/logs': 'Logs' } as const;
+const pages = { '/': 'Chat', '/models': 'Models', '/channels': 'Channels', '/mcp': 'MCP', '/logs': 'Logs', '/settings': 'Settings' } as const;
 type PagePath = keyof typeof pages;
 
 export function App() {
@@ -55,10 +57,15 @@ export function App() {
           </button>
         ))}
       </nav>
-      {page === '/' && <Chat />}
+      {/* The chat stays mounted on other pages: its conversation and connection live on. */}
+      <div className="page-host" style={{ display: page === '/' ? 'flex' : 'none' }}>
+        <Chat />
+      </div>
       {page === '/models' && <ModelsPage />}
       {page === '/mcp' && <McpPage />}
       {page === '/logs' && <LogsPage />}
+      {page === '/channels' && <ChannelsPage />}
+      {page === '/settings' && <SettingsPage />}
     </div>
   );
 }

@@ -38,7 +38,7 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
       {process?.lastError && state !== 'running' && <span className="detail" title={process.lastError}>{process.lastError.split('\n')[0]}</span>}
       <span className="spacer" />
       {state === 'running' ? (
-        <button type="button" onClick={() => act('restart')} disabled={busy}>Restart</button>
+        <button type="button" className="secondary" onClick={() => act('restart')} disabled={busy}>Restart</button>
       ) : (
         <button type="button" onClick={() => act('start')} disabled={busy}>Start</button>
       )}
