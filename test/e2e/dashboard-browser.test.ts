@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnLauncher, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 let browser: Browser;
@@ -46,6 +46,13 @@ async function start(extra: Record<string, unknown> = {}) {
   return `http://127.0.0.1:${await launcher.listening()}`;
 }
 
+/** The first-run form: choose the dashboard password. */
+async function setPassword(page: Page) {
+  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+  await page.getByLabel('Repeat it').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Set password' }).click();
+}
+
 describe('dashboard in Chromium', () => {
   it('first run: set a password, see the gateway running, chat with a streamed answer; log out and in again', async () => {
     llm = await startFakeLlm([], { echo: true });
@@ -55,9 +62,7 @@ describe('dashboard in Chromium', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
     await page.waitForURL(/\/launcher-setup$/);
-    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-    await page.getByLabel('Repeat it').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Set password' }).click();
+    await setPassword(page);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
     await page.getByText('Connected').waitFor();
     await page.getByLabel('Message').fill('hello from chromium');
@@ -86,9 +91,7 @@ describe('dashboard in Chromium', () => {
     const base = await start({ tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } } });
     const page = await browser.newPage();
     await page.goto(base);
-    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-    await page.getByLabel('Repeat it').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Set password' }).click();
+    await setPassword(page);
     await page.getByText('Connected').waitFor({ timeout: 15_000 });
     // Wait until Home Assistant's tools are connected before asking.
     for (let i = 0; i < 100; i++) {
@@ -113,9 +116,7 @@ describe('dashboard in Chromium', () => {
     const base = await start();
     const page = await browser.newPage();
     await page.goto(base);
-    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-    await page.getByLabel('Repeat it').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Set password' }).click();
+    await setPassword(page);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
 
     await page.getByRole('button', { name: 'Models' }).click();
@@ -153,9 +154,7 @@ describe('dashboard in Chromium', () => {
     await page.goto(base);
     await page.waitForURL(/launcher-setup/);
     await page.screenshot({ path: `${shots}setup.png` });
-    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-    await page.getByLabel('Repeat it').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Set password' }).click();
+    await setPassword(page);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
     await page.getByText('Connected').waitFor();
     await page.getByLabel('Message').fill('show me a table');
