@@ -69,6 +69,16 @@ describe('dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByText('you said: hello from chromium').waitFor();
     expect(await page.locator('.message.user').textContent()).toBe('hello from chromium');
+    // The conversation is listed, can be renamed, and comes back with its history.
+    const sessions = page.getByRole('complementary', { name: 'Conversations' });
+    await sessions.getByRole('button', { name: 'hello from chromium', exact: true }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept('Kitchen chat'));
+    await sessions.getByRole('button', { name: 'Rename hello from chromium' }).click();
+    await sessions.getByRole('button', { name: 'Kitchen chat', exact: true }).waitFor();
+    await sessions.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByText('Ask anything').waitFor();
+    await sessions.getByRole('button', { name: 'Kitchen chat', exact: true }).click();
+    await page.getByText('you said: hello from chromium').waitFor();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'PicoClaw' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/launcher-login');

@@ -23,6 +23,8 @@ interface Message {
 
 type Connection = 'connecting' | 'open' | 'closed';
 
+interface SessionInfo { id: string; title?: string; updatedAt: string; messages: number }
+
 function sessionId(): string {
   let id = localStorage.getItem('picoclaw.session');
   if (!id) {
@@ -32,6 +34,13 @@ function sessionId(): string {
   return id;
 }
 
+const historyOf = async (id: string): Promise<Message[]> => {
+  const response = await fetch(`/api/sessions/${encodeURIComponent(id)}`);
+  if (!response.ok) return [];
+  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string }[] };
+  return data.messages.map((m) => ({ id: crypto.randomUUID(), role: m.role, content: m.content }));
+};
+
 export function Chat() {
   const [messages, setMessages] = useState<Message[]>([]);
   const [draft, setDraft] = useState('');
@@ -40,6 +49,38 @@ export function Chat() {
   const [session, setSession] = useState(sessionId);
   const socket = useRef<WebSocket | undefined>(undefined);
   const end = useRef<HTMLDivElement>(null);
+  const [sessions, setSessions] = useState<SessionInfo[]>([]);
+  const [showSessions, setShowSessions] = useState(false);
+  const loadSessions = () => {
+    void fetch('/api/sessions').then(async (r) => r.ok && setSessions(((await r.json()) as { sessions: SessionInfo[] }).sessions), () => {});
+  };
+  useEffect(() => {
+    let current = true;
+    void historyOf(session).then((history) => current && setMessages(history));
+    loadSessions();
+    return () => {
+      current = false;
+    };
+  }, [session]);
+  useEffect(() => {
+    if (!typing) loadSessions();
+  }, [typing]);
+  const switchTo = (id: string) => {
+    localStorage.setItem('picoclaw.session', id);
+    setSession(id);
+    setShowSessions(false);
+  };
+  const rename = (item: SessionInfo) => {
+    const title = prompt('Name of this conversation', item.title ?? '');
+    if (title?.trim()) void fetch(`/api/sessions/${encodeURIComponent(item.id)}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title }) }).then(loadSessions);
+  };
+  const remove = (item: SessionInfo) => {
+    if (!confirm(`Delete “${item.title ?? 'this conversation'}”? It is archived on the server.`)) return;
+    void fetch(`/api/sessions/${encodeURIComponent(item.id)}`, { method: 'DELETE' }).then(() => {
+      if (item.id === session) newConversation();
+      loadSessions();
+    });
+  };
 
   useEffect(() => {
     let closed = false;
@@ -111,19 +152,31 @@ export function Chat() {
   const onKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) submit(event);
   };
-  const newConversation = () => {
-    send('/new');
+  function newConversation() {
     localStorage.removeItem('picoclaw.session');
     setMessages([]);
     setSession(sessionId());
-  };
+  }
 
   return (
+    <div className="chat-layout">
+    <aside className={`sessions ${showSessions ? 'open' : ''}`} aria-label="Conversations">
+      <button type="button" onClick={newConversation}>New conversation</button>
+      <ul>
+        {sessions.map((item) => (
+          <li key={item.id} className={item.id === session ? 'current' : ''}>
+            <button type="button" className="link" aria-current={item.id === session ? 'true' : undefined} onClick={() => switchTo(item.id)}>{item.title ?? 'Untitled'}</button>
+            <button type="button" className="icon" aria-label={`Rename ${item.title ?? 'conversation'}`} onClick={() => rename(item)}>✎</button>
+            <button type="button" className="icon" aria-label={`Delete ${item.title ?? 'conversation'}`} onClick={() => remove(item)}>🗑</button>
+          </li>
+        ))}
+      </ul>
+    </aside>
     <main className="chat">
       <div className="toolbar">
+        <button type="button" className="secondary sessions-toggle" onClick={() => setShowSessions(!showSessions)} aria-expanded={showSessions}>Conversations</button>
         <span className={`connection ${connection}`}>{connection === 'open' ? 'Connected' : connection === 'connecting' ? 'Connecting…' : 'Disconnected, retrying…'}</span>
         <span className="spacer" />
-        <button type="button" className="secondary" onClick={newConversation}>New conversation</button>
       </div>
       <div className="messages" aria-live="polite" aria-label="Conversation">
         {messages.length === 0 && <p className="hint">Ask anything — for example “turn on the kitchen light”. Commands: /help, /model, /stop.</p>}
@@ -170,5 +223,6 @@ export function Chat() {
         )}
       </form>
     </main>
+    </div>
   );
 }

@@ -226,6 +226,33 @@ export function createGateway(options: GatewayOptions): Gateway {
     return { ok: true, body: { ok: !result.isError, latency_ms: Date.now() - started, result: masker.mask(result.content.slice(0, 4000)) } };
   }
 
+  let store: ReturnType<typeof createJsonlSessionStore>;
+  /** The dashboard's view of conversations: list, read (text only), rename, delete (archived). */
+  async function sessionsApi(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }> {
+    if (!key) {
+      if (method !== 'GET') return { status: 405, body: { error: 'use GET' } };
+      const prefix = query.get('prefix') ?? '';
+      return { status: 200, body: { sessions: (await store.list()).filter((s) => s.key.startsWith(prefix)) } };
+    }
+    if (method === 'GET') {
+      const { messages, summary } = await store.load(key);
+      const visible = messages.filter((m) => (m.role === 'user' || m.role === 'assistant') && m.content.trim()).map((m) => ({ role: m.role, content: m.content, ...(m.created_at ? { created_at: m.created_at } : {}) }));
+      return { status: 200, body: { key, messages: visible, ...(summary ? { summary } : {}) } };
+    }
+    if (method === 'DELETE') {
+      runtime.stop(key);
+      await store.clear(key);
+      return { status: 200, body: { status: 'archived' } };
+    }
+    if (method === 'PATCH') {
+      const title = (body as { title?: unknown }).title;
+      if (typeof title !== 'string' || !title.trim()) return { status: 400, body: { error: 'send {"title": "…"}' } };
+      await store.setTitle(key, title.trim());
+      return { status: 200, body: { status: 'renamed' } };
+    }
+    return { status: 405, body: { error: 'use GET, PATCH or DELETE' } };
+  }
+
   async function reload(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }> {
     let next: LoadedConfig;
     try {
@@ -282,7 +309,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       log.info(`config loaded from ${loaded.paths.config}${loaded.exists ? '' : ' (not found: defaults)'}`);
 
       const cfg = loaded.config;
-      const store = createJsonlSessionStore({
+      store = createJsonlSessionStore({
         dir: join(cfg.agents.defaults.workspace, 'sessions'),
         onBadLine: (key, line) => log.warn(`session ${key}: skipped unreadable line ${line}`),
       });
@@ -316,6 +343,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           testModel,
           testMcp,
           callMcp,
+          sessions: sessionsApi,
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

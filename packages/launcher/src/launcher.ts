@@ -15,6 +15,7 @@ import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
 import { resourceRoutes } from './api/resource-routes.js';
+import { sessionRoutes } from './api/session-routes.js';
 import { authGate, type AuthDeps } from './auth/auth.js';
 import { createRateLimiter } from './auth/rate-limiter.js';
 import { createSessionStore } from './auth/session-store.js';
@@ -86,6 +87,16 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     });
     return response.json() as Promise<unknown>;
   };
+  /** A control call that keeps the gateway's status code (for proxied resources). */
+  const gatewayCall = async (path: string, method: string, body?: unknown) => {
+    const response = await fetch(`${supervisor.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${gatewayToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
   const reloadGateway = async () => (supervisor.status().state === 'running' ? gatewayFetch('/reload', { method: 'POST' }) : undefined);
   const picoToken = async () => {
     const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env }).catch(() => undefined);
@@ -130,6 +141,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     gateway: (path, body) => gatewayFetch(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
     gatewayRunning: () => supervisor.status().state === 'running',
   }));
+  app.use(sessionRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));
   app.get('/api/system/version', (_req, res) => void res.json({ version: options.version }));
   app.use('/api', (req, res) => void res.status(404).json({ error: `no route ${req.method} ${req.path}` }));

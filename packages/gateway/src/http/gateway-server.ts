@@ -21,6 +21,8 @@ export interface GatewayHandlers {
   testMcp(body: unknown): Promise<{ ok: boolean; body: unknown }>;
   /** POST /mcp/<server>/call {tool, arguments}: one tool call, for the dashboard's "test". */
   callMcp(server: string, body: unknown): Promise<{ ok: boolean; body: unknown }>;
+  /** GET /sessions?prefix=, GET|DELETE|PATCH /sessions/<key>: conversations for the dashboard. */
+  sessions(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
 }
 
 /** Reads a small JSON body (control endpoints only). */
@@ -86,7 +88,7 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       return false;
     };
     // Only the test endpoints read a body; drain any other so the connection stays usable.
-    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call)$/.test(path)) req.resume();
+    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+)$/.test(path)) req.resume();
     const withBody = async (handler: (body: unknown) => Promise<{ ok: boolean; body: unknown }>) => {
       let body: unknown;
       try {
@@ -120,6 +122,20 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
     if (path === '/mcp/test') return only('POST') && authorized() && withBody(handlers.testMcp);
     const call = /^\/mcp\/([^/]+)\/call$/.exec(path);
     if (call) return only('POST') && authorized() && withBody((body) => handlers.callMcp(decodeURIComponent(call[1]!), body));
+    const sessionPath = /^\/sessions(?:\/([^/]+))?$/.exec(path);
+    if (sessionPath) {
+      if (!authorized()) return;
+      let body: unknown = {};
+      if (method === 'PATCH') {
+        try {
+          body = await readJson(req);
+        } catch (error) {
+          return send(res, 400, { error: (error as Error).message });
+        }
+      }
+      const result = await handlers.sessions(method, sessionPath[1] ? decodeURIComponent(sessionPath[1]) : undefined, url.searchParams, body);
+      return send(res, result.status, result.body);
+    }
     const retry = /^\/mcp\/([^/]+)\/retry$/.exec(path);
     if (retry) {
       if (!only('POST') || !authorized()) return;

@@ -135,6 +135,8 @@ export function createJsonlSessionStore(options: { dir: string; now?: () => Date
         await rm(meta, { force: true });
       }),
 
+    setTitle: (key, title) => serial(key, () => writeMeta(key, { title: title.slice(0, 120) })),
+
     async list(): Promise<SessionInfo[]> {
       const entries = await readdir(options.dir).catch(() => [] as string[]);
       const infos = await Promise.all(

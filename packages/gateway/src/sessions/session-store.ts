@@ -27,4 +27,6 @@ export interface SessionStore {
   /** Starts the session afresh; the old history is archived, not lost. */
   clear(key: string): Promise<void>;
   list(): Promise<SessionInfo[]>;
+  /** Names a session for lists (the first question is the default title). */
+  setTitle(key: string, title: string): Promise<void>;
 }
