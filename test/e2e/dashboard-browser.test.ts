@@ -189,4 +189,18 @@ describe('dashboard in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('speaks Spanish to a Spanish browser', async () => {
+    llm = await startFakeLlm([], { echo: true });
+    const base = await start();
+    const page = await browser.newPage({ locale: 'es-ES' });
+    await page.goto(base);
+    await page.getByRole('heading', { name: 'Elegir contraseña' }).waitFor();
+    await page.getByLabel('Contraseña', { exact: true }).fill('correct horse battery');
+    await page.getByLabel('Repítela').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Elegir contraseña' }).click();
+    await page.getByText('Gateway en marcha').waitFor({ timeout: 15_000 });
+    await page.getByRole('navigation').getByRole('button', { name: 'Ajustes' }).waitFor();
+    await page.close();
+  });
 });

@@ -8,8 +8,9 @@ import { ModelsPage } from './ModelsPage.js';
 import { ChannelsPage } from './ChannelsPage.js';
 import { SettingsPage } from './SettingsPage.js';
 import { StatusBanner } from './StatusBanner.js';
+import { t } from './i18n.js';
 
-const pages = { '/': 'Chat', '/models': 'Models', '/channels': 'Channels', '/mcp': 'MCP', '/logs': 'Logs', '/settings': 'Settings' } as const;
+const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
 type PagePath = keyof typeof pages;
 
 export function App() {
@@ -39,8 +40,8 @@ export function App() {
     if (path !== location.pathname) history.replaceState(null, '', path);
   }, [status]);
 
-  if (error) return <main className="center"><p role="alert">Cannot reach the launcher: {error}</p></main>;
-  if (!status) return <main className="center" aria-busy="true">Loading…</main>;
+  if (error) return <main className="center"><p role="alert">{t('app.unreachable', { error })}</p></main>;
+  if (!status) return <main className="center" aria-busy="true">{t('app.loading')}</main>;
   if (status.setup_required) return <SetupPage onDone={refresh} />;
   if (!status.authenticated) return <LoginPage onDone={refresh} tokenConfigured={status.token_configured} />;
   return (
@@ -50,10 +51,10 @@ export function App() {
           void api('/api/auth/logout', { method: 'POST' }).then(refresh);
         }}
       />
-      <nav className="tabs" aria-label="Pages">
+      <nav className="tabs" aria-label={t('nav.pages')}>
         {(Object.keys(pages) as PagePath[]).map((path) => (
           <button key={path} type="button" aria-current={page === path ? 'page' : undefined} onClick={() => go(path)}>
-            {pages[path]}
+            {t(pages[path])}
           </button>
         ))}
       </nav>

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api } from './api.js';
+import { t } from './i18n.js';
 
 function useSubmit(action: () => Promise<unknown>, onDone: () => void) {
   const [error, setError] = useState<string>();
@@ -24,19 +25,19 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
   return (
     <main className="center">
       <form className="card" onSubmit={submit} aria-labelledby="setup-title">
-        <h1 id="setup-title">Set password</h1>
-        <p>This is the first start of PicoClaw. Choose the password for the dashboard (at least 8 characters).</p>
+        <h1 id="setup-title">{t('setup.title')}</h1>
+        <p>{t('setup.intro')}</p>
         <label>
-          Password
+          {t('setup.password')}
           <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={8} required autoFocus />
         </label>
         <label>
-          Repeat it
+          {t('setup.repeat')}
           <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required aria-invalid={mismatch} />
         </label>
-        {mismatch && <p className="error">The passwords differ.</p>}
+        {mismatch && <p className="error">{t('setup.mismatch')}</p>}
         {error && <p className="error" role="alert">{error}</p>}
-        <button type="submit" disabled={busy || mismatch || password.length < 8}>Set password</button>
+        <button type="submit" disabled={busy || mismatch || password.length < 8}>{t('setup.title')}</button>
       </form>
     </main>
   );
@@ -50,11 +51,11 @@ export function LoginPage({ onDone, tokenConfigured }: { onDone: () => void; tok
       <form className="card" onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">PicoClaw</h1>
         <label>
-          {tokenConfigured ? 'Password or token' : 'Password'}
+          {tokenConfigured ? t('login.passwordOrToken') : t('login.password')}
           <input type="password" autoComplete="current-password" value={secret} onChange={(e) => setSecret(e.target.value)} required autoFocus />
         </label>
         {error && <p className="error" role="alert">{error}</p>}
-        <button type="submit" disabled={busy || !secret}>Log in</button>
+        <button type="submit" disabled={busy || !secret}>{t('login.submit')}</button>
       </form>
     </main>
   );

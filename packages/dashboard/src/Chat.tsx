@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Markdown } from './Markdown.js';
+import { t } from './i18n.js';
 
 interface ToolCall {
   id: string;
@@ -71,11 +72,11 @@ export function Chat() {
     setShowSessions(false);
   };
   const rename = (item: SessionInfo) => {
-    const title = prompt('Name of this conversation', item.title ?? '');
+    const title = prompt(t('chat.renamePrompt'), item.title ?? '');
     if (title?.trim()) void fetch(`/api/sessions/${encodeURIComponent(item.id)}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title }) }).then(loadSessions);
   };
   const remove = (item: SessionInfo) => {
-    if (!confirm(`Delete “${item.title ?? 'this conversation'}”? It is archived on the server.`)) return;
+    if (!confirm(t('chat.deleteConfirm', { title: item.title ?? t('chat.untitled') }))) return;
     void fetch(`/api/sessions/${encodeURIComponent(item.id)}`, { method: 'DELETE' }).then(() => {
       if (item.id === session) newConversation();
       loadSessions();
@@ -160,26 +161,26 @@ export function Chat() {
 
   return (
     <div className="chat-layout">
-    <aside className={`sessions ${showSessions ? 'open' : ''}`} aria-label="Conversations">
-      <button type="button" onClick={newConversation}>New conversation</button>
+    <aside className={`sessions ${showSessions ? 'open' : ''}`} aria-label={t('chat.conversations')}>
+      <button type="button" onClick={newConversation}>{t('chat.new')}</button>
       <ul>
         {sessions.map((item) => (
           <li key={item.id} className={item.id === session ? 'current' : ''}>
-            <button type="button" className="link" aria-current={item.id === session ? 'true' : undefined} onClick={() => switchTo(item.id)}>{item.title ?? 'Untitled'}</button>
-            <button type="button" className="icon" aria-label={`Rename ${item.title ?? 'conversation'}`} onClick={() => rename(item)}>✎</button>
-            <button type="button" className="icon" aria-label={`Delete ${item.title ?? 'conversation'}`} onClick={() => remove(item)}>🗑</button>
+            <button type="button" className="link" aria-current={item.id === session ? 'true' : undefined} onClick={() => switchTo(item.id)}>{item.title ?? t('chat.untitled')}</button>
+            <button type="button" className="icon" aria-label={t('chat.rename', { title: item.title ?? t('chat.untitled') })} onClick={() => rename(item)}>✎</button>
+            <button type="button" className="icon" aria-label={t('chat.delete', { title: item.title ?? t('chat.untitled') })} onClick={() => remove(item)}>×</button>
           </li>
         ))}
       </ul>
     </aside>
     <main className="chat">
       <div className="toolbar">
-        <button type="button" className="secondary sessions-toggle" onClick={() => setShowSessions(!showSessions)} aria-expanded={showSessions}>Conversations</button>
-        <span className={`connection ${connection}`}>{connection === 'open' ? 'Connected' : connection === 'connecting' ? 'Connecting…' : 'Disconnected, retrying…'}</span>
+        <button type="button" className="secondary sessions-toggle" onClick={() => setShowSessions(!showSessions)} aria-expanded={showSessions}>{t('chat.conversations')}</button>
+        <span className={`connection ${connection}`}>{connection === 'open' ? t('chat.connected') : connection === 'connecting' ? t('chat.connecting') : t('chat.disconnected')}</span>
         <span className="spacer" />
       </div>
       <div className="messages" aria-live="polite" aria-label="Conversation">
-        {messages.length === 0 && <p className="hint">Ask anything — for example “turn on the kitchen light”. Commands: /help, /model, /stop.</p>}
+        {messages.length === 0 && <p className="hint">{t('chat.hint')}</p>}
         {messages.map((m) =>
           m.kind === 'tool_calls' ? (
             <details key={m.id} className="tool">
@@ -189,11 +190,11 @@ export function Chat() {
               </summary>
               {m.toolCalls?.map((c) => (
                 <div key={c.id}>
-                  <div className="label">Arguments</div>
+                  <div className="label">{t('chat.arguments')}</div>
                   <pre>{c.function.arguments}</pre>
                   {c.result && (
                     <>
-                      <div className="label">{c.result.is_error ? 'Error' : 'Result'}</div>
+                      <div className="label">{c.result.is_error ? t('chat.error') : t('chat.result')}</div>
                       <pre>{c.result.content}</pre>
                     </>
                   )}
@@ -204,22 +205,22 @@ export function Chat() {
             <div key={m.id} className={`message ${m.role} ${m.kind ?? ''}`} data-role={m.role}>
               <div className="content">
                 {m.role === 'assistant' && !m.kind ? <Markdown text={m.content} /> : m.content}
-                {m.stopped && <em> (stopped)</em>}
+                {m.stopped && <em> {t('chat.stopped')}</em>}
               </div>
               {m.model && <div className="meta">{m.model}</div>}
             </div>
           ),
         )}
-        {typing && <div className="typing" aria-label="PicoClaw is typing">…</div>}
+        {typing && <div className="typing" aria-label={t('chat.typing')}>…</div>}
         <div ref={end} />
       </div>
       <form className="composer" onSubmit={submit}>
-        <label className="visually-hidden" htmlFor="composer">Message</label>
-        <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} rows={2} placeholder="Message PicoClaw…" />
+        <label className="visually-hidden" htmlFor="composer">{t('chat.message')}</label>
+        <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} rows={2} placeholder={t('chat.placeholder')} />
         {typing ? (
-          <button type="button" onClick={() => send('/stop')}>Stop</button>
+          <button type="button" onClick={() => send('/stop')}>{t('chat.stop')}</button>
         ) : (
-          <button type="submit" disabled={!draft.trim() || connection !== 'open'}>Send</button>
+          <button type="submit" disabled={!draft.trim() || connection !== 'open'}>{t('chat.send')}</button>
         )}
       </form>
     </main>

@@ -1,6 +1,7 @@
 /** Settings: tools on/off, change password, token status, about. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, type AuthStatus } from './api.js';
+import { language, languages, setLanguage, type Language, t } from './i18n.js';
 
 interface ToolsResponse { tools: { name: string; enabled: boolean }[]; mcp: boolean }
 const toolHelp: Record<string, string> = {
@@ -64,6 +65,14 @@ export function SettingsPage() {
         <strong>Access</strong>
         <span>Login token (PICOCLAW_LAUNCHER_TOKEN): {auth?.token_configured ? 'configured' : 'not configured'}</span>
         <span className="muted">Binding to all interfaces is chosen at start with --public or PICOCLAW_LAUNCHER_PUBLIC.</span>
+      </div>
+      <div className="item">
+        <label>
+          {t('settings.language')}{' '}
+          <select value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
+            {(Object.keys(languages) as Language[]).map((l) => <option key={l} value={l}>{languages[l]}</option>)}
+          </select>
+        </label>
       </div>
       <div className="item"><strong>About</strong><span>PicoClaw TS {version}</span></div>
     </section>

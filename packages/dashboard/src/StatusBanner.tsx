@@ -1,15 +1,9 @@
 import { useEffect, useState } from 'react';
 import { api, type GatewayProcess } from './api.js';
+import { t } from './i18n.js';
 
-const labels: Record<string, string> = {
-  running: 'Gateway running',
-  starting: 'Gateway starting…',
-  restarting: 'Gateway restarting…',
-  stopped: 'Gateway stopped',
-  stopping: 'Gateway stopping…',
-  'config-error': 'Gateway stopped: the configuration has a problem',
-  'crash-loop': 'Gateway keeps crashing',
-};
+const states = ['running', 'starting', 'restarting', 'stopped', 'stopping', 'config-error', 'crash-loop'] as const;
+const label = (state: string) => ((states as readonly string[]).includes(state) ? t(`banner.${state as (typeof states)[number]}`) : t('banner.unknown'));
 
 export function StatusBanner({ onLogout }: { onLogout: () => void }) {
   const [process, setProcess] = useState<GatewayProcess>();
@@ -34,15 +28,15 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
   return (
     <header className={`banner state-${state}`} role="status" aria-live="polite">
       <span className="dot" aria-hidden="true" />
-      <span className="label">{labels[state] ?? 'Gateway status unknown'}</span>
+      <span className="label">{label(state)}</span>
       {process?.lastError && state !== 'running' && <span className="detail" title={process.lastError}>{process.lastError.split('\n')[0]}</span>}
       <span className="spacer" />
       {state === 'running' ? (
-        <button type="button" className="secondary" onClick={() => act('restart')} disabled={busy}>Restart</button>
+        <button type="button" className="secondary" onClick={() => act('restart')} disabled={busy}>{t('banner.restart')}</button>
       ) : (
-        <button type="button" onClick={() => act('start')} disabled={busy}>Start</button>
+        <button type="button" onClick={() => act('start')} disabled={busy}>{t('banner.start')}</button>
       )}
-      <button type="button" className="secondary" onClick={onLogout}>Log out</button>
+      <button type="button" className="secondary" onClick={onLogout}>{t('banner.logout')}</button>
     </header>
   );
 }
