@@ -1,0 +1,57 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SetupPage } from './AuthPages.js';
+import { t } from './i18n.js';
+import { Markdown } from './Markdown.js';
+
+afterEach(cleanup);
+
+describe('Markdown', () => {
+  it('renders GFM tables and code, never raw HTML, and opens links safely', () => {
+    const { container } = render(<Markdown text={'| a | b |\n|---|---|\n| 1 | 2 |\n\n```js\nx()\n```\n\n<img src=x onerror=alert(1)> [site](https://example.com)'} />);
+    expect(container.querySelector('table td')?.textContent).toBe('1');
+    expect(container.querySelector('pre code')?.textContent).toBe('x()\n');
+    expect(container.querySelector('img')).toBeNull();
+    const link = container.querySelector('a')!;
+    expect(link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+    expect(link.getAttribute('target')).toBe('_blank');
+  });
+});
+
+describe('SetupPage', () => {
+  it('keeps the button off until the passwords are long enough and equal, then posts the password', async () => {
+    const fetchMock = vi.fn(async () => new Response('{"status":"ok"}', { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const done = vi.fn();
+    render(<SetupPage onDone={done} />);
+    const button = screen.getByRole('button', { name: 'Set password' });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'short' } });
+    expect((button as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'correct horse' } });
+    fireEvent.change(screen.getByLabelText('Repeat it'), { target: { value: 'correct horsE' } });
+    expect(screen.getByText('The passwords differ.')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Repeat it'), { target: { value: 'correct horse' } });
+    expect((button as HTMLButtonElement).disabled).toBe(false);
+    fireEvent.click(button);
+    await waitFor(() => expect(done).toHaveBeenCalled());
+    expect(fetchMock).toHaveBeenCalledWith('/api/auth/setup', expect.objectContaining({ method: 'POST', body: JSON.stringify({ password: 'correct horse' }) }));
+    vi.unstubAllGlobals();
+  });
+
+  it('shows the API error', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{"error":"a password is already set"}', { status: 409 })));
+    render(<SetupPage onDone={() => {}} />);
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'correct horse' } });
+    fireEvent.change(screen.getByLabelText('Repeat it'), { target: { value: 'correct horse' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Set password' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('a password is already set');
+    vi.unstubAllGlobals();
+  });
+});
+
+describe('i18n', () => {
+  it('fills placeholders', () => {
+    expect(t('chat.rename', { title: 'Kitchen' })).toBe('Rename Kitchen');
+  });
+});
