@@ -203,4 +203,61 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('navigation').getByRole('button', { name: 'Ajustes' }).waitFor();
     await page.close();
   });
+
+  it('the whole flow: log out and in, the kitchen light with its tool card, fallback order saved, the turn in the logs, restart from the UI and chat again', async () => {
+    ha = await startFakeHomeAssistant();
+    llm = await startFakeLlm([
+      { toolCalls: [{ id: 'c1', name: 'mcp_homeassistant_hassturnon', arguments: '{"name":"kitchen light"}' }] },
+      { text: ['The kitchen ', 'light is on.'] },
+    ], { echo: true });
+    const base = await start({
+      agents: { defaults: { model_name: 'm', model_fallbacks: ['b', 'c'] } },
+      model_list: [
+        { model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] },
+        { model_name: 'b', model: 'groq/backup', api_base: llm.url, api_keys: ['k'] },
+        { model_name: 'c', model: 'groq/third', api_base: llm.url, api_keys: ['k'] },
+      ],
+      tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } },
+    });
+    const page = await browser.newPage();
+    await page.goto(base);
+    await setPassword(page);
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('Connected').waitFor({ timeout: 15_000 });
+    for (let i = 0; i < 100; i++) {
+      const status = await page.evaluate(async () => (await (await fetch('/api/mcp')).json()) as { status?: { state: string }[] });
+      if (status.status?.[0]?.state === 'connected') break;
+      await page.waitForTimeout(50);
+    }
+    await page.getByLabel('Message').fill('turn on the kitchen light');
+    await page.keyboard.press('Enter');
+    await page.getByText('The kitchen light is on.').waitFor();
+    expect(await page.locator('details.tool summary').textContent()).toContain('turned on kitchen light');
+
+    await page.getByRole('navigation').getByRole('button', { name: 'Models' }).click();
+    await page.getByRole('button', { name: 'Move c up' }).click();
+    await expect.poll(async () => page.evaluate(async () => ((await (await fetch('/api/models')).json()) as { fallbacks: string[] }).fallbacks)).toEqual(['c', 'b']);
+    await page.locator('[data-model="c"]').getByText('fallback 1').waitFor();
+
+    await page.getByRole('navigation').getByRole('button', { name: 'Logs' }).click();
+    await page.getByRole('log').getByText(/turn on pico answered by m in \d+ ms with 1 tool call/).waitFor({ timeout: 10_000 });
+
+    const before = await page.evaluate(async () => ((await (await fetch('/api/gateway/status')).json()) as { process: { pid: number } }).process.pid);
+    await page.getByRole('button', { name: 'Restart' }).click();
+    await expect
+      .poll(async () => {
+        const p = await page.evaluate(async () => ((await (await fetch('/api/gateway/status')).json()) as { process: { state: string; pid?: number } }).process);
+        return p.state === 'running' && p.pid !== before;
+      }, { timeout: 15_000 })
+      .toBe(true);
+    await page.getByRole('navigation').getByRole('button', { name: 'Chat' }).click();
+    await page.getByText('Connected').waitFor({ timeout: 15_000 });
+    await page.getByLabel('Message').fill('are you back?');
+    await page.keyboard.press('Enter');
+    await page.getByText('you said: are you back?').waitFor({ timeout: 15_000 });
+    await page.close();
+  });
 });

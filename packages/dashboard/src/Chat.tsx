@@ -49,6 +49,8 @@ export function Chat() {
   const [connection, setConnection] = useState<Connection>('connecting');
   const [session, setSession] = useState(sessionId);
   const socket = useRef<WebSocket | undefined>(undefined);
+  /** Messages typed while the connection was down: sent as soon as it is back. */
+  const outbox = useRef<string[]>([]);
   const end = useRef<HTMLDivElement>(null);
   const [sessions, setSessions] = useState<SessionInfo[]>([]);
   const [showSessions, setShowSessions] = useState(false);
@@ -94,6 +96,7 @@ export function Chat() {
       ws.onopen = () => {
         attempt = 0;
         setConnection('open');
+        for (const frame of outbox.current.splice(0)) ws.send(frame);
       };
       ws.onclose = () => {
         setConnection('closed');
@@ -141,8 +144,10 @@ export function Chat() {
   }, [messages, typing]);
 
   const send = (text: string) => {
-    if (!text.trim() || socket.current?.readyState !== WebSocket.OPEN) return;
-    socket.current.send(JSON.stringify({ type: 'message.send', id: crypto.randomUUID(), payload: { content: text } }));
+    if (!text.trim()) return;
+    const frame = JSON.stringify({ type: 'message.send', id: crypto.randomUUID(), payload: { content: text } });
+    if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(frame);
+    else outbox.current.push(frame);
     if (!text.startsWith('/')) setMessages((current) => [...current, { id: crypto.randomUUID(), role: 'user', content: text }]);
   };
   const submit = (event: FormEvent) => {
@@ -220,7 +225,7 @@ export function Chat() {
         {typing ? (
           <button type="button" onClick={() => send('/stop')}>{t('chat.stop')}</button>
         ) : (
-          <button type="submit" disabled={!draft.trim() || connection !== 'open'}>{t('chat.send')}</button>
+          <button type="submit" disabled={!draft.trim()}>{t('chat.send')}</button>
         )}
       </form>
     </main>

@@ -6,6 +6,14 @@ interface ModelEntry { model_name: string; model: string; api_base: string; api_
 interface ModelState { name: string; state: string; lastError?: string; problem?: string; role: string }
 interface ModelsResponse { primary: string; fallbacks: string[]; models: ModelEntry[]; status?: ModelState[] }
 
+/** The list with item `index` moved by `by` places. */
+const move = (list: string[], index: number, by: number) => {
+  const copy = [...list];
+  const [item] = copy.splice(index, 1);
+  copy.splice(index + by, 0, item!);
+  return copy;
+};
+
 export function ModelsPage() {
   const [data, setData] = useState<ModelsResponse>();
   const [results, setResults] = useState<Record<string, string>>({});
@@ -66,6 +74,9 @@ export function ModelsPage() {
               <button type="button" className="secondary" onClick={() => test(m.model_name)}>Test</button>
               {position !== 0 && <button type="button" className="secondary" onClick={() => order(m.model_name, chain.filter((n) => n !== m.model_name))}>Make primary</button>}
               {position < 0 && <button type="button" className="secondary" onClick={() => order(data.primary, [...data.fallbacks, m.model_name])}>Use as fallback</button>}
+              {position > 1 && <button type="button" className="secondary" aria-label={`Move ${m.model_name} up`} onClick={() => order(data.primary, move(data.fallbacks, position - 1, -1))}>↑</button>}
+              {position > 0 && position < chain.length - 1 && <button type="button" className="secondary" aria-label={`Move ${m.model_name} down`} onClick={() => order(data.primary, move(data.fallbacks, position - 1, 1))}>↓</button>}
+              {position > 0 && <button type="button" className="secondary" onClick={() => order(data.primary, data.fallbacks.filter((f) => f !== m.model_name))}>Not a fallback</button>}
               {results[m.model_name] && <span role="status">{results[m.model_name]}</span>}
             </div>
           </div>

@@ -5,9 +5,31 @@ import { t } from './i18n.js';
 const states = ['running', 'starting', 'restarting', 'stopped', 'stopping', 'config-error', 'crash-loop'] as const;
 const label = (state: string) => ((states as readonly string[]).includes(state) ? t(`banner.${state as (typeof states)[number]}`) : t('banner.unknown'));
 
+const themes = ['system', 'light', 'dark'] as const;
+type Theme = (typeof themes)[number];
+function applyTheme(theme: Theme) {
+  if (theme === 'system') document.documentElement.removeAttribute('data-theme');
+  else document.documentElement.setAttribute('data-theme', theme);
+}
+
+function uptime(since: string | undefined): string {
+  if (!since) return '';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
+  return s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
 export function StatusBanner({ onLogout }: { onLogout: () => void }) {
   const [process, setProcess] = useState<GatewayProcess>();
   const [busy, setBusy] = useState(false);
+  const [version, setVersion] = useState('');
+  const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('picoclaw.theme') as Theme | null) ?? 'system');
+  useEffect(() => {
+    applyTheme(theme);
+    localStorage.setItem('picoclaw.theme', theme);
+  }, [theme]);
+  useEffect(() => {
+    void api<{ version: string }>('/api/system/version').then((v) => setVersion(v.version), () => {});
+  }, []);
   useEffect(() => {
     let alive = true;
     const poll = () => api<{ process: GatewayProcess }>('/api/gateway/status').then((s) => alive && setProcess(s.process), () => {});
@@ -29,10 +51,18 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
     <header className={`banner state-${state}`} role="status" aria-live="polite">
       <span className="dot" aria-hidden="true" />
       <span className="label">{label(state)}</span>
+      {state === 'running' && process?.startedAt && <span className="detail">{t('banner.uptime', { time: uptime(process.startedAt) })}</span>}
       {process?.lastError && state !== 'running' && <span className="detail" title={process.lastError}>{process.lastError.split('\n')[0]}</span>}
       <span className="spacer" />
+      {version && <span className="detail">v{version}</span>}
+      <button type="button" className="secondary" onClick={() => setTheme(themes[(themes.indexOf(theme) + 1) % themes.length]!)} aria-label={t('banner.theme', { theme: t(`theme.${theme}`) })}>
+        {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}
+      </button>
       {state === 'running' ? (
-        <button type="button" className="secondary" onClick={() => act('restart')} disabled={busy}>{t('banner.restart')}</button>
+        <>
+          <button type="button" className="secondary" onClick={() => act('stop')} disabled={busy}>{t('banner.stop')}</button>
+          <button type="button" className="secondary" onClick={() => act('restart')} disabled={busy}>{t('banner.restart')}</button>
+        </>
       ) : (
         <button type="button" onClick={() => act('start')} disabled={busy}>{t('banner.start')}</button>
       )}

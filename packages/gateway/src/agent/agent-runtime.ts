@@ -127,7 +127,10 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
     if (aborting) controller.abort();
     running.set(message.sessionKey, controller);
     const timer = setTimeout(() => controller.abort(), deps.turnTimeoutMs ?? 10 * 60_000);
+    const started = Date.now();
+    let toolCalls = 0;
     const emit = (event: AgentEvent) => {
+      if (event.type === 'tool-call') toolCalls++;
       try {
         sink(event);
       } catch (error) {
@@ -167,6 +170,8 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         log: (level, text, meta) => log(level, text, { session: message.sessionKey, ...meta }),
       });
       emit({ type: 'turn-end', turnId, text: outcome.text, reason: outcome.reason, ...(outcome.model ? { model: outcome.model } : {}) });
+      // One line per turn: where, who answered, how long, how many tools; never the content.
+      log(outcome.reason === 'error' ? 'warn' : 'info', `turn on ${message.channel} ${outcome.reason === 'stop' ? 'answered' : outcome.reason}${outcome.model ? ` by ${outcome.model}` : ''} in ${Date.now() - started} ms${toolCalls ? ` with ${toolCalls} tool call${toolCalls === 1 ? '' : 's'}` : ''}`, { session: message.sessionKey, turn: turnId });
       // After the answer is out, still inside this session's queue: the next message waits for it.
       if (outcome.reason === 'stop' || outcome.reason === 'max-iterations') {
         await summarizeSession({ key: message.sessionKey, store: deps.store, model, defaults, signal: controller.signal, log: (level, text) => log(level, text) }).catch((error: Error) =>
