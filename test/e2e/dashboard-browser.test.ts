@@ -2,7 +2,7 @@
  * The dashboard in real headless Chromium (Debian chromium + playwright-core), served by the real
  * launcher, which runs the real gateway, against a fake model and a fake Home Assistant.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, spawnLauncher, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
@@ -135,6 +135,13 @@ describe('dashboard in Chromium', () => {
     await model.getByText('primary').waitFor();
     await model.getByRole('button', { name: 'Test' }).click();
     await model.getByRole('status').getByText(/answered in \d+ ms/).waitFor();
+    // Edit: the key field is write-only (shows "set"), and an edit without a key keeps it.
+    await model.getByRole('button', { name: 'Edit' }).click();
+    expect(await model.getByLabel('API key').getAttribute('placeholder')).toBe('set — type to replace');
+    await model.getByLabel('Model (vendor/id)').fill('groq/llama-renamed');
+    await model.getByRole('button', { name: 'Save' }).click();
+    await model.getByText('groq/llama-renamed').waitFor();
+    expect(await readFile(join(home, '.security.yml'), 'utf8')).toContain('- k');
 
     await page.getByRole('button', { name: 'MCP' }).click();
     await page.getByLabel('URL').fill(ha.url);
@@ -145,7 +152,13 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Test' }).click();
     await page.getByRole('status').getByText(/connected: 4 tools/).waitFor();
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('[data-server="homeassistant"]').getByText('connected').waitFor({ timeout: 15_000 });
+    const server = page.locator('[data-server="homeassistant"]');
+    await server.getByText('connected').waitFor({ timeout: 15_000 });
+    await server.locator('summary').click();
+    await server.getByRole('combobox').selectOption('HassTurnOn');
+    await server.getByLabel('Arguments (JSON)').fill('{"name": "kitchen light"}');
+    await server.getByRole('button', { name: 'Run' }).click();
+    await server.getByRole('status').getByText('turned on kitchen light').waitFor();
 
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('log').getByText(/MCP server homeassistant connected/).waitFor({ timeout: 10_000 });

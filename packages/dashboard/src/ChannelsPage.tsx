@@ -1,14 +1,15 @@
 /** Channels: live status, enable/disable, and the settings a user changes most (secrets write-only). */
 import { useCallback, useEffect, useState } from 'react';
 import { api } from './api.js';
+import { t, type MessageKey } from './i18n.js';
 
 interface ChannelEntry { type: string; enabled: boolean; allow_from: string[]; settings: Record<string, unknown> }
 interface ChannelState { name: string; state: string; lastError?: string; detail?: string; lastMessageAt?: string; messages: { in: number; out: number } }
 interface ChannelsResponse { channels: Record<string, ChannelEntry>; status?: ChannelState[] }
 
-const fields: Record<string, { key: string; label: string; secret?: boolean }[]> = {
-  telegram: [{ key: 'token', label: 'Bot token', secret: true }],
-  mqtt: [{ key: 'broker', label: 'Broker URL' }, { key: 'agent_id', label: 'Agent id' }, { key: 'username', label: 'Username', secret: true }, { key: 'password', label: 'Password', secret: true }],
+const fields: Record<string, { key: string; label: MessageKey; secret?: boolean }[]> = {
+  telegram: [{ key: 'token', label: 'channels.botToken', secret: true }],
+  mqtt: [{ key: 'broker', label: 'channels.broker' }, { key: 'agent_id', label: 'channels.agentId' }, { key: 'username', label: 'channels.username', secret: true }, { key: 'password', label: 'channels.password', secret: true }],
   pico: [],
 };
 
@@ -20,11 +21,11 @@ function ChannelCard({ name, entry, state, onSaved }: { name: string; entry: Cha
     const settings = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
     api(`/api/channels/${encodeURIComponent(name)}`, { method: 'PUT', body: { type: entry.type, enabled, allow_from: allow.split(',').map((s) => s.trim()).filter(Boolean), settings } }).then(
       () => {
-        setMessage('saved');
+        setMessage(t('common.saved'));
         setValues({});
         onSaved();
       },
-      (e: Error) => setMessage(`not saved: ${e.message}`),
+      (e: Error) => setMessage(t('common.notSaved', { error: e.message })),
     );
   };
   return (
@@ -32,31 +33,31 @@ function ChannelCard({ name, entry, state, onSaved }: { name: string; entry: Cha
       <div className="row">
         <strong>{name}</strong>
         <span className="muted">{entry.type}</span>
-        <span className={`badge ${state?.state === 'running' ? 'ok' : entry.enabled ? 'bad' : ''}`}>{entry.enabled ? (state?.state ?? 'starting') : 'off'}</span>
+        <span className={`badge ${state?.state === 'running' ? 'ok' : entry.enabled ? 'bad' : ''}`}>{entry.enabled ? (state?.state ?? 'starting') : t('channels.off')}</span>
         {state?.detail && <span className="muted">{state.detail}</span>}
-        {state && <span className="muted">{state.messages.in} in / {state.messages.out} out{state.lastMessageAt ? `, last ${new Date(state.lastMessageAt).toLocaleTimeString()}` : ''}</span>}
+        {state && <span className="muted">{t('channels.counts', { in: state.messages.in, out: state.messages.out })}{state.lastMessageAt ? t('channels.last', { time: new Date(state.lastMessageAt).toLocaleTimeString() }) : ''}</span>}
       </div>
       {state?.lastError && <div className="error">{state.lastError}</div>}
       {entry.type !== 'pico' && (
         <div className="grid2">
           {(fields[entry.type] ?? []).map((f) => (
             <label key={f.key}>
-              {f.label}
+              {t(f.label)}
               <input
                 type={f.secret ? 'password' : 'text'}
                 autoComplete="off"
-                placeholder={f.secret ? (entry.settings[f.key] ? 'set — type to replace' : 'not set') : String(entry.settings[f.key] ?? '')}
+                placeholder={f.secret ? (entry.settings[f.key] ? t('common.set') : t('common.notSet')) : String(entry.settings[f.key] ?? '')}
                 value={values[f.key] ?? ''}
                 onChange={(e) => setValues({ ...values, [f.key]: e.target.value })}
               />
             </label>
           ))}
-          <label>Allowed users / clients (comma-separated; empty = everyone)<input value={allow} onChange={(e) => setAllow(e.target.value)} /></label>
+          <label>{t('channels.allow')}<input value={allow} onChange={(e) => setAllow(e.target.value)} /></label>
         </div>
       )}
       <div className="row">
-        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save()}>Save</button>}
-        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save(!entry.enabled)}>{entry.enabled ? 'Turn off' : 'Turn on'}</button>}
+        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save()}>{t('common.save')}</button>}
+        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save(!entry.enabled)}>{entry.enabled ? t('channels.turnOff') : t('channels.turnOn')}</button>}
         {message && <span role="status">{message}</span>}
       </div>
     </div>
@@ -79,8 +80,8 @@ export function ChannelsPage() {
   }
   return (
     <section className="page" aria-labelledby="channels-title">
-      <h2 id="channels-title">Channels</h2>
-      {data ? Object.entries(entries).map(([name, entry]) => <ChannelCard key={name} name={name} entry={entry} state={data.status?.find((s) => s.name === name)} onSaved={load} />) : 'Loading…'}
+      <h2 id="channels-title">{t('channels.title')}</h2>
+      {data ? Object.entries(entries).map(([name, entry]) => <ChannelCard key={name} name={name} entry={entry} state={data.status?.find((s) => s.name === name)} onSaved={load} />) : t('common.loading')}
     </section>
   );
 }

@@ -1,5 +1,6 @@
 /** Live logs of the launcher and the gateway: level filter, pause, search, download. */
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { t } from './i18n.js';
 
 interface Entry { seq: number; time: string; source: string; level: string; message: string }
 const levels = ['debug', 'info', 'warn', 'error'];
@@ -41,12 +42,12 @@ export function LogsPage() {
   };
   return (
     <section className="page" aria-labelledby="logs-title">
-      <h2 id="logs-title">Logs</h2>
+      <h2 id="logs-title">{t('logs.title')}</h2>
       <div className="row">
-        <label>Level <select value={level} onChange={(e) => setLevel(e.target.value)}>{levels.map((l) => <option key={l}>{l}</option>)}</select></label>
-        <label>Search <input value={search} onChange={(e) => setSearch(e.target.value)} /></label>
-        <button type="button" className="secondary" onClick={() => setPaused(!paused)}>{paused ? 'Resume' : 'Pause'}</button>
-        <button type="button" className="secondary" onClick={download}>Download</button>
+        <label>{t('logs.level')} <select value={level} onChange={(e) => setLevel(e.target.value)}>{levels.map((l) => <option key={l}>{l}</option>)}</select></label>
+        <label>{t('logs.search')} <input value={search} onChange={(e) => setSearch(e.target.value)} /></label>
+        <button type="button" className="secondary" onClick={() => setPaused(!paused)}>{paused ? t('logs.resume') : t('logs.pause')}</button>
+        <button type="button" className="secondary" onClick={download}>{t('logs.download')}</button>
       </div>
       <div className="logs" role="log" aria-live="off">
         {shown.map((e) => (

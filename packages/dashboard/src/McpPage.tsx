@@ -1,9 +1,42 @@
-/** MCP servers: their state with the reason and a hint when they fail; Home Assistant in one step. */
+/** MCP servers: state with the reason and a hint when failing, tools, a test call; Home Assistant in one step. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
+import { t } from './i18n.js';
 
-interface ServerState { name: string; state: string; lastError?: string; hint?: string; tools: { tool: string }[]; target: string }
-interface McpResponse { enabled: boolean; servers: Record<string, { url?: string; command?: string }>; status?: ServerState[] }
+interface ServerState { name: string; state: string; lastError?: string; hint?: string; tools: { tool: string; description: string }[]; target: string }
+interface McpResponse { enabled: boolean; status?: ServerState[] }
+
+function TryTool({ server }: { server: ServerState }) {
+  const [tool, setTool] = useState(server.tools[0]?.tool ?? '');
+  const [args, setArgs] = useState('{}');
+  const [result, setResult] = useState<string>();
+  const run = (event: FormEvent) => {
+    event.preventDefault();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(args);
+    } catch {
+      setResult(t('mcp.badJson'));
+      return;
+    }
+    setResult(t('common.testing'));
+    api<{ ok: boolean; result?: string; error?: string; latency_ms?: number }>(`/api/mcp/${encodeURIComponent(server.name)}/call`, { method: 'POST', body: { tool, arguments: parsed } }).then(
+      (r) => setResult(r.result ?? r.error ?? ''),
+      (e: Error) => setResult(t('common.failed', { error: e.message })),
+    );
+  };
+  return (
+    <details>
+      <summary>{t('mcp.tools', { n: server.tools.length })} · {t('mcp.try')}</summary>
+      <ul className="muted">{server.tools.map((x) => <li key={x.tool}><code>{x.tool}</code> — {x.description.replace(/^\[MCP:[^\]]+\]\s*/, '')}</li>)}</ul>
+      <form onSubmit={run} className="grid2">
+        <label>{t('mcp.try')}<select value={tool} onChange={(e) => setTool(e.target.value)}>{server.tools.map((x) => <option key={x.tool}>{x.tool}</option>)}</select></label>
+        <label>{t('mcp.arguments')}<input value={args} onChange={(e) => setArgs(e.target.value)} /></label>
+        <div className="row"><button type="submit">{t('mcp.run')}</button>{result && <span role="status">{result}</span>}</div>
+      </form>
+    </details>
+  );
+}
 
 export function McpPage() {
   const [data, setData] = useState<McpResponse>();
@@ -19,49 +52,49 @@ export function McpPage() {
   }, [load]);
 
   const test = () => {
-    setMessage('testing…');
+    setMessage(t('common.testing'));
     api<{ ok: boolean; tools?: { tool: string }[]; error?: string; hint?: string }>('/api/mcp/test', { method: 'POST', body: { url: form.url, token: form.token } }).then(
-      (r) => setMessage(r.ok ? `connected: ${r.tools?.length ?? 0} tools (${r.tools?.map((t) => t.tool).slice(0, 5).join(', ')}…)` : `failed: ${r.error}${r.hint ? ` — ${r.hint}` : ''}`),
-      (e: Error) => setMessage(`failed: ${e.message}`),
+      (r) => setMessage(r.ok ? t('mcp.connected', { n: r.tools?.length ?? 0, names: (r.tools ?? []).map((x) => x.tool).slice(0, 5).join(', ') }) : t('mcp.failed', { error: r.error ?? '', hint: r.hint ? ` — ${r.hint}` : '' })),
+      (e: Error) => setMessage(t('common.failed', { error: e.message })),
     );
   };
   const save = (event: FormEvent) => {
     event.preventDefault();
     api(`/api/mcp/${encodeURIComponent(form.name)}`, { method: 'PUT', body: { url: form.url, token: form.token } }).then(
       () => {
-        setMessage('saved');
+        setMessage(t('common.saved'));
         load();
       },
-      (e: Error) => setMessage(`not saved: ${e.message}`),
+      (e: Error) => setMessage(t('common.notSaved', { error: e.message })),
     );
   };
 
   return (
     <section className="page" aria-labelledby="mcp-title">
-      <h2 id="mcp-title">MCP servers</h2>
-      {!data?.enabled && <p className="muted">MCP is off; adding a server turns it on.</p>}
+      <h2 id="mcp-title">{t('mcp.title')}</h2>
+      {data && !data.enabled && <p className="muted">{t('mcp.off')}</p>}
       {(data?.status ?? []).map((s) => (
         <div className="item" key={s.name} data-server={s.name}>
           <div className="row">
             <strong>{s.name}</strong>
             <span className={`badge ${s.state === 'connected' ? 'ok' : 'bad'}`}>{s.state}</span>
             <span className="muted">{s.target}</span>
-            {s.tools.length > 0 && <span className="muted">{s.tools.length} tools</span>}
           </div>
           {s.lastError && <div className="error">{s.lastError}</div>}
           {s.hint && <div className="muted">{s.hint}</div>}
+          {s.state === 'connected' && s.tools.length > 0 && <TryTool server={s} />}
         </div>
       ))}
-      <form className="item" onSubmit={save} aria-label="Add Home Assistant">
-        <strong>Add Home Assistant (or another MCP server over HTTP)</strong>
+      <form className="item" onSubmit={save} aria-label={t('mcp.addLabel')}>
+        <strong>{t('mcp.add')}</strong>
         <div className="grid2">
-          <label>Name<input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required /></label>
+          <label>{t('common.name')}<input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required /></label>
           <label>URL<input value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} required /></label>
-          <label>Long-lived access token<input type="password" autoComplete="off" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} /></label>
+          <label>{t('mcp.token')}<input type="password" autoComplete="off" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} /></label>
         </div>
         <div className="row">
-          <button type="button" className="secondary" onClick={test}>Test</button>
-          <button type="submit">Save</button>
+          <button type="button" className="secondary" onClick={test}>{t('common.test')}</button>
+          <button type="submit">{t('common.save')}</button>
           {message && <span role="status">{message}</span>}
         </div>
       </form>

@@ -1,6 +1,7 @@
-/** Models: the primary and fallbacks in order, each model's state, a Test button, and adding one. */
+/** Models: the primary and fallbacks in order, each model's state, Test, edit, and adding one. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
+import { t } from './i18n.js';
 
 interface ModelEntry { model_name: string; model: string; api_base: string; api_keys: string[] }
 interface ModelState { name: string; state: string; lastError?: string; problem?: string; role: string }
@@ -14,9 +15,28 @@ const move = (list: string[], index: number, by: number) => {
   return copy;
 };
 
+/** The fields of a model; the key is write-only: empty means "keep the stored one". */
+function ModelForm({ initial, onSubmit, submitLabel }: { initial?: ModelEntry; onSubmit: (entry: { model_name: string; model: string; api_base: string; key: string }) => void; submitLabel: string }) {
+  const [form, setForm] = useState({ model_name: initial?.model_name ?? '', model: initial?.model ?? '', api_base: initial?.api_base ?? '', key: '' });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onSubmit(form);
+  };
+  return (
+    <form onSubmit={submit} className="grid2">
+      <label>{t('common.name')}<input value={form.model_name} onChange={(e) => setForm({ ...form, model_name: e.target.value })} required /></label>
+      <label>{t('models.model')}<input value={form.model} onChange={(e) => setForm({ ...form, model: e.target.value })} placeholder="groq/llama-3.3-70b-versatile" required /></label>
+      <label>{t('models.apiBase')}<input value={form.api_base} onChange={(e) => setForm({ ...form, api_base: e.target.value })} /></label>
+      <label>{t('models.apiKey')}<input type="password" autoComplete="off" value={form.key} placeholder={initial ? (initial.api_keys.some(Boolean) ? t('common.set') : t('common.notSet')) : ''} onChange={(e) => setForm({ ...form, key: e.target.value })} /></label>
+      <div><button type="submit">{submitLabel}</button></div>
+    </form>
+  );
+}
+
 export function ModelsPage() {
   const [data, setData] = useState<ModelsResponse>();
   const [results, setResults] = useState<Record<string, string>>({});
+  const [editing, setEditing] = useState<string>();
   const [error, setError] = useState<string>();
   const load = useCallback(() => {
     api<ModelsResponse>('/api/models').then(setData, (e: Error) => setError(e.message));
@@ -26,36 +46,36 @@ export function ModelsPage() {
   }, [load]);
 
   const test = (name: string) => {
-    setResults((r) => ({ ...r, [name]: 'testing…' }));
+    setResults((r) => ({ ...r, [name]: t('common.testing') }));
     api<{ ok: boolean; latency_ms: number; error?: string }>(`/api/models/${encodeURIComponent(name)}/test`, { method: 'POST' }).then(
-      (t) => setResults((r) => ({ ...r, [name]: t.ok ? `answered in ${t.latency_ms} ms` : `failed: ${t.error}` })),
-      (e: Error) => setResults((r) => ({ ...r, [name]: `failed: ${e.message}` })),
+      (res) => setResults((r) => ({ ...r, [name]: res.ok ? t('models.answered', { ms: res.latency_ms }) : t('common.failed', { error: res.error ?? '' }) })),
+      (e: Error) => setResults((r) => ({ ...r, [name]: t('common.failed', { error: e.message }) })),
     );
   };
   const order = (primary: string, fallbacks: string[]) => {
     api('/api/models-order', { method: 'PUT', body: { primary, fallbacks } }).then(load, (e: Error) => setError(e.message));
   };
-
-  const [form, setForm] = useState({ model_name: '', model: '', api_base: '', key: '' });
-  const add = (event: FormEvent) => {
-    event.preventDefault();
-    api('/api/models', { method: 'POST', body: { model_name: form.model_name, model: form.model, ...(form.api_base ? { api_base: form.api_base } : {}), api_keys: form.key ? [form.key] : [] } }).then(
+  const add = (f: { model_name: string; model: string; api_base: string; key: string }) => {
+    api('/api/models', { method: 'POST', body: { model_name: f.model_name, model: f.model, ...(f.api_base ? { api_base: f.api_base } : {}), api_keys: f.key ? [f.key] : [] } }).then(load, (e: Error) => setError(e.message));
+  };
+  const edit = (name: string, f: { model_name: string; model: string; api_base: string; key: string }) => {
+    api(`/api/models/${encodeURIComponent(name)}`, { method: 'PUT', body: { model_name: f.model_name, model: f.model, api_base: f.api_base, ...(f.key ? { api_keys: [f.key] } : {}) } }).then(
       () => {
-        setForm({ model_name: '', model: '', api_base: '', key: '' });
+        setEditing(undefined);
         load();
       },
       (e: Error) => setError(e.message),
     );
   };
 
-  if (!data) return <section className="page">{error ? <p role="alert" className="error">{error}</p> : 'Loading…'}</section>;
+  if (!data) return <section className="page">{error ? <p role="alert" className="error">{error}</p> : t('common.loading')}</section>;
   const chain = [data.primary, ...data.fallbacks].filter(Boolean);
   const state = (name: string) => data.status?.find((s) => s.name === name);
   return (
     <section className="page" aria-labelledby="models-title">
-      <h2 id="models-title">Models</h2>
+      <h2 id="models-title">{t('models.title')}</h2>
       {error && <p role="alert" className="error">{error}</p>}
-      <p className="muted">Answers come from the first model; when it fails, the next one answers.</p>
+      <p className="muted">{t('models.intro')}</p>
       {data.models.map((m) => {
         const position = chain.indexOf(m.model_name);
         const s = state(m.model_name);
@@ -64,34 +84,30 @@ export function ModelsPage() {
             <div className="row">
               <strong>{m.model_name}</strong>
               <span className="muted">{m.model}</span>
-              {position === 0 && <span className="badge ok">primary</span>}
-              {position > 0 && <span className="badge">fallback {position}</span>}
-              {s?.state === 'cooling-down' && <span className="badge bad">cooling down</span>}
-              <span className="muted">key {m.api_keys.some((k) => k) ? 'set' : 'not set'}</span>
+              {position === 0 && <span className="badge ok">{t('models.primary')}</span>}
+              {position > 0 && <span className="badge">{t('models.fallback', { n: position })}</span>}
+              {s?.state === 'cooling-down' && <span className="badge bad">{t('models.cooling')}</span>}
+              <span className="muted">{m.api_keys.some((k) => k) ? t('models.keySet') : t('models.keyNotSet')}</span>
             </div>
             {(s?.problem ?? s?.lastError) && <div className="muted">{s?.problem ?? s?.lastError}</div>}
             <div className="row">
-              <button type="button" className="secondary" onClick={() => test(m.model_name)}>Test</button>
-              {position !== 0 && <button type="button" className="secondary" onClick={() => order(m.model_name, chain.filter((n) => n !== m.model_name))}>Make primary</button>}
-              {position < 0 && <button type="button" className="secondary" onClick={() => order(data.primary, [...data.fallbacks, m.model_name])}>Use as fallback</button>}
-              {position > 1 && <button type="button" className="secondary" aria-label={`Move ${m.model_name} up`} onClick={() => order(data.primary, move(data.fallbacks, position - 1, -1))}>↑</button>}
-              {position > 0 && position < chain.length - 1 && <button type="button" className="secondary" aria-label={`Move ${m.model_name} down`} onClick={() => order(data.primary, move(data.fallbacks, position - 1, 1))}>↓</button>}
-              {position > 0 && <button type="button" className="secondary" onClick={() => order(data.primary, data.fallbacks.filter((f) => f !== m.model_name))}>Not a fallback</button>}
+              <button type="button" className="secondary" onClick={() => test(m.model_name)}>{t('common.test')}</button>
+              <button type="button" className="secondary" onClick={() => setEditing(editing === m.model_name ? undefined : m.model_name)} aria-expanded={editing === m.model_name}>{t('models.edit')}</button>
+              {position !== 0 && <button type="button" className="secondary" onClick={() => order(m.model_name, chain.filter((n) => n !== m.model_name))}>{t('models.makePrimary')}</button>}
+              {position < 0 && <button type="button" className="secondary" onClick={() => order(data.primary, [...data.fallbacks, m.model_name])}>{t('models.useAsFallback')}</button>}
+              {position > 1 && <button type="button" className="secondary" aria-label={t('models.moveUp', { name: m.model_name })} onClick={() => order(data.primary, move(data.fallbacks, position - 1, -1))}>↑</button>}
+              {position > 0 && position < chain.length - 1 && <button type="button" className="secondary" aria-label={t('models.moveDown', { name: m.model_name })} onClick={() => order(data.primary, move(data.fallbacks, position - 1, 1))}>↓</button>}
+              {position > 0 && <button type="button" className="secondary" onClick={() => order(data.primary, data.fallbacks.filter((f) => f !== m.model_name))}>{t('models.notFallback')}</button>}
               {results[m.model_name] && <span role="status">{results[m.model_name]}</span>}
             </div>
+            {editing === m.model_name && <ModelForm initial={m} submitLabel={t('common.save')} onSubmit={(f) => edit(m.model_name, f)} />}
           </div>
         );
       })}
-      <form className="item" onSubmit={add} aria-label="Add a model">
-        <strong>Add a model</strong>
-        <div className="grid2">
-          <label>Name<input value={form.model_name} onChange={(e) => setForm({ ...form, model_name: e.target.value })} required /></label>
-          <label>Model (vendor/id)<input value={form.model} onChange={(e) => setForm({ ...form, model: e.target.value })} placeholder="groq/llama-3.3-70b-versatile" required /></label>
-          <label>API base (optional)<input value={form.api_base} onChange={(e) => setForm({ ...form, api_base: e.target.value })} /></label>
-          <label>API key<input type="password" autoComplete="off" value={form.key} onChange={(e) => setForm({ ...form, key: e.target.value })} /></label>
-        </div>
-        <div><button type="submit">Add</button></div>
-      </form>
+      <div className="item" aria-label={t('models.add')} role="group">
+        <strong>{t('models.add')}</strong>
+        <ModelForm key={data.models.length} submitLabel={t('models.addButton')} onSubmit={add} />
+      </div>
     </section>
   );
 }

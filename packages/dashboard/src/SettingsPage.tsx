@@ -1,14 +1,11 @@
 /** Settings: tools on/off, change password, token status, about. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, type AuthStatus } from './api.js';
-import { language, languages, setLanguage, type Language, t } from './i18n.js';
+import { language, languages, setLanguage, type Language, type MessageKey, t } from './i18n.js';
 
 interface ToolsResponse { tools: { name: string; enabled: boolean }[]; mcp: boolean }
-const toolHelp: Record<string, string> = {
-  read_file: 'read files in the workspace', write_file: 'write files in the workspace', edit_file: 'edit files in the workspace',
-  append_file: 'append to files (e.g. memory)', list_dir: 'list workspace folders', web_fetch: 'fetch web pages (public addresses only)',
-  exec: 'not offered by PicoClaw TS', web: 'web search',
-};
+const toolHelp = (name: string) => (`tool.${name}` in helpKeys ? t(`tool.${name}` as MessageKey) : '');
+const helpKeys = { 'tool.read_file': 1, 'tool.write_file': 1, 'tool.edit_file': 1, 'tool.append_file': 1, 'tool.list_dir': 1, 'tool.web_fetch': 1, 'tool.web': 1 };
 
 export function SettingsPage() {
   const [tools, setTools] = useState<ToolsResponse>();
@@ -31,7 +28,7 @@ export function SettingsPage() {
     event.preventDefault();
     api('/api/auth/password', { method: 'POST', body: form }).then(
       () => {
-        setMessage('Password changed; other sessions were logged out.');
+        setMessage(t('settings.passwordChanged'));
         setForm({ current: '', password: '' });
       },
       (e: Error) => setMessage(e.message),
@@ -39,32 +36,32 @@ export function SettingsPage() {
   };
   return (
     <section className="page" aria-labelledby="settings-title">
-      <h2 id="settings-title">Settings</h2>
+      <h2 id="settings-title">{t('settings.title')}</h2>
       <div className="item">
-        <strong>Tools</strong>
-        {tools?.tools.filter((t) => t.name !== 'exec').map((t) => (
-          <label key={t.name} className="row">
-            <input type="checkbox" style={{ width: 'auto' }} checked={t.enabled} onChange={(e) => toggle(t.name, e.target.checked)} />
-            {t.name} <span className="muted">— {toolHelp[t.name]}</span>
+        <strong>{t('settings.tools')}</strong>
+        {tools?.tools.filter((tool) => tool.name !== 'exec').map((tool) => (
+          <label key={tool.name} className="row">
+            <input type="checkbox" style={{ width: 'auto' }} checked={tool.enabled} onChange={(e) => toggle(tool.name, e.target.checked)} />
+            {tool.name} <span className="muted">— {toolHelp(tool.name)}</span>
           </label>
         ))}
         <label className="row">
           <input type="checkbox" style={{ width: 'auto' }} checked={tools?.mcp ?? false} onChange={(e) => toggle('mcp', e.target.checked)} />
-          MCP servers <span className="muted">— tools from Home Assistant and other MCP servers</span>
+          {t('settings.mcpTools')} <span className="muted">— {t('settings.mcpHelp')}</span>
         </label>
       </div>
-      <form className="item" onSubmit={change} aria-label="Change password">
-        <strong>Change password</strong>
+      <form className="item" onSubmit={change} aria-label={t('settings.changePassword')}>
+        <strong>{t('settings.changePassword')}</strong>
         <div className="grid2">
-          {auth?.password_set && <label>Current password<input type="password" autoComplete="current-password" value={form.current} onChange={(e) => setForm({ ...form, current: e.target.value })} required /></label>}
-          <label>New password<input type="password" autoComplete="new-password" minLength={8} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required /></label>
+          {auth?.password_set && <label>{t('settings.currentPassword')}<input type="password" autoComplete="current-password" value={form.current} onChange={(e) => setForm({ ...form, current: e.target.value })} required /></label>}
+          <label>{t('settings.newPassword')}<input type="password" autoComplete="new-password" minLength={8} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required /></label>
         </div>
-        <div className="row"><button type="submit">Change password</button>{message && <span role="status">{message}</span>}</div>
+        <div className="row"><button type="submit">{t('settings.changePassword')}</button>{message && <span role="status">{message}</span>}</div>
       </form>
       <div className="item">
-        <strong>Access</strong>
-        <span>Login token (PICOCLAW_LAUNCHER_TOKEN): {auth?.token_configured ? 'configured' : 'not configured'}</span>
-        <span className="muted">Binding to all interfaces is chosen at start with --public or PICOCLAW_LAUNCHER_PUBLIC.</span>
+        <strong>{t('settings.access')}</strong>
+        <span>{t('settings.token', { state: auth?.token_configured ? t('settings.configured') : t('settings.notConfigured') })}</span>
+        <span className="muted">{t('settings.public')}</span>
       </div>
       <div className="item">
         <label>
@@ -74,7 +71,7 @@ export function SettingsPage() {
           </select>
         </label>
       </div>
-      <div className="item"><strong>About</strong><span>PicoClaw TS {version}</span></div>
+      <div className="item"><strong>{t('settings.about')}</strong><span>PicoClaw TS {version}</span></div>
     </section>
   );
 }
