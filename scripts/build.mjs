@@ -44,6 +44,7 @@ for (const target of targets) {
 {
   const started = performance.now();
   const vite = join(root, 'packages/dashboard/node_modules/vite/bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build'], { cwd: join(root, 'packages/dashboard'), stdio: 'inherit' });
+  // NODE_ENV may be 'test' (vitest runs this build): the bundle must be React's production build.
+  execFileSync(process.execPath, [vite, 'build'], { cwd: join(root, 'packages/dashboard'), stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   console.log(`built dashboard → packages/dashboard/dist in ${Math.round(performance.now() - started)} ms`);
 }
