@@ -319,7 +319,6 @@ export function createGateway(options: GatewayOptions): Gateway {
         log.warn(`no model is configured yet: add one to model_list and set agents.defaults.model_name in ${loaded.paths.config}; until then every message is answered with this explanation`);
       }
       builtins = createBuiltinTools(cfg);
-      if (mcpFor(cfg)) startMcp(cfg);
       runtime = createAgentRuntime({
         config,
         models: () => models,
@@ -361,6 +360,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       await claimPidFile(settings.home, { pid: process.pid, token, version, host: settings.host, port: address.port });
       await channels.start(cfg.channel_list);
       phase = 'running';
+      // MCP servers connect in the background after the channels are up: loading the MCP SDK
+      // would otherwise compete with the channels for the start-up time.
+      if (mcpFor(cfg)) startMcp(cfg);
       log.info(`gateway ${version} ready on http://${settings.host}:${address.port}`, { pid: process.pid });
       // Warm the Mistral SDK now rather than on the first message.
       if (cfg.model_list.some((m) => resolveModelTarget(m).provider.wire === 'mistral')) void loadMistralSdk().catch(() => {});
