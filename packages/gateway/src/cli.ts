@@ -16,6 +16,7 @@ import {
   settingsHelp,
 } from '@picoclaw/core';
 import { channelFactories } from './channels/index.js';
+import { configCommand, mcpCommand, modelsCommand, statusCommand } from './cli-commands.js';
 import { createGateway } from './gateway.js';
 import { version } from './version.js';
 
@@ -25,9 +26,13 @@ const err = (text: string) => process.stderr.write(`${text}\n`);
 const usage = `picoclaw ${version} — self-hosted AI assistant
 
 Usage:
-  picoclaw gateway [flags]   run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)
-  picoclaw version           print the version
-  picoclaw help              this text
+  picoclaw gateway [flags]           run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)
+  picoclaw status                    is the gateway running? channels, MCP servers, models, with reasons
+  picoclaw config path|validate|show where the config is; check it; print it with secrets redacted
+  picoclaw models list|test <name>   the configured models; send one a tiny prompt
+  picoclaw mcp list|test <server>    the MCP servers; connect to one and list its tools
+  picoclaw version                   print the version
+  picoclaw help                      this text
 
 Gateway flags (flag > environment > config.json "gateway" > default):
 ${settingsHelp('gateway')}`;
@@ -113,7 +118,16 @@ async function runGateway(argv: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
+  const io = { out, err, env: process.env };
   switch (command) {
+    case 'status':
+      return statusCommand(io);
+    case 'config':
+      return configCommand(rest, io);
+    case 'models':
+      return modelsCommand(rest, io);
+    case 'mcp':
+      return mcpCommand(rest, io);
     case 'gateway':
     case 'g':
       return runGateway(rest);

@@ -1,0 +1,137 @@
+/**
+ * Terminal commands besides `picoclaw gateway`: config, status, models and MCP. They use the same
+ * loader, model registry and MCP manager as the gateway, so a test here means what it means there.
+ */
+import { collectSecrets, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
+import { createMcpManager } from './mcp/mcp-manager.js';
+import { createModelRegistry } from './models/model-registry.js';
+import { readPidFile } from './pid-file.js';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const load = (io: CliIo): Promise<LoadedConfig> => loadConfig({ env: io.env, ...(io.env.PICOCLAW_LAUNCHER_TOKEN ? { launcherToken: io.env.PICOCLAW_LAUNCHER_TOKEN } : {}) });
+
+async function running(io: CliIo): Promise<{ url: string; token: string } | undefined> {
+  const info = await readPidFile(resolvePaths({ env: io.env }).home);
+  if (!info) return undefined;
+  const host = info.host === '0.0.0.0' || info.host === '::' ? '127.0.0.1' : info.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    return response.ok ? { url, token: info.token } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function configCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub] = args;
+  const paths = resolvePaths({ env: io.env });
+  if (sub === 'path') {
+    io.out(paths.config);
+    return 0;
+  }
+  if (sub === 'validate' || sub === 'show') {
+    const loaded = await load(io);
+    if (sub === 'show') {
+      io.out(JSON.stringify(redactSecrets(loaded.config), null, 2));
+      return 0;
+    }
+    io.out(`${loaded.paths.config}: valid${loaded.exists ? '' : ' (the file does not exist: defaults)'}${loaded.migratedFrom !== undefined ? `, version ${loaded.migratedFrom} format (migrated when saved)` : ''}`);
+    for (const warning of loaded.warnings) io.out(`  warning: ${warning}`);
+    return 0;
+  }
+  io.err('usage: picoclaw config path|validate|show');
+  return 2;
+}
+
+export async function statusCommand(io: CliIo): Promise<number> {
+  const gateway = await running(io);
+  if (!gateway) {
+    io.out('gateway: not running (no live gateway in the PID file of this home)');
+    return 1;
+  }
+  const status = (await (await fetch(`${gateway.url}/status`, { headers: { authorization: `Bearer ${gateway.token}` } })).json()) as GatewayStatus;
+  io.out(`gateway ${status.version}: ${status.ready}, up ${status.uptime_s} s, pid ${status.pid}, ${gateway.url}`);
+  io.out(`config: ${status.config.path}`);
+  for (const c of status.channels) io.out(`channel ${c.name} (${c.type}): ${c.state}${c.detail ? `, ${c.detail}` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`);
+  for (const m of status.mcp.servers) io.out(`mcp ${m.name}: ${m.state}, ${m.tools.length} tools${m.lastError ? ` — ${m.lastError}` : ''}${m.hint ? `\n  hint: ${m.hint}` : ''}`);
+  for (const m of status.models.list) io.out(`model ${m.name} (${m.model}) ${m.role}: ${m.problem ?? m.state}${m.lastError ? ` — ${m.lastError}` : ''}`);
+  return status.ready === 'ready' ? 0 : 1;
+}
+
+export async function modelsCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, name] = args;
+  const loaded = await load(io);
+  const registry = createModelRegistry(loaded.config);
+  const d = loaded.config.agents.defaults;
+  if (sub === 'list' || sub === undefined) {
+    for (const m of registry.list()) {
+      const role = m.name === d.model_name ? 'primary' : d.model_fallbacks.includes(m.name) ? `fallback ${d.model_fallbacks.indexOf(m.name) + 1}` : '';
+      io.out(`${m.name.padEnd(20)} ${m.model.padEnd(40)} ${role.padEnd(11)} ${m.problem ?? `${m.keys} key${m.keys === 1 ? '' : 's'}`}`);
+    }
+    return 0;
+  }
+  if (sub === 'test' && name) {
+    if (!registry.has(name)) {
+      io.err(`no enabled model named "${name}" (models: ${registry.list().map((m) => m.name).join(', ') || 'none'})`);
+      return 2;
+    }
+    const masker = createSecretMasker();
+    masker.add(...collectSecrets(loaded.config));
+    const started = Date.now();
+    try {
+      let reply = '';
+      for await (const e of registry.chain(name).candidates[0]!.stream({ messages: [{ role: 'user', content: 'Reply with the single word: pong' }], tools: [], maxTokens: 16, temperature: 0 }, AbortSignal.timeout(30_000))) {
+        if (e.type === 'text-delta') reply += e.text;
+      }
+      io.out(`${name}: answered in ${Date.now() - started} ms: ${JSON.stringify(reply.slice(0, 80))}`);
+      return 0;
+    } catch (error) {
+      io.out(`${name}: failed after ${Date.now() - started} ms: ${masker.mask((error as Error).message)}`);
+      return 1;
+    }
+  }
+  io.err('usage: picoclaw models list | picoclaw models test <model_name>');
+  return 2;
+}
+
+export async function mcpCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, name] = args;
+  const loaded = await load(io);
+  const servers = loaded.config.tools.mcp.servers;
+  if (sub === 'list' || sub === undefined) {
+    if (!Object.keys(servers).length) io.out('no MCP servers configured (tools.mcp.servers)');
+    for (const [n, s] of Object.entries(servers)) io.out(`${n.padEnd(16)} ${(effectiveMcpTransport(s) ?? '?').padEnd(6)} ${s.url || [s.command, ...s.args].join(' ')}${s.enabled ? '' : ' (disabled)'}`);
+    if (!loaded.config.tools.mcp.enabled && Object.keys(servers).length) io.out('note: tools.mcp.enabled is false, so the gateway does not use them');
+    return 0;
+  }
+  if (sub === 'test' && name) {
+    const server = servers[name];
+    if (!server) {
+      io.err(`no MCP server named "${name}" (servers: ${Object.keys(servers).join(', ') || 'none'})`);
+      return 2;
+    }
+    const probe = createMcpManager({ servers: { [name]: { ...server, enabled: true } }, workspace: loaded.config.agents.defaults.workspace, retryBaseMs: 60_000 });
+    const started = Date.now();
+    probe.start();
+    let status = probe.status()[0]!;
+    while (status.state === 'connecting' && Date.now() - started < server.connect_timeout * 1000 + 1000) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = probe.status()[0]!;
+    }
+    await probe.close();
+    if (status.state === 'connected') {
+      io.out(`${name}: connected in ${Date.now() - started} ms, ${status.tools.length} tools: ${status.tools.map((t) => t.tool).join(', ')}`);
+      return 0;
+    }
+    io.out(`${name}: failed: ${status.lastError ?? 'no answer'}${status.hint ? `\n  hint: ${status.hint}` : ''}`);
+    return 1;
+  }
+  io.err('usage: picoclaw mcp list | picoclaw mcp test <server>');
+  return 2;
+}

@@ -1,0 +1,85 @@
+/** `picoclaw config|models|mcp|status` from the gateway bundle, against fakes. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnGateway, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type GatewayProcess } from '@picoclaw/test-fakes';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const bundle = fileURLToPath(new URL('../../packages/gateway/dist/picoclaw.js', import.meta.url));
+let home: string;
+let llm: FakeLlm;
+let ha: FakeHomeAssistant;
+let gateway: GatewayProcess | undefined;
+
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'picoclaw-cli-'));
+  llm = await startFakeLlm([{ text: ['pong'] }, { status: 401, body: { message: 'invalid key' } }]);
+  ha = await startFakeHomeAssistant();
+  await writeFile(join(home, 'config.json'), JSON.stringify({
+    agents: { defaults: { model_name: 'mistral-small' } },
+    model_list: [{ model_name: 'mistral-small', model: 'groq/llama', api_base: llm.url, api_keys: ['[NOT_HERE]'] }],
+    channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
+    tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: '[NOT_HERE]' } } } } },
+  }));
+  await writeFile(join(home, '.security.yml'), `model_list:\n  mistral-small:\n    api_keys: ["cli-secret-key"]\nchannel_list:\n  pico:\n    settings: { token: "cli-pico-token" }\ntools:\n  mcp:\n    servers:\n      homeassistant:\n        headers: { Authorization: "Bearer ${ha.token}" }\n`);
+});
+afterEach(async () => {
+  gateway?.child.kill('SIGTERM');
+  await gateway?.child;
+  gateway = undefined;
+  await Promise.all([llm.close(), ha.close()]);
+  await rm(home, { recursive: true, force: true });
+});
+
+const picoclaw = (...args: string[]) => execa(process.execPath, [bundle, ...args], { reject: false, env: { PATH: process.env.PATH, HOME: home, PICOCLAW_HOME: home }, extendEnv: false });
+
+describe('picoclaw CLI', () => {
+  it('config path, validate and show (secrets redacted)', async () => {
+    expect((await picoclaw('config', 'path')).stdout).toBe(join(home, 'config.json'));
+    const valid = await picoclaw('config', 'validate');
+    expect(valid.exitCode).toBe(0);
+    expect(valid.stdout).toMatch(/config\.json: valid/);
+    const shown = await picoclaw('config', 'show');
+    expect(JSON.parse(shown.stdout).model_list[0].api_keys).toEqual(['[NOT_HERE]']);
+    expect(shown.stdout).not.toMatch(/cli-secret-key|cli-pico-token/);
+    await writeFile(join(home, 'config.json'), '{"gateway": {"port": "x"}}');
+    const invalid = await picoclaw('config', 'validate');
+    expect(invalid.exitCode).toBe(78);
+    expect(invalid.stderr).toMatch(/gateway\.port \(config\.json:1:14\): expected number, got string/);
+  });
+
+  it('models list and test: latency, or the exact failure', async () => {
+    const list = await picoclaw('models', 'list');
+    expect(list.stdout).toMatch(/^mistral-small\s+groq\/llama\s+primary\s+1 key$/m);
+    const ok = await picoclaw('models', 'test', 'mistral-small');
+    expect(ok.stdout).toMatch(/^mistral-small: answered in \d+ ms: "pong"$/);
+    const failed = await picoclaw('models', 'test', 'mistral-small');
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stdout).toMatch(/failed after \d+ ms: model mistral-small: HTTP 401: invalid key \(check the API key\)/);
+    expect((await picoclaw('models', 'test', 'nope')).stderr).toMatch(/no enabled model named "nope"/);
+  });
+
+  it('mcp list and test: tools, or the reason with a hint', async () => {
+    expect((await picoclaw('mcp', 'list')).stdout).toMatch(/^homeassistant\s+http\s+http:\/\/127\.0\.0\.1:\d+\/api\/mcp$/m);
+    const ok = await picoclaw('mcp', 'test', 'homeassistant');
+    expect(ok.stdout).toMatch(/homeassistant: connected in \d+ ms, 4 tools: .*HassTurnOn/);
+    await ha.stop();
+    const down = await picoclaw('mcp', 'test', 'homeassistant');
+    expect(down.exitCode).toBe(1);
+    expect(down.stdout).toMatch(/failed: MCP server homeassistant: cannot reach .*connection refused\n {2}hint: .*host network/);
+  });
+
+  it('status: not running, then running with its channels and models', async () => {
+    const stopped = await picoclaw('status');
+    expect(stopped.exitCode).toBe(1);
+    expect(stopped.stdout).toMatch(/gateway: not running/);
+    gateway = spawnGateway({ home });
+    await gateway.ready();
+    const status = await picoclaw('status');
+    expect(status.stdout).toMatch(/^gateway [\d.]+: (ready|degraded), up \d+ s/m);
+    expect(status.stdout).toMatch(/^channel pico \(pico\): running/m);
+    expect(status.stdout).toMatch(/^model mistral-small \(groq\/llama\) primary:/m);
+  });
+});
