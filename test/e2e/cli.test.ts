@@ -82,4 +82,29 @@ describe('picoclaw CLI', () => {
     expect(status.stdout).toMatch(/^channel pico \(pico\): running/m);
     expect(status.stdout).toMatch(/^model mistral-small \(groq\/llama\) primary:/m);
   });
+
+  it('agent -m: one turn in the terminal, with the Home Assistant tool call', async () => {
+    await llm.close();
+    llm = await startFakeLlm([
+      { toolCalls: [{ id: 'c1', name: 'mcp_homeassistant_hassturnon', arguments: '{"name":"kitchen light"}' }] },
+      { text: ['The kitchen ', 'light is on.'] },
+    ]);
+    await writeFile(join(home, 'config.json'), JSON.stringify({
+      agents: { defaults: { model_name: 'mistral-small' } },
+      model_list: [{ model_name: 'mistral-small', model: 'groq/llama', api_base: llm.url, api_keys: ['[NOT_HERE]'] }],
+      tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: '[NOT_HERE]' } } } } },
+    }));
+    const result = await picoclaw('agent', '-m', 'turn on the kitchen light');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('The kitchen light is on.');
+    expect(result.stderr).toContain('… mcp_homeassistant_hassturnon');
+    expect(ha.calls).toEqual([{ tool: 'HassTurnOn', args: { name: 'kitchen light' } }]);
+    expect(llm.requests[0]!.authorization).toBe('Bearer cli-secret-key');
+    // The model failing: exit 1 and the reason on stderr, without the key.
+    llm.push({ status: 401, body: { message: 'bad key cli-secret-key' } });
+    const failed = await picoclaw('agent', '-m', 'again');
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/HTTP 401/);
+    expect(failed.stderr).not.toContain('cli-secret-key');
+  });
 });

@@ -16,6 +16,7 @@ import {
   settingsHelp,
 } from '@picoclaw/core';
 import { channelFactories } from './channels/index.js';
+import { agentCommand } from './cli-agent.js';
 import { configCommand, mcpCommand, modelsCommand, statusCommand } from './cli-commands.js';
 import { createGateway } from './gateway.js';
 import { version } from './version.js';
@@ -27,6 +28,7 @@ const usage = `picoclaw ${version} — self-hosted AI assistant
 
 Usage:
   picoclaw gateway [flags]           run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)
+  picoclaw agent -m "<message>"      one turn from the terminal (same models, tools and MCP servers)
   picoclaw status                    is the gateway running? channels, MCP servers, models, with reasons
   picoclaw config path|validate|show where the config is; check it; print it with secrets redacted
   picoclaw models list|test <name>   the configured models; send one a tiny prompt
@@ -120,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   const io = { out, err, env: process.env };
   switch (command) {
+    case 'agent':
+      return agentCommand(rest, { ...io, write: (text) => process.stdout.write(text) });
     case 'status':
       return statusCommand(io);
     case 'config':

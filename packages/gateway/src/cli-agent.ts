@@ -1,0 +1,70 @@
+/**
+ * `picoclaw agent -m "…"`: one turn from the terminal with exactly the gateway's runtime — the
+ * same models with fallback, built-in tools and MCP servers (which PicoClaw's agent mode leaves
+ * out) — in its own session (`cli:default`, or `--session`). The answer streams to stdout;
+ * problems go to stderr; the exit code is 0 for an answer, 1 otherwise.
+ */
+import { join } from 'node:path';
+import { collectSecrets, createLogger, createSecretMasker, loadConfig } from '@picoclaw/core';
+import { createAgentRuntime } from './agent/agent-runtime.js';
+import type { CliIo } from './cli-commands.js';
+import { createMcpManager, type McpManager } from './mcp/mcp-manager.js';
+import { createModelRegistry } from './models/model-registry.js';
+import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
+import { createBuiltinTools } from './tools/builtin-tools.js';
+import { version } from './version.js';
+
+export async function agentCommand(args: string[], io: CliIo & { write(text: string): void }): Promise<number> {
+  const flag = (name: string, short?: string) => {
+    const i = args.findIndex((a) => a === `--${name}` || (short && a === `-${short}`));
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const message = flag('message', 'm');
+  if (!message) {
+    io.err('usage: picoclaw agent -m "<message>" [--session <name>]');
+    return 2;
+  }
+  const loaded = await loadConfig({ env: io.env });
+  const config = loaded.config;
+  const masker = createSecretMasker();
+  masker.add(...collectSecrets(config));
+  // Logs go to the file only: the terminal shows the answer.
+  const log = createLogger({ name: 'agent', level: 'info', console: false, file: join(loaded.paths.home, 'logs', 'agent.log'), masker });
+  const models = createModelRegistry(config, { version });
+  let mcp: McpManager | undefined;
+  if (config.tools.mcp.enabled && Object.keys(config.tools.mcp.servers).length) {
+    mcp = createMcpManager({ servers: config.tools.mcp.servers, workspace: config.agents.defaults.workspace, maxInlineTextChars: config.tools.mcp.max_inline_text_chars, retryBaseMs: 60_000 });
+    mcp.start();
+    // Wait (bounded) for the servers to connect, so their tools are there for this one turn.
+    const end = Date.now() + Math.max(...Object.values(config.tools.mcp.servers).map((s) => s.connect_timeout)) * 1000;
+    while (Date.now() < end && mcp.status().some((s) => s.state === 'connecting')) await new Promise((r) => setTimeout(r, 50));
+    for (const s of mcp.status()) if (s.state === 'failed') io.err(`note: MCP server ${s.name} is unavailable: ${masker.mask(s.lastError ?? '')}`);
+  }
+  const builtins = createBuiltinTools(config);
+  const runtime = createAgentRuntime({
+    config: () => config,
+    models: () => models,
+    tools: () => [...builtins, ...(mcp?.list() ?? [])],
+    store: createJsonlSessionStore({ dir: join(config.agents.defaults.workspace, 'sessions') }),
+    log: (level, text) => log.log(level, text),
+    version,
+  });
+  let code = 1;
+  let streamed = false;
+  await runtime.submit({ channel: 'cli', chatId: 'terminal', sessionKey: `cli:${flag('session') ?? 'default'}`, senderId: 'cli', text: message }, (event) => {
+    if (event.type === 'text-delta') {
+      streamed = true;
+      io.write(event.text);
+    } else if (event.type === 'tool-call') io.err(`… ${event.name}`);
+    else if (event.type === 'turn-end') {
+      if (event.reason === 'error') io.err(masker.mask(event.text));
+      else if (!streamed) io.write(event.text);
+      code = event.reason === 'error' ? 1 : 0;
+    }
+  });
+  if (streamed || code === 0) io.write('\n');
+  await runtime.close(1000);
+  await mcp?.close();
+  await new Promise((resolve) => log.on('finish', resolve).end());
+  return code;
+}
