@@ -59,10 +59,14 @@ describe('picoclaw CLI', () => {
     expect(failed.exitCode).toBe(1);
     expect(failed.stdout).toMatch(/failed after \d+ ms: model mistral-small: HTTP 401: invalid key \(check the API key\)/);
     expect((await picoclaw('models', 'test', 'nope')).stderr).toMatch(/no enabled model named "nope"/);
+    const json = JSON.parse((await picoclaw('models', 'list', '--json')).stdout);
+    expect(json).toEqual({ primary: 'mistral-small', fallbacks: [], models: [{ name: 'mistral-small', provider: 'groq', model: 'groq/llama', enabled: true, keys: 1 }] });
   });
 
   it('mcp list and test: tools, or the reason with a hint', async () => {
     expect((await picoclaw('mcp', 'list')).stdout).toMatch(/^homeassistant\s+http\s+http:\/\/127\.0\.0\.1:\d+\/api\/mcp$/m);
+    const listed = JSON.parse((await picoclaw('mcp', 'list', '--json')).stdout);
+    expect(listed).toEqual({ enabled: true, servers: [{ name: 'homeassistant', transport: 'http', target: ha.url, enabled: true, headers: ['Authorization'], env: [] }] });
     const ok = await picoclaw('mcp', 'test', 'homeassistant');
     expect(ok.stdout).toMatch(/homeassistant: connected in \d+ ms, 4 tools: .*HassTurnOn/);
     await ha.stop();
@@ -74,6 +78,7 @@ describe('picoclaw CLI', () => {
   it('status: not running, then running with its channels and models', async () => {
     const stopped = await picoclaw('status');
     expect(stopped.exitCode).toBe(1);
+    expect(JSON.parse((await picoclaw('status', '--json')).stdout)).toEqual({ running: false });
     expect(stopped.stdout).toMatch(/gateway: not running/);
     gateway = spawnGateway({ home });
     await gateway.ready();
@@ -81,6 +86,9 @@ describe('picoclaw CLI', () => {
     expect(status.stdout).toMatch(/^gateway [\d.]+: (ready|degraded), up \d+ s/m);
     expect(status.stdout).toMatch(/^channel pico \(pico\): running/m);
     expect(status.stdout).toMatch(/^model mistral-small \(groq\/llama\) primary:/m);
+    const json = JSON.parse((await picoclaw('status', '--json')).stdout);
+    expect(json).toMatchObject({ running: true, channels: [{ name: 'pico', state: 'running' }], models: { primary: 'mistral-small' } });
+    expect(JSON.stringify(json)).not.toMatch(/cli-secret-key|cli-pico-token|ha-test-token/);
   });
 
   it('agent -m: one turn in the terminal, with the Home Assistant tool call', async () => {

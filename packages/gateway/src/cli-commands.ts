@@ -49,13 +49,18 @@ export async function configCommand(args: string[], io: CliIo): Promise<number> 
   return 2;
 }
 
-export async function statusCommand(io: CliIo): Promise<number> {
+export async function statusCommand(io: CliIo, args: string[] = []): Promise<number> {
+  const json = args.includes('--json');
   const gateway = await running(io);
   if (!gateway) {
-    io.out('gateway: not running (no live gateway in the PID file of this home)');
+    io.out(json ? JSON.stringify({ running: false }) : 'gateway: not running (no live gateway in the PID file of this home)');
     return 1;
   }
   const status = (await (await fetch(`${gateway.url}/status`, { headers: { authorization: `Bearer ${gateway.token}` } })).json()) as GatewayStatus;
+  if (json) {
+    io.out(JSON.stringify({ running: true, url: gateway.url, ...status }, null, 2));
+    return status.ready === 'ready' ? 0 : 1;
+  }
   io.out(`gateway ${status.version}: ${status.ready}, up ${status.uptime_s} s, pid ${status.pid}, ${gateway.url}`);
   io.out(`config: ${status.config.path}`);
   for (const c of status.channels) io.out(`channel ${c.name} (${c.type}): ${c.state}${c.detail ? `, ${c.detail}` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`);
@@ -69,7 +74,11 @@ export async function modelsCommand(args: string[], io: CliIo): Promise<number> 
   const loaded = await load(io);
   const registry = createModelRegistry(loaded.config);
   const d = loaded.config.agents.defaults;
-  if (sub === 'list' || sub === undefined) {
+  if (sub === 'list' || sub === undefined || sub === '--json') {
+    if (args.includes('--json')) {
+      io.out(JSON.stringify({ primary: d.model_name, fallbacks: d.model_fallbacks, models: registry.list() }, null, 2));
+      return 0;
+    }
     for (const m of registry.list()) {
       const role = m.name === d.model_name ? 'primary' : d.model_fallbacks.includes(m.name) ? `fallback ${d.model_fallbacks.indexOf(m.name) + 1}` : '';
       io.out(`${m.name.padEnd(20)} ${m.model.padEnd(40)} ${role.padEnd(11)} ${m.problem ?? `${m.keys} key${m.keys === 1 ? '' : 's'}`}`);
@@ -104,7 +113,13 @@ export async function mcpCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, name] = args;
   const loaded = await load(io);
   const servers = loaded.config.tools.mcp.servers;
-  if (sub === 'list' || sub === undefined) {
+  if (sub === 'list' || sub === undefined || sub === '--json') {
+    if (args.includes('--json')) {
+      // Header names and env keys only, never their values.
+      const list = Object.entries(servers).map(([n, s]) => ({ name: n, transport: effectiveMcpTransport(s) ?? null, target: s.url || [s.command, ...s.args].join(' '), enabled: s.enabled, headers: Object.keys(s.headers), env: Object.keys(s.env) }));
+      io.out(JSON.stringify({ enabled: loaded.config.tools.mcp.enabled, servers: list }, null, 2));
+      return 0;
+    }
     if (!Object.keys(servers).length) io.out('no MCP servers configured (tools.mcp.servers)');
     for (const [n, s] of Object.entries(servers)) io.out(`${n.padEnd(16)} ${(effectiveMcpTransport(s) ?? '?').padEnd(6)} ${s.url || [s.command, ...s.args].join(' ')}${s.enabled ? '' : ' (disabled)'}`);
     if (!loaded.config.tools.mcp.enabled && Object.keys(servers).length) io.out('note: tools.mcp.enabled is false, so the gateway does not use them');

@@ -29,10 +29,12 @@ const usage = `picoclaw ${version} — self-hosted AI assistant
 Usage:
   picoclaw gateway [flags]           run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)
   picoclaw agent -m "<message>"      one turn from the terminal (same models, tools and MCP servers)
-  picoclaw status                    is the gateway running? channels, MCP servers, models, with reasons
-  picoclaw config path|validate|show where the config is; check it; print it with secrets redacted
-  picoclaw models list|test <name>   the configured models; send one a tiny prompt
-  picoclaw mcp list|test <server>    the MCP servers; connect to one and list its tools
+  picoclaw status [--json]           is the gateway running? channels, MCP servers, models, with reasons
+  picoclaw config path|validate|show where the config is; check it; print it (JSON) with secrets redacted
+  picoclaw models list [--json]      the configured models, primary and fallbacks
+  picoclaw models test <name>        send one model a tiny prompt: latency or the exact error
+  picoclaw mcp list [--json]         the MCP servers
+  picoclaw mcp test <server>         connect to one and list its tools, or say why not
   picoclaw version                   print the version
   picoclaw help                      this text
 
@@ -125,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
     case 'agent':
       return agentCommand(rest, { ...io, write: (text) => process.stdout.write(text) });
     case 'status':
-      return statusCommand(io);
+      return statusCommand(io, rest);
     case 'config':
       return configCommand(rest, io);
     case 'models':
