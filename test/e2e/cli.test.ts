@@ -115,4 +115,40 @@ describe('picoclaw CLI', () => {
     expect(failed.stderr).toMatch(/HTTP 401/);
     expect(failed.stderr).not.toContain('cli-secret-key');
   });
+
+  it('interactive agent in a real terminal (tmux): streamed answer, Ctrl-C stops the answer and not the program', async () => {
+    await llm.close();
+    llm = await startFakeLlm([{ text: ['Hello ', 'there.'] }, { text: ['slow ', 'slow ', 'slow ', 'never'], delayMs: 700 }, { text: ['Still here.'] }]);
+    await writeFile(join(home, 'config.json'), JSON.stringify({ agents: { defaults: { model_name: 'm' } }, model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }] }));
+    await rm(join(home, '.security.yml'));
+    const session = `picoclaw-test-${process.pid}-${Date.now()}`;
+    const command = `env -i PATH="${process.env.PATH}" HOME="${home}" PICOCLAW_HOME="${home}" TERM=xterm ${process.execPath} ${bundle} agent`;
+    await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '30', command]);
+    const screen = async () => (await execa('tmux', ['capture-pane', '-p', '-t', session], { reject: false })).stdout;
+    const waitFor = async (pattern: RegExp, ms = 10_000) => {
+      const end = Date.now() + ms;
+      while (!pattern.test(await screen())) {
+        if (Date.now() > end) throw new Error(`no ${pattern} on the screen:\n${await screen()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const keys = (...k: string[]) => execa('tmux', ['send-keys', '-t', session, ...k]);
+    try {
+      await waitFor(/you ›\s*$/m);
+      await keys('hi', 'Enter');
+      await waitFor(/picoclaw › Hello there\./);
+      await keys('tell me slowly', 'Enter');
+      await waitFor(/picoclaw › slow/);
+      await keys('C-c');
+      await waitFor(/\(stopped\)/);
+      await keys('are you there?', 'Enter');
+      await waitFor(/picoclaw › Still here\./);
+      await keys('/exit', 'Enter');
+      const end = Date.now() + 5000;
+      while ((await execa('tmux', ['has-session', '-t', session], { reject: false })).exitCode === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect((await execa('tmux', ['has-session', '-t', session], { reject: false })).exitCode).not.toBe(0);
+    } finally {
+      await execa('tmux', ['kill-session', '-t', session], { reject: false });
+    }
+  });
 });

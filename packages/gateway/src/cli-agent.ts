@@ -13,6 +13,48 @@ import { createModelRegistry } from './models/model-registry.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
 import { version } from './version.js';
+import { createInterface } from 'node:readline';
+
+/**
+ * The interactive loop: line editing and history from readline; Ctrl-C stops the answer in
+ * progress, and at the prompt asks for a second Ctrl-C (or /exit) before leaving.
+ */
+async function interactive(turn: (text: string) => Promise<boolean>, stop: () => boolean, io: CliIo & { write(text: string): void }): Promise<number> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, historySize: 200, terminal: process.stdin.isTTY });
+  io.write(`PicoClaw ${version}: type a message, /help for commands, /exit or Ctrl-C twice to leave.\n`);
+  let busy = false;
+  let armed = false;
+  return new Promise<number>((resolve) => {
+    const prompt = () => {
+      rl.setPrompt('you › ');
+      rl.prompt();
+    };
+    rl.on('SIGINT', () => {
+      if (busy) {
+        stop();
+        return;
+      }
+      if (armed) return rl.close();
+      armed = true;
+      io.write('\n(press Ctrl-C again or type /exit to leave)\n');
+      prompt();
+    });
+    rl.on('line', (line) => {
+      const text = line.trim();
+      armed = false;
+      if (text === '/exit' || text === '/quit') return rl.close();
+      if (!text) return prompt();
+      busy = true;
+      io.write('picoclaw › ');
+      void turn(text).finally(() => {
+        busy = false;
+        prompt();
+      });
+    });
+    rl.on('close', () => resolve(0));
+    prompt();
+  });
+}
 
 export async function agentCommand(args: string[], io: CliIo & { write(text: string): void }): Promise<number> {
   const flag = (name: string, short?: string) => {
@@ -20,8 +62,8 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
     return i >= 0 ? args[i + 1] : undefined;
   };
   const message = flag('message', 'm');
-  if (!message) {
-    io.err('usage: picoclaw agent -m "<message>" [--session <name>]');
+  if (message === undefined && args.some((a) => a === '-m' || a === '--message')) {
+    io.err('usage: picoclaw agent [-m "<message>"] [--session <name>]');
     return 2;
   }
   const loaded = await loadConfig({ env: io.env });
@@ -49,20 +91,30 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
     log: (level, text) => log.log(level, text),
     version,
   });
-  let code = 1;
-  let streamed = false;
-  await runtime.submit({ channel: 'cli', chatId: 'terminal', sessionKey: `cli:${flag('session') ?? 'default'}`, senderId: 'cli', text: message }, (event) => {
-    if (event.type === 'text-delta') {
-      streamed = true;
-      io.write(event.text);
-    } else if (event.type === 'tool-call') io.err(`… ${event.name}`);
-    else if (event.type === 'turn-end') {
-      if (event.reason === 'error') io.err(masker.mask(event.text));
-      else if (!streamed) io.write(event.text);
-      code = event.reason === 'error' ? 1 : 0;
-    }
-  });
-  if (streamed || code === 0) io.write('\n');
+  const sessionKey = `cli:${flag('session') ?? 'default'}`;
+  /** One turn: the answer streams to stdout; returns true when it ended with an answer. */
+  const turn = async (text: string): Promise<boolean> => {
+    let ok = false;
+    let streamed = false;
+    await runtime.submit({ channel: 'cli', chatId: 'terminal', sessionKey, senderId: 'cli', text }, (event) => {
+      if (event.type === 'text-delta') {
+        streamed = true;
+        io.write(event.text);
+      } else if (event.type === 'tool-call') io.err(`… ${event.name}`);
+      else if (event.type === 'turn-end') {
+        if (event.reason === 'error') io.err(masker.mask(event.text));
+        else if (event.reason === 'aborted') io.write(' (stopped)');
+        else if (!streamed) io.write(event.text);
+        ok = event.reason !== 'error';
+      }
+    });
+    if (ok) io.write('\n');
+    return ok;
+  };
+
+  let code: number;
+  if (message !== undefined) code = (await turn(message)) ? 0 : 1;
+  else code = await interactive(turn, () => runtime.stop(sessionKey), io);
   await runtime.close(1000);
   await mcp?.close();
   await new Promise((resolve) => log.on('finish', resolve).end());

@@ -28,7 +28,7 @@ const usage = `picoclaw ${version} — self-hosted AI assistant
 
 Usage:
   picoclaw gateway [flags]           run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)
-  picoclaw agent -m "<message>"      one turn from the terminal (same models, tools and MCP servers)
+  picoclaw agent [-m "<message>"]    chat from the terminal, or one turn with -m (same models, tools, MCP)
   picoclaw status [--json]           is the gateway running? channels, MCP servers, models, with reasons
   picoclaw config path|validate|show where the config is; check it; print it (JSON) with secrets redacted
   picoclaw models list [--json]      the configured models, primary and fallbacks
