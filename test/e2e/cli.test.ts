@@ -134,13 +134,18 @@ describe('picoclaw CLI', () => {
     };
     const keys = (...k: string[]) => execa('tmux', ['send-keys', '-t', session, ...k]);
     try {
-      await waitFor(/you ›\s*$/m);
+      // Type only at a fresh prompt (a line holding just "you ›"), as a person would.
+      const freshPrompts = async () => (await screen()).split('\n').filter((l) => /^you ›\s*$/.test(l)).length;
+      await waitFor(/^you ›\s*$/m);
       await keys('hi', 'Enter');
       await waitFor(/picoclaw › Hello there\./);
+      const end0 = Date.now() + 5000;
+      while ((await freshPrompts()) < 1 && Date.now() < end0) await new Promise((r) => setTimeout(r, 50));
       await keys('tell me slowly', 'Enter');
       await waitFor(/picoclaw › slow/);
       await keys('C-c');
       await waitFor(/\(stopped\)/);
+      await waitFor(/\(stopped\)\s*\n\s*you ›\s*$/m);
       await keys('are you there?', 'Enter');
       await waitFor(/picoclaw › Still here\./);
       await keys('/exit', 'Enter');
