@@ -4,7 +4,7 @@
 // chunks and load only when the config enables them.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +37,8 @@ for (const target of targets) {
     // ESM builds first: some UMD builds (jsonc-parser) require() files esbuild cannot see.
     mainFields: ['module', 'main'],
   });
+  // Executable, so it can be linked onto the PATH as `picoclaw` / `picoclaw-launcher`.
+  await chmod(join(outdir, `${target.out}.js`), 0o755);
   console.log(`built ${target.name} → ${target.outdir} in ${Math.round(performance.now() - started)} ms`);
 }
 

@@ -1,5 +1,5 @@
 /** `picoclaw config|models|mcp|status` from the gateway bundle, against fakes. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,31 @@ afterEach(async () => {
 });
 
 const picoclaw = (...args: string[]) => execa(process.execPath, [bundle, ...args], { reject: false, env: { PATH: process.env.PATH, HOME: home, PICOCLAW_HOME: home }, extendEnv: false });
+
+/** A program in a real terminal (tmux), read back from the screen. */
+async function startTmux(command: string) {
+  const session = `picoclaw-test-${process.pid}-${Date.now()}`;
+  await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '30', command]);
+  const screen = async () => (await execa('tmux', ['capture-pane', '-p', '-t', session], { reject: false })).stdout;
+  return {
+    screen,
+    async waitFor(pattern: RegExp, ms = 10_000) {
+      const end = Date.now() + ms;
+      while (!pattern.test(await screen())) {
+        if (Date.now() > end) throw new Error(`no ${pattern} on the screen:\n${await screen()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    /** The screen with its colours as escape sequences. */
+    styled: async () => (await execa('tmux', ['capture-pane', '-p', '-e', '-t', session], { reject: false })).stdout,
+    keys: (...k: string[]) => execa('tmux', ['send-keys', '-t', session, ...k]),
+    /** Whether the program is still running. */
+    alive: async () => (await execa('tmux', ['has-session', '-t', session], { reject: false })).exitCode === 0,
+    close: () => execa('tmux', ['kill-session', '-t', session], { reject: false }),
+  };
+}
+
+const terminalEnv = (dir: string) => `env -i PATH="${process.env.PATH}" HOME="${dir}" PICOCLAW_HOME="${dir}" TERM=xterm`;
 
 describe('picoclaw CLI', () => {
   it('config path, validate and show (secrets redacted)', async () => {
@@ -121,18 +146,7 @@ describe('picoclaw CLI', () => {
     llm = await startFakeLlm([{ text: ['Hello ', 'there.'] }, { text: ['slow ', 'slow ', 'slow ', 'never'], delayMs: 700 }, { text: ['Still here.'] }]);
     await writeFile(join(home, 'config.json'), JSON.stringify({ agents: { defaults: { model_name: 'm' } }, model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }] }));
     await rm(join(home, '.security.yml'));
-    const session = `picoclaw-test-${process.pid}-${Date.now()}`;
-    const command = `env -i PATH="${process.env.PATH}" HOME="${home}" PICOCLAW_HOME="${home}" TERM=xterm ${process.execPath} ${bundle} agent`;
-    await execa('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '30', command]);
-    const screen = async () => (await execa('tmux', ['capture-pane', '-p', '-t', session], { reject: false })).stdout;
-    const waitFor = async (pattern: RegExp, ms = 10_000) => {
-      const end = Date.now() + ms;
-      while (!pattern.test(await screen())) {
-        if (Date.now() > end) throw new Error(`no ${pattern} on the screen:\n${await screen()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    const keys = (...k: string[]) => execa('tmux', ['send-keys', '-t', session, ...k]);
+    const { screen, waitFor, keys, alive, close } = await startTmux(`${terminalEnv(home)} ${process.execPath} ${bundle} agent`);
     try {
       // Type only at a fresh prompt (a line holding just "you ›"), as a person would.
       const freshPrompts = async () => (await screen()).split('\n').filter((l) => /^you ›\s*$/.test(l)).length;
@@ -150,10 +164,116 @@ describe('picoclaw CLI', () => {
       await waitFor(/picoclaw › Still here\./);
       await keys('/exit', 'Enter');
       const end = Date.now() + 5000;
-      while ((await execa('tmux', ['has-session', '-t', session], { reject: false })).exitCode === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      expect((await execa('tmux', ['has-session', '-t', session], { reject: false })).exitCode).not.toBe(0);
+      while ((await alive()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(await alive()).toBe(false);
     } finally {
-      await execa('tmux', ['kill-session', '-t', session], { reject: false });
+      await close();
+    }
+  });
+
+  it('onboard in a real terminal (tmux): asks for the essentials, never echoes a secret, re-asks after a bad answer', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'picoclaw-onboard-'));
+    const key = 'typed-mistral-key-0123456789';
+    const haToken = 'typed-ha-token-abcdef';
+    const t = await startTmux(`sh -c '${terminalEnv(fresh)} ${process.execPath} ${bundle} onboard; echo "exit=$?"; sleep 60'`);
+    try {
+      await t.waitFor(/Mistral API key.*:\s*$/m);
+      await t.keys('-l', key);
+      await t.keys('Enter');
+      await t.waitFor(/Telegram bot token.*:\s*$/m);
+      await t.keys('-l', 'not-a-token');
+      await t.keys('Enter');
+      await t.waitFor(/✗ a Telegram bot token looks like/);
+      await t.waitFor(/✗.*\n.*Telegram bot token.*:\s*$/m);
+      await t.keys('Enter');
+      await t.waitFor(/Home Assistant URL.*:\s*$/m);
+      await t.keys('-l', 'http://ha.local:8123');
+      await t.keys('Enter');
+      await t.waitFor(/using http:\/\/ha\.local:8123\/api\/mcp[\s\S]*access token:\s*$/m);
+      await t.keys('-l', haToken);
+      await t.keys('Enter');
+      await t.waitFor(/exit=0/);
+      const screen = await t.screen();
+      expect(screen).not.toContain(key);
+      expect(screen).not.toContain(haToken);
+      expect(screen).toMatch(/✓ .*\.security\.yml \(mode 0600, 2 secrets\)/);
+      const security = await readFile(join(fresh, '.security.yml'), 'utf8');
+      expect(security).toContain(key);
+      expect(security).toContain(haToken);
+      expect((await stat(join(fresh, '.security.yml'))).mode & 0o777).toBe(0o600);
+      expect(await readFile(join(fresh, 'config.json'), 'utf8')).not.toMatch(new RegExp(`${key}|${haToken}`));
+      // The files it wrote are a config the gateway accepts.
+      const valid = await execa(process.execPath, [bundle, 'config', 'validate'], { reject: false, env: { PATH: process.env.PATH, PICOCLAW_HOME: fresh }, extendEnv: false });
+      expect(valid.exitCode).toBe(0);
+    } finally {
+      await t.close();
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('onboard without a terminal: flags, refusing to overwrite, exit codes', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'picoclaw-onboard-'));
+    const run = (...args: string[]) => execa(process.execPath, [bundle, 'onboard', ...args], { reject: false, env: { PATH: process.env.PATH, PICOCLAW_HOME: fresh, HA_TOKEN: 'env-ha-token' }, extendEnv: false, input: '' });
+    try {
+      const missing = await run();
+      expect(missing.exitCode).toBe(2);
+      expect(missing.stderr).toMatch(/--mistral-key \(or MISTRAL_API_KEY\) is required without a terminal/);
+      const ok = await run('--mistral-key', 'flag-mistral-key-123', '--ha-url', 'http://10.0.0.5:8123');
+      expect(ok.exitCode).toBe(0);
+      expect(ok.stdout).not.toMatch(/flag-mistral-key|env-ha-token/);
+      expect(ok.stdout).not.toContain('\x1b[');
+      const again = await run('--mistral-key', 'flag-mistral-key-123');
+      expect(again.exitCode).toBe(1);
+      expect(again.stderr).toMatch(/already exists/);
+      const shown = JSON.parse((await execa(process.execPath, [bundle, 'mcp', 'list', '--json'], { env: { PATH: process.env.PATH, PICOCLAW_HOME: fresh }, extendEnv: false })).stdout);
+      expect(shown.servers[0]).toMatchObject({ name: 'homeassistant', target: 'http://10.0.0.5:8123/api/mcp' });
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('--help on every command, help <command>, and unknown commands', async () => {
+    for (const command of ['gateway', 'agent', 'onboard', 'status', 'config', 'models', 'mcp', 'completion', 'version']) {
+      const help = await picoclaw(command, '--help');
+      expect(help.exitCode, command).toBe(0);
+      expect(help.stdout, command).toMatch(new RegExp(`^picoclaw ${command}`));
+    }
+    expect((await picoclaw('help', 'models')).stdout).toMatch(/^picoclaw models list/);
+    expect((await picoclaw('agent', '-h')).stdout).toMatch(/Ctrl-C stops the answer/);
+    const unknown = await picoclaw('frobnicate');
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"[\s\S]*picoclaw onboard/);
+  });
+
+  it('bash completion: commands, subcommands and the model names of this config', async () => {
+    const bin = join(home, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'picoclaw'), `#!/bin/sh\nexec "${process.execPath}" "${bundle}" "$@"\n`, { mode: 0o755 });
+    const completeWith = async (...words: string[]) => {
+      const script = `source <(picoclaw completion bash); COMP_WORDS=(picoclaw ${words.map((w) => `"${w}"`).join(' ')}); COMP_CWORD=${words.length}; _picoclaw; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const result = await execa('bash', ['-c', script], { env: { PATH: `${bin}:${process.env.PATH}`, PICOCLAW_HOME: home }, extendEnv: false });
+      return result.stdout.split('\n').filter(Boolean);
+    };
+    expect(await completeWith('mo')).toEqual(['models']);
+    expect(await completeWith('models', '')).toEqual(['list', 'test']);
+    expect(await completeWith('models', 'test', '')).toEqual(['mistral-small']);
+    expect(await completeWith('mcp', 'test', 'home')).toEqual(['homeassistant']);
+    expect((await picoclaw('completion', 'zsh')).stdout).toMatch(/^#compdef picoclaw/);
+    expect((await picoclaw('completion', 'tcsh')).exitCode).toBe(2);
+  });
+
+  it('colour only on a terminal (or with FORCE_COLOR); never with NO_COLOR', async () => {
+    expect((await picoclaw('config', 'validate')).stdout).not.toContain('\x1b[');
+    const forced = await execa(process.execPath, [bundle, 'config', 'validate'], { env: { PATH: process.env.PATH, PICOCLAW_HOME: home, FORCE_COLOR: '1' }, extendEnv: false });
+    expect(forced.stdout).toContain('\x1b[32mvalid\x1b[39m');
+    for (const [extra, coloured] of [['', true], ['NO_COLOR=1', false]] as const) {
+      const t = await startTmux(`sh -c '${terminalEnv(home)} ${extra} ${process.execPath} ${bundle} config validate; echo done; sleep 30'`);
+      try {
+        await t.waitFor(/done/);
+        expect((await t.styled()).includes('\x1b[32mvalid'), extra).toBe(coloured);
+      } finally {
+        await t.close();
+      }
     }
   });
 });

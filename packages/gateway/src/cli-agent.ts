@@ -12,6 +12,7 @@ import { createMcpManager, type McpManager } from './mcp/mcp-manager.js';
 import { createModelRegistry } from './models/model-registry.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
+import { startProgress, withProgress, type Progress } from './cli-style.js';
 import { version } from './version.js';
 import { createInterface } from 'node:readline';
 
@@ -45,7 +46,6 @@ async function interactive(turn: (text: string) => Promise<boolean>, stop: () =>
       if (text === '/exit' || text === '/quit') return rl.close();
       if (!text) return prompt();
       busy = true;
-      io.write('picoclaw › ');
       void turn(text).finally(() => {
         busy = false;
         prompt();
@@ -79,7 +79,10 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
     mcp.start();
     // Wait (bounded) for the servers to connect, so their tools are there for this one turn.
     const end = Date.now() + Math.max(...Object.values(config.tools.mcp.servers).map((s) => s.connect_timeout)) * 1000;
-    while (Date.now() < end && mcp.status().some((s) => s.state === 'connecting')) await new Promise((r) => setTimeout(r, 50));
+    const connecting = mcp;
+    await withProgress(io.progress, 'connecting to MCP servers', async () => {
+      while (Date.now() < end && connecting.status().some((s) => s.state === 'connecting')) await new Promise((r) => setTimeout(r, 50));
+    });
     for (const s of mcp.status()) if (s.state === 'failed') io.err(`note: MCP server ${s.name} is unavailable: ${masker.mask(s.lastError ?? '')}`);
   }
   const builtins = createBuiltinTools(config);
@@ -92,29 +95,42 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
     version,
   });
   const sessionKey = `cli:${flag('session') ?? 'default'}`;
-  /** One turn: the answer streams to stdout; returns true when it ended with an answer. */
-  const turn = async (text: string): Promise<boolean> => {
+  /**
+   * One turn: the answer streams to stdout; returns true when it ended with an answer. In the
+   * interactive chat a spinner runs until the first event, then the answer gets its prefix.
+   */
+  const turn = async (text: string, prefix = ''): Promise<boolean> => {
     let ok = false;
     let streamed = false;
-    await runtime.submit({ channel: 'cli', chatId: 'terminal', sessionKey, senderId: 'cli', text }, (event) => {
-      if (event.type === 'text-delta') {
-        streamed = true;
-        io.write(event.text);
-      } else if (event.type === 'tool-call') io.err(`… ${event.name}`);
-      else if (event.type === 'turn-end') {
-        if (event.reason === 'error') io.err(masker.mask(event.text));
-        else if (event.reason === 'aborted') io.write(' (stopped)');
-        else if (!streamed) io.write(event.text);
-        ok = event.reason !== 'error';
-      }
-    });
+    let waiting: Progress | undefined = prefix ? startProgress(io.progress, 'thinking') : undefined;
+    try {
+      await runtime.submit({ channel: 'cli', chatId: 'terminal', sessionKey, senderId: 'cli', text }, (event) => {
+        if (waiting) {
+          waiting.stop();
+          waiting = undefined;
+          io.write(prefix);
+        }
+        if (event.type === 'text-delta') {
+          streamed = true;
+          io.write(event.text);
+        } else if (event.type === 'tool-call') io.err(`… ${event.name}`);
+        else if (event.type === 'turn-end') {
+          if (event.reason === 'error') io.err(masker.mask(event.text));
+          else if (event.reason === 'aborted') io.write(' (stopped)');
+          else if (!streamed) io.write(event.text);
+          ok = event.reason !== 'error';
+        }
+      });
+    } finally {
+      waiting?.stop();
+    }
     if (ok) io.write('\n');
     return ok;
   };
 
   let code: number;
   if (message !== undefined) code = (await turn(message)) ? 0 : 1;
-  else code = await interactive(turn, () => runtime.stop(sessionKey), io);
+  else code = await interactive((text) => turn(text, 'picoclaw › '), () => runtime.stop(sessionKey), io);
   await runtime.close(1000);
   await mcp?.close();
   await new Promise((resolve) => log.on('finish', resolve).end());

@@ -6,11 +6,16 @@ import { collectSecrets, createSecretMasker, effectiveMcpTransport, loadConfig, 
 import { createMcpManager } from './mcp/mcp-manager.js';
 import { createModelRegistry } from './models/model-registry.js';
 import { readPidFile } from './pid-file.js';
+import { styleState, withProgress, type Style } from './cli-style.js';
 
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+  /** Colours for stdout (identity functions when stdout is not a terminal). */
+  style: Style;
+  /** Where spinners go while waiting on the network (drawn only when it is a TTY). */
+  progress: { isTTY?: boolean; write(text: string): unknown };
 }
 
 const load = (io: CliIo): Promise<LoadedConfig> => loadConfig({ env: io.env, ...(io.env.PICOCLAW_LAUNCHER_TOKEN ? { launcherToken: io.env.PICOCLAW_LAUNCHER_TOKEN } : {}) });
@@ -41,7 +46,7 @@ export async function configCommand(args: string[], io: CliIo): Promise<number> 
       io.out(JSON.stringify(redactSecrets(loaded.config), null, 2));
       return 0;
     }
-    io.out(`${loaded.paths.config}: valid${loaded.exists ? '' : ' (the file does not exist: defaults)'}${loaded.migratedFrom !== undefined ? `, version ${loaded.migratedFrom} format (migrated when saved)` : ''}`);
+    io.out(`${loaded.paths.config}: ${io.style.ok('valid')}${loaded.exists ? '' : ' (the file does not exist: defaults)'}${loaded.migratedFrom !== undefined ? `, version ${loaded.migratedFrom} format (migrated when saved)` : ''}`);
     for (const warning of loaded.warnings) io.out(`  warning: ${warning}`);
     return 0;
   }
@@ -51,21 +56,22 @@ export async function configCommand(args: string[], io: CliIo): Promise<number> 
 
 export async function statusCommand(io: CliIo, args: string[] = []): Promise<number> {
   const json = args.includes('--json');
-  const gateway = await running(io);
+  const gateway = await withProgress(io.progress, 'looking for the gateway', () => running(io));
   if (!gateway) {
     io.out(json ? JSON.stringify({ running: false }) : 'gateway: not running (no live gateway in the PID file of this home)');
     return 1;
   }
-  const status = (await (await fetch(`${gateway.url}/status`, { headers: { authorization: `Bearer ${gateway.token}` } })).json()) as GatewayStatus;
+  const status = (await (await fetch(`${gateway.url}/status`, { headers: { authorization: `Bearer ${gateway.token}` }, signal: AbortSignal.timeout(10_000) })).json()) as GatewayStatus;
   if (json) {
     io.out(JSON.stringify({ running: true, url: gateway.url, ...status }, null, 2));
     return status.ready === 'ready' ? 0 : 1;
   }
-  io.out(`gateway ${status.version}: ${status.ready}, up ${status.uptime_s} s, pid ${status.pid}, ${gateway.url}`);
+  const st = (state: string) => styleState(io.style, state);
+  io.out(`gateway ${status.version}: ${st(status.ready)}, up ${status.uptime_s} s, pid ${status.pid}, ${gateway.url}`);
   io.out(`config: ${status.config.path}`);
-  for (const c of status.channels) io.out(`channel ${c.name} (${c.type}): ${c.state}${c.detail ? `, ${c.detail}` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`);
-  for (const m of status.mcp.servers) io.out(`mcp ${m.name}: ${m.state}, ${m.tools.length} tools${m.lastError ? ` — ${m.lastError}` : ''}${m.hint ? `\n  hint: ${m.hint}` : ''}`);
-  for (const m of status.models.list) io.out(`model ${m.name} (${m.model}) ${m.role}: ${m.problem ?? m.state}${m.lastError ? ` — ${m.lastError}` : ''}`);
+  for (const c of status.channels) io.out(`channel ${c.name} (${c.type}): ${st(c.state)}${c.detail ? `, ${c.detail}` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`);
+  for (const m of status.mcp.servers) io.out(`mcp ${m.name}: ${st(m.state)}, ${m.tools.length} tools${m.lastError ? ` — ${m.lastError}` : ''}${m.hint ? `\n  hint: ${m.hint}` : ''}`);
+  for (const m of status.models.list) io.out(`model ${m.name} (${m.model}) ${m.role}: ${m.problem ?? st(m.state)}${m.lastError ? ` — ${m.lastError}` : ''}`);
   return status.ready === 'ready' ? 0 : 1;
 }
 
@@ -94,14 +100,17 @@ export async function modelsCommand(args: string[], io: CliIo): Promise<number> 
     masker.add(...collectSecrets(loaded.config));
     const started = Date.now();
     try {
-      let reply = '';
-      for await (const e of registry.chain(name).candidates[0]!.stream({ messages: [{ role: 'user', content: 'Reply with the single word: pong' }], tools: [], maxTokens: 16, temperature: 0 }, AbortSignal.timeout(30_000))) {
-        if (e.type === 'text-delta') reply += e.text;
-      }
-      io.out(`${name}: answered in ${Date.now() - started} ms: ${JSON.stringify(reply.slice(0, 80))}`);
+      const reply = await withProgress(io.progress, `asking ${name}`, async () => {
+        let text = '';
+        for await (const e of registry.chain(name).candidates[0]!.stream({ messages: [{ role: 'user', content: 'Reply with the single word: pong' }], tools: [], maxTokens: 16, temperature: 0 }, AbortSignal.timeout(30_000))) {
+          if (e.type === 'text-delta') text += e.text;
+        }
+        return text;
+      });
+      io.out(`${name}: ${io.style.ok('answered')} in ${Date.now() - started} ms: ${JSON.stringify(reply.slice(0, 80))}`);
       return 0;
     } catch (error) {
-      io.out(`${name}: failed after ${Date.now() - started} ms: ${masker.mask((error as Error).message)}`);
+      io.out(`${name}: ${io.style.bad('failed')} after ${Date.now() - started} ms: ${masker.mask((error as Error).message)}`);
       return 1;
     }
   }
@@ -134,17 +143,20 @@ export async function mcpCommand(args: string[], io: CliIo): Promise<number> {
     const probe = createMcpManager({ servers: { [name]: { ...server, enabled: true } }, workspace: loaded.config.agents.defaults.workspace, retryBaseMs: 60_000 });
     const started = Date.now();
     probe.start();
-    let status = probe.status()[0]!;
-    while (status.state === 'connecting' && Date.now() - started < server.connect_timeout * 1000 + 1000) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = probe.status()[0]!;
-    }
+    const status = await withProgress(io.progress, `connecting to ${name}`, async () => {
+      let current = probe.status()[0]!;
+      while (current.state === 'connecting' && Date.now() - started < server.connect_timeout * 1000 + 1000) {
+        await new Promise((r) => setTimeout(r, 50));
+        current = probe.status()[0]!;
+      }
+      return current;
+    });
     await probe.close();
     if (status.state === 'connected') {
-      io.out(`${name}: connected in ${Date.now() - started} ms, ${status.tools.length} tools: ${status.tools.map((t) => t.tool).join(', ')}`);
+      io.out(`${name}: ${io.style.ok('connected')} in ${Date.now() - started} ms, ${status.tools.length} tools: ${status.tools.map((t) => t.tool).join(', ')}`);
       return 0;
     }
-    io.out(`${name}: failed: ${status.lastError ?? 'no answer'}${status.hint ? `\n  hint: ${status.hint}` : ''}`);
+    io.out(`${name}: ${io.style.bad('failed')}: ${status.lastError ?? 'no answer'}${status.hint ? `\n  hint: ${status.hint}` : ''}`);
     return 1;
   }
   io.err('usage: picoclaw mcp list | picoclaw mcp test <server>');

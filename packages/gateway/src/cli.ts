@@ -13,39 +13,20 @@ import {
   isPicoError,
   loadConfig,
   loadGatewaySettings,
-  settingsHelp,
 } from '@picoclaw/core';
 import { channelFactories } from './channels/index.js';
 import { agentCommand } from './cli-agent.js';
-import { configCommand, mcpCommand, modelsCommand, statusCommand } from './cli-commands.js';
+import { configCommand, mcpCommand, modelsCommand, statusCommand, type CliIo } from './cli-commands.js';
+import { commandHelp, complete, completionScript, findCommand, overview } from './cli-help.js';
+import { onboardCommand } from './cli-onboard.js';
+import { colourEnabled, createStyle } from './cli-style.js';
 import { createGateway } from './gateway.js';
 import { version } from './version.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const err = (text: string) => process.stderr.write(`${text}\n`);
 
-const usage = `picoclaw ${version} — self-hosted AI assistant
-
-Usage:
-  picoclaw gateway [flags]           run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)
-  picoclaw agent [-m "<message>"]    chat from the terminal, or one turn with -m (same models, tools, MCP)
-  picoclaw status [--json]           is the gateway running? channels, MCP servers, models, with reasons
-  picoclaw config path|validate|show where the config is; check it; print it (JSON) with secrets redacted
-  picoclaw models list [--json]      the configured models, primary and fallbacks
-  picoclaw models test <name>        send one model a tiny prompt: latency or the exact error
-  picoclaw mcp list [--json]         the MCP servers
-  picoclaw mcp test <server>         connect to one and list its tools, or say why not
-  picoclaw version                   print the version
-  picoclaw help                      this text
-
-Gateway flags (flag > environment > config.json "gateway" > default):
-${settingsHelp('gateway')}`;
-
 async function runGateway(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    out(usage);
-    return 0;
-  }
   const env = process.env;
   // Paths first (they decide which config.json to read), then the settings with its gateway block.
   const early = loadGatewaySettings({ argv, env });
@@ -120,12 +101,35 @@ async function runGateway(argv: string[]): Promise<number> {
   return gatewayExitCodes.ok;
 }
 
+/** Model and MCP server names for completion; a config that does not load completes nothing. */
+async function configNames(env: NodeJS.ProcessEnv, pick: (config: Awaited<ReturnType<typeof loadConfig>>['config']) => string[]): Promise<string[]> {
+  try {
+    return pick((await loadConfig({ env })).config);
+  } catch {
+    return [];
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
-  const io = { out, err, env: process.env };
-  switch (command) {
+  const env = process.env;
+  const io: CliIo = {
+    out,
+    err,
+    env,
+    style: createStyle(colourEnabled(process.stdout, env)),
+    progress: process.stderr,
+  };
+  const known = findCommand(command);
+  if (known && known.name !== 'help' && (rest.includes('--help') || rest.includes('-h'))) {
+    out(commandHelp(known));
+    return 0;
+  }
+  switch (known?.name ?? command) {
     case 'agent':
       return agentCommand(rest, { ...io, write: (text) => process.stdout.write(text) });
+    case 'onboard':
+      return onboardCommand(rest, { ...io, input: process.stdin, output: process.stdout });
     case 'status':
       return statusCommand(io, rest);
     case 'config':
@@ -135,8 +139,23 @@ async function main(argv: string[]): Promise<number> {
     case 'mcp':
       return mcpCommand(rest, io);
     case 'gateway':
-    case 'g':
       return runGateway(rest);
+    case 'completion': {
+      const script = completionScript(rest[0] ?? '');
+      if (!script) {
+        err('usage: picoclaw completion bash|zsh|fish');
+        return 2;
+      }
+      process.stdout.write(script);
+      return 0;
+    }
+    case '__complete':
+      for (const candidate of await complete(rest, {
+        models: () => configNames(env, (c) => c.model_list.filter((m) => m.enabled).map((m) => m.model_name)),
+        mcpServers: () => configNames(env, (c) => Object.keys(c.tools.mcp.servers)),
+      }))
+        out(candidate);
+      return 0;
     case 'version':
     case '--version':
     case '-v':
@@ -144,11 +163,17 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'help':
     case '--help':
-    case '-h':
-      out(usage);
+    case '-h': {
+      const topic = rest[0] === undefined ? undefined : findCommand(rest[0]);
+      if (rest[0] !== undefined && !topic) {
+        err(`no command "${rest[0]}"\n\n${overview()}`);
+        return 2;
+      }
+      out(topic ? commandHelp(topic) : overview());
       return 0;
+    }
     default:
-      err(`unknown command "${command}"\n\n${usage}`);
+      err(`unknown command "${command}"\n\n${overview()}`);
       return 2;
   }
 }

@@ -1,0 +1,188 @@
+/**
+ * The command table of `picoclaw`: one source for the overview, `<command> --help` and shell
+ * completion, so the three cannot drift apart. Completion works like cobra's: the shell script
+ * is tiny and asks `picoclaw __complete <words…>` for candidates, so model and MCP server names
+ * come from the user's own config.
+ */
+import { settingsHelp } from '@picoclaw/core';
+import { version } from './version.js';
+
+export interface CommandHelp {
+  name: string;
+  aliases?: string[];
+  synopsis: string;
+  summary: string;
+  /** Extra paragraphs for `--help`. */
+  details?: string;
+  subcommands?: string[];
+  flags: string[];
+  /** What the positional argument after a subcommand names, for completion. */
+  argument?: 'model' | 'mcp-server' | 'shell';
+}
+
+const gatewayFlags = [...settingsHelp('gateway').matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+
+export const commands: CommandHelp[] = [
+  {
+    name: 'gateway',
+    aliases: ['g'],
+    synopsis: 'picoclaw gateway [flags]',
+    summary: 'run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)',
+    details: `Runs until SIGTERM or SIGINT; SIGHUP re-reads config.json. Exit codes: 0 after a clean stop,
+78 when the config or settings are invalid (a supervisor should not restart), 1 otherwise.
+
+Flags (flag > environment > config.json "gateway" > default):
+${settingsHelp('gateway')}`,
+    flags: gatewayFlags,
+  },
+  {
+    name: 'agent',
+    synopsis: 'picoclaw agent [-m "<message>"] [--session <name>]',
+    summary: 'chat from the terminal, or one turn with -m (same models, tools, MCP)',
+    details: `Without -m: an interactive chat with line editing and history. Ctrl-C stops the answer in
+progress; at the prompt, Ctrl-C twice or /exit leaves.
+With -m: one turn; the answer goes to stdout, tool calls and problems to stderr; exit 0 on an answer.
+
+  -m, --message <text>   one turn with this message, then exit
+  --session <name>       continue the session "cli:<name>" (default "cli:default")`,
+    flags: ['-m', '--message', '--session'],
+  },
+  {
+    name: 'onboard',
+    synopsis: 'picoclaw onboard [--force] [--non-interactive] [flags]',
+    summary: 'create config.json, .security.yml (0600) and workspace/ for a new home',
+    details: `Asks for the essentials on a terminal; with --non-interactive (or without a terminal) takes
+them from flags or the environment. Secrets go to .security.yml (mode 0600), never config.json.
+Refuses to overwrite an existing config unless --force (the old files are kept as .bak).
+
+  --mistral-key <key>        Mistral API key                      (env MISTRAL_API_KEY)
+  --model <vendor/id>        primary model (default mistral/mistral-small-latest)
+  --telegram-token <token>   Telegram bot token from @BotFather   (env TELEGRAM_BOT_TOKEN)
+  --telegram-allow <ids>     Telegram user ids allowed to chat, comma-separated
+  --ha-url <url>             Home Assistant URL, e.g. http://homeassistant.local:8123 (env HA_URL)
+  --ha-token <token>         Home Assistant long-lived access token (env HA_TOKEN)
+  --force                    overwrite an existing config.json (backups are kept)
+  --non-interactive, -y      never prompt
+
+Prefer the environment variables for secrets: command-line arguments are visible in ps.`,
+    flags: ['--mistral-key', '--model', '--telegram-token', '--telegram-allow', '--ha-url', '--ha-token', '--force', '--non-interactive', '-y'],
+  },
+  {
+    name: 'status',
+    synopsis: 'picoclaw status [--json]',
+    summary: 'is the gateway running? channels, MCP servers, models, with reasons',
+    details: 'Exit 0 when the gateway is running and ready, 1 otherwise (not running, or not ready).',
+    flags: ['--json'],
+  },
+  {
+    name: 'config',
+    synopsis: 'picoclaw config path|validate|show [--json]',
+    summary: 'where the config is; check it; print it with secrets redacted',
+    details: `  path       print the path of config.json
+  validate   load it exactly as the gateway does; errors name the line and column (exit 78)
+  show       the effective config (defaults, .security.yml and environment applied), secrets redacted`,
+    subcommands: ['path', 'validate', 'show'],
+    flags: ['--json'],
+  },
+  {
+    name: 'models',
+    synopsis: 'picoclaw models list [--json] | test <model_name>',
+    summary: 'list the models (primary, fallbacks); test one: latency or the exact error',
+    subcommands: ['list', 'test'],
+    flags: ['--json'],
+    argument: 'model',
+  },
+  {
+    name: 'mcp',
+    synopsis: 'picoclaw mcp list [--json] | test <server>',
+    summary: 'list the MCP servers; test one: its tools, or why it fails',
+    subcommands: ['list', 'test'],
+    flags: ['--json'],
+    argument: 'mcp-server',
+  },
+  {
+    name: 'completion',
+    synopsis: 'picoclaw completion bash|zsh|fish',
+    summary: 'print a shell completion script',
+    details: `  bash:  picoclaw completion bash > ~/.local/share/bash-completion/completions/picoclaw
+  zsh:   picoclaw completion zsh > "\${fpath[1]}/_picoclaw"
+  fish:  picoclaw completion fish > ~/.config/fish/completions/picoclaw.fish`,
+    subcommands: ['bash', 'zsh', 'fish'],
+    flags: [],
+  },
+  { name: 'version', synopsis: 'picoclaw version', summary: 'print the version', flags: [] },
+  { name: 'help', synopsis: 'picoclaw help [<command>]', summary: 'this text, or the help of one command', flags: [] },
+];
+
+export function findCommand(name: string): CommandHelp | undefined {
+  return commands.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+export function overview(): string {
+  const width = Math.max(...commands.map((c) => c.synopsis.length));
+  return `picoclaw ${version} — self-hosted AI assistant
+
+Usage:
+${commands.map((c) => `  ${c.synopsis.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Environment: PICOCLAW_HOME (default ~/.picoclaw), PICOCLAW_CONFIG, NO_COLOR.
+"picoclaw <command> --help" tells more about one command.`;
+}
+
+export function commandHelp(command: CommandHelp): string {
+  return `${command.synopsis}\n\n${command.summary}.${command.details ? `\n\n${command.details}` : ''}`;
+}
+
+export interface CompletionNames {
+  models(): Promise<string[]>;
+  mcpServers(): Promise<string[]>;
+}
+
+/** Candidates for the last word of `words` (the words after `picoclaw`). */
+export async function complete(words: string[], names: CompletionNames): Promise<string[]> {
+  const current = words.at(-1) ?? '';
+  const before = words.slice(0, -1);
+  const starts = (list: string[]) => list.filter((c) => c.startsWith(current));
+  if (before.length === 0) return starts(commands.filter((c) => c.name !== 'help').map((c) => c.name).concat('help'));
+  const command = findCommand(before[0]!);
+  if (!command) return [];
+  if (command.name === 'help') return before.length === 1 ? starts(commands.map((c) => c.name)) : [];
+  if (current.startsWith('-')) return starts([...command.flags, '--help']);
+  const positional = before.slice(1).filter((w) => !w.startsWith('-'));
+  if (command.subcommands && positional.length === 0) return starts(command.subcommands);
+  if (positional.length === 1 && positional[0] === 'test') {
+    if (command.argument === 'model') return starts(await names.models());
+    if (command.argument === 'mcp-server') return starts(await names.mcpServers());
+  }
+  return [];
+}
+
+/** The completion scripts: each forwards the words to `picoclaw __complete`. */
+export function completionScript(shell: string): string | undefined {
+  switch (shell) {
+    case 'bash':
+      return `# bash completion for picoclaw (picoclaw completion bash)
+_picoclaw() {
+  local IFS=$'\\n'
+  COMPREPLY=($(picoclaw __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+}
+complete -o default -F _picoclaw picoclaw
+`;
+    case 'zsh':
+      return `#compdef picoclaw
+# zsh completion for picoclaw (picoclaw completion zsh)
+_picoclaw() {
+  local -a candidates
+  candidates=("\${(@f)$(picoclaw __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  compadd -a candidates
+}
+compdef _picoclaw picoclaw
+`;
+    case 'fish':
+      return `# fish completion for picoclaw (picoclaw completion fish)
+complete -c picoclaw -f -a '(picoclaw __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'
+`;
+    default:
+      return undefined;
+  }
+}
