@@ -3,5 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export default function setup() {
+  // For a quick loop on tests that do not need fresh bundles: PICOCLAW_SKIP_BUILD=1.
+  if (process.env.PICOCLAW_SKIP_BUILD === '1') return;
   execFileSync(process.execPath, [fileURLToPath(new URL('./build.mjs', import.meta.url))], { stdio: 'inherit' });
 }
