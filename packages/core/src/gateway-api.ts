@@ -39,7 +39,8 @@ export interface ReadyResponse {
   checks: Record<string, ReadyCheck>;
 }
 
-export type ChannelState = 'disabled' | 'starting' | 'running' | 'reconnecting' | 'failed' | 'stopped';
+/** `standby`: another gateway of the cluster runs this channel (one Telegram poller per bot). */
+export type ChannelState = 'disabled' | 'starting' | 'running' | 'standby' | 'reconnecting' | 'failed' | 'stopped';
 
 export interface ChannelStatus {
   name: string;
@@ -94,6 +95,28 @@ export interface GatewayStatus {
   models: { primary: string; fallbacks: string[]; list: ModelStatus[] };
   tools: { name: string; source: string }[];
   active_turns: number;
+  cluster: ClusterStatus;
+}
+
+/** Gateways sharing sessions in Redis; a lone gateway on JSONL files reports `store: "jsonl"` only. */
+export interface ClusterStatus {
+  store: 'jsonl' | 'redis';
+  /** This gateway's member id. */
+  member?: string;
+  redis?: { url: string; connected: boolean };
+  /** Live members (heartbeat within the last few seconds), this one included. */
+  members: ClusterMember[];
+  /** Lease name (e.g. `telegram:<channel>`) → the member holding it. */
+  leaders: Record<string, string>;
+}
+
+export interface ClusterMember {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  started_at: string;
+  last_seen: string;
 }
 
 /** `POST /reload`: 200 with what changed, or 422 with the problems (the running config stays). */

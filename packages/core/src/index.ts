@@ -55,6 +55,8 @@ export {
   type McpServerStatus,
   type ModelStatus,
   type GatewayStatus,
+  type ClusterStatus,
+  type ClusterMember,
   type ReloadResponse,
 } from './gateway-api.js';
 export { parseEnvFile } from './env-file.js';

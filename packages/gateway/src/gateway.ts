@@ -4,7 +4,7 @@
  * in the background and the Mistral SDK is warmed after readiness. Reload swaps what changed and
  * keeps the running config when the new one is invalid.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   collectSecrets,
@@ -33,6 +33,9 @@ import { loadMistralSdk } from './models/mistral.js';
 import { createModelRegistry, type ModelRegistry } from './models/model-registry.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
+import type { SessionStore } from './sessions/session-store.js';
+import type { Cluster } from './cluster/cluster.js';
+import type { RedisConnection } from './cluster/redis.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
 import type { Tool } from './tools/types.js';
 import { version } from './version.js';
@@ -114,7 +117,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       agent: { ok: phase === 'running' },
     };
     if (phase !== 'starting' && channels) {
-      for (const c of channels.status()) if (c.enabled) checks[`channel:${c.name}`] = { ok: c.state === 'running', ...(c.lastError ? { detail: c.lastError } : c.detail ? { detail: c.detail } : {}) };
+      for (const c of channels.status()) if (c.enabled) checks[`channel:${c.name}`] = { ok: c.state === 'running' || c.state === 'standby', ...(c.lastError ? { detail: c.lastError } : c.detail ? { detail: c.detail } : {}) };
     }
     for (const s of mcp?.status() ?? []) if (s.state !== 'disabled') checks[`mcp:${s.name}`] = { ok: s.state === 'connected', detail: s.lastError ?? s.state };
     const status = phase === 'running' ? (Object.values(checks).every((c) => c.ok) ? 'ready' : 'degraded') : phase;
@@ -152,6 +155,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       models: modelStatus(),
       tools: tools().map((t) => ({ name: t.name, source: t.source })),
       active_turns: runtime.activeTurns,
+      cluster: cluster?.status() ?? { store: 'jsonl', members: [], leaders: {} },
     };
   }
 
@@ -226,7 +230,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     return { ok: true, body: { ok: !result.isError, latency_ms: Date.now() - started, result: masker.mask(result.content.slice(0, 4000)) } };
   }
 
-  let store: ReturnType<typeof createJsonlSessionStore>;
+  let store: SessionStore;
+  let redis: RedisConnection | undefined;
+  let cluster: Cluster | undefined;
   /** The dashboard's view of conversations: list, read (text only), rename, delete (archived). */
   async function sessionsApi(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }> {
     if (!key) {
@@ -253,6 +259,39 @@ export function createGateway(options: GatewayOptions): Gateway {
     return { status: 405, body: { error: 'use GET, PATCH or DELETE' } };
   }
 
+  /**
+   * `session.store: "redis"`: sessions shared with the other gateways on that Redis, cluster
+   * membership, and channels that allow a single runner (Telegram) gated by a leader lease.
+   */
+  async function joinCluster(cfg: Config, factories: NonNullable<GatewayOptions['channelFactories']>) {
+    const [{ connectRedis }, { createCluster }, { createRedisSessionStore }, { createLeaderChannel }] = await Promise.all([
+      import('./cluster/redis.js'),
+      import('./cluster/cluster.js'),
+      import('./sessions/redis-session-store.js'),
+      import('./cluster/leader-channel.js'),
+    ]);
+    const r = cfg.session.redis;
+    redis = await connectRedis({ url: r.url, username: r.username, password: r.password, log: logFn });
+    cluster = await createCluster({ redis, redisUrl: r.url, prefix: r.key_prefix, version, log: logFn });
+    const shared = createRedisSessionStore({
+      redis,
+      prefix: r.key_prefix,
+      owner: cluster.memberId,
+      onBadMessage: (key, index) => log.warn(`session ${key}: skipped unreadable message ${index}`),
+      log: logFn,
+    });
+    const telegram = factories.telegram;
+    if (!telegram) return { store: shared, factories };
+    const member = cluster;
+    const gated: ChannelFactory = (name, channelConfig, deps) => {
+      // One lease per bot token (hashed), so two channels on one bot still get one poller.
+      const token = channelConfig.type === 'telegram' ? channelConfig.settings.token : name;
+      const lease = `telegram:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+      return createLeaderChannel({ name, type: channelConfig.type, lease, cluster: member, build: async () => telegram(name, channelConfig, deps) });
+    };
+    return { store: shared, factories: { ...factories, telegram: gated } };
+  }
+
   async function reload(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }> {
     let next: LoadedConfig;
     try {
@@ -271,6 +310,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     const restart: string[] = [];
     if (next.config.gateway.host !== previous.gateway.host || next.config.gateway.port !== previous.gateway.port) {
       restart.push('gateway.host/port take effect after a restart');
+    }
+    if (JSON.stringify(next.config.session.store) !== JSON.stringify(previous.session.store) || JSON.stringify(next.config.session.redis) !== JSON.stringify(previous.session.redis)) {
+      restart.push('session.store/redis take effect after a restart');
     }
     if (JSON.stringify(next.config.model_list) !== JSON.stringify(previous.model_list) || JSON.stringify(next.config.agents) !== JSON.stringify(previous.agents)) {
       models = createModelRegistry(next.config, { health, version });
@@ -309,10 +351,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       log.info(`config loaded from ${loaded.paths.config}${loaded.exists ? '' : ' (not found: defaults)'}`);
 
       const cfg = loaded.config;
-      store = createJsonlSessionStore({
-        dir: join(cfg.agents.defaults.workspace, 'sessions'),
-        onBadLine: (key, line) => log.warn(`session ${key}: skipped unreadable line ${line}`),
-      });
+      let factories = options.channelFactories ?? {};
+      if (cfg.session.store === 'redis') {
+        ({ store, factories } = await joinCluster(cfg, factories));
+      } else {
+        store = createJsonlSessionStore({
+          dir: join(cfg.agents.defaults.workspace, 'sessions'),
+          onBadLine: (key, line) => log.warn(`session ${key}: skipped unreadable line ${line}`),
+        });
+      }
       models = createModelRegistry(cfg, { health, version });
       for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
       if (!cfg.agents.defaults.model_name) {
@@ -351,7 +398,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
       });
       channels = createChannelManager({
-        factories: options.channelFactories ?? {},
+        factories,
         submit: (message, sink) => runtime.submit(message, sink),
         mountUpgrade: server.mountUpgrade,
         log: logFn,
@@ -374,6 +421,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       log.info('gateway stopping: finishing running turns');
       await runtime?.close(options.shutdownGraceMs ?? 10_000);
       await channels?.stop();
+      await cluster?.close();
+      await redis?.close();
       await mcp?.close();
       await server?.close();
       await releasePidFile(settings.home).catch(() => {});

@@ -4,3 +4,4 @@ export { startFakeHomeAssistant, type FakeHomeAssistant, type HaCall } from './f
 export { spawnGateway, spawnLauncher, type GatewayProcess, type LauncherProcess } from './processes.js';
 export { startMosquitto, freePort, type Mosquitto } from './mosquitto.js';
 export { startFakeTelegram, type FakeTelegram, type SentCall } from './fake-telegram.js';
+export { startRedis, type RedisServer } from './redis-server.js';

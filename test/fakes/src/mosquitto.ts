@@ -21,7 +21,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForTcp(port: number, timeoutMs: number) {
+export async function waitForTcp(port: number, timeoutMs: number, what = 'mosquitto') {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -33,7 +33,7 @@ async function waitForTcp(port: number, timeoutMs: number) {
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > end) throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
+    if (Date.now() > end) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -137,7 +137,10 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         log('warn', `channel ${message.channel} failed to take an event: ${(error as Error).message}`);
       }
     };
+    let unlock: (() => Promise<void>) | undefined;
     try {
+      // A store shared by several gateways: this session's turns stay serial across all of them.
+      unlock = await deps.store.lock?.(message.sessionKey, controller.signal);
       const model = deps.models().chain(currentModel(message.sessionKey));
       const snapshot = await deps.store.load(message.sessionKey);
       const tools = deps.tools();
@@ -183,6 +186,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       log('error', `turn ${turnId} failed: ${text}`, { session: message.sessionKey });
       emit({ type: 'turn-end', turnId, text, reason: 'error' });
     } finally {
+      await unlock?.().catch((error: Error) => log('warn', `session ${message.sessionKey}: releasing the turn lock failed: ${error.message}`));
       clearTimeout(timer);
       if (running.get(message.sessionKey) === controller) running.delete(message.sessionKey);
     }

@@ -29,4 +29,9 @@ export interface SessionStore {
   list(): Promise<SessionInfo[]>;
   /** Names a session for lists (the first question is the default title). */
   setTitle(key: string, title: string): Promise<void>;
+  /**
+   * Takes the session's turn lock across processes, for stores shared by several gateways;
+   * resolves with its release. Absent when one process owns the store (its queue suffices).
+   */
+  lock?(key: string, signal?: AbortSignal): Promise<() => Promise<void>>;
 }

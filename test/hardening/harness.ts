@@ -1,0 +1,178 @@
+/**
+ * Shared setup for the hardening suite: temp homes, raw HTTP over a socket (so paths, methods and
+ * headers go out exactly as written), a pico WebSocket client that collects frames, a polling
+ * wait, a recursive file walk for secret scans, and this machine's non-loopback IPv4 addresses.
+ */
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+export const gatewayBundle = join(root, 'packages/gateway/dist/picoclaw.js');
+
+export const tempHome = (prefix: string) => mkdtemp(join(tmpdir(), `picoclaw-hardening-${prefix}-`));
+
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, ms = 15_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await Promise.resolve()
+      .then(check)
+      .catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface RawResponse {
+  /** 0 when the server closed the connection without an HTTP answer. */
+  status: number;
+  head: string;
+  body: string;
+  /** The socket was closed (by either side) before `timeoutMs`. */
+  closed: boolean;
+}
+
+/**
+ * Sends `request` (bytes exactly as given) on a fresh TCP connection and reads until the server
+ * closes it or `timeoutMs` passes. Requests should carry `connection: close`.
+ */
+export function rawHttp(port: number, request: string | Buffer, options: { timeoutMs?: number; host?: string } = {}): Promise<RawResponse> {
+  return new Promise((resolve) => {
+    const socket = connect(port, options.host ?? '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let closed = false;
+    const finish = () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      const head = split >= 0 ? text.slice(0, split) : text;
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+      resolve({ status, head, body: split >= 0 ? Buffer.concat(chunks).subarray(Buffer.byteLength(text.slice(0, split + 4), 'latin1')).toString('utf8') : '', closed });
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      finish();
+    }, options.timeoutMs ?? 5_000);
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      closed = true;
+      finish();
+    });
+    socket.write(request);
+  });
+}
+
+/** A simple GET with the path sent verbatim. */
+export const rawGet = (port: number, path: string, headers: Record<string, string> = {}) =>
+  rawHttp(port, `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}connection: close\r\n\r\n`);
+
+export interface PicoFrame {
+  type: string;
+  id?: string;
+  session_id?: string;
+  payload?: Record<string, unknown>;
+}
+
+/** A pico WebSocket that keeps every frame it receives and how it was closed. */
+export async function picoClient(url: string, protocols: string[] = [], headers: Record<string, string> = {}) {
+  const socket = new WebSocket(url, protocols, { headers });
+  const frames: PicoFrame[] = [];
+  let closeCode: number | undefined;
+  socket.on('message', (data) => {
+    try {
+      frames.push(JSON.parse(data.toString()) as PicoFrame);
+    } catch {
+      frames.push({ type: '(not json)' });
+    }
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve((closeCode = code))));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  let pings = 0;
+  return {
+    socket,
+    frames,
+    closed,
+    get closeCode() {
+      return closeCode;
+    },
+    get open() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+    /**
+     * Sends a ping frame with a fresh id and resolves with every frame received after `from`
+     * up to (excluding) its pong: frames are handled in order, so these are the answers to
+     * whatever was sent before the ping. Rejects if the socket closes first.
+     */
+    async sync(from: number, ms = 5_000): Promise<PicoFrame[]> {
+      const id = `sync-${++pings}`;
+      socket.send(JSON.stringify({ type: 'ping', id }));
+      const end = Date.now() + ms;
+      for (;;) {
+        const index = frames.findIndex((f, i) => i >= from && f.type === 'pong' && f.id === id);
+        if (index >= 0) return frames.slice(from, index);
+        if (closeCode !== undefined) throw new Error(`socket closed with ${closeCode} before pong ${id}`);
+        if (Date.now() > end) throw new Error(`no pong ${id} within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    /** Waits for a frame matching `match` at index >= from. */
+    async next(match: (f: PicoFrame) => boolean, from = 0, ms = 10_000): Promise<PicoFrame> {
+      return waitFor(() => frames.find((f, i) => i >= from && match(f)), ms, 'a pico frame');
+    },
+    close() {
+      socket.close();
+    },
+  };
+}
+
+export type PicoClient = Awaited<ReturnType<typeof picoClient>>;
+
+/** Every file under `dir`, recursively. */
+export async function walk(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await walk(path)));
+    else if (entry.isFile()) files.push(path);
+  }
+  return files;
+}
+
+export const readText = (path: string) => readFile(path, 'utf8');
+
+/** Non-internal IPv4 addresses of this machine (loopback excluded). */
+export function nonLoopbackIpv4(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a): a is NonNullable<typeof a> => !!a && a.family === 'IPv4' && !a.internal && !a.address.startsWith('127.'))
+    .map((a) => a.address);
+}
+
+/** Resolves with 'connected' or the error code of a TCP connect to host:port. */
+export function tcpProbe(host: string, port: number, timeoutMs = 3_000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket: Socket = connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('timeout');
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(e.code ?? 'error');
+    });
+  });
+}
+
+/** A stack trace line as node prints them. */
+export const STACK_LINE = /^\s+at .+(\(|\s)(node:|file:|\/).*:\d+:\d+\)?$/m;
