@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it:
-#   system packages the tests need (mosquitto, chromium, shellcheck, tmux) → typecheck → lint → vitest,
+#   system packages the tests need (mosquitto, chromium, shellcheck, tmux, redis-server) → typecheck → lint → vitest,
 # then one plain closing line "N passed, N failed". Exit status is non-zero on any failure,
 # and a failed typecheck or lint step counts as one failure each.
 set -uo pipefail
@@ -12,6 +12,7 @@ command -v mosquitto >/dev/null || missing+=(mosquitto mosquitto-clients)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v tmux >/dev/null || missing+=(tmux)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing system packages for the tests: ${missing[*]}"

@@ -34,6 +34,7 @@ import { createModelRegistry, type ModelRegistry } from './models/model-registry
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import type { SessionStore } from './sessions/session-store.js';
+import { createFileChannelState, createRedisChannelState, type ChannelStateStore } from './channels/channel-state.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { RedisConnection } from './cluster/redis.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
@@ -280,8 +281,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       onBadMessage: (key, index) => log.warn(`session ${key}: skipped unreadable message ${index}`),
       log: logFn,
     });
+    const channelState = createRedisChannelState(redis, r.key_prefix);
     const telegram = factories.telegram;
-    if (!telegram) return { store: shared, factories };
+    if (!telegram) return { store: shared, factories, channelState };
     const member = cluster;
     const gated: ChannelFactory = (name, channelConfig, deps) => {
       // One lease per bot token (hashed), so two channels on one bot still get one poller.
@@ -289,7 +291,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const lease = `telegram:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
       return createLeaderChannel({ name, type: channelConfig.type, lease, cluster: member, build: async () => telegram(name, channelConfig, deps) });
     };
-    return { store: shared, factories: { ...factories, telegram: gated } };
+    return { store: shared, factories: { ...factories, telegram: gated }, channelState };
   }
 
   async function reload(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }> {
@@ -352,9 +354,11 @@ export function createGateway(options: GatewayOptions): Gateway {
 
       const cfg = loaded.config;
       let factories = options.channelFactories ?? {};
+      let channelState: ChannelStateStore;
       if (cfg.session.store === 'redis') {
-        ({ store, factories } = await joinCluster(cfg, factories));
+        ({ store, factories, channelState } = await joinCluster(cfg, factories));
       } else {
+        channelState = createFileChannelState(cfg.agents.defaults.workspace);
         store = createJsonlSessionStore({
           dir: join(cfg.agents.defaults.workspace, 'sessions'),
           onBadLine: (key, line) => log.warn(`session ${key}: skipped unreadable line ${line}`),
@@ -399,6 +403,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       channels = createChannelManager({
         factories,
+        deps: { state: channelState },
         submit: (message, sink) => runtime.submit(message, sink),
         mountUpgrade: server.mountUpgrade,
         log: logFn,

@@ -39,15 +39,37 @@ export interface RecordedRequest {
   };
 }
 
-export async function startFakeLlm(turns: FakeTurn[] = [], options: { fallbackText?: string; /** When the script is exhausted, answer "you said: <last user message>". */ echo?: boolean } = {}) {
+export interface FakeLlmOptions {
+  fallbackText?: string;
+  /** When the script is exhausted, answer "you said: <last user message>". */
+  echo?: boolean;
+  /** When the script is exhausted, answer with what this returns for the request (e.g. a digest of the history). */
+  answer?: (body: RecordedRequest['body']) => string;
+  /** Milliseconds every unscripted answer waits before its first byte (a model's own time). */
+  answerDelayMs?: number;
+  /** Keep every request for assertions (default true; off for long benchmarks). */
+  record?: boolean;
+}
+
+export async function startFakeLlm(turns: FakeTurn[] = [], options: FakeLlmOptions = {}) {
   const requests: RecordedRequest[] = [];
+  let served = 0;
   const script = [...turns];
   const app = express().use(express.json({ limit: '10mb' }));
   app.post(/\/chat\/completions$/, (req, res) => {
-    requests.push({ path: req.path, authorization: req.headers.authorization, headers: req.headers, body: req.body });
+    served++;
+    if (options.record !== false) requests.push({ path: req.path, authorization: req.headers.authorization, headers: req.headers, body: req.body });
     const lastUser = [...(req.body?.messages ?? [])].reverse().find((m: { role: string }) => m.role === 'user') as { content?: unknown } | undefined;
-    const turn: FakeTurn = script.shift() ?? { text: [options.echo ? `you said: ${String(lastUser?.content ?? '')}` : (options.fallbackText ?? '(script exhausted)')] };
+    const unscripted = () => (options.answer ? options.answer(req.body) : options.echo ? `you said: ${String(lastUser?.content ?? '')}` : (options.fallbackText ?? '(script exhausted)'));
+    const scripted = script.shift();
+    const turn: FakeTurn = scripted ?? { text: [unscripted()] };
     if ('hang' in turn) return;
+    const lead = scripted ? 0 : (options.answerDelayMs ?? 0);
+    if (lead) setTimeout(() => respond(req, res, turn), lead);
+    else respond(req, res, turn);
+  });
+
+  function respond(req: express.Request, res: express.Response, turn: Exclude<FakeTurn, { hang: true }>) {
     if ('status' in turn) {
       res.status(turn.status).set(turn.headers ?? {}).json(turn.body ?? { error: { message: `scripted ${turn.status}` } });
       return;
@@ -86,11 +108,15 @@ export async function startFakeLlm(turns: FakeTurn[] = [], options: { fallbackTe
       res.write(chunk(calls.length ? { tool_calls: calls } : {}, finish, { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, ...turn.usage } }));
       res.end('data: [DONE]\n\n');
     })();
-  });
+  }
   const server = await listen(app);
   return {
     ...server,
     requests,
+    /** Requests answered so far (also when not recorded). */
+    get served() {
+      return served;
+    },
     /** Appends more scripted turns. */
     push: (...more: FakeTurn[]) => script.push(...more),
     get pending() {

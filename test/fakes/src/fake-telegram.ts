@@ -28,6 +28,8 @@ export async function startFakeTelegram(options: { token?: string; username?: st
   const failures = new Map<string, Failure[]>();
   let nextUpdateId = 1;
   let nextMessageId = 100;
+  let polling: express.Response | undefined;
+  let conflicts = 0;
   const app = express().use(express.json());
   app.post('/bot:token/:method', (req, res) => {
     const method = req.params.method;
@@ -45,11 +47,22 @@ export async function startFakeTelegram(options: { token?: string; username?: st
       case 'getMe':
         return ok({ id: 1, is_bot: true, first_name: 'Fake', username: options.username ?? 'fake_bot' });
       case 'getUpdates': {
+        // As the real API: a second poller terminates the pending long poll of the first with 409.
+        if (polling && !polling.writableEnded) {
+          conflicts++;
+          polling.status(409).json({ ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
+        }
         const offset = Number(body.offset ?? 0);
         const serve = () => updates.filter((u) => Number(u.update_id) >= offset);
         if (serve().length) return ok(serve());
-        const timer = setTimeout(() => ok(serve()), 200);
-        res.on('close', () => clearTimeout(timer));
+        polling = res;
+        const timer = setTimeout(() => {
+          if (!res.writableEnded) ok(serve());
+        }, 200);
+        res.on('close', () => {
+          clearTimeout(timer);
+          if (polling === res) polling = undefined;
+        });
         return;
       }
       case 'sendMessage':
@@ -66,6 +79,8 @@ export async function startFakeTelegram(options: { token?: string; username?: st
     /** apiRoot for telegraf (with the trailing slash it needs). */
     apiRoot: `${server.url}/`,
     calls,
+    /** getUpdates requests cut short because another poller came in (two bot instances). */
+    conflicts: () => conflicts,
     sent: () => calls.filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText'),
     pushMessage(text: string, from: { id: number; username?: string } = { id: 42 }, chat: { id: number; type: string; title?: string } = { id: from.id, type: 'private' }, extra: Record<string, unknown> = {}) {
       updates.push({

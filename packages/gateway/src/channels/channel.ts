@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
 import type { InboundMessage } from '../agent/agent-runtime.js';
 import type { AgentSink } from '../agent/events.js';
+import type { ChannelStateStore } from './channel-state.js';
 
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 
@@ -39,4 +40,6 @@ export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (name: str
 export interface ChannelDeps {
   fetch?: typeof fetch;
   now?: () => Date;
+  /** Durable values between runs (the Telegram update offset). */
+  state?: ChannelStateStore;
 }

@@ -36,7 +36,9 @@ export function describeRedisUrl(url: string): string {
 }
 
 export async function connectRedis(options: RedisOptions): Promise<RedisConnection> {
-  const { createClient } = await import('@redis/client');
+  const lib = await import('@redis/client');
+  // A CommonJS package: bundled, its exports sit on `default`.
+  const createClient = lib.createClient ?? (lib as unknown as { default: typeof lib }).default.createClient;
   const where = describeRedisUrl(options.url);
   const client = createClient({
     url: options.url,

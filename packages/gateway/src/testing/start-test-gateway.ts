@@ -16,8 +16,9 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(options: { config: unknown; security?: string; env?: NodeJS.ProcessEnv; token?: string }): Promise<TestGateway> {
-  const home = await mkdtemp(join(tmpdir(), 'picoclaw-gw-'));
+/** With `home`, that directory is used and kept on close (a restart test starts a second gateway on it). */
+export async function startTestGateway(options: { config: unknown; security?: string; env?: NodeJS.ProcessEnv; token?: string; home?: string }): Promise<TestGateway> {
+  const home = options.home ?? (await mkdtemp(join(tmpdir(), 'picoclaw-gw-')));
   await writeFile(join(home, 'config.json'), JSON.stringify(options.config));
   if (options.security) await writeFile(join(home, '.security.yml'), options.security);
   const settings = loadGatewaySettings({ env: { PICOCLAW_HOME: home, PICOCLAW_GATEWAY_TOKEN: options.token ?? 'control-token' }, argv: ['--port', '0'] });
@@ -35,7 +36,7 @@ export async function startTestGateway(options: { config: unknown; security?: st
     logs: () => logs,
     async close() {
       await gateway.close();
-      await rm(home, { recursive: true, force: true });
+      if (!options.home) await rm(home, { recursive: true, force: true });
     },
   };
 }

@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFakeLlm, startFakeTelegram, type FakeLlm, type FakeTelegram } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
@@ -13,8 +16,9 @@ afterEach(async () => {
   gw = tg = llm = undefined;
 });
 
-async function start(channel: Record<string, unknown> = {}, settings: Record<string, unknown> = {}) {
+async function start(channel: Record<string, unknown> = {}, settings: Record<string, unknown> = {}, home?: string) {
   gw = await startTestGateway({
+    ...(home ? { home } : {}),
     config: {
       agents: { defaults: { model_name: 'm' } },
       model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm!.url, api_keys: ['k'] }],
@@ -37,6 +41,30 @@ async function until<T>(check: () => T | undefined | false, ms = 8000): Promise<
 const finalText = () => tg!.sent().filter((c) => c.body.text !== 'Thinking... 💭').map((c) => c.body);
 
 describe('Telegram channel against a fake Bot API', () => {
+  it('a restart does not answer the last messages again (the update offset is kept in the workspace)', async () => {
+    tg = await startFakeTelegram();
+    llm = await startFakeLlm([], { echo: true });
+    const home = await mkdtemp(join(tmpdir(), 'picoclaw-tg-restart-'));
+    try {
+      await start({}, {}, home);
+      tg.pushMessage('first', { id: 42 });
+      await until(() => finalText().find((b) => b.text === 'you said: first'));
+      await gw!.close();
+      const polls = tg.calls.filter((c) => c.method === 'getUpdates').length;
+      await start({}, {}, home);
+      // Let the new run poll a few times: it must ask past the first update.
+      await until(() => tg!.calls.filter((c) => c.method === 'getUpdates').length > polls + 2);
+      tg.pushMessage('second', { id: 42 });
+      await until(() => finalText().find((b) => b.text === 'you said: second'));
+      expect(finalText().map((b) => b.text)).toEqual(['you said: first', 'you said: second']);
+      expect(JSON.parse(await readFile(join(home, 'workspace', 'state', 'channels.json'), 'utf8'))).toEqual({ 'telegram:1:offset': '3' });
+    } finally {
+      await gw?.close();
+      gw = undefined;
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('answers an allowed user in HTML, with typing and a placeholder, and registers the commands', async () => {
     tg = await startFakeTelegram();
     llm = await startFakeLlm([{ text: ['The **kitchen** light is on.'] }]);

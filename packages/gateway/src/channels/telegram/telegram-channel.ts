@@ -42,11 +42,13 @@ export function senderAllowed(from: { id: number; username?: string }, allowFrom
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export const createTelegramChannel: ChannelFactory = async (name, config) => {
+export const createTelegramChannel: ChannelFactory = async (name, config, deps) => {
   if (config.type !== 'telegram') throw new Error(`telegram channel given a ${config.type} config`);
   const { settings, allow_from, group_trigger, placeholder, typing } = config as TelegramConfig;
   if (!settings.token) throw new Error('the bot token is missing (channel_list.telegram.settings.token in .security.yml, or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)');
-  const { Telegram: TelegramClient } = await import('telegraf');
+  const lib = await import('telegraf');
+  // A CommonJS package: in the bundle its exports sit on `default`.
+  const TelegramClient = lib.Telegram ?? (lib as unknown as { default: typeof lib }).default.Telegram;
   const apiRoot = settings.base_url ? `${settings.base_url}/` : 'https://api.telegram.org/';
   const telegram: Telegram = new TelegramClient(settings.token, { apiRoot });
   const counters = { in: 0, out: 0 };
@@ -203,7 +205,10 @@ export const createTelegramChannel: ChannelFactory = async (name, config) => {
   }
 
   async function poll() {
-    let offset = 0;
+    // Where the last run (or the previous cluster leader) stopped: Telegram re-sends every
+    // update until a getUpdates asks past it, so without this a restart answers them twice.
+    const offsetKey = `telegram:${botId}:offset`;
+    let offset = Number(await deps.state?.get(offsetKey).catch(() => undefined)) || 0;
     let failures = 0;
     while (!stopper.signal.aborted) {
       try {
@@ -218,6 +223,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config) => {
           offset = Math.max(offset, update.update_id + 1);
           await handle(update).catch((error: unknown) => context?.log('warn', `update ${update.update_id} failed: ${describeError(error)}`));
         }
+        if (updates.length) await deps.state?.set(offsetKey, String(offset)).catch((error: Error) => context?.log('warn', `could not save the update offset: ${error.message}`));
       } catch (error) {
         if (stopper.signal.aborted) break;
         failures++;
