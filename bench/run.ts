@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startFakeHomeAssistant, startFakeLlm, startFakeTelegram, startMosquitto } from '@picoclaw/test-fakes';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
+import { scaleOut } from './scale-out.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -268,6 +269,7 @@ type Results = {
   memory: Awaited<ReturnType<typeof leak>>;
   prompt: Awaited<ReturnType<typeof promptBytes>>;
   sizes: Awaited<ReturnType<typeof sizes>>;
+  scaleOut: Awaited<ReturnType<typeof scaleOut>>;
 };
 
 /** docs/performance.md: the figures of the last run next to the targets of issue 9. */
@@ -286,6 +288,11 @@ function performanceTable(r: Results): string {
     [`RSS growth after ${r.memory.messagesOneSession} messages in one session + ${r.memory.sessions} sessions, MB`, `${r.memory.growthMb} (${r.memory.rssBeforeMb} → ${r.memory.rssAfterMb})`, '≤ 10'],
     ['System prompt + tools per turn, bytes (without / with Home Assistant tools)', `${r.prompt.withoutHomeAssistant.systemPromptBytes + r.prompt.withoutHomeAssistant.toolBytes} / ${r.prompt.withHomeAssistant.systemPromptBytes + r.prompt.withHomeAssistant.toolBytes}`, '≤ 4096 without HA'],
     ['Runtime size: gateway / launcher bundles, MB (no node_modules needed)', `${r.sizes.gatewayBundleMb} / ${r.sizes.launcherBundleMb}`, '≤ 120'],
+    ...(r.scaleOut?.runs ?? []).map((run): [string, string, string] => [
+      `Scale-out: ${run.gateways} gateway${run.gateways === 1 ? '' : 's'} on Redis, ${r.scaleOut.devices} MQTT devices × ${r.scaleOut.requestsPerDevice}, model ${r.scaleOut.modelMs} ms: answers/s (p50 / p99 ms)`,
+      `${run.perSecond} (${run.p50Ms} / ${run.p99Ms}), ${run.lost} lost`,
+      '',
+    ]),
   ];
   return [
     '# Performance',
@@ -315,17 +322,26 @@ async function main() {
     return fn();
   };
   try {
-    const results = {
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
-      gatewayStart: await step('gateway cold start and idle RSS', () => gatewayStart(fakes)),
-      launcherStart: await step('launcher cold start and idle RSS', () => launcherStart(fakes)),
-      picoRoundTrip: await step('pico request → first answer frame', () => picoOverhead(fakes)),
-      mqttRoundTrip: await step('MQTT request → answer', () => mqttOverhead(fakes)),
-      mqttFleet: await step('500 MQTT devices × 10 requests', () => mqttFleet(fakes)),
-      memory: await step('memory after many messages', () => leak(fakes)),
-      prompt: await step('prompt bytes', () => promptBytes(fakes)),
-      sizes: await sizes(),
+    // BENCH_ONLY=scaleOut,prompt runs only those steps and keeps the other figures of the last run.
+    const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+    const previous = JSON.parse(await readFile(join(root, 'bench/results.json'), 'utf8').catch(() => '{}')) as Partial<Results>;
+    const steps: { [K in keyof Results]: [string, () => Promise<Results[K]>] } = {
+      machine: ['machine', async () => ({ cpus: cpus().length, model: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() })],
+      gatewayStart: ['gateway cold start and idle RSS', () => gatewayStart(fakes)],
+      launcherStart: ['launcher cold start and idle RSS', () => launcherStart(fakes)],
+      picoRoundTrip: ['pico request → first answer frame', () => picoOverhead(fakes)],
+      mqttRoundTrip: ['MQTT request → answer', () => mqttOverhead(fakes)],
+      mqttFleet: ['500 MQTT devices × 10 requests', () => mqttFleet(fakes)],
+      memory: ['memory after many messages', () => leak(fakes)],
+      prompt: ['prompt bytes', () => promptBytes(fakes)],
+      sizes: ['sizes', () => sizes()],
+      scaleOut: ['1, 2 and 3 gateways on Redis (200 ms model)', () => scaleOut(GATEWAY)],
     };
+    const results = { ...previous } as Results;
+    for (const [key, [name, run]] of Object.entries(steps) as [keyof Results, [string, () => Promise<unknown>]][]) {
+      if (only && key !== 'machine' && !only.includes(key)) continue;
+      (results as Record<string, unknown>)[key] = await step(name, run);
+    }
     await writeFile(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
     await writeFile(join(root, 'docs/performance.md'), performanceTable(results));
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

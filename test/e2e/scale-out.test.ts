@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayStatus } from '@picoclaw/core';
 import { spawnGateway, startFakeLlm, startFakeTelegram, startMosquitto, startRedis, type FakeLlm, type FakeTelegram, type GatewayProcess, type Mosquitto, type RedisServer } from '@picoclaw/test-fakes';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -146,6 +148,10 @@ describe('three gateways, one Redis, one broker', () => {
     const lease = Object.keys(all[0]!.cluster.leaders).find((k) => k.startsWith('telegram:'))!;
     for (const s of all) expect(s.cluster.leaders[lease]).toBe(leader);
     for (const s of all) expect(s.ready).toBe('ready');
+    // The same in the terminal.
+    const cli = await execa(process.execPath, [fileURLToPath(new URL('../../packages/gateway/dist/picoclaw.js', import.meta.url)), 'status'], { env: { PATH: process.env.PATH, PICOCLAW_HOME: gateways[0]!.home }, extendEnv: false, reject: false });
+    expect(cli.stdout).toMatch(/^cluster: 3 gateways sharing sessions in redis:\/\/127\.0\.0\.1:\d+\/? \(connected\); this one is \S+$/m);
+    expect(cli.stdout).toMatch(/^ {2}leader of telegram:[0-9a-f]+: /m);
   });
 
   it('Telegram poller failover: the leader is killed, another gateway polls within seconds, each message answered once', async () => {

@@ -33,7 +33,7 @@ function ChannelCard({ name, entry, state, onSaved }: { name: string; entry: Cha
       <div className="row">
         <strong>{name}</strong>
         <span className="muted">{entry.type}</span>
-        <span className={`badge ${state?.state === 'running' ? 'ok' : entry.enabled ? 'bad' : ''}`}>{entry.enabled ? (state?.state ?? 'starting') : t('channels.off')}</span>
+        <span className={`badge ${state?.state === 'running' || state?.state === 'standby' ? 'ok' : entry.enabled ? 'bad' : ''}`} title={state?.detail}>{entry.enabled ? (state?.state ?? 'starting') : t('channels.off')}</span>
         {state?.detail && <span className="muted">{state.detail}</span>}
         {state && <span className="muted">{t('channels.counts', { in: state.messages.in, out: state.messages.out })}{state.lastMessageAt ? t('channels.last', { time: new Date(state.lastMessageAt).toLocaleTimeString() }) : ''}</span>}
       </div>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type GatewayProcess } from './api.js';
+import { api, type ClusterInfo, type GatewayProcess } from './api.js';
 import { t } from './i18n.js';
 
 const states = ['running', 'starting', 'restarting', 'stopped', 'stopping', 'config-error', 'crash-loop'] as const;
@@ -20,6 +20,7 @@ function uptime(since: string | undefined): string {
 
 export function StatusBanner({ onLogout }: { onLogout: () => void }) {
   const [process, setProcess] = useState<GatewayProcess>();
+  const [cluster, setCluster] = useState<ClusterInfo>();
   const [busy, setBusy] = useState(false);
   const [version, setVersion] = useState('');
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('picoclaw.theme') as Theme | null) ?? 'system');
@@ -32,7 +33,15 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
   }, []);
   useEffect(() => {
     let alive = true;
-    const poll = () => api<{ process: GatewayProcess }>('/api/gateway/status').then((s) => alive && setProcess(s.process), () => {});
+    const poll = () =>
+      api<{ process: GatewayProcess; gateway?: { cluster?: ClusterInfo } }>('/api/gateway/status').then(
+        (s) => {
+          if (!alive) return;
+          setProcess(s.process);
+          setCluster(s.gateway?.cluster?.store === 'redis' ? s.gateway.cluster : undefined);
+        },
+        () => {},
+      );
     void poll();
     const timer = setInterval(poll, 5000);
     return () => {
@@ -53,6 +62,18 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
       <span className="label">{label(state)}</span>
       {state === 'running' && process?.startedAt && <span className="detail">{t('banner.uptime', { time: uptime(process.startedAt) })}</span>}
       {process?.lastError && state !== 'running' && <span className="detail" title={process.lastError}>{process.lastError.split('\n')[0]}</span>}
+      {cluster && state === 'running' && (
+        <span
+          className="detail"
+          title={t('banner.clusterDetail', {
+            redis: cluster.redis?.connected ? cluster.redis.url : `${cluster.redis?.url ?? ''} ✗`,
+            members: cluster.members.map((m) => `${m.id}${m.id === cluster.member ? ' ★' : ''}`).join(', '),
+            leaders: Object.entries(cluster.leaders).map(([lease, member]) => `${lease} → ${member}`).join(', ') || '—',
+          })}
+        >
+          {t('banner.cluster', { count: cluster.members.length })}
+        </span>
+      )}
       <span className="spacer" />
       {version && <span className="detail">v{version}</span>}
       <button type="button" className="secondary" onClick={() => setTheme(themes[(themes.indexOf(theme) + 1) % themes.length]!)} aria-label={t('banner.theme', { theme: t(`theme.${theme}`) })}>

@@ -26,6 +26,15 @@ export interface AuthStatus {
   token_configured: boolean;
 }
 
+/** The gateway's `cluster` status (present with `session.store: "redis"`). */
+export interface ClusterInfo {
+  store: 'jsonl' | 'redis';
+  member?: string;
+  redis?: { url: string; connected: boolean };
+  members: { id: string; host: string; pid: number; version: string }[];
+  leaders: Record<string, string>;
+}
+
 export interface GatewayProcess {
   state: string;
   pid?: number;

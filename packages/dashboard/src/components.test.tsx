@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SetupPage } from './AuthPages.js';
 import { t } from './i18n.js';
 import { Markdown } from './Markdown.js';
+import { StatusBanner } from './StatusBanner.js';
 
 afterEach(cleanup);
 
@@ -46,6 +47,25 @@ describe('SetupPage', () => {
     fireEvent.change(screen.getByLabelText('Repeat it'), { target: { value: 'correct horse' } });
     fireEvent.click(screen.getByRole('button', { name: 'Set password' }));
     expect((await screen.findByRole('alert')).textContent).toBe('a password is already set');
+    vi.unstubAllGlobals();
+  });
+});
+
+describe('StatusBanner', () => {
+  it('shows the cluster when the gateway shares sessions in Redis, with members and leaders in its title', async () => {
+    const cluster = { store: 'redis', member: 'gw-a', redis: { url: 'redis://127.0.0.1:6379', connected: true }, members: [{ id: 'gw-a' }, { id: 'gw-b' }, { id: 'gw-c' }], leaders: { 'telegram:abc': 'gw-b' } };
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => new Response(JSON.stringify(url.endsWith('/api/gateway/status') ? { process: { state: 'running', restarts: 0, startedAt: new Date().toISOString() }, gateway: { cluster } } : { version: '1.2.3' }), { status: 200 })));
+    render(<StatusBanner onLogout={() => {}} />);
+    const badge = await screen.findByText('cluster: 3 gateways');
+    expect(badge.getAttribute('title')).toBe('Sessions in Redis (redis://127.0.0.1:6379). Members: gw-a ★, gw-b, gw-c. Leaders: telegram:abc → gw-b');
+    vi.unstubAllGlobals();
+  });
+
+  it('shows no cluster for a lone gateway', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ process: { state: 'running', restarts: 0 }, gateway: { cluster: { store: 'jsonl', members: [], leaders: {} } } }), { status: 200 })));
+    render(<StatusBanner onLogout={() => {}} />);
+    await screen.findByText('Gateway running');
+    expect(screen.queryByText(/cluster:/)).toBeNull();
     vi.unstubAllGlobals();
   });
 });

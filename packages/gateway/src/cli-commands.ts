@@ -69,6 +69,11 @@ export async function statusCommand(io: CliIo, args: string[] = []): Promise<num
   const st = (state: string) => styleState(io.style, state);
   io.out(`gateway ${status.version}: ${st(status.ready)}, up ${status.uptime_s} s, pid ${status.pid}, ${gateway.url}`);
   io.out(`config: ${status.config.path}`);
+  const cluster = status.cluster;
+  if (cluster?.store === 'redis') {
+    io.out(`cluster: ${cluster.members.length} gateway${cluster.members.length === 1 ? '' : 's'} sharing sessions in ${cluster.redis?.url ?? 'Redis'} (${st(cluster.redis?.connected ? 'connected' : 'disconnected')}); this one is ${cluster.member}`);
+    for (const [lease, member] of Object.entries(cluster.leaders)) io.out(`  leader of ${lease}: ${member === cluster.member ? 'this gateway' : member}`);
+  }
   for (const c of status.channels) io.out(`channel ${c.name} (${c.type}): ${st(c.state)}${c.detail ? `, ${c.detail}` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`);
   for (const m of status.mcp.servers) io.out(`mcp ${m.name}: ${st(m.state)}, ${m.tools.length} tools${m.lastError ? ` — ${m.lastError}` : ''}${m.hint ? `\n  hint: ${m.hint}` : ''}`);
   for (const m of status.models.list) io.out(`model ${m.name} (${m.model}) ${m.role}: ${m.problem ?? st(m.state)}${m.lastError ? ` — ${m.lastError}` : ''}`);
