@@ -10,7 +10,9 @@ import { createAgentRuntime } from './agent/agent-runtime.js';
 import type { CliIo } from './cli-commands.js';
 import { createMcpManager, type McpManager } from './mcp/mcp-manager.js';
 import { createModelRegistry } from './models/model-registry.js';
+import type { RedisConnection } from './cluster/redis.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
+import type { SessionStore } from './sessions/session-store.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
 import { startProgress, withProgress, type Progress } from './cli-style.js';
 import { version } from './version.js';
@@ -86,11 +88,19 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
     for (const s of mcp.status()) if (s.state === 'failed') io.err(`note: MCP server ${s.name} is unavailable: ${masker.mask(s.lastError ?? '')}`);
   }
   const builtins = createBuiltinTools(config);
+  // The same session store as the gateway: with Redis, `--session` continues a fleet conversation.
+  let redis: RedisConnection | undefined;
+  let store: SessionStore;
+  if (config.session.store === 'redis') {
+    const r = config.session.redis;
+    redis = await (await import('./cluster/redis.js')).connectRedis({ url: r.url, username: r.username, password: r.password, log: (level, text) => log.log(level, text) });
+    store = (await import('./sessions/redis-session-store.js')).createRedisSessionStore({ redis, prefix: r.key_prefix });
+  } else store = createJsonlSessionStore({ dir: join(config.agents.defaults.workspace, 'sessions') });
   const runtime = createAgentRuntime({
     config: () => config,
     models: () => models,
     tools: () => [...builtins, ...(mcp?.list() ?? [])],
-    store: createJsonlSessionStore({ dir: join(config.agents.defaults.workspace, 'sessions') }),
+    store,
     log: (level, text) => log.log(level, text),
     version,
   });
@@ -133,6 +143,7 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
   else code = await interactive((text) => turn(text, 'picoclaw › '), () => runtime.stop(sessionKey), io);
   await runtime.close(1000);
   await mcp?.close();
+  await redis?.close();
   await new Promise((resolve) => log.on('finish', resolve).end());
   return code;
 }
