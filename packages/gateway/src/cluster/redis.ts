@@ -74,7 +74,11 @@ export async function connectRedis(options: RedisOptions): Promise<RedisConnecti
     throw new PicoError('unavailable', `cannot connect to Redis at ${where} (session.redis.url): ${(error as Error).message}`, { cause: error });
   }
   const shas = new Map<string, string>();
-  const send = <T>(args: string[]) => client.sendCommand(args) as Promise<T>;
+  // Errors name Redis, so a failed turn says what is down ("Redis redis://…: connection lost").
+  const send = <T>(args: string[]) =>
+    (client.sendCommand(args) as Promise<T>).catch((error: Error) => {
+      throw /NOSCRIPT/.test(error.message) ? error : new PicoError('unavailable', `Redis ${where}: ${error.message}`, { cause: error });
+    });
   return {
     command: send,
     async script<T>(lua: string, keys: string[], args: string[]): Promise<T> {

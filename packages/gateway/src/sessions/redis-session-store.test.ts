@@ -40,7 +40,9 @@ describe('Redis session store', () => {
   });
 
   it('rewrites with a summary, clears into an archive, lists and renames sessions', async () => {
-    const s = store();
+    // A clock that ticks a second per change, so "last used" orders the list deterministically.
+    let tick = Date.parse('2026-01-01T00:00:00Z');
+    const s = createRedisSessionStore({ redis, prefix: 'test:', now: () => new Date((tick += 1000)) });
     await s.append('a', [{ role: 'user', content: 'first question' }, { role: 'assistant', content: 'x' }]);
     await s.append('b', [{ role: 'user', content: 'other' }]);
     await s.rewrite('a', { messages: [{ role: 'user', content: 'kept' }], summary: 'talked about x' });
@@ -106,7 +108,7 @@ describe('Redis session store', () => {
   it('fails fast with a clear error while Redis is down, and works again when it is back', async () => {
     const s = store();
     await server.stop();
-    await expect(s.load('k')).rejects.toThrow();
+    await expect(s.load('k')).rejects.toThrow(/^Redis redis:\/\/.*127\.0\.0\.1/);
     await server.restart();
     const end = Date.now() + 10_000;
     while (!redis.connected && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
