@@ -60,3 +60,4 @@ export {
   type ReloadResponse,
 } from './gateway-api.js';
 export { parseEnvFile } from './env-file.js';
+export { parseRequestTarget, sameOriginOrNone, decodeSegment } from './http-input.js';

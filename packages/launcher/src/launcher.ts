@@ -10,13 +10,13 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { collectSecrets, loadConfig, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
+import { collectSecrets, loadConfig, parseRequestTarget, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
 import { resourceRoutes } from './api/resource-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
-import { authGate, type AuthDeps } from './auth/auth.js';
+import { authGate, suspiciousPath, type AuthDeps } from './auth/auth.js';
 import { createRateLimiter } from './auth/rate-limiter.js';
 import { createSessionStore } from './auth/session-store.js';
 import { ensurePicoChannel } from './ensure-pico.js';
@@ -161,11 +161,18 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
 
   const server: Server = createServer(app);
   server.headersTimeout = 20_000;
+  // A body sent byte by byte must not hold a connection for node's default 5 minutes.
+  server.requestTimeout = 60_000;
   const pico = createPicoProxy({ ...authDeps, gatewayUrl: () => supervisor.url, picoToken, log: logFn });
   server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://launcher').pathname.replace(/\/+$/, '');
-    if (path === '/pico/ws') void pico(req, socket, head);
-    else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+    socket.on('error', () => {});
+    const path = parseRequestTarget(req.url)?.pathname.replace(/\/+$/, '');
+    if (path === '/pico/ws' && !suspiciousPath(req.url ?? '')) {
+      pico(req, socket, head).catch((error: Error) => {
+        log.warn(`chat WebSocket upgrade failed: ${error.message}`);
+        socket.destroy();
+      });
+    } else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
   });
 
   return {

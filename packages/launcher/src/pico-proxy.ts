@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
+import { parseRequestTarget, sameOriginOrNone } from '@picoclaw/core';
 import { authenticate, type AuthDeps } from './auth/auth.js';
 
 export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; picoToken(): Promise<string | undefined>; log: (level: 'warn' | 'debug', message: string) => void }) {
@@ -17,10 +18,10 @@ export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; picoTok
     socket.on('error', () => {});
     if (!authenticate(req, deps)) return refuse(socket, '401 Unauthorized', 'unauthorized');
     const origin = req.headers.origin;
-    if (origin && new URL(origin).host !== req.headers.host) return refuse(socket, '403 Forbidden', 'cross-origin WebSocket refused');
+    if (!sameOriginOrNone(origin, req.headers.host)) return refuse(socket, '403 Forbidden', 'cross-origin WebSocket refused');
     const token = await deps.picoToken();
     if (!token) return refuse(socket, '503 Service Unavailable', 'Pico channel not configured');
-    const query = new URL(req.url ?? '/', 'http://launcher').searchParams;
+    const query = parseRequestTarget(req.url)?.searchParams ?? new URLSearchParams();
     const session = query.get('session_id');
     const target = `${deps.gatewayUrl().replace(/^http/, 'ws')}/pico/ws${session ? `?session_id=${encodeURIComponent(session)}` : ''}`;
     const upstream = new WebSocket(target, [`token.${token}`], { handshakeTimeout: 5000 });

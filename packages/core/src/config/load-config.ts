@@ -75,8 +75,45 @@ const parseHints: Record<string, string> = {
 };
 
 /** Parses config.json text, with errors that name the line and column. */
+/** Deeper than any real config; beyond it parsers and walkers would exhaust the stack. */
+const MAX_NESTING = 64;
+
+/** Offset of the first bracket that nests deeper than `max` (outside strings), or -1. */
+function tooDeep(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
+/** Iterative, so a hostile document cannot overflow the stack while being measured. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function parseConfigText(text: string, file = 'config.json'): { value: Json; tree?: JsonNode } {
   if (text.trim() === '') return { value: {} };
+  const deep = tooDeep(text, MAX_NESTING);
+  if (deep >= 0) {
+    const issue = { path: '', source: `${file}:${lineCol(text, deep)}`, message: `nested more than ${MAX_NESTING} levels deep; a config is never nested like this (is the file damaged?)` };
+    throw new ConfigError(formatIssues(`${file} is invalid`, [issue]), [issue], 'config_parse');
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0 || !tree) {
@@ -96,14 +133,23 @@ export function parseConfigText(text: string, file = 'config.json'): { value: Js
 
 /** Parses .security.yml text; it must be a mapping (or empty). */
 export function parseSecurityText(text: string, file = '.security.yml'): Json {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  let value: unknown;
+  try {
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    value = doc.errors.length ? undefined : doc.toJS();
+  } catch (error) {
+    // The YAML library recurses per nesting level: a hostile or damaged file overflows the stack.
+    if (!(error instanceof RangeError)) throw error;
+    const issue = { path: '', source: file, message: 'nested too deeply to read (is the file damaged?)' };
+    throw new ConfigError(formatIssues(`${file} is invalid`, [issue]), [issue], 'config_parse');
+  }
   const error = doc.errors[0];
   if (error) {
     const [line, col] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [0, 0];
     const issue = { path: '', source: `${file}:${line}:${col}`, message: error.message.split('\n')[0] ?? 'invalid YAML' };
     throw new ConfigError(formatIssues(`${file} is not valid YAML`, [issue]), [issue], 'config_parse');
   }
-  const value: unknown = doc.toJS();
   if (value === null || value === undefined) return {};
   if (!isObject(value)) {
     const issue = { path: '', source: file, message: 'the document must be a mapping of key paths to secrets' };
@@ -329,6 +375,7 @@ export function validateConfigDocument(
   options: { launcherToken?: string; env?: NodeJS.ProcessEnv } = {},
 ): { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] } {
   if (!isObject(doc)) return { ok: false, issues: [{ path: '', source: 'request', message: 'the config must be a JSON object' }] };
+  if (nestedDeeperThan(doc, MAX_NESTING)) return { ok: false, issues: [{ path: '', source: 'request', message: `nested more than ${MAX_NESTING} levels deep; a config is never nested like this` }] };
   const { doc: migrated } = migrateConfig(doc);
   const result = configSchema.safeParse(migrated);
   if (!result.success) return { ok: false, issues: toConfigIssues(result.error as z.ZodError, migrated, () => 'request') };

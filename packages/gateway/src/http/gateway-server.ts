@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gatewayRoutes, PicoError } from '@picoclaw/core';
+import { decodeSegment, gatewayRoutes, parseRequestTarget, PicoError } from '@picoclaw/core';
 import type { UpgradeHandler } from '../channels/channel.js';
 
 export interface GatewayHandlers {
@@ -74,9 +74,13 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
   let reloading = false;
 
   async function route(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const url = parseRequestTarget(req.url);
     const method = req.method ?? 'GET';
+    if (!url) {
+      req.resume();
+      return send(res, 400, { error: 'bad request target' });
+    }
+    const path = url.pathname.replace(/\/+$/, '') || '/';
     const only = (allowed: string) => {
       if (method === allowed || (allowed === 'GET' && method === 'HEAD')) return true;
       send(res, 405, { error: `method not allowed, use ${allowed}` }, { allow: allowed });
@@ -120,8 +124,18 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
     }
     if (path === '/models/test') return only('POST') && authorized() && withBody(handlers.testModel);
     if (path === '/mcp/test') return only('POST') && authorized() && withBody(handlers.testMcp);
+    // Names in the path are %-escaped; one that does not decode is a bad request, not a crash.
+    const segment = (raw: string | undefined) => {
+      const decoded = raw === undefined ? undefined : decodeSegment(raw);
+      if (raw !== undefined && decoded === undefined) send(res, 400, { error: 'malformed %-escape in the path' });
+      return decoded;
+    };
     const call = /^\/mcp\/([^/]+)\/call$/.exec(path);
-    if (call) return only('POST') && authorized() && withBody((body) => handlers.callMcp(decodeURIComponent(call[1]!), body));
+    if (call) {
+      if (!only('POST') || !authorized()) return;
+      const name = segment(call[1]);
+      return name !== undefined && withBody((body) => handlers.callMcp(name, body));
+    }
     const sessionPath = /^\/sessions(?:\/([^/]+))?$/.exec(path);
     if (sessionPath) {
       if (!authorized()) return;
@@ -133,13 +147,16 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
           return send(res, 400, { error: (error as Error).message });
         }
       }
-      const result = await handlers.sessions(method, sessionPath[1] ? decodeURIComponent(sessionPath[1]) : undefined, url.searchParams, body);
+      const key = segment(sessionPath[1]);
+      if (sessionPath[1] !== undefined && key === undefined) return;
+      const result = await handlers.sessions(method, key, url.searchParams, body);
       return send(res, result.status, result.body);
     }
     const retry = /^\/mcp\/([^/]+)\/retry$/.exec(path);
     if (retry) {
       if (!only('POST') || !authorized()) return;
-      const name = decodeURIComponent(retry[1]!);
+      const name = segment(retry[1]);
+      if (name === undefined) return;
       return handlers.mcpRetry(name) ? send(res, 202, { status: 'retrying', server: name }) : send(res, 404, { error: `no MCP server named "${name}"` });
     }
     if (upgrades.has(path)) return send(res, 426, { error: 'this endpoint needs a WebSocket connection' }, { upgrade: 'websocket' });
@@ -156,8 +173,8 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
   server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname.replace(/\/+$/, '');
-    const handler = upgrades.get(path);
+    const path = parseRequestTarget(req.url)?.pathname.replace(/\/+$/, '');
+    const handler = path === undefined ? undefined : upgrades.get(path);
     if (!handler) {
       socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nnot found');
       return;
@@ -165,8 +182,9 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
     socket.on('error', () => {});
     handler(req, socket, head);
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
   });
 
   return {

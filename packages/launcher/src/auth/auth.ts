@@ -5,6 +5,7 @@
  * token, rate-limited failures, and path normalisation before any decision.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameOriginOrNone } from '@picoclaw/core';
 import type { NextFunction, Request, Response } from 'express';
 import type { RateLimiter } from './rate-limiter.js';
 import { SESSION_MAX_AGE_S, type LoginMethod, type SessionStore } from './session-store.js';
@@ -101,13 +102,22 @@ export function authGate(deps: AuthDeps) {
       res.redirect(302, '/launcher-login');
       return;
     }
+    // A bearer token is a credential like a password: wrong guesses are rate-limited the same way.
+    const bearer = /^Bearer\s/i.test(req.headers.authorization ?? '');
+    if (bearer) {
+      const wait = deps.limiter.blockedFor(clientOf(req));
+      if (wait > 0) {
+        res.status(429).set('retry-after', String(Math.ceil(wait / 1000))).json({ error: 'too many failed attempts; try again later' });
+        return;
+      }
+    }
     const who = authenticate(req, deps);
+    if (bearer && !who) deps.limiter.fail(clientOf(req));
     if (who) {
       res.locals.auth = who;
       // Cookie-authenticated state changes must come from our own pages.
       if (who.method !== 'bearer' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-        const origin = req.headers.origin;
-        if (origin && new URL(origin).host !== req.headers.host) {
+        if (!sameOriginOrNone(req.headers.origin, req.headers.host)) {
           res.status(403).json({ error: 'cross-origin request refused' });
           return;
         }
