@@ -18,6 +18,8 @@ APP="${PICOCLAW_APP:-/app}"
 export PICOCLAW_HOME="${PICOCLAW_HOME:-/root/.picoclaw}"
 LAUNCHER="$APP/packages/launcher/dist/picoclaw-launcher.js"
 GATEWAY="$APP/packages/gateway/dist/picoclaw.js"
+# Small V8 young generation: about 17 MB less RSS per process (runtimeNodeFlags in packages/core).
+NODE_FLAGS=(--max-semi-space-size=1)
 
 # Secrets from an env file (the homelab's /run/picoclaw/env), exported to the processes.
 if [ -n "${PICOCLAW_ENV_FILE:-}" ]; then
@@ -41,7 +43,7 @@ case "$mode" in
 esac
 
 if [ "$mode" = render ]; then
-  exec node "$LAUNCHER" render "$@"
+  exec node "${NODE_FLAGS[@]}" "$LAUNCHER" render "$@"
 fi
 
 if [ -f "$PICOCLAW_HOME/config.json" ]; then
@@ -56,10 +58,10 @@ fi
 
 if [ "$mode" = gateway ]; then
   if [ -n "${PICOCLAW_RENDER_TEMPLATE:-}" ]; then
-    node "$LAUNCHER" render || fail "rendering the config from $PICOCLAW_RENDER_TEMPLATE failed"
+    node "${NODE_FLAGS[@]}" "$LAUNCHER" render || fail "rendering the config from $PICOCLAW_RENDER_TEMPLATE failed"
   fi
   say "gateway-only mode: channels and agent without the dashboard (HTTP API on ${PICOCLAW_GATEWAY_HOST:-127.0.0.1}:${PICOCLAW_GATEWAY_PORT:-18790})"
-  exec node "$GATEWAY" gateway "$@"
+  exec node "${NODE_FLAGS[@]}" "$GATEWAY" gateway "$@"
 fi
 
 if [ -z "${PICOCLAW_LAUNCHER_TOKEN:-}" ] && ! grep -qs '"password_hash"' "$PICOCLAW_HOME/launcher-config.json"; then
@@ -70,4 +72,4 @@ if [ -z "${PICOCLAW_LAUNCHER_HOST:-}" ]; then
   set -- --public "$@"
 fi
 say "starting the launcher (dashboard on port ${PICOCLAW_LAUNCHER_PORT:-18800}), which starts the gateway"
-exec node "$LAUNCHER" "$@"
+exec node "${NODE_FLAGS[@]}" "$LAUNCHER" "$@"

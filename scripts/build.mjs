@@ -28,6 +28,7 @@ for (const target of targets) {
     target: 'node20',
     sourcemap: 'linked',
     minifySyntax: true,
+    minifyWhitespace: true,
     legalComments: 'none',
     logLevel: 'warning',
     // CommonJS dependencies (ws, mqtt, telegraf, winston) call require() for Node built-ins.

@@ -17,6 +17,7 @@ const candidates = [
 ];
 const [name, entry, ...args] = candidates.find(([, file]) => existsSync(join(root, file)));
 console.error(`Starting the ${name}`);
-const child = spawn(process.execPath, [join(root, entry), ...args, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+// The launcher passes the same flag to its gateway (runtimeNodeFlags in packages/core).
+const child = spawn(process.execPath, ['--max-semi-space-size=1', join(root, entry), ...args, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -61,3 +61,4 @@ export {
 } from './gateway-api.js';
 export { parseEnvFile } from './env-file.js';
 export { parseRequestTarget, sameOriginOrNone, decodeSegment } from './http-input.js';
+export { runtimeNodeFlags } from './node-flags.js';

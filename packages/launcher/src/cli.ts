@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * `picoclaw-launcher`: the dashboard on port 18800, supervising `picoclaw gateway`.
  * Exit codes: 0 after SIGTERM/SIGINT, 78 for invalid settings, 1 otherwise.
@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { createLogger, createSecretMasker, describeSettings, gatewayExitCodes, isPicoError, loadLauncherSettings, resolvePaths, settingsHelp } from '@picoclaw/core';
+import { createLogger, createSecretMasker, describeSettings, gatewayExitCodes, isPicoError, loadLauncherSettings, resolvePaths, runtimeNodeFlags, settingsHelp } from '@picoclaw/core';
 import { createLauncher } from './launcher.js';
 import { renderConfig } from './render/render-config.js';
 import { readLauncherFile } from './launcher-config.js';
@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
     masker,
     logs,
     // --allow-empty: without a model yet, the gateway still runs and chat explains what to set.
-    gatewayCommand: [process.execPath, gatewayEntry, 'gateway', '--allow-empty'],
+    gatewayCommand: [process.execPath, ...runtimeNodeFlags, gatewayEntry, 'gateway', '--allow-empty'],
     dashboardDir: join(here, '../../dashboard/dist'),
     version,
   });

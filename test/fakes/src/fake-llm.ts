@@ -44,7 +44,7 @@ export interface FakeLlmOptions {
   /** When the script is exhausted, answer "you said: <last user message>". */
   echo?: boolean;
   /** When the script is exhausted, answer with what this returns for the request (e.g. a digest of the history). */
-  answer?: (body: RecordedRequest['body']) => string;
+  answer?: (body: RecordedRequest['body']) => string | Exclude<FakeTurn, { hang: true }>;
   /** Milliseconds every unscripted answer waits before its first byte (a model's own time). */
   answerDelayMs?: number;
   /** Keep every request for assertions (default true; off for long benchmarks). */
@@ -55,14 +55,42 @@ export async function startFakeLlm(turns: FakeTurn[] = [], options: FakeLlmOptio
   const requests: RecordedRequest[] = [];
   let served = 0;
   const script = [...turns];
-  const app = express().use(express.json({ limit: '10mb' }));
+  // The model's own time: from the request's first byte here to the answer's first byte, summed
+  // over all requests, so a benchmark can subtract it from what it measures around the model.
+  let modelMs = 0;
+  const arrived = new WeakMap<object, number>();
+  const app = express()
+    .use((req, _res, next) => {
+      arrived.set(req, performance.now());
+      next();
+    })
+    .use(express.json({ limit: '10mb' }));
   app.post(/\/chat\/completions$/, (req, res) => {
     served++;
+    const start = arrived.get(req) ?? performance.now();
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const json = res.json.bind(res);
+    let first = true;
+    const firstByte = () => {
+      if (first) modelMs += performance.now() - start;
+      first = false;
+    };
+    res.write = ((...args: unknown[]) => {
+      firstByte();
+      return write(...args);
+    }) as typeof res.write;
+    res.json = ((body: unknown) => {
+      firstByte();
+      return json(body);
+    }) as typeof res.json;
     if (options.record !== false) requests.push({ path: req.path, authorization: req.headers.authorization, headers: req.headers, body: req.body });
     const lastUser = [...(req.body?.messages ?? [])].reverse().find((m: { role: string }) => m.role === 'user') as { content?: unknown } | undefined;
-    const unscripted = () => (options.answer ? options.answer(req.body) : options.echo ? `you said: ${String(lastUser?.content ?? '')}` : (options.fallbackText ?? '(script exhausted)'));
+    const unscripted = (): FakeTurn => {
+      const answer = options.answer ? options.answer(req.body) : options.echo ? `you said: ${String(lastUser?.content ?? '')}` : (options.fallbackText ?? '(script exhausted)');
+      return typeof answer === 'string' ? { text: [answer] } : answer;
+    };
     const scripted = script.shift();
-    const turn: FakeTurn = scripted ?? { text: [unscripted()] };
+    const turn: FakeTurn = scripted ?? unscripted();
     if ('hang' in turn) return;
     const lead = scripted ? 0 : (options.answerDelayMs ?? 0);
     if (lead) setTimeout(() => respond(req, res, turn), lead);
@@ -113,6 +141,10 @@ export async function startFakeLlm(turns: FakeTurn[] = [], options: FakeLlmOptio
   return {
     ...server,
     requests,
+    /** Milliseconds spent by the model itself (arrival → first answer byte), summed over all requests. */
+    get modelMs() {
+      return modelMs;
+    },
     /** Requests answered so far (also when not recorded). */
     get served() {
       return served;

@@ -168,9 +168,25 @@ describe('Telegram channel against a fake Bot API', () => {
     gw = await startTestGateway({
       config: { agents: { defaults: { model_name: 'm' } }, model_list: [{ model_name: 'm', model: 'groq/x', api_base: llm.url }], channel_list: { telegram: { enabled: true, type: 'telegram', settings: { token: '999:wrong', base_url: tg.url } } } },
     });
-    const status = (await (await fetch(`${gw.base}/status`, { headers: { authorization: 'Bearer control-token' } })).json()) as { channels: { state: string; lastError?: string }[] };
-    expect(status.channels[0]).toMatchObject({ state: 'failed', lastError: expect.stringMatching(/token was rejected/) });
+    const status = async () => ((await (await fetch(`${gw!.base}/status`, { headers: { authorization: 'Bearer control-token' } })).json()) as { channels: { state: string; lastError?: string }[] }).channels[0]!;
+    let channel = await status();
+    for (const end = Date.now() + 5000; channel.state !== 'failed' && Date.now() < end; channel = await status()) await new Promise((r) => setTimeout(r, 50));
+    expect(channel).toMatchObject({ state: 'failed', lastError: expect.stringMatching(/token was rejected/) });
   });
+
+  it('is ready at once when the Bot API is down at start, and connects when it comes back', async () => {
+    tg = await startFakeTelegram();
+    llm = await startFakeLlm([], { echo: true });
+    tg.failNext('getMe', { error_code: 502, description: 'Bad Gateway' });
+    tg.failNext('getMe', { error_code: 502, description: 'Bad Gateway' });
+    await start();
+    const ready = (await (await fetch(`${gw!.base}/ready`)).json()) as { status: string };
+    expect(ready.status).toBe('degraded');
+    tg.pushMessage('are you there?', { id: 42 });
+    await until(() => finalText().find((b) => b.text === 'you said: are you there?'), 15_000);
+    expect(tg.calls.filter((c) => c.method === 'getMe')).toHaveLength(3);
+    expect(gw!.logs()).toMatch(/cannot reach the Telegram Bot API.*retrying in \d+ s/);
+  }, 20_000);
 });
 
 describe('senderAllowed', () => {

@@ -204,6 +204,38 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
     );
   }
 
+  /** getMe until it answers (backing off up to a minute); a rejected token stops for good. */
+  async function connect() {
+    for (let failures = 1; !stopper.signal.aborted; failures++) {
+      try {
+        const me = await telegram.getMe();
+        botUsername = me.username ?? '';
+        botId = me.id;
+        break;
+      } catch (error) {
+        const code = (error as { response?: { error_code?: number } }).response?.error_code;
+        if (code === 401 || code === 404) {
+          state = 'failed';
+          lastError = 'the bot token was rejected by Telegram (401): check channel_list.telegram.settings.token';
+          context?.log('error', lastError);
+          stopper.abort();
+          return;
+        }
+        const wait = backoffDelay(failures, { baseMs: 1_000, maxMs: 60_000 });
+        lastError = `cannot reach the Telegram Bot API: ${describeError(error)}`;
+        state = 'reconnecting';
+        context?.log('warn', `${lastError}; retrying in ${Math.round(wait / 1000)} s`);
+        await sleep(wait, stopper.signal).catch(() => {});
+      }
+    }
+    if (stopper.signal.aborted) return;
+    await call(() => telegram.deleteWebhook({ drop_pending_updates: false }), 'deleteWebhook').catch(() => {});
+    // The command menu is cosmetic: register it in the background.
+    void telegram
+      .setMyCommands(Object.entries(commands).filter(([n]) => n !== 'start').map(([command, c]) => ({ command, description: c.help.slice(0, 256) })))
+      .catch((error: unknown) => context?.log('warn', `setMyCommands failed: ${describeError(error)}`));
+  }
+
   async function poll() {
     // Where the last run (or the previous cluster leader) stopped: Telegram re-sends every
     // update until a getUpdates asks past it, so without this a restart answers them twice.
@@ -252,18 +284,9 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
     type: 'telegram',
     async start(ctx) {
       context = ctx;
-      const me = await call(() => telegram.getMe(), 'getMe').catch((error: unknown) => {
-        const code = (error as { response?: { error_code?: number } }).response?.error_code;
-        throw new Error(code === 401 || code === 404 ? 'the bot token was rejected by Telegram (401): check channel_list.telegram.settings.token' : `cannot reach the Telegram Bot API: ${describeError(error)}`);
-      });
-      botUsername = me.username ?? '';
-      botId = me.id;
-      await call(() => telegram.deleteWebhook({ drop_pending_updates: false }), 'deleteWebhook').catch(() => {});
-      // The command menu is cosmetic: register it in the background.
-      void telegram
-        .setMyCommands(Object.entries(commands).filter(([n]) => n !== 'start').map(([command, c]) => ({ command, description: c.help.slice(0, 256) })))
-        .catch((error: unknown) => ctx.log('warn', `setMyCommands failed: ${describeError(error)}`));
-      loop = poll();
+      // Connecting happens in the background: the gateway is ready without waiting for
+      // Telegram, and a Bot API that is down at start is retried until it answers.
+      loop = connect().then(poll);
     },
     async stop() {
       state = 'stopped';
