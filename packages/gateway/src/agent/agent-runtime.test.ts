@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMcpManager, type McpManager } from '../mcp/mcp-manager.js';
 import { createModelRegistry } from '../models/model-registry.js';
 import { createJsonlSessionStore } from '../sessions/jsonl-session-store.js';
+import { MAX_SUMMARY_CHARS } from './summarize.js';
 import { createAgentRuntime, type AgentRuntime } from './agent-runtime.js';
 import type { AgentEvent } from './events.js';
 
@@ -176,6 +177,18 @@ describe('agent runtime', () => {
     const next = llm.requests[4]!.body.messages;
     expect(String(next[0]!.content)).toMatch(/CONTEXT_SUMMARY: .*\n\nThe user is Ana and likes tea\.$/s);
     expect(next.slice(1).map((m) => m.content)).toEqual(['I like tea', 'a2', 'what do I like?', 'a3', 'and my name?']);
+  });
+
+  it('keeps the summary bounded however long the conversation, even when the model ignores max_tokens', async () => {
+    // An echo model "summarises" by repeating its whole prompt, previous summary included.
+    llm = await startFakeLlm([], { echo: true });
+    const { runtime, store } = setup({ summarize_message_threshold: 5 });
+    for (let i = 0; i < 12; i++) await ask(runtime, `message ${i} ${'x'.repeat(300)}`);
+    const { summary } = await store.load('pico:s1');
+    expect(summary!.length).toBeLessThanOrEqual(MAX_SUMMARY_CHARS);
+    expect(summary).toMatch(/^…/);
+    // The kept tail is the newest context.
+    expect(summary).toContain('message 9');
   });
 
   it('on close, waits for running turns within the grace period', async () => {

@@ -4,7 +4,7 @@
  * (`persist`), so a crash mid-turn leaves a valid session; events stream to the channel (`emit`).
  */
 import { isPicoError } from '@picoclaw/core';
-import type { ChatMessage, LanguageModel, ToolCall } from '../models/types.js';
+import type { ChatMessage, LanguageModel, ToolCall, ToolDefinition } from '../models/types.js';
 import type { StoredMessage } from '../sessions/session-store.js';
 import type { Tool, ToolContext } from '../tools/types.js';
 import type { AgentEvent } from './events.js';
@@ -51,11 +51,29 @@ function parseArguments(raw: string): { ok: true; value: Record<string, unknown>
 }
 
 export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
-  const { emit, signal } = input;
   const definitions = input.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })).sort((a, b) => a.name.localeCompare(b.name));
   const byName = new Map(input.tools.map((t) => [t.name, t]));
   const user: ChatMessage = { role: 'user', content: input.userText };
-  await input.persist([user]);
+  // The question is saved while the model is already asked: its fsync (1 ms typically, tens of
+  // ms at worst) stays out of the time to the first answer byte. Every later save waits for it,
+  // so the session's order holds, and a failed save still fails the turn.
+  let saving: Promise<void> = input.persist([user]);
+  saving.catch(() => {}); // observed by the next persist(), or below
+  const persist = (messages: StoredMessage[]) => (saving = saving.then(() => input.persist(messages)));
+  const outcome = await converse(input, user, definitions, byName, persist);
+  await saving;
+  return outcome;
+}
+
+/** The model ↔ tools loop of one turn. */
+async function converse(
+  input: TurnInput,
+  user: ChatMessage,
+  definitions: ToolDefinition[],
+  byName: Map<string, Tool>,
+  persist: (messages: StoredMessage[]) => Promise<void>,
+): Promise<TurnOutcome> {
+  const { emit, signal } = input;
 
   // Room for: the system prompt, the tool definitions, the new message and the answer.
   const fixed = estimateTokens([{ role: 'system', content: input.systemPrompt }, user], definitions);
@@ -89,7 +107,7 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
       }
     } catch (error) {
       if (signal.aborted || isPicoError(error, 'aborted')) {
-        if (text) await input.persist([{ role: 'assistant', content: `${text} [stopped]`, ...(model ? { model_name: model } : {}) }]);
+        if (text) await persist([{ role: 'assistant', content: `${text} [stopped]`, ...(model ? { model_name: model } : {}) }]);
         return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
       }
       const message = error instanceof Error ? error.message : String(error);
@@ -99,13 +117,13 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
 
     if (calls.length === 0) {
       const answer = text.trim() ? text : EMPTY_ANSWER;
-      await input.persist([{ role: 'assistant', content: answer, ...(model ? { model_name: model } : {}) }]);
+      await persist([{ role: 'assistant', content: answer, ...(model ? { model_name: model } : {}) }]);
       return { text: answer, reason: 'stop', ...(model ? { model } : {}) };
     }
 
     const assistant: ChatMessage = { role: 'assistant', content: text, tool_calls: calls };
     messages.push(assistant);
-    await input.persist([{ ...assistant, ...(model ? { model_name: model } : {}) }]);
+    await persist([{ ...assistant, ...(model ? { model_name: model } : {}) }]);
     for (const call of calls) {
       const parsed = parseArguments(call.arguments);
       emit({ type: 'tool-call', id: call.id, name: call.name, arguments: parsed.ok ? parsed.value : call.arguments });
@@ -124,11 +142,11 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
       emit({ type: 'tool-result', id: call.id, name: call.name, content: result.content, isError: result.isError === true });
       const message: ChatMessage = { role: 'tool', tool_call_id: call.id, name: call.name, content: result.content };
       messages.push(message);
-      await input.persist([message]);
+      await persist([message]);
     }
     if (signal.aborted) return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
   }
   const text = `I've reached \`max_tool_iterations\` (${input.maxIterations}) without a final response. Increase \`agents.defaults.max_tool_iterations\` in config.json if this task needs more tool steps.`;
-  await input.persist([{ role: 'assistant', content: text }]);
+  await persist([{ role: 'assistant', content: text }]);
   return { text, reason: 'max-iterations', ...(model ? { model } : {}) };
 }

@@ -12,6 +12,18 @@ import { estimateTokens, sanitizeHistory } from './history.js';
 /** Messages kept verbatim after a summary, at least. */
 const KEEP = 4;
 
+/**
+ * A summary is sent with every turn: it must not grow with the conversation. The fallback
+ * extract appends to the previous summary and a model may ignore max_tokens, so both are cut to
+ * their most recent part.
+ */
+export const MAX_SUMMARY_CHARS = 4_000;
+
+export function capSummary(summary: string): string {
+  const text = summary.trim();
+  return text.length > MAX_SUMMARY_CHARS ? `…${text.slice(text.length - MAX_SUMMARY_CHARS + 1)}` : text;
+}
+
 export function needsSummary(messages: readonly StoredMessage[], defaults: Pick<AgentDefaults, 'summarize_message_threshold' | 'summarize_token_percent' | 'context_window' | 'max_tokens'>): boolean {
   const window = defaults.context_window ?? defaults.max_tokens * 4;
   return messages.length > defaults.summarize_message_threshold || estimateTokens(sanitizeHistory(messages)) > (window * defaults.summarize_token_percent) / 100;
@@ -63,7 +75,7 @@ export async function summarizeSession(options: {
   if (!summary.trim()) {
     summary = `${snapshot.summary ? `${snapshot.summary} | ` : ''}Conversation summary: ${transcript(old, 200).split('\n').join(' | ')}`;
   }
-  await store.rewrite(key, { messages: snapshot.messages.slice(cut), summary: summary.trim() });
+  await store.rewrite(key, { messages: snapshot.messages.slice(cut), summary: capSummary(summary) });
   options.log?.('info', `session ${key}: summarised ${cut} older messages`);
   return true;
 }
