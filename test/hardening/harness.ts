@@ -3,8 +3,9 @@
  * headers go out exactly as written), a pico WebSocket client that collects frames, a polling
  * wait, a recursive file walk for secret scans, and this machine's non-loopback IPv4 addresses.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,3 +177,146 @@ export function tcpProbe(host: string, port: number, timeoutMs = 3_000): Promise
 
 /** A stack trace line as node prints them. */
 export const STACK_LINE = /^\s+at .+(\(|\s)(node:|file:|\/).*:\d+:\d+\)?$/m;
+
+// ── faults ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A TCP relay on a fixed loopback port in front of `targetPort`: `stop()` refuses new connections
+ * and cuts the open ones (the service looks down: ECONNREFUSED), `start()` listens on the same port
+ * again. Used to take a fake API "off the network" without touching it.
+ */
+export async function startTcpProxy(targetPort: number) {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = createServer((client) => {
+        const upstream = connect(targetPort, '127.0.0.1');
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('error', () => {});
+          socket.on('close', () => {
+            sockets.delete(socket);
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => {
+        port = (s.address() as AddressInfo).port;
+        server = s;
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+      server = undefined;
+    });
+  await start();
+  return {
+    get port() {
+      return port;
+    },
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get up() {
+      return server !== undefined;
+    },
+    start,
+    stop,
+  };
+}
+
+/** The JSONL file of a session key, named as the gateway's store names it (jsonl-session-store.ts). */
+export function sessionPath(home: string, key: string): string {
+  const safe = key.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 100);
+  const name = safe === key ? safe : `${safe}-${createHash('sha256').update(key).digest('hex').slice(0, 10)}`;
+  return join(home, 'workspace', 'sessions', `${name}.jsonl`);
+}
+
+export interface SessionCheck {
+  /** Every line that parsed, in order. */
+  messages: { role: string; content?: unknown; tool_calls?: { id: string }[]; tool_call_id?: string }[];
+  /** 1-based numbers of lines that did not parse as JSON. */
+  torn: number[];
+  /** The file ends with a newline (no half-written last line). */
+  endsClean: boolean;
+}
+
+/** Reads a session JSONL file line by line. */
+export async function readSession(home: string, key: string): Promise<SessionCheck> {
+  const text = await readFile(sessionPath(home, key), 'utf8');
+  const check: SessionCheck = { messages: [], torn: [], endsClean: text === '' || text.endsWith('\n') };
+  text.split('\n').forEach((line, index) => {
+    if (!line.trim()) return;
+    try {
+      check.messages.push(JSON.parse(line) as SessionCheck['messages'][number]);
+    } catch {
+      check.torn.push(index + 1);
+    }
+  });
+  return check;
+}
+
+/**
+ * Problems with a chat-completions message list as a provider would see them: unknown roles,
+ * non-string content, tool results without their call, calls without their results.
+ */
+export function historyProblems(messages: { role: string; content?: unknown; tool_calls?: unknown; tool_call_id?: string }[]): string[] {
+  const problems: string[] = [];
+  if (messages[0]?.role !== 'system') problems.push('the first message is not the system prompt');
+  const open = new Set<string>();
+  messages.forEach((m, i) => {
+    if (!['system', 'user', 'assistant', 'tool'].includes(m.role)) problems.push(`#${i}: role ${m.role}`);
+    const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as { id: string }[]) : [];
+    if (typeof m.content !== 'string' && !(m.role === 'assistant' && calls.length && m.content === null)) problems.push(`#${i}: content is ${typeof m.content}`);
+    if (m.role === 'tool') {
+      if (!m.tool_call_id || !open.delete(m.tool_call_id)) problems.push(`#${i}: tool result ${m.tool_call_id} without its call`);
+    } else {
+      if (open.size) problems.push(`#${i}: calls ${[...open].join(', ')} have no result`);
+      open.clear();
+    }
+    for (const call of calls) open.add(call.id);
+  });
+  if (open.size) problems.push(`calls ${[...open].join(', ')} have no result`);
+  return problems;
+}
+
+/** Whether a process id is alive (signal 0). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface TurnResult {
+  /** Content of the last message.create / message.update of the turn (tool-call cards excluded). */
+  answer: string;
+  /** `kind` of that message (`error` for a failed turn, `command` for a slash command). */
+  kind?: string;
+  model?: string;
+  frames: PicoFrame[];
+  ms: number;
+}
+
+/** Sends one message (or slash command) on a pico socket and waits for its `typing.stop`. */
+export async function picoTurn(client: PicoClient, content: string, options: { session?: string; ms?: number } = {}): Promise<TurnResult> {
+  const from = client.frames.length;
+  const started = Date.now();
+  client.socket.send(JSON.stringify({ type: 'message.send', ...(options.session ? { session_id: options.session } : {}), payload: { content } }));
+  await client.next((f) => f.type === 'typing.stop', from, options.ms ?? 20_000);
+  const ms = Date.now() - started;
+  const frames = await client.sync(from);
+  const last = frames.filter((f) => (f.type === 'message.create' || f.type === 'message.update') && f.payload?.kind !== 'tool_calls').at(-1);
+  return { answer: String(last?.payload?.content ?? ''), ...(last?.payload?.kind ? { kind: String(last.payload.kind) } : {}), ...(last?.payload?.model_name ? { model: String(last.payload.model_name) } : {}), frames, ms };
+}
