@@ -160,10 +160,10 @@ describe('launcher faults', () => {
     console.log(`concurrent PUT /api/config: 10 rounds, final documents ${outcomes.join('')}`);
   }, 60_000);
 
-  // DEFECT F3 (FINDINGS.md): after two concurrent PUT /api/config (both 200), the gateway can run
+  // Was DEFECT F3 (FINDINGS.md, fixed): after two concurrent PUT /api/config (both 200), the gateway can run
   // the document that lost: its reloads are not serialised, so the one whose load() finishes last
   // wins, whatever the order of the writes.
-  it.skip('two config writes at once: the running gateway uses the document config.json holds', async () => {
+  it('two config writes at once: the running gateway uses the document config.json holds', async () => {
     const variant = await variants();
     for (let round = 0; round < 10; round++) {
       // One document slow to load (many models), so its reload can finish after the other's.
@@ -241,10 +241,10 @@ describe('launcher faults', () => {
 });
 
 describe('launcher SIGKILLed: clean shutdown of the orphaned gateway', () => {
-  // DEFECT F1 (FINDINGS.md): the gateway notices the launcher is gone and starts a graceful stop,
+  // Was DEFECT F1 (FINDINGS.md, fixed): the gateway notices the launcher is gone and starts a graceful stop,
   // but its first log line after that goes to a stdout pipe nobody reads any more: EPIPE, uncaught,
   // exit 1 before running turns are given their grace and before the pid file is removed.
-  it.skip('the orphaned gateway shuts down cleanly: "gateway stopped" logged, pid file removed', async () => {
+  it('the orphaned gateway shuts down cleanly: "gateway stopped" logged, pid file removed', async () => {
     const home = await newHome('faults-orphan');
     const l = await launch(home);
     const { pid } = (await l.running()).process;

@@ -90,7 +90,7 @@ describe('gateway stopped or killed mid-turn', () => {
     console.log(`SIGTERM mid-turn: exit ${result.exitCode} after ${took} ms; stored answer: ${JSON.stringify(session.messages[1]?.content)}`);
   }, 30_000);
 
-  it('SIGTERM during a turn longer than the 10 s grace: the turn is stopped, its streamed part kept as [stopped], exit 0 within 15 s', async () => {
+  it('SIGTERM during a turn longer than the 10 s grace: the turn is stopped, its streamed part kept as [stopped], exit 0 within 20 s', async () => {
     await start();
     llm.push({ text: Array.from({ length: 30 }, (_, i) => `w${i} `), delayMs: 1_000 });
     const client = await midTurn('term-long', 'talk for half a minute', 2);
@@ -100,7 +100,8 @@ describe('gateway stopped or killed mid-turn', () => {
     const result = await gateway!.child;
     const took = Date.now() - signalled;
     expect(result.exitCode).toBe(0);
-    expect(took).toBeLessThan(15_000);
+    // The gateway's own deadline: 10 s for the turns, then a forced exit at 20 s.
+    expect(took).toBeLessThan(20_000);
     expect(gateway!.output()).toMatch(/stopping 1 turn\(s\) still running/);
     const session = await readSession(home, 'pico:term-long');
     expect(session.torn).toEqual([]);
@@ -111,7 +112,7 @@ describe('gateway stopped or killed mid-turn', () => {
     expect(client.frames.some((f) => f.type === 'message.update' && f.payload?.stopped === true)).toBe(true);
     expect(await readFile(sessionPath(home, 'pico:other'), 'utf8')).toBe(otherBytes);
     console.log(`SIGTERM past the grace: exit ${result.exitCode} after ${took} ms; stored: ${JSON.stringify(session.messages[1]!.content)}`);
-  }, 30_000);
+  }, 45_000);
 
   it('SIGKILL during a streamed turn, then a torn last line: every complete line parses, the next turn works with a well-formed history', async () => {
     await start();

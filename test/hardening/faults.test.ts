@@ -309,10 +309,10 @@ describe('Telegram Bot API outage', () => {
     console.log(`telegram outage: down ${up - down} ms; the queued message was answered ${recovered} ms after the API came back`);
   }, 60_000);
 
-  // DEFECT F2 (FINDINGS.md): an answer finished while the Bot API is unreachable is retried for
+  // Was DEFECT F2 (FINDINGS.md, fixed): an answer finished while the Bot API is unreachable is retried for
   // ~3.5 s (4 attempts), then dropped with an error log; the user is left with "Thinking... 💭"
   // although the answer is in the session. Polling itself recovers (test above).
-  it.skip('an answer ready while the API is unreachable for 8 s is delivered once it is back', async () => {
+  it('an answer ready while the API is unreachable for 8 s is delivered once it is back', async () => {
     echo.push({ text: ['late ', 'telegram ', 'answer'], delayMs: 700 });
     const served = echo.served;
     telegram.pushMessage('tg slow');

@@ -42,7 +42,7 @@ export { mergeSecurity, splitSecurity } from './config/security-file.js';
 export { resolveCredential, encryptCredential, type CredentialContext } from './config/credentials.js';
 export { classifyFailure, parseRetryAfter, backoffDelay, sleep, retry, type FailureClass, type BackoffOptions, type RetryOptions } from './retry.js';
 export { writeFileAtomic, readFileIfExists, type AtomicFs, type WriteFileAtomicOptions } from './atomic-write.js';
-export { createLogger, createSecretMasker, maskFormat, maskValue, REDACTED, type Logger, type LogLevel, type SecretMasker, type CreateLoggerOptions } from './logger.js';
+export { createLogger, createSecretMasker, ignoreBrokenPipes, maskFormat, maskValue, REDACTED, type Logger, type LogLevel, type SecretMasker, type CreateLoggerOptions } from './logger.js';
 export { loadLauncherSettings, loadGatewaySettings, describeSettings, settingsHelp, type LauncherSettings, type GatewaySettings, type SettingsSources } from './settings.js';
 export {
   gatewayRoutes,

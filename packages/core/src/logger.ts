@@ -180,3 +180,16 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   if (fileProblem) logger.warn(`cannot open log file ${options.file} (${fileProblem}); logging to the console only`);
   return logger;
 }
+
+/**
+ * When whoever reads our stdout is gone (a launcher killed with SIGKILL, a closed `| head`),
+ * writes fail with EPIPE. Without a listener that error ends the process before a graceful
+ * shutdown can run; with this one, the lines are dropped and the file log keeps going.
+ */
+export function ignoreBrokenPipes(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}

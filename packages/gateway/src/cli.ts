@@ -10,6 +10,7 @@ import {
   createSecretMasker,
   describeSettings,
   gatewayExitCodes,
+  ignoreBrokenPipes,
   isPicoError,
   loadConfig,
   loadGatewaySettings,
@@ -178,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+ignoreBrokenPipes();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -294,7 +294,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     return { store: shared, factories: { ...factories, telegram: gated }, channelState };
   }
 
-  async function reload(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }> {
+  /**
+   * Reloads run one after the other, each reading the files when its turn comes: whichever order
+   * requests arrive in (HTTP, SIGHUP), the last one leaves the gateway running what the files hold.
+   */
+  let reloads: Promise<unknown> = Promise.resolve();
+  function reload(): ReturnType<typeof reloadNow> {
+    const next = reloads.then(reloadNow, reloadNow);
+    reloads = next.catch(() => {});
+    return next;
+  }
+
+  async function reloadNow(): Promise<{ ok: true; body: ReloadResponse } | { ok: false; body: ReloadResponse }> {
     let next: LoadedConfig;
     try {
       next = await load();

@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { createLogger, createSecretMasker, describeSettings, gatewayExitCodes, isPicoError, loadLauncherSettings, resolvePaths, runtimeNodeFlags, settingsHelp } from '@picoclaw/core';
+import { createLogger, createSecretMasker, describeSettings, gatewayExitCodes, ignoreBrokenPipes, isPicoError, loadLauncherSettings, resolvePaths, runtimeNodeFlags, settingsHelp } from '@picoclaw/core';
 import { createLauncher } from './launcher.js';
 import { renderConfig } from './render/render-config.js';
 import { readLauncherFile } from './launcher-config.js';
@@ -134,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+ignoreBrokenPipes();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -98,6 +98,14 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     return { status: response.status, body: (await response.json()) as unknown };
   };
   const reloadGateway = async () => (supervisor.status().state === 'running' ? gatewayFetch('/reload', { method: 'POST' }) : undefined);
+  // Config writes (read, save, reload) run one at a time: two at once could lose a change, or
+  // leave the gateway running the document that lost.
+  let configWrites: Promise<void> = Promise.resolve();
+  const serializeConfigWrite = (task: () => Promise<void>): Promise<void> => {
+    const next = configWrites.then(task);
+    configWrites = next.catch(() => {});
+    return next;
+  };
   const picoToken = async () => {
     const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env }).catch(() => undefined);
     const pico = Object.values(loaded?.config.channel_list ?? {}).find((c) => c.type === 'pico' && c.enabled);
@@ -131,6 +139,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     home: settings.home,
     launcherToken: () => settings.token,
     reloadGateway,
+    serializeConfigWrite,
     log: logFn,
   }));
   app.use(resourceRoutes({
@@ -138,6 +147,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     home: settings.home,
     launcherToken: () => settings.token,
     reloadGateway,
+    serializeConfigWrite,
     gateway: (path, body) => gatewayFetch(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
     gatewayRunning: () => supervisor.status().state === 'running',
   }));

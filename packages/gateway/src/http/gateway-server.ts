@@ -71,7 +71,6 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 export function createGatewayServer(options: { token: string; handlers: GatewayHandlers; log?: (level: 'warn' | 'debug', message: string) => void }): GatewayServer {
   const upgrades = new Map<string, UpgradeHandler>();
   const { handlers } = options;
-  let reloading = false;
 
   async function route(req: IncomingMessage, res: ServerResponse) {
     const url = parseRequestTarget(req.url);
@@ -113,14 +112,9 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
     if (path === gatewayRoutes.status) return only('GET') && authorized() && send(res, 200, handlers.status());
     if (path === gatewayRoutes.reload) {
       if (!only('POST') || !authorized()) return;
-      if (reloading) return send(res, 409, { error: 'a reload is already in progress' });
-      reloading = true;
-      try {
-        const { ok, body } = await handlers.reload();
-        return send(res, ok ? 200 : 422, body);
-      } finally {
-        reloading = false;
-      }
+      // Concurrent reloads queue in the gateway; each answers with its own outcome.
+      const { ok, body } = await handlers.reload();
+      return send(res, ok ? 200 : 422, body);
     }
     if (path === '/models/test') return only('POST') && authorized() && withBody(handlers.testModel);
     if (path === '/mcp/test') return only('POST') && authorized() && withBody(handlers.testMcp);

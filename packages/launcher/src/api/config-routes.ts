@@ -12,6 +12,8 @@ export interface ConfigRouteDeps {
   launcherToken(): string;
   /** Asks the running gateway to reload; undefined when it is not running. */
   reloadGateway(): Promise<unknown>;
+  /** Runs config writes (read, save, reload) one at a time. */
+  serializeConfigWrite(task: () => Promise<void>): Promise<void>;
   log: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -35,7 +37,7 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
     res.status(result.ok ? 200 : 400).json(result.ok ? { valid: true } : { valid: false, issues: result.issues });
   });
 
-  router.put('/api/config', async (req, res) => {
+  router.put('/api/config', (req, res) => deps.serializeConfigWrite(async () => {
     if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
       res.status(400).json({ error: 'send the config as a JSON object' });
       return;
@@ -56,7 +58,7 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
     deps.log('info', 'config saved from the dashboard');
     const reload = await deps.reloadGateway().catch((error: Error) => ({ error: error.message }));
     res.json({ status: 'saved', reload: reload ?? { status: 'gateway not running' } });
-  });
+  }));
 
   return router;
 }

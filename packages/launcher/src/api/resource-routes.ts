@@ -12,6 +12,8 @@ export interface ResourceRouteDeps {
   home: string;
   launcherToken(): string;
   reloadGateway(): Promise<unknown>;
+  /** Runs config writes (read, save, reload) one at a time. */
+  serializeConfigWrite(task: () => Promise<void>): Promise<void>;
   /** A control call to the gateway (undefined body when it is not running). */
   gateway(path: string, body?: unknown): Promise<unknown>;
   gatewayRunning(): boolean;
@@ -26,7 +28,12 @@ export function resourceRoutes(deps: ResourceRouteDeps): Router {
   const load = async () => (await loadWithMeta()).document as Doc;
 
   /** Applies a change to the stored document; answers 400 with key paths when it is invalid. */
-  async function mutate(res: Response, change: (doc: Doc) => string | undefined): Promise<void> {
+  function mutate(res: Response, change: (doc: Doc) => string | undefined): Promise<void> {
+    // Read-modify-write: two at once would lose one change without the queue.
+    return deps.serializeConfigWrite(() => mutateNow(res, change));
+  }
+
+  async function mutateNow(res: Response, change: (doc: Doc) => string | undefined): Promise<void> {
     let stored: Doc;
     let migrated: boolean;
     try {

@@ -40,6 +40,9 @@ export function senderAllowed(from: { id: number; username?: string }, allowFrom
   );
 }
 
+/** How long an answer waits for an unreachable Bot API before it is given up (and logged). */
+const ANSWER_PATIENCE_MS = 10 * 60_000;
+
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const createTelegramChannel: ChannelFactory = async (name, config, deps) => {
@@ -61,15 +64,20 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
   const stopper = new AbortController();
   const refused = new Map<number, number>();
 
-  /** Calls the API, waiting out 429s (retry_after) and retrying network errors a few times. */
-  async function call<T>(fn: () => Promise<T>, what: string): Promise<T> {
+  /**
+   * Calls the API, waiting out 429s (retry_after) and retrying network errors a few times — or,
+   * with `patienceMs`, for that long: an answer is kept for a Bot API that is down for minutes.
+   */
+  async function call<T>(fn: () => Promise<T>, what: string, patienceMs = 0): Promise<T> {
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (error) {
         const verdict = classifyFailure(error);
-        if (!verdict.retry || attempt >= 4 || stopper.signal.aborted) throw error;
-        const wait = Math.max(verdict.afterMs ?? 0, backoffDelay(attempt, { baseMs: 500, maxMs: 8_000 }));
+        const patient = Date.now() - started < patienceMs;
+        if (!verdict.retry || (attempt >= 4 && !patient) || stopper.signal.aborted) throw error;
+        const wait = Math.max(verdict.afterMs ?? 0, backoffDelay(attempt, { baseMs: 500, maxMs: patienceMs ? 30_000 : 8_000 }));
         context?.log('warn', `${what} failed (${describeError(error)}); retrying in ${Math.round(wait / 100) / 10} s`);
         await sleep(wait, stopper.signal);
       }
@@ -89,6 +97,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
               ? telegram.editMessageText(chatId, edit, undefined, text, parse ? { parse_mode: 'HTML' } : {})
               : telegram.sendMessage(chatId, text, parse ? { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } : { link_preview_options: { is_disabled: true } }),
           edit !== undefined ? 'editMessageText' : 'sendMessage',
+          ANSWER_PATIENCE_MS,
         );
       try {
         const result = await (html.length <= TELEGRAM_LIMIT ? send(html, true) : Promise.reject(Object.assign(new Error('too long as HTML'), { response: { error_code: 400 } })));
