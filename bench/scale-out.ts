@@ -36,7 +36,7 @@ export async function scaleOut(gatewayBundle: string, options: { devices?: numbe
           session: { store: 'redis', redis: { url: redis.url } },
         }));
         const port = await freePort();
-        children.push(spawn(process.execPath, [...runtimeNodeFlags, gatewayBundle, 'gateway', '--port', String(port)], { env: { PATH: process.env.PATH!, PICOCLAW_HOME: home }, stdio: 'ignore' }));
+        children.push(spawn(process.execPath, [...runtimeNodeFlags(), gatewayBundle, 'gateway', '--port', String(port)], { env: { PATH: process.env.PATH!, PICOCLAW_HOME: home }, stdio: 'ignore' }));
         const end = Date.now() + 20_000;
         while (!(await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false))) {
           if (Date.now() > end) throw new Error('a gateway did not become ready');

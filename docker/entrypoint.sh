@@ -18,8 +18,9 @@ APP="${PICOCLAW_APP:-/app}"
 export PICOCLAW_HOME="${PICOCLAW_HOME:-/root/.picoclaw}"
 LAUNCHER="$APP/packages/launcher/dist/picoclaw-launcher.js"
 GATEWAY="$APP/packages/gateway/dist/picoclaw.js"
-# Small V8 young generation: about 17 MB less RSS per process (runtimeNodeFlags in packages/core).
-NODE_FLAGS=(--max-semi-space-size=1)
+# A small V8 young generation and a capped heap: much less RSS per process (runtimeNodeFlags in
+# packages/core explains the figures). PICOCLAW_MAX_HEAP_MB raises the cap.
+NODE_FLAGS=(--max-semi-space-size=1 "--max-old-space-size=${PICOCLAW_MAX_HEAP_MB:-128}")
 
 # Secrets from an env file (the homelab's /run/picoclaw/env), exported to the processes.
 if [ -n "${PICOCLAW_ENV_FILE:-}" ]; then

@@ -28,7 +28,7 @@ for (const target of targets) {
     target: 'node20',
     sourcemap: 'linked',
     minifySyntax: true,
-    minifyWhitespace: true,
+    minifyWhitespace: process.env.PICOCLAW_BUILD_DEBUG !== "1",
     legalComments: 'none',
     logLevel: 'warning',
     // CommonJS dependencies (ws, mqtt, telegraf, winston) call require() for Node built-ins.

@@ -15,6 +15,11 @@ export interface WriteFileAtomicOptions {
   /** File mode; e.g. 0o600 for anything holding a secret. Default: the target's, or 0o644. */
   mode?: number;
   fs?: AtomicFs;
+  /**
+   * false: skip the fsyncs. The write is still all-or-nothing (temp file + rename), but a power
+   * cut may bring back the previous version. For data that is cheap to lose (a session title).
+   */
+  durable?: boolean;
 }
 
 const reasons: Record<string, string> = {
@@ -44,7 +49,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     const handle = await fs.open(temp, 'wx', mode);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (options.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -55,6 +60,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await fs.rm(temp, { force: true }).catch(() => {});
     throw new PicoError('config_write', `cannot write ${path}: ${describe(error)}`, { cause: error });
   }
+  if (options.durable === false) return;
   // Persist the rename itself; not every platform or file system can fsync a directory.
   const dirHandle = await fs.open(dir, 'r').catch(() => undefined);
   if (dirHandle) {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=128
 /**
  * `picoclaw` — the gateway's command line. `picoclaw gateway` runs the gateway headless (the
  * container's gateway-only mode, systemd, or under the launcher). Exit codes: 0 after a clean
@@ -180,6 +180,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 ignoreBrokenPipes();
+// libuv's pool runs file I/O; with its default 4 threads, a few session fsyncs can hold up the
+// reads of the next turn. Takes effect because the pool starts on its first use, after this.
+process.env.UV_THREADPOOL_SIZE ??= '8';
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

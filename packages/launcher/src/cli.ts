@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=128
 /**
  * `picoclaw-launcher`: the dashboard on port 18800, supervising `picoclaw gateway`.
  * Exit codes: 0 after SIGTERM/SIGINT, 78 for invalid settings, 1 otherwise.
@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
     masker,
     logs,
     // --allow-empty: without a model yet, the gateway still runs and chat explains what to set.
-    gatewayCommand: [process.execPath, ...runtimeNodeFlags, gatewayEntry, 'gateway', '--allow-empty'],
+    gatewayCommand: [process.execPath, ...runtimeNodeFlags(env), gatewayEntry, 'gateway', '--allow-empty'],
     dashboardDir: join(here, '../../dashboard/dist'),
     version,
   });

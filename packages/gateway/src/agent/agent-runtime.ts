@@ -13,7 +13,7 @@ import type { AgentEvent, AgentSink } from './events.js';
 import { sanitizeHistory } from './history.js';
 import { runTurn } from './run-turn.js';
 import { buildSystemPrompt } from './system-prompt.js';
-import { summarizeSession } from './summarize.js';
+import { needsSummary, summarizeSession } from './summarize.js';
 
 export interface InboundMessage {
   /** Channel instance name (config key), e.g. `telegram`, `mqtt`, `pico`. */
@@ -176,7 +176,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       // One line per turn: where, who answered, how long, how many tools; never the content.
       log(outcome.reason === 'error' ? 'warn' : 'info', `turn on ${message.channel} ${outcome.reason === 'stop' ? 'answered' : outcome.reason}${outcome.model ? ` by ${outcome.model}` : ''} in ${Date.now() - started} ms${toolCalls ? ` with ${toolCalls} tool call${toolCalls === 1 ? '' : 's'}` : ''}`, { session: message.sessionKey, turn: turnId });
       // After the answer is out, still inside this session's queue: the next message waits for it.
-      if (outcome.reason === 'stop' || outcome.reason === 'max-iterations') {
+      if ((outcome.reason === 'stop' || outcome.reason === 'max-iterations') && needsSummary([...snapshot.messages, ...outcome.saved], defaults)) {
         await summarizeSession({ key: message.sessionKey, store: deps.store, model, defaults, signal: controller.signal, log: (level, text) => log(level, text) }).catch((error: Error) =>
           log('warn', `session ${message.sessionKey}: summary failed: ${error.message}`),
         );

@@ -33,6 +33,8 @@ export interface TurnOutcome {
   text: string;
   reason: 'stop' | 'max-iterations' | 'aborted' | 'error';
   model?: string;
+  /** Every message this turn saved, the question first (so the caller need not reload the session). */
+  saved: StoredMessage[];
 }
 
 const EMPTY_ANSWER = 'The model returned an empty response. This may indicate a provider error or token limit.';
@@ -57,12 +59,16 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
   // The question is saved while the model is already asked: its fsync (1 ms typically, tens of
   // ms at worst) stays out of the time to the first answer byte. Every later save waits for it,
   // so the session's order holds, and a failed save still fails the turn.
+  const saved: StoredMessage[] = [user];
   let saving: Promise<void> = input.persist([user]);
   saving.catch(() => {}); // observed by the next persist(), or below
-  const persist = (messages: StoredMessage[]) => (saving = saving.then(() => input.persist(messages)));
+  const persist = (messages: StoredMessage[]) => {
+    saved.push(...messages);
+    return (saving = saving.then(() => input.persist(messages)));
+  };
   const outcome = await converse(input, user, definitions, byName, persist);
   await saving;
-  return outcome;
+  return { ...outcome, saved };
 }
 
 /** The model ↔ tools loop of one turn. */
@@ -72,7 +78,7 @@ async function converse(
   definitions: ToolDefinition[],
   byName: Map<string, Tool>,
   persist: (messages: StoredMessage[]) => Promise<void>,
-): Promise<TurnOutcome> {
+): Promise<Omit<TurnOutcome, 'saved'>> {
   const { emit, signal } = input;
 
   // Room for: the system prompt, the tool definitions, the new message and the answer.

@@ -20,10 +20,30 @@ export interface PromptContext {
 
 const MAX_MEMORY_CHARS = 8_000;
 
-async function readOptional(path: string, limit: number): Promise<string | undefined> {
-  const text = (await readFile(path, 'utf8').catch(() => '')).trim();
-  if (!text) return undefined;
-  return text.length > limit ? `${text.slice(0, limit)}\n[… truncated]` : text;
+/**
+ * The workspace files are read for every turn; within a couple of seconds they are taken from
+ * memory, so a burst of messages does not queue file reads behind the session store's fsyncs.
+ * An edit shows from the next turn after that.
+ */
+const FRESH_MS = 2_000;
+// toLocaleDateString builds an ICU formatter on every call: about half a millisecond per turn.
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const cache = new Map<string, { at: number; text: Promise<string | undefined> }>();
+
+function readOptional(path: string, limit: number): Promise<string | undefined> {
+  const hit = cache.get(path);
+  if (hit && Date.now() - hit.at < FRESH_MS) return hit.text;
+  const text = readFile(path, 'utf8').then(
+    (raw) => {
+      const trimmed = raw.trim();
+      if (!trimmed) return undefined;
+      return trimmed.length > limit ? `${trimmed.slice(0, limit)}\n[… truncated]` : trimmed;
+    },
+    () => undefined,
+  );
+  if (cache.size > 64) cache.clear(); // several workspaces at most; never grows unbounded
+  cache.set(path, { at: Date.now(), text });
+  return text;
 }
 
 export async function buildSystemPrompt(context: PromptContext): Promise<string> {
@@ -39,15 +59,16 @@ export async function buildSystemPrompt(context: PromptContext): Promise<string>
   const parts = [
     [`# picoclaw 🦞 (${context.version})`, '', 'You are picoclaw, a helpful AI assistant running in a homelab.', '', '## Workspace', `Your workspace is at: ${ws}`, '', '## Important Rules', '', rules.map((r, i) => `${i + 1}. ${r}`).join('\n\n')].join('\n'),
   ];
-  for (const file of ['AGENT.md', 'SOUL.md', 'USER.md']) {
-    const body = await readOptional(join(ws, file), MAX_MEMORY_CHARS);
+  const files = ['AGENT.md', 'SOUL.md', 'USER.md'] as const;
+  const [bodies, memory] = await Promise.all([Promise.all(files.map((file) => readOptional(join(ws, file), MAX_MEMORY_CHARS))), readOptional(join(ws, 'memory', 'MEMORY.md'), MAX_MEMORY_CHARS)]);
+  files.forEach((file, i) => {
+    const body = bodies[i];
     if (body) parts.push(`## ${file}\n\n${body.replace(/^---\n[\s\S]*?\n---\n/, '')}`);
-  }
-  const memory = await readOptional(join(ws, 'memory', 'MEMORY.md'), MAX_MEMORY_CHARS);
+  });
   if (memory) parts.push(`# Memory\n\n## Long-term Memory\n\n${memory}`);
   const d = context.now;
   const pad = (n: number) => String(n).padStart(2, '0');
-  const when = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())} (${d.toLocaleDateString('en-US', { weekday: 'long' })})`;
+  const when = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())} (${WEEKDAYS[d.getDay()]})`;
   let dynamic = `## Current Time\n${when}\n\n## Runtime\n${platform()} ${arch()}, Node ${process.versions.node}\n\n## Current Session\nChannel: ${context.channel}\nChat ID: ${context.chatId}`;
   if (context.senderId) dynamic += `\n\n## Current Sender\nCurrent sender: ${context.senderName ?? context.senderId} (ID: ${context.senderId})`;
   parts.push(dynamic);

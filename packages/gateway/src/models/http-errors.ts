@@ -65,10 +65,18 @@ export function errorBodyMessage(body: string, contentType: string | null): stri
 }
 
 /** Maps a non-2xx response to a PicoError('remote') with status and Retry-After. */
-export async function responseFailure(response: Response, what: string): Promise<PicoError> {
+/** What responseFailure reads of an HTTP answer (a fetch Response, or httpPost's). */
+export interface FailedResponse {
+  status: number;
+  text(): Promise<string>;
+  header(name: string): string | null | undefined;
+}
+
+export async function responseFailure(response: FailedResponse | Response, what: string): Promise<PicoError> {
+  const header = (name: string) => ('header' in response ? response.header(name) : response.headers.get(name)) ?? null;
   const body = await response.text().catch(() => '');
-  const message = errorBodyMessage(body, response.headers.get('content-type'));
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  const message = errorBodyMessage(body, header('content-type'));
+  const retryAfterMs = parseRetryAfter(header('retry-after'));
   const hint =
     response.status === 401 || response.status === 403 ? ' (check the API key)'
     : response.status === 404 ? ' (check the model id and api_base)'

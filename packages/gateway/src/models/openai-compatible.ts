@@ -1,10 +1,11 @@
 /**
- * OpenAI-compatible chat completions over fetch + SSE: OpenRouter, Groq, Gemini's OpenAI
+ * OpenAI-compatible chat completions over HTTP + SSE: OpenRouter, Groq, Gemini's OpenAI
  * endpoint, OpenCode Zen, and local servers (Ollama, vLLM, llama.cpp, LM Studio) by `api_base`.
  * Streaming only; the agent consumes deltas whether or not a channel shows them.
  */
 import { PicoError } from '@picoclaw/core';
 import { fetchFailure, responseFailure } from './http-errors.js';
+import { httpPost, type HttpPostResponse } from './http-post.js';
 import { readSseData } from './sse.js';
 import { timeoutController } from './timeouts.js';
 import type { ChatMessage, FinishReason, LanguageModel, ModelEvent, ModelRequest, ToolCall } from './types.js';
@@ -25,7 +26,6 @@ export interface OpenAiCompatibleOptions {
   connectTimeoutMs?: number;
   /** Until the first chunk, and then between chunks. */
   idleTimeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
 interface WireChunk {
@@ -66,7 +66,6 @@ export function mapFinishReason(reason: string | null | undefined): FinishReason
 
 export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): LanguageModel {
   const url = `${options.apiBase.replace(/\/+$/, '')}/chat/completions`;
-  const doFetch = options.fetch ?? fetch;
   const what = `model ${options.name}`;
   const maxTokensField =
     options.maxTokensField || (/glm|o1|gpt-5/i.test(options.modelId) ? 'max_completion_tokens' : 'max_tokens');
@@ -97,15 +96,20 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): L
       const timeouts = timeoutController(signal);
       const fail = (error: unknown) =>
         timeouts.timedOut ? new PicoError('timeout', timeouts.timedOut, { cause: error }) : fetchFailure(error, what, url, signal);
+      // After the answer started, a network error is a broken stream, not an unreachable server.
+      const broken = (error: unknown) => {
+        const failure = fail(error);
+        return failure.code === 'network' ? new PicoError('network', failure.message.replace(/cannot reach ([^:]+): /, 'the connection to $1 broke during the answer: '), { cause: error }) : failure;
+      };
       try {
         timeouts.arm(options.connectTimeoutMs, `${what}: no response from ${new URL(url).host} within ${options.connectTimeoutMs} ms`);
-        let response: Response;
+        let response: HttpPostResponse;
         try {
-          response = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: timeouts.signal });
+          response = await httpPost(url, { headers, body: JSON.stringify(body), signal: timeouts.signal });
         } catch (error) {
           throw fail(error);
         }
-        if (!response.ok || !response.body) throw await responseFailure(response, what);
+        if (!response.ok) throw await responseFailure(response, what);
 
         const idle = `${what}: the stream stalled for ${options.idleTimeoutMs} ms`;
         timeouts.arm(options.idleTimeoutMs, idle);
@@ -139,7 +143,7 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): L
             }
           }
         } catch (error) {
-          throw fail(error);
+          throw broken(error);
         }
         if (finish === undefined && calls.size === 0) {
           throw new PicoError('network', `${what}: the stream ended before the answer was complete`);

@@ -1,15 +1,15 @@
 /**
- * Server-sent events from a fetch body: yields the `data` of each event. Comment lines and other
+ * Server-sent events from a response body (any async iterable of bytes): yields the `data` of each event. Comment lines and other
  * fields are ignored; `[DONE]` ends the stream as OpenAI-style APIs use it.
  */
-export async function* readSseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* readSseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffer = '';
   let data: string[] = [];
-  const reader = body.getReader();
+  const chunks = body[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value, done } = await chunks.next();
       buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
       let newline: number;
       while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
@@ -32,7 +32,7 @@ export async function* readSseData(body: ReadableStream<Uint8Array>): AsyncGener
       }
     }
   } finally {
-    reader.releaseLock();
-    await body.cancel().catch(() => {});
+    // Stops the body (and closes its connection) when the caller stops early.
+    await chunks.return?.().catch(() => {});
   }
 }

@@ -34,8 +34,10 @@ describe('JSONL session store', () => {
     const store = createJsonlSessionStore({ dir, onBadLine: (_k, line) => bad.push(line) });
     await store.append('k', [{ role: 'user', content: 'before' }]);
     await appendFile(join(dir, 'k.jsonl'), '{"role":"assistant","content":"torn');
-    await store.append('k', [{ role: 'user', content: 'after' }]);
-    expect((await store.load('k')).messages.map((m) => m.content)).toEqual(['before', 'after']);
+    // The process that crashed is gone: a new one (a new store) goes on with the file.
+    const restarted = createJsonlSessionStore({ dir, onBadLine: (_k, line) => bad.push(line) });
+    await restarted.append('k', [{ role: 'user', content: 'after' }]);
+    expect((await restarted.load('k')).messages.map((m) => m.content)).toEqual(['before', 'after']);
     expect(bad).toEqual([2]);
   });
 

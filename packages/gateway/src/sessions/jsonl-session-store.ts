@@ -46,11 +46,23 @@ export function parseJsonl(text: string, onBadLine?: (line: number) => void): St
 export function createJsonlSessionStore(options: { dir: string; now?: () => Date; onBadLine?: (key: string, line: number) => void }): SessionStore {
   const now = options.now ?? (() => new Date());
   const queues = new Map<string, Promise<unknown>>();
+  /** Sessions known to have a title already: appends need not read their meta file. */
+  const titled = new Set<string>();
+  /** Sessions whose file this process last wrote whole, so the torn-line check can be skipped. */
+  const clean = new Set<string>();
   let ready: Promise<unknown> | undefined;
   const ensureDir = () => (ready ??= mkdir(options.dir, { recursive: true, mode: 0o700 }));
+  // File names hash unusual keys; a turn asks for them several times.
+  const named = new Map<string, { jsonl: string; meta: string }>();
   const paths = (key: string) => {
-    const base = join(options.dir, sessionFileName(key));
-    return { jsonl: `${base}.jsonl`, meta: `${base}.meta.json` };
+    let found = named.get(key);
+    if (!found) {
+      const base = join(options.dir, sessionFileName(key));
+      found = { jsonl: `${base}.jsonl`, meta: `${base}.meta.json` };
+      if (named.size >= 10_000) named.clear();
+      named.set(key, found);
+    }
+    return found;
   };
 
   /** Runs `task` after every earlier task of the same session. */
@@ -74,16 +86,19 @@ export function createJsonlSessionStore(options: { dir: string; now?: () => Date
     }
   }
 
+  /** The summary must survive a crash; a title or a date may fall back to the previous one. */
   async function writeMeta(key: string, change: Partial<Meta>) {
     const stamp = now().toISOString();
     const current = (await readMeta(key)) ?? { key, created_at: stamp, updated_at: stamp };
-    await writeFileAtomic(paths(key).meta, JSON.stringify({ ...current, ...change, key, updated_at: stamp }), { mode: 0o600 });
+    await writeFileAtomic(paths(key).meta, JSON.stringify({ ...current, ...change, key, updated_at: stamp }), { mode: 0o600, durable: 'summary' in change });
   }
 
   return {
     load: (key) =>
       serial(key, async () => {
-        const text = (await readFileIfExists(paths(key).jsonl)) ?? '';
+        const text = await readFileIfExists(paths(key).jsonl);
+        // No messages, no summary: a new session needs no second read.
+        if (text === undefined) return { messages: [] };
         const messages = parseJsonl(text, (line) => options.onBadLine?.(key, line));
         const meta = await readMeta(key);
         return { messages, ...(meta?.summary ? { summary: meta.summary } : {}) };
@@ -98,26 +113,40 @@ export function createJsonlSessionStore(options: { dir: string; now?: () => Date
         let lines = messages.map((m) => JSON.stringify({ ...m, created_at: m.created_at ?? stamp })).join('\n') + '\n';
         const handle = await open(jsonl, 'a+', 0o600);
         try {
-          const { size } = await handle.stat();
-          if (size > 0) {
-            const last = Buffer.alloc(1);
-            await handle.read(last, 0, 1, size - 1);
-            if (last[0] !== 0x0a) lines = `\n${lines}`; // a crash left a torn line: keep it apart
+          // Once this process has appended to a file it knows the file ends with a newline.
+          if (!clean.has(key)) {
+            const { size } = await handle.stat();
+            if (size > 0) {
+              const last = Buffer.alloc(1);
+              await handle.read(last, 0, 1, size - 1);
+              if (last[0] !== 0x0a) lines = `\n${lines}`; // a crash left a torn line: keep it apart
+            }
           }
           await handle.appendFile(lines);
           await handle.sync();
+          if (clean.size >= 10_000) clean.clear();
+          clean.add(key);
+        } catch (error) {
+          clean.delete(key);
+          throw error;
         } finally {
           await handle.close();
         }
+        if (titled.has(key)) return;
         const first = messages.find((m) => m.role === 'user');
         const meta = await readMeta(key);
         if (!meta || (!meta.title && first)) await writeMeta(key, first ? { title: first.content.slice(0, 80) } : {});
+        if (meta?.title || first) {
+          if (titled.size >= 10_000) titled.clear();
+          titled.add(key);
+        }
       }),
 
     rewrite: (key, snapshot) =>
       serial(key, async () => {
         await ensureDir();
         const text = snapshot.messages.map((m) => JSON.stringify(m)).join('\n') + (snapshot.messages.length ? '\n' : '');
+        clean.delete(key);
         await writeMeta(key, { summary: snapshot.summary ?? '' });
         await writeFileAtomic(paths(key).jsonl, text, { mode: 0o600 });
       }),
@@ -125,6 +154,8 @@ export function createJsonlSessionStore(options: { dir: string; now?: () => Date
     clear: (key) =>
       serial(key, async () => {
         const { jsonl, meta } = paths(key);
+        clean.delete(key);
+        titled.delete(key);
         const archive = join(options.dir, 'archive');
         await mkdir(archive, { recursive: true, mode: 0o700 });
         const stamp = now().toISOString().replace(/[:.]/g, '-');

@@ -239,7 +239,12 @@ export const createPicoChannel: ChannelFactory = (name, config) => {
       clearInterval(pinger);
       context?.mountUpgrade('/pico/ws', undefined);
       for (const c of connections) c.socket.close(1001, 'gateway stopping');
+      // ws waits up to 30 s for each client's closing handshake; a stopping gateway waits 2 s.
+      const stragglers = setTimeout(() => {
+        for (const c of connections) c.socket.terminate();
+      }, 2_000);
       await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
+      clearTimeout(stragglers);
       connections.clear();
     },
     status: () => ({
