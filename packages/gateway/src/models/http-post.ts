@@ -28,6 +28,9 @@ export function httpPost(url: string, options: { headers: Record<string, string>
   const body = Buffer.from(options.body);
   return new Promise((resolve, reject) => {
     const request = transport.request(target, { method: 'POST', agent, signal: options.signal, headers: { ...options.headers, 'content-length': String(body.length) } }, (response: IncomingMessage) => {
+      // An abort before the caller starts reading must not become an unhandled 'error' event;
+      // the reader still sees the failure.
+      response.on('error', () => {});
       const status = response.statusCode ?? 0;
       resolve({
         status,
@@ -44,7 +47,7 @@ export function httpPost(url: string, options: { headers: Record<string, string>
         },
       });
     });
-    request.once('error', reject);
+    request.on('error', reject);
     request.end(body);
   });
 }
