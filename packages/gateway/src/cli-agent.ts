@@ -142,6 +142,7 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
   if (message !== undefined) code = (await turn(message)) ? 0 : 1;
   else code = await interactive((text) => turn(text, 'picoclaw › '), () => runtime.stop(sessionKey), io);
   await runtime.close(1000);
+  await store.flush?.();
   await mcp?.close();
   await redis?.close();
   await new Promise((resolve) => log.on('finish', resolve).end());

@@ -436,6 +436,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       phase = 'stopping';
       log.info('gateway stopping: finishing running turns');
       await runtime?.close(options.shutdownGraceMs ?? 10_000);
+      await store?.flush?.().catch((error: Error) => log.warn(`syncing the sessions to disk failed: ${error.message}`));
       await channels?.stop();
       await cluster?.close();
       await redis?.close();

@@ -23,6 +23,15 @@ describe('JSONL session store', () => {
     expect(file.trim().split('\n').map((l) => JSON.parse(l).role)).toEqual(['user', 'assistant']);
   });
 
+  it('an append is in the file when it resolves (it survives the process); the fsync follows in the background or on flush', async () => {
+    for (const syncMs of [0, 60_000]) {
+      const store = createJsonlSessionStore({ dir, syncMs });
+      await store.append(`k${syncMs}`, [{ role: 'user', content: 'kept' }]);
+      expect(await readFile(join(dir, `k${syncMs}.jsonl`), 'utf8')).toMatch(/"content":"kept"/);
+      await store.flush!();
+    }
+  });
+
   it('serialises concurrent appends of one session', async () => {
     const store = createJsonlSessionStore({ dir });
     await Promise.all(Array.from({ length: 50 }, (_, i) => store.append('k', [{ role: 'user', content: `m${i}` }])));

@@ -1,7 +1,7 @@
 /**
  * Sessions as JSONL files under `<workspace>/sessions/` (one message per line, as the reference
  * stores them), plus a small `.meta.json` with the original key and the summary. Appends are
- * fsynced and serialised per session; a torn last line from a crash is skipped on read and never
+ * serialised per session and fsynced within a second (see `syncMs`); a torn last line from a crash is skipped on read and never
  * glued to the next append.
  */
 import { createHash } from 'node:crypto';
@@ -43,8 +43,39 @@ export function parseJsonl(text: string, onBadLine?: (line: number) => void): St
   return messages;
 }
 
-export function createJsonlSessionStore(options: { dir: string; now?: () => Date; onBadLine?: (key: string, line: number) => void }): SessionStore {
+export function createJsonlSessionStore(options: {
+  dir: string;
+  now?: () => Date;
+  onBadLine?: (key: string, line: number) => void;
+  /**
+   * Appends reach the file (and survive the process being killed) before they resolve; they are
+   * fsynced to the disk within this many milliseconds, in the background — like Redis's
+   * `appendfsync everysec`. 0: fsync every append before it resolves (slow disks make every turn
+   * wait for it).
+   */
+  syncMs?: number;
+}): SessionStore {
   const now = options.now ?? (() => new Date());
+  const syncMs = options.syncMs ?? 1_000;
+  const dirty = new Set<string>();
+  let syncTimer: NodeJS.Timeout | undefined;
+  let syncing: Promise<void> = Promise.resolve();
+  async function syncDirty() {
+    syncTimer = undefined;
+    const files = [...dirty];
+    dirty.clear();
+    for (const file of files) {
+      const handle = await open(file, 'r').catch(() => undefined); // cleared meanwhile: nothing to sync
+      if (!handle) continue;
+      await handle.sync().catch(() => {});
+      await handle.close();
+    }
+  }
+  function scheduleSync(file: string) {
+    dirty.add(file);
+    syncTimer ??= setTimeout(() => (syncing = syncing.then(syncDirty).catch(() => {})), syncMs);
+    syncTimer.unref();
+  }
   const queues = new Map<string, Promise<unknown>>();
   /** Sessions known to have a title already: appends need not read their meta file. */
   const titled = new Set<string>();
@@ -123,7 +154,8 @@ export function createJsonlSessionStore(options: { dir: string; now?: () => Date
             }
           }
           await handle.appendFile(lines);
-          await handle.sync();
+          if (syncMs === 0) await handle.sync();
+          else scheduleSync(jsonl);
           if (clean.size >= 10_000) clean.clear();
           clean.add(key);
         } catch (error) {
@@ -165,6 +197,13 @@ export function createJsonlSessionStore(options: { dir: string; now?: () => Date
         });
         await rm(meta, { force: true });
       }),
+
+    async flush() {
+      clearTimeout(syncTimer);
+      const done = syncing.then(syncDirty);
+      syncing = done.catch(() => {});
+      await done;
+    },
 
     setTitle: (key, title) => serial(key, () => writeMeta(key, { title: title.slice(0, 120) })),
 

@@ -20,8 +20,13 @@ export interface SessionInfo {
 
 export interface SessionStore {
   load(key: string): Promise<SessionSnapshot>;
-  /** Appends durably: once it resolves the messages survive a crash. */
+  /**
+   * Once it resolves the messages survive the process crashing; a store may fsync them to disk a
+   * little later (`flush` forces it).
+   */
   append(key: string, messages: StoredMessage[]): Promise<void>;
+  /** Makes every append so far durable on disk (called on shutdown). */
+  flush?(): Promise<void>;
   /** Replaces the whole history (after trimming or summarising). */
   rewrite(key: string, snapshot: SessionSnapshot): Promise<void>;
   /** Starts the session afresh; the old history is archived, not lost. */
