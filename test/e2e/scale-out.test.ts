@@ -191,10 +191,11 @@ describe('three gateways, one Redis, one broker', () => {
       devices.map(async (d, i) => {
         for (let n = 1; n <= 10; n++) {
           let answer: string | undefined;
-          // A device's own rule: no answer within 5 s → send again (up to 3 tries, then 25 s each).
+          // A device's own rule: no answer within 15 s (longer than the 10 s session lock a dead gateway
+          // may hold) → send again, up to 3 more tries of 25 s.
           for (let attempt = 0; attempt < 4 && answer === undefined; attempt++) {
             if (attempt > 0) retries++;
-            answer = await d.ask(`k${i} t${n}`, attempt === 0 ? 5_000 : 25_000);
+            answer = await d.ask(`k${i} t${n}`, attempt === 0 ? 15_000 : 25_000);
           }
           answered++;
           if (!killed && answered >= 600) {

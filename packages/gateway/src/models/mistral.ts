@@ -6,7 +6,7 @@
 import { PicoError, parseRetryAfter } from '@picoclaw/core';
 import { fetchFailure } from './http-errors.js';
 import { mapFinishReason } from './openai-compatible.js';
-import { timeoutController } from './timeouts.js';
+import { timeoutController, untilAborted } from './timeouts.js';
 import type { ChatMessage, LanguageModel, ModelEvent, ModelRequest } from './types.js';
 
 export interface MistralOptions {
@@ -120,7 +120,7 @@ export function createMistralModel(options: MistralOptions): LanguageModel {
         let finish: string | null | undefined;
         let usage: { promptTokens: number; completionTokens: number } | undefined;
         try {
-          for await (const event of result.value) {
+          for await (const event of untilAborted(result.value, timeouts.signal)) {
             timeouts.arm(options.idleTimeoutMs, idle);
             const chunk = event.data;
             if (chunk.usage) usage = { promptTokens: chunk.usage.promptTokens ?? 0, completionTokens: chunk.usage.completionTokens ?? 0 };

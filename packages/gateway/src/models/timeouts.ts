@@ -30,3 +30,30 @@ export function timeoutController(outer: AbortSignal | undefined) {
   };
 }
 
+
+/**
+ * Iterates `source` until `signal` aborts, then stops waiting at once and throws the abort
+ * reason. The Mistral SDK's event stream does not always end when its fetch is aborted in the
+ * middle of the body, so without this a stopped turn (or an idle timeout) waited for the model.
+ */
+export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    // Not awaited: closing a stream that ignored the abort may hang as well.
+    void Promise.resolve(iterator.return?.()).catch(() => {});
+  }
+}
