@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { collectSecrets, createLogger, createSecretMasker, loadConfig } from '@picoclaw/core';
 import { createAgentRuntime } from './agent/agent-runtime.js';
 import type { CliIo } from './cli-commands.js';
-import { createMcpManager, type McpManager } from './mcp/mcp-manager.js';
+import { createMcpManager, settledStatus, type McpManager } from './mcp/mcp-manager.js';
 import { createModelRegistry } from './models/model-registry.js';
 import type { RedisConnection } from './cluster/redis.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
@@ -80,12 +80,9 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
     mcp = createMcpManager({ servers: config.tools.mcp.servers, workspace: config.agents.defaults.workspace, maxInlineTextChars: config.tools.mcp.max_inline_text_chars, retryBaseMs: 60_000 });
     mcp.start();
     // Wait (bounded) for the servers to connect, so their tools are there for this one turn.
-    const end = Date.now() + Math.max(...Object.values(config.tools.mcp.servers).map((s) => s.connect_timeout)) * 1000;
-    const connecting = mcp;
-    await withProgress(io.progress, 'connecting to MCP servers', async () => {
-      while (Date.now() < end && connecting.status().some((s) => s.state === 'connecting')) await new Promise((r) => setTimeout(r, 50));
-    });
-    for (const s of mcp.status()) if (s.state === 'failed') io.err(`note: MCP server ${s.name} is unavailable: ${masker.mask(s.lastError ?? '')}`);
+    const wait = Math.max(...Object.values(config.tools.mcp.servers).map((s) => s.connect_timeout)) * 1000;
+    const status = await withProgress(io.progress, 'connecting to MCP servers', () => settledStatus(mcp!, wait));
+    for (const s of status) if (s.state === 'failed') io.err(`note: MCP server ${s.name} is unavailable: ${masker.mask(s.lastError ?? '')}`);
   }
   const builtins = createBuiltinTools(config);
   // The same session store as the gateway: with Redis, `--session` continues a fleet conversation.

@@ -3,7 +3,7 @@
  * loader, model registry and MCP manager as the gateway, so a test here means what it means there.
  */
 import { collectSecrets, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
-import { createMcpManager } from './mcp/mcp-manager.js';
+import { probeMcpServer } from './mcp/mcp-manager.js';
 import { createModelRegistry } from './models/model-registry.js';
 import { readPidFile } from './pid-file.js';
 import { styleState, withProgress, type Style } from './cli-style.js';
@@ -145,18 +145,8 @@ export async function mcpCommand(args: string[], io: CliIo): Promise<number> {
       io.err(`no MCP server named "${name}" (servers: ${Object.keys(servers).join(', ') || 'none'})`);
       return 2;
     }
-    const probe = createMcpManager({ servers: { [name]: { ...server, enabled: true } }, workspace: loaded.config.agents.defaults.workspace, retryBaseMs: 60_000 });
     const started = Date.now();
-    probe.start();
-    const status = await withProgress(io.progress, `connecting to ${name}`, async () => {
-      let current = probe.status()[0]!;
-      while (current.state === 'connecting' && Date.now() - started < server.connect_timeout * 1000 + 1000) {
-        await new Promise((r) => setTimeout(r, 50));
-        current = probe.status()[0]!;
-      }
-      return current;
-    });
-    await probe.close();
+    const status = await withProgress(io.progress, `connecting to ${name}`, () => probeMcpServer(name, server, loaded.config.agents.defaults.workspace));
     if (status.state === 'connected') {
       io.out(`${name}: ${io.style.ok('connected')} in ${Date.now() - started} ms, ${status.tools.length} tools: ${status.tools.map((t) => t.tool).join(', ')}`);
       return 0;

@@ -27,7 +27,7 @@ import { createAgentRuntime, type AgentRuntime } from './agent/agent-runtime.js'
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
-import { createMcpManager, type McpManager } from './mcp/mcp-manager.js';
+import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
 import { createHealthBook } from './models/fallback-chain.js';
 import { loadMistralSdk } from './models/mistral.js';
 import { createModelRegistry, type ModelRegistry } from './models/model-registry.js';
@@ -200,15 +200,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const raw = (body as { server?: unknown }).server;
     const parsed = mcpServerSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, body: { error: 'invalid server', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } };
-    const probe = createMcpManager({ servers: { test: { ...parsed.data, enabled: true } }, workspace: config().agents.defaults.workspace, retryBaseMs: 60_000 });
-    probe.start();
-    const end = Date.now() + parsed.data.connect_timeout * 1000 + 1000;
-    let status = probe.status()[0]!;
-    while (Date.now() < end && status.state === 'connecting') {
-      await new Promise((r) => setTimeout(r, 50));
-      status = probe.status()[0]!;
-    }
-    await probe.close();
+    const status = await probeMcpServer('test', parsed.data, config().agents.defaults.workspace);
     const connected = status.state === 'connected';
     return {
       ok: true,

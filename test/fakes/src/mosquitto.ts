@@ -38,6 +38,26 @@ export async function waitForTcp(port: number, timeoutMs: number, what = 'mosqui
   }
 }
 
+/**
+ * A server process that can be stopped and started again on the same port (an outage):
+ * `start` spawns it and waits until the port accepts connections.
+ */
+export function restartableServer(spawn: () => ResultPromise, port: number, what: string) {
+  let child: ResultPromise | undefined;
+  return {
+    async start() {
+      child = spawn();
+      await waitForTcp(port, 5_000, what);
+    },
+    async stop() {
+      if (!child) return;
+      child.kill('SIGTERM');
+      await child;
+      child = undefined;
+    },
+  };
+}
+
 /** A throwaway CA and a server certificate for 127.0.0.1, made with openssl. */
 async function makeCertificates(dir: string) {
   const run = (args: string[]) => execa('openssl', args, { cwd: dir });
@@ -66,19 +86,16 @@ export async function startMosquitto(options: { users?: Record<string, string>; 
   const certificates = options.tls ? await makeCertificates(dir) : undefined;
   if (certificates) text += `cafile ${certificates.ca}\ncertfile ${certificates.cert}\nkeyfile ${certificates.key}\n`;
   await writeFile(conf, text);
-  let child: ResultPromise | undefined;
   let log = '';
-  const start = async () => {
-    child = execa('mosquitto', ['-c', conf], { reject: false, all: true });
-    child.all?.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
-    await waitForTcp(port, 5_000);
-  };
-  const stop = async () => {
-    if (!child) return;
-    child.kill('SIGTERM');
-    await child;
-    child = undefined;
-  };
+  const { start, stop } = restartableServer(
+    () => {
+      const child = execa('mosquitto', ['-c', conf], { reject: false, all: true });
+      child.all?.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+      return child;
+    },
+    port,
+    'mosquitto',
+  );
   await start();
   return {
     port,

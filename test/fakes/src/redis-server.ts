@@ -3,8 +3,8 @@
  * cluster tests: no persistence, optional password. `stop()` then `restart()` on the same port
  * simulate an outage (the data is gone, as after a Redis crash without persistence).
  */
-import { execa, type ResultPromise } from 'execa';
-import { freePort, waitForTcp } from './mosquitto.js';
+import { execa } from 'execa';
+import { freePort, restartableServer } from './mosquitto.js';
 
 export interface RedisServer {
   url: string;
@@ -19,17 +19,7 @@ export interface RedisServer {
 export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...(options.password ? ['--requirepass', options.password] : [])];
-  let child: ResultPromise | undefined;
-  const start = async () => {
-    child = execa('redis-server', args, { reject: false });
-    await waitForTcp(port, 5_000, 'redis-server');
-  };
-  const stop = async () => {
-    if (!child) return;
-    child.kill('SIGTERM');
-    await child;
-    child = undefined;
-  };
+  const { start, stop } = restartableServer(() => execa('redis-server', args, { reject: false }), port, 'redis-server');
   await start();
   return {
     port,

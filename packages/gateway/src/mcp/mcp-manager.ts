@@ -354,3 +354,28 @@ export function createMcpManager(options: McpManagerOptions): McpManager {
     },
   };
 }
+
+/** Waits, up to `ms`, while any server is still connecting; returns the statuses at that point. */
+export async function settledStatus(manager: McpManager, ms: number): Promise<McpServerStatus[]> {
+  const end = Date.now() + ms;
+  let status = manager.status();
+  while (Date.now() < end && status.some((s) => s.state === 'connecting')) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = manager.status();
+  }
+  return status;
+}
+
+/**
+ * Connects to one server config without keeping it (the dashboard's and the CLI's "test"):
+ * its status once connected or failed, or when its connect_timeout has run out.
+ */
+export async function probeMcpServer(name: string, server: McpServerConfig, workspace: string): Promise<McpServerStatus> {
+  const probe = createMcpManager({ servers: { [name]: { ...server, enabled: true } }, workspace, retryBaseMs: 60_000 });
+  probe.start();
+  try {
+    return (await settledStatus(probe, server.connect_timeout * 1000 + 1000))[0]!;
+  } finally {
+    await probe.close();
+  }
+}

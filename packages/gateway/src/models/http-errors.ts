@@ -64,16 +64,16 @@ export function errorBodyMessage(body: string, contentType: string | null): stri
   return text.slice(0, 300) || '(empty body)';
 }
 
-/** Maps a non-2xx response to a PicoError('remote') with status and Retry-After. */
-/** What responseFailure reads of an HTTP answer (a fetch Response, or httpPost's). */
+/** What responseFailure reads of an HTTP answer (httpPost's response). */
 export interface FailedResponse {
   status: number;
   text(): Promise<string>;
-  header(name: string): string | null | undefined;
+  header(name: string): string | undefined;
 }
 
-export async function responseFailure(response: FailedResponse | Response, what: string): Promise<PicoError> {
-  const header = (name: string) => ('header' in response ? response.header(name) : response.headers.get(name)) ?? null;
+/** Maps a non-2xx response to a PicoError('remote') with status and Retry-After. */
+export async function responseFailure(response: FailedResponse, what: string): Promise<PicoError> {
+  const header = (name: string) => response.header(name) ?? null;
   const body = await response.text().catch(() => '');
   const message = errorBodyMessage(body, header('content-type'));
   const retryAfterMs = parseRetryAfter(header('retry-after'));
