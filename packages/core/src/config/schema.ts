@@ -5,7 +5,7 @@
  * with `secret()`; redaction, the `.security.yml` split and the log masker all find them through
  * that tag (secrets.ts), never through a second list.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { findProvider, providerIds } from './providers.js';
 
 export const CONFIG_VERSION = 3;

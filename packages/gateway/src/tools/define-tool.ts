@@ -3,7 +3,7 @@
  * same schema validates the model's arguments (strictly, so a misspelt argument is reported back
  * to the model instead of being ignored).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Tool, ToolContext, ToolResult } from './types.js';
 
 export function defineTool<Shape extends z.ZodRawShape>(definition: {

@@ -1,7 +1,7 @@
 /** Workspace file tools of the reference: read_file, write_file, edit_file, append_file, list_dir. */
 import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTool } from '../define-tool.js';
 import type { Tool } from '../types.js';
 import { resolveInWorkspace } from './workspace-path.js';
