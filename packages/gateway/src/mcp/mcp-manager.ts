@@ -73,7 +73,8 @@ function describeFailure(error: unknown, what: string, target: string): PicoErro
     const detail = message.replace(/^Streamable HTTP error: |^SSE error: /, '');
     return new PicoError('remote', `${what}: HTTP ${code}: ${detail}`, { status: code, cause: error });
   }
-  if (/fetch failed/i.test(message) || (error as { cause?: unknown }).cause) return fetchFailure(error, what, target);
+  // fetch (the legacy SSE transport) wraps socket errors in `cause`; node:http throws them as they are.
+  if (/fetch failed/i.test(message) || (error as { cause?: unknown }).cause || typeof code === 'string') return fetchFailure(error, what, target);
   return new PicoError('network', `${what}: ${message}`, { cause: error });
 }
 
@@ -103,28 +104,18 @@ export function mapToolResult(result: { content?: unknown; isError?: unknown; st
   return { content: text || '(empty result)' };
 }
 
-let sdk: Promise<{
-  Client: typeof import('@modelcontextprotocol/sdk/client/index.js').Client;
-  StreamableHTTPClientTransport: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPClientTransport;
-  SSEClientTransport: typeof import('@modelcontextprotocol/sdk/client/sse.js').SSEClientTransport;
-  StdioClientTransport: typeof import('@modelcontextprotocol/sdk/client/stdio.js').StdioClientTransport;
-  getDefaultEnvironment: typeof import('@modelcontextprotocol/sdk/client/stdio.js').getDefaultEnvironment;
-}> | undefined;
-/** The MCP SDK is loaded only when a server is configured (~100 ms, ~20 MB). */
-function loadSdk() {
-  sdk ??= Promise.all([
-    import('@modelcontextprotocol/sdk/client/index.js'),
-    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
-    import('@modelcontextprotocol/sdk/client/sse.js'),
-    import('@modelcontextprotocol/sdk/client/stdio.js'),
-  ]).then(([index, http, sse, stdio]) => ({
-    Client: index.Client,
-    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
-    SSEClientTransport: sse.SSEClientTransport,
-    StdioClientTransport: stdio.StdioClientTransport,
-    getDefaultEnvironment: stdio.getDefaultEnvironment,
-  }));
-  return sdk;
+/**
+ * The MCP SDK is loaded only when a server is configured, and of its transports only the one a
+ * server uses: streamable HTTP (the usual one, Home Assistant's) is ours over node:http.
+ */
+const loadClient = once(async () => (await import('@modelcontextprotocol/sdk/client/index.js')).Client);
+const loadStdio = once(() => import('@modelcontextprotocol/sdk/client/stdio.js'));
+const loadSse = once(async () => (await import('@modelcontextprotocol/sdk/client/sse.js')).SSEClientTransport);
+const loadStreamableHttp = once(async () => (await import('./streamable-http-transport.js')).createStreamableHttpTransport);
+
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
 }
 
 class ServerConnection {
@@ -223,9 +214,9 @@ class ServerConnection {
   private stderrTail: string[] = [];
 
   private async transport(): Promise<Transport[]> {
-    const { StreamableHTTPClientTransport, SSEClientTransport, StdioClientTransport, getDefaultEnvironment } = await loadSdk();
     const type = effectiveMcpTransport(this.config);
     if (type === 'stdio') {
+      const { StdioClientTransport, getDefaultEnvironment } = await loadStdio();
       let fileEnv: Record<string, string> = {};
       if (this.config.env_file) {
         const path = isAbsolute(this.config.env_file) ? this.config.env_file : resolve(this.options.workspace, this.config.env_file);
@@ -243,14 +234,13 @@ class ServerConnection {
       return [transport];
     }
     const url = new URL(this.config.url);
-    const requestInit = { headers: this.config.headers };
-    const streamable = new StreamableHTTPClientTransport(url, { requestInit });
+    const streamable = (await loadStreamableHttp())(url, { headers: this.config.headers });
     // "sse" servers may be legacy HTTP+SSE ones: try that transport when streamable HTTP fails.
-    return type === 'sse' ? [streamable, new SSEClientTransport(url, { requestInit })] : [streamable];
+    return type === 'sse' ? [streamable, new (await loadSse())(url, { requestInit: { headers: this.config.headers } })] : [streamable];
   }
 
   private async connect(signal: AbortSignal) {
-    const { Client } = await loadSdk();
+    const Client = await loadClient();
     const timeout = this.config.connect_timeout * 1000;
     let lastError: unknown;
     for (const transport of await this.transport()) {

@@ -64,7 +64,7 @@ export function errorBodyMessage(body: string, contentType: string | null): stri
   return text.slice(0, 300) || '(empty body)';
 }
 
-/** What responseFailure reads of an HTTP answer (httpPost's response). */
+/** What responseFailure reads of an HTTP answer (httpRequest's response). */
 export interface FailedResponse {
   status: number;
   text(): Promise<string>;

@@ -5,7 +5,7 @@
  */
 import { PicoError } from '@picoclaw/core';
 import { fetchFailure, responseFailure } from './http-errors.js';
-import { httpPost, type HttpPostResponse } from './http-post.js';
+import { httpRequest, type HttpResponse } from './http-request.js';
 import { readSseData } from './sse.js';
 import { timeoutController } from './timeouts.js';
 import type { ChatMessage, FinishReason, LanguageModel, ModelEvent, ModelRequest, ToolCall } from './types.js';
@@ -103,9 +103,9 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): L
       };
       try {
         timeouts.arm(options.connectTimeoutMs, `${what}: no response from ${new URL(url).host} within ${options.connectTimeoutMs} ms`);
-        let response: HttpPostResponse;
+        let response: HttpResponse;
         try {
-          response = await httpPost(url, { headers, body: JSON.stringify(body), signal: timeouts.signal });
+          response = await httpRequest(url, { headers, body: JSON.stringify(body), signal: timeouts.signal });
         } catch (error) {
           throw fail(error);
         }
