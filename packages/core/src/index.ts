@@ -62,3 +62,4 @@ export {
 export { parseEnvFile } from './env-file.js';
 export { parseRequestTarget, sameOriginOrNone, decodeSegment } from './http-input.js';
 export { runtimeNodeFlags } from './node-flags.js';
+export { httpRequest, requestJson, type HttpRequestOptions, type HttpResponse } from './http-request.js';

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { collectSecrets, loadConfig, parseRequestTarget, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
+import { collectSecrets, loadConfig, parseRequestTarget, requestJson, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
@@ -79,25 +79,18 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     mask: (text) => masker.mask(text),
   });
 
-  const gatewayFetch = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${supervisor.url}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${gatewayToken}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
-      signal: AbortSignal.timeout(60_000),
-    });
-    return response.json() as Promise<unknown>;
-  };
   /** A control call that keeps the gateway's status code (for proxied resources). */
-  const gatewayCall = async (path: string, method: string, body?: unknown) => {
-    const response = await fetch(`${supervisor.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${gatewayToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
+  const gatewayCall = async (path: string, method = 'GET', body?: unknown, timeoutMs = 30_000) => {
+    const answer = await requestJson(`${supervisor.url}${path}`, {
+      method: method as HttpRequestOptions['method'],
+      headers: { authorization: `Bearer ${gatewayToken}` },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
     });
-    return { status: response.status, body: (await response.json()) as unknown };
+    return { status: answer.status, body: answer.body };
   };
-  const reloadGateway = async () => (supervisor.status().state === 'running' ? gatewayFetch('/reload', { method: 'POST' }) : undefined);
+  const gatewayFetch = async (path: string, method = 'GET', body?: unknown) => (await gatewayCall(path, method, body, 60_000)).body;
+  const reloadGateway = async () => (supervisor.status().state === 'running' ? gatewayFetch('/reload', 'POST') : undefined);
   // Config writes (read, save, reload) run one at a time: two at once could lose a change, or
   // leave the gateway running the document that lost.
   let configWrites: Promise<void> = Promise.resolve();
@@ -148,7 +141,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     launcherToken: () => settings.token,
     reloadGateway,
     serializeConfigWrite,
-    gateway: (path, body) => gatewayFetch(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
+    gateway: (path, body) => gatewayFetch(path, body === undefined ? 'GET' : 'POST', body),
     gatewayRunning: () => supervisor.status().state === 'running',
   }));
   app.use(sessionRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));

@@ -14,7 +14,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { errorBodyMessage } from '../models/http-errors.js';
-import { httpRequest, type HttpResponse } from '../models/http-request.js';
+import { httpRequest, type HttpResponse } from '@picoclaw/core';
 import { readSseData } from '../models/sse.js';
 
 /** A failed POST: `code` is the HTTP status, which the MCP manager turns into a clear error. */

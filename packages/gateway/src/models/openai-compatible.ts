@@ -3,9 +3,8 @@
  * endpoint, OpenCode Zen, and local servers (Ollama, vLLM, llama.cpp, LM Studio) by `api_base`.
  * Streaming only; the agent consumes deltas whether or not a channel shows them.
  */
-import { PicoError } from '@picoclaw/core';
+import { httpRequest, PicoError, type HttpResponse } from '@picoclaw/core';
 import { fetchFailure, responseFailure } from './http-errors.js';
-import { httpRequest, type HttpResponse } from './http-request.js';
 import { readSseData } from './sse.js';
 import { timeoutController } from './timeouts.js';
 import type { ChatMessage, FinishReason, LanguageModel, ModelEvent, ModelRequest, ToolCall } from './types.js';

@@ -4,7 +4,7 @@
  * crash-loop detection, and SIGTERM → grace → SIGKILL on stop. Exit code 78 (invalid config) is
  * not restarted: only the user can fix it, and the status says why.
  */
-import { backoffDelay, gatewayExitCodes, sleep } from '@picoclaw/core';
+import { backoffDelay, gatewayExitCodes, httpRequest, sleep } from '@picoclaw/core';
 import { execa, type ResultPromise } from 'execa';
 import type { LogBuffer } from './log-buffer.js';
 
@@ -34,7 +34,8 @@ export interface SupervisorOptions {
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Masks secrets in the gateway's lines before they are kept. */
   mask: (text: string) => string;
-  fetch?: typeof fetch;
+  /** Injectable for tests. */
+  request?: typeof httpRequest;
 }
 
 export interface GatewaySupervisor {
@@ -53,7 +54,7 @@ const CRASH_LIMIT = 5;
 
 export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupervisor {
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-  const doFetch = options.fetch ?? fetch;
+  const request = options.request ?? httpRequest;
   let child: ResultPromise | undefined;
   let state: SupervisorState = 'stopped';
   let wanted = false;
@@ -92,7 +93,8 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
     while (Date.now() < end) {
       if (spawned.exitCode !== null || spawned.signalCode !== null) return false;
       try {
-        const response = await doFetch(`${url}/ready`, { signal: AbortSignal.timeout(1000) });
+        const response = await request(`${url}/ready`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(1000) });
+        await response.text();
         if (response.ok) return true;
       } catch {
         // not listening yet

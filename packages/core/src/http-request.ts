@@ -1,5 +1,6 @@
 /**
- * HTTP requests over node:http(s) with keep-alive agents, for the model APIs and MCP servers.
+ * HTTP requests over node:http(s) with keep-alive agents: the gateway's calls to model APIs and
+ * MCP servers, the launcher's calls to its gateway.
  * Node's fetch (undici) spent about 1.5 ms of CPU per request on this path (the body goes through
  * web streams), and merely loading it costs ~13 MB of RSS; a turn makes one request per model step
  * and per tool call, so this is most of the gateway's own time per message.
@@ -23,7 +24,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequestOptions {
-  method?: 'POST' | 'GET' | 'DELETE';
+  method?: 'POST' | 'GET' | 'DELETE' | 'PUT' | 'PATCH';
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;
@@ -77,4 +78,12 @@ export function httpRequest(url: string | URL, options: HttpRequestOptions): Pro
 
 function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('This operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+/** A JSON call (the launcher to its gateway): the status and the parsed body, `undefined` when empty. */
+export async function requestJson(url: string, options: { method?: HttpRequestOptions['method']; headers?: Record<string, string>; body?: unknown; signal: AbortSignal }): Promise<{ status: number; ok: boolean; body: unknown }> {
+  const headers = { ...options.headers, ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) };
+  const response = await httpRequest(url, { method: options.method ?? 'GET', headers, signal: options.signal, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+  const text = await response.text();
+  return { status: response.status, ok: response.ok, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
