@@ -53,8 +53,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     } finally {
       await handle.close();
     }
-    // The umask may have narrowed or widened the mode given to open().
-    await fs.chmod(temp, mode);
+    // The umask may have narrowed the mode given to open(): group and other bits (0644) are the
+    // ones a usual umask takes away; a user-only mode (0600) needs no second call.
+    if (mode & 0o077) await fs.chmod(temp, mode);
     await fs.rename(temp, path);
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => {});

@@ -7,6 +7,7 @@ export async function* readSseData(body: AsyncIterable<Uint8Array>): AsyncGenera
   let buffer = '';
   let data: string[] = [];
   const chunks = body[Symbol.asyncIterator]();
+  let complete = false;
   try {
     for (;;) {
       const { value, done } = await chunks.next();
@@ -19,7 +20,10 @@ export async function* readSseData(body: AsyncIterable<Uint8Array>): AsyncGenera
           if (data.length) {
             const event = data.join('\n');
             data = [];
-            if (event === '[DONE]') return;
+            if (event === '[DONE]') {
+              complete = true;
+              return;
+            }
             yield event;
           }
         } else if (line.startsWith('data:')) {
@@ -32,7 +36,24 @@ export async function* readSseData(body: AsyncIterable<Uint8Array>): AsyncGenera
       }
     }
   } finally {
-    // Stops the body (and closes its connection) when the caller stops early.
-    await chunks.return?.().catch(() => {});
+    // After [DONE] the rest of the body (normally nothing but its end) is read in the background,
+    // so a keep-alive connection goes back to the pool instead of being closed: a new TCP (and
+    // TLS) connection per model call would cost more than the rest of the turn. A caller that
+    // stops early closes the body, and its connection, at once.
+    if (complete) void drain(chunks);
+    else await chunks.return?.().catch(() => {});
+  }
+}
+
+/** Reads what is left of a body, for at most `ms`; then closes it. */
+async function drain(chunks: AsyncIterator<Uint8Array>, ms = 5_000) {
+  const timer = setTimeout(() => void chunks.return?.().catch(() => {}), ms);
+  timer.unref();
+  try {
+    while (!(await chunks.next()).done);
+  } catch {
+    // the connection broke after the answer: nothing lost
+  } finally {
+    clearTimeout(timer);
   }
 }

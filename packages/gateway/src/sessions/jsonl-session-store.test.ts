@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -71,5 +71,53 @@ describe('JSONL session store', () => {
     await store.clear('a');
     expect(await store.load('a')).toEqual({ messages: [] });
     expect(await readdir(join(dir, 'archive'))).toHaveLength(1);
+  });
+
+  it('keeps append handles open between appends, but never writes into a file a rewrite or clear replaced', async () => {
+    const store = createJsonlSessionStore({ dir, syncMs: 60_000 });
+    const file = join(dir, `${sessionFileName('s')}.jsonl`);
+    const openFds = async () => (await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')))).filter((t) => t.startsWith(file)).length;
+    await store.append('s', [{ role: 'user', content: 'one' }]);
+    await store.append('s', [{ role: 'assistant', content: 'two' }]);
+    expect(await openFds()).toBe(1);
+    await store.rewrite('s', { messages: [{ role: 'user', content: 'fresh' }], summary: 'earlier: one, two' });
+    await store.append('s', [{ role: 'assistant', content: 'after rewrite' }]);
+    expect((await store.load('s')).messages.map((m) => m.content)).toEqual(['fresh', 'after rewrite']);
+    await store.clear('s');
+    await store.append('s', [{ role: 'user', content: 'after clear' }]);
+    expect((await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).content)).toEqual(['after clear']);
+    await store.flush!();
+    expect(await openFds()).toBe(0);
+  });
+
+  it('a new session gets its title in the list at once; its meta file follows with the sync', async () => {
+    const store = createJsonlSessionStore({ dir, syncMs: 60_000 });
+    await store.load('mqtt:d1');
+    await store.append('mqtt:d1', [{ role: 'user', content: 'is the garage door open?' }]);
+    const meta = join(dir, `${sessionFileName('mqtt:d1')}.meta.json`);
+    await expect(readFile(meta, 'utf8')).rejects.toThrow(/ENOENT/);
+    await store.flush!();
+    expect(JSON.parse(await readFile(meta, 'utf8'))).toMatchObject({ key: 'mqtt:d1', title: 'is the garage door open?' });
+    await store.append('mqtt:d2', [{ role: 'user', content: 'second' }]);
+    expect((await store.list()).map((i) => [i.key, i.title])).toEqual(expect.arrayContaining([['mqtt:d1', 'is the garage door open?'], ['mqtt:d2', 'second']]));
+    await store.setTitle('mqtt:d2', 'renamed');
+    expect(JSON.parse(await readFile(join(dir, `${sessionFileName('mqtt:d2')}.meta.json`), 'utf8')).title).toBe('renamed');
+  });
+
+  it('what a session holds in memory always equals what a fresh store reads from the files', async () => {
+    const store = createJsonlSessionStore({ dir, syncMs: 60_000 });
+    const keys = ['a', 'b', 'pico:c'];
+    let n = 0;
+    for (let step = 0; step < 60; step++) {
+      const key = keys[step % keys.length]!;
+      const op = (step * 7) % 5;
+      if (op === 0) await store.clear(key);
+      else if (op === 1) await store.rewrite(key, { messages: [{ role: 'user', content: `kept ${n++}` }], summary: `summary ${step}` });
+      else await store.append(key, [{ role: 'user', content: `q${n++}` }, { role: 'assistant', content: `a${n++}` }]);
+      for (const k of keys) {
+        const fresh = createJsonlSessionStore({ dir });
+        expect(await store.load(k), `${k} after step ${step}`).toEqual(await fresh.load(k));
+      }
+    }
   });
 });
