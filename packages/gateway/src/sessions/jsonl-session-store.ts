@@ -12,7 +12,7 @@ import type { SessionInfo, SessionStore, StoredMessage } from './session-store.j
 
 const MAX_LINE = 10 * 1024 * 1024;
 /** Sessions kept in memory, by the size of their JSON lines. */
-const MAX_CACHED_BYTES = 4 * 1024 * 1024;
+const MAX_CACHED_BYTES = 1024 * 1024;
 /** Append handles kept open (each is one file descriptor). */
 const MAX_OPEN_FILES = 64;
 

@@ -49,11 +49,16 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
   if (config.type !== 'telegram') throw new Error(`telegram channel given a ${config.type} config`);
   const { settings, allow_from, group_trigger, placeholder, typing } = config as TelegramConfig;
   if (!settings.token) throw new Error('the bot token is missing (channel_list.telegram.settings.token in .security.yml, or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)');
-  const lib = await import('telegraf');
-  // A CommonJS package: in the bundle its exports sit on `default`.
-  const TelegramClient = lib.Telegram ?? (lib as unknown as { default: typeof lib }).default.Telegram;
   const apiRoot = settings.base_url ? `${settings.base_url}/` : 'https://api.telegram.org/';
-  const telegram: Telegram = new TelegramClient(settings.token, { apiRoot });
+  // Created by connect(), in the background like the rest of the Bot API handshake: loading
+  // telegraf takes longer than the rest of the gateway's start-up. Nothing calls it before.
+  let telegram!: Telegram;
+  async function createClient() {
+    const lib = await import('telegraf');
+    // A CommonJS package: in the bundle its exports sit on `default`.
+    const TelegramClient = lib.Telegram ?? (lib as unknown as { default: typeof lib }).default.Telegram;
+    telegram = new TelegramClient(settings.token, { apiRoot });
+  }
   const counters = { in: 0, out: 0 };
   let state: ChannelStatus['state'] = 'starting';
   let lastError: string | undefined;
@@ -215,6 +220,15 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
 
   /** getMe until it answers (backing off up to a minute); a rejected token stops for good. */
   async function connect() {
+    try {
+      await createClient();
+    } catch (error) {
+      state = 'failed';
+      lastError = `cannot load the Telegram client: ${describeError(error)}`;
+      context?.log('error', lastError);
+      stopper.abort();
+      return;
+    }
     for (let failures = 1; !stopper.signal.aborted; failures++) {
       try {
         const me = await telegram.getMe();
