@@ -99,7 +99,7 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
       } catch {
         // not listening yet
       }
-      await sleep(50);
+      await sleep(10); // a local GET is cheap; a coarser poll would add its interval to every start
     }
     return false;
   }
