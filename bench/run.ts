@@ -6,6 +6,7 @@
  * API); the MQTT broker is a real mosquitto. Runs: BENCH_RUNS (default 5).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,27 @@ async function until(check: () => Promise<boolean>, ms = 20_000) {
   while (!(await check().catch(() => false))) {
     if (Date.now() > end) throw new Error('timed out');
     await sleep(2);
+  }
+}
+
+/**
+ * A GET for start-up polls: node:http without keep-alive, ~10× less CPU than fetch, which the
+ * bench's own process would otherwise take from the process it is timing (2 cores).
+ */
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+/** Polls every 5 ms until the check passes. */
+async function poll(check: () => Promise<boolean>, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(5);
   }
 }
 
@@ -75,7 +97,7 @@ async function gatewayStart(fakes: Fakes) {
     const port = await freePort();
     const started = performance.now();
     const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir });
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).ok);
+    await poll(async () => (await get(`http://127.0.0.1:${port}/ready`)).status === 200);
     times.push(performance.now() - started);
     if (i < 3) {
       await sleep(10_000);
@@ -99,8 +121,8 @@ async function launcherStart(fakes: Fakes) {
     const started = performance.now();
     const child = spawnNode([LAUNCHER, '--port', String(port)], { PICOCLAW_HOME: dir, PICOCLAW_GATEWAY_PORT: String(gatewayPort) });
     let servedAt = 0;
-    await until(async () => {
-      const health = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { gateway: string };
+    await poll(async () => {
+      const health = JSON.parse((await get(`http://127.0.0.1:${port}/api/health`)).body) as { gateway: string };
       servedAt ||= performance.now();
       return health.gateway === 'running';
     });
@@ -176,6 +198,25 @@ async function picoOverhead(fakes: Fakes, count = 300) {
     ws.close();
     return result;
   });
+}
+
+/**
+ * The floor: the same client and fake model through bench/floor-relay.mjs, a relay that does
+ * nothing but frame in → streamed POST → frame out. What the machine costs before any of ours.
+ */
+async function floorOverhead(fakes: Fakes, count = 300) {
+  const port = await freePort();
+  const child = spawnNode([join(root, 'bench/floor-relay.mjs'), String(port), `${fakes.llm.url}/chat/completions`], {});
+  try {
+    await poll(async () => (await get(`http://127.0.0.1:${port}/`)).status === 200);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    const result = await overhead(fakes.llm, count, (i) => picoAsk(ws, i));
+    ws.close();
+    return result;
+  } finally {
+    await stopChild(child);
+  }
 }
 
 /** The same through the launcher's chat proxy (/pico/ws on the launcher, bearer auth). */
@@ -370,6 +411,7 @@ type Results = {
   gatewayStart: Awaited<ReturnType<typeof gatewayStart>>;
   launcherStart: Awaited<ReturnType<typeof launcherStart>>;
   picoRoundTrip: Awaited<ReturnType<typeof picoOverhead>>;
+  floor: Awaited<ReturnType<typeof floorOverhead>>;
   launcherProxy: Awaited<ReturnType<typeof launcherProxyOverhead>>;
   mcpToolTurn: Awaited<ReturnType<typeof mcpToolOverhead>>;
   mqttRoundTrip: Awaited<ReturnType<typeof mqttOverhead>>;
@@ -395,6 +437,7 @@ function performanceTable(r: Results): string {
     ['Launcher idle RSS 10 s after ready, MB', s(r.launcherStart.launcherIdleRssMb), '≤ 70', r.launcherStart.launcherIdleRssMb.median <= 70],
     ['… of which its own (RssAnon), MB', r.launcherStart.launcherIdlePrivateMb ? s(r.launcherStart.launcherIdlePrivateMb) : '?', ''],
     ...overhead('Overhead: pico message → first answer frame, minus the model, p50 / p99 ms', r.picoRoundTrip),
+    ...(r.floor ? [['… the floor: the same client and model through a bare relay (frame in → POST → frame out, bench/floor-relay.mjs), p50 / p99 ms', `${r.floor.p50Ms} / ${r.floor.p99Ms}`, ''] as Row] : []),
     ...overhead('Overhead: MQTT request → answer, minus the model, p50 / p99 ms', r.mqttRoundTrip),
     ...overhead('Overhead: dashboard chat through the launcher proxy, minus the model, p50 / p99 ms', r.launcherProxy),
     ...(r.mcpToolTurn ? [['Overhead: a turn with one Home Assistant tool call (2 model calls + 1 MCP call), minus the model, p50 / p99 ms', `${r.mcpToolTurn.p50Ms} / ${r.mcpToolTurn.p99Ms}`, ''] as Row] : []),
@@ -462,6 +505,7 @@ async function main() {
       gatewayStart: ['gateway cold start and idle RSS', () => gatewayStart(fakes)],
       launcherStart: ['launcher cold start and idle RSS', () => launcherStart(fakes)],
       picoRoundTrip: ['pico request → first answer frame', () => picoOverhead(fakes)],
+      floor: ['the same through a bare relay (the floor)', () => floorOverhead(fakes)],
       mqttRoundTrip: ['MQTT request → answer', () => mqttOverhead(fakes)],
       launcherProxy: ['chat through the launcher proxy', () => launcherProxyOverhead(fakes)],
       mcpToolTurn: ['a turn with one Home Assistant tool call', () => mcpToolOverhead(fakes)],

@@ -45,7 +45,9 @@ export async function claimPidFile(home: string, info: PidInfo): Promise<void> {
       throw new PicoError('settings_invalid', `a gateway is already running for ${home} (PID ${existing.pid}, version ${existing.version}, port ${existing.port}); stop it first`);
     }
   }
-  await writeFileAtomic(pidFilePath(home), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  // Not fsynced: after a power cut the PID in it is stale whether it reached the disk or not,
+  // and two fsyncs (tens of ms on a busy disk) would delay every start.
+  await writeFileAtomic(pidFilePath(home), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, durable: false });
 }
 
 export async function releasePidFile(home: string): Promise<void> {
