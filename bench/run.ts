@@ -77,6 +77,17 @@ async function home(fakes: Fakes, options: { mcp?: boolean } = {}) {
   return dir;
 }
 
+/** How long an empty `node -e ""` takes here, start to exit: what every start-up pays first. */
+async function emptyNode() {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    await new Promise((resolve) => spawnNode(['-e', ''], {}).once('exit', resolve));
+    times.push(performance.now() - started);
+  }
+  return summary(times);
+}
+
 /** The processes as users run them: with the runtime's node flags. */
 function spawnNode(args: string[], env: Record<string, string>): ChildProcess {
   // BENCH_NODE_FLAGS tries other flags (e.g. "--max-semi-space-size=1 --max-old-space-size=128").
@@ -460,7 +471,7 @@ function performanceTable(r: Results): string {
     'Median (min–max) over the runs. Overheads subtract the model\'s own time as the fake model measures it (its request\'s arrival to its first answer byte); what remains is the channel, the agent, the prompt and the HTTP hop to the model.',
     'The processes run with the flags users get (`runtimeNodeFlags` in packages/core: 1 MB V8 semi-spaces, a 128 MB heap).',
     '',
-    `Machine: ${String(r.machine.cpus)} × ${String(r.machine.model)}, ${String(r.machine.memoryGb)} GB, Node ${String(r.machine.node)}, ${String(r.machine.date).slice(0, 10)}. On this machine an empty \`node -e ""\` takes about 100 ms and an fsync 1 ms (p99 30 ms).`,
+    `Machine: ${String(r.machine.cpus)} × ${String(r.machine.model)}, ${String(r.machine.memoryGb)} GB, Node ${String(r.machine.node)}, ${String(r.machine.date).slice(0, 10)}. On this machine an empty \`node -e ""\` takes ${r.machine.emptyNodeMs ? s(r.machine.emptyNodeMs as { median: number; min: number; max: number }) : 'about 100'} ms.`,
     '',
     '| measure | result | target | met |',
     '|---|---|---|---|',
@@ -468,18 +479,23 @@ function performanceTable(r: Results): string {
     '',
     '## What was done',
     '',
-    '- Each process is one esbuild bundle (whitespace-minified, linked source maps); channel and provider libraries (MQTT, Telegram, MCP, Mistral, Redis) are separate chunks loaded only when enabled.',
+    '- Each process is one esbuild bundle (whitespace-minified, linked source maps); channel and provider libraries (MQTT, Telegram, MCP, Mistral, Redis) are separate chunks loaded only when enabled. zod is imported as a namespace, so its 300 KB of translated error messages are left out; readable-stream, whatwg-url (with its 260 KB tr46 table) and socks are replaced by what Node provides or stand-ins (scripts/build.mjs).',
+    '- No `fetch` on any default path: model calls, the MCP streamable HTTP transport (our own Transport for the SDK\'s Client) and the launcher\'s calls to its gateway use `node:http` keep-alive agents. Loading undici alone costs about 13 MB of RSS, and each fetch about 1.5 ms of CPU. Model connections are reused (the SSE body is drained after `[DONE]` instead of destroyed).',
     '- V8: 1 MB semi-spaces (the young generation otherwise keeps 32 MB after start-up: −17 MB idle RSS per process) and a 128 MB old generation (V8 otherwise lets the heap grow far past the live data under load: the 500 × 10 fleet peaked at 231 MB, 133 MB with the cap, same throughput).',
-    '- Model requests go over `node:http` keep-alive agents instead of `fetch` (about 1.5 ms CPU less per request).',
-    '- The question is saved while the model is already asked. Session appends reach the file before they resolve (a killed process loses nothing) and are fsynced within a second in the background, like Redis\'s `appendfsync everysec`: on this disk an fsync takes 1 ms, 30 ms at p99 and seconds under heavy load, and every turn used to wait for two. The session store avoids reads it does not need (meta of new or titled sessions, the torn-line check after its own append, a reload for the summary check). Titles are written without fsync (the summary and the messages are).',
-    '- Workspace prompt files are cached for 2 s and read in parallel; the weekday is not formatted through ICU; libuv gets 8 threads so reads do not queue behind fsyncs.',
-    '- Session summaries are capped at 4,000 characters (they grew without bound when a model ignored `max_tokens`).',
+    '- Sessions: the question is saved while the model is already asked; appends reach the file before they resolve (a killed process loses nothing) and are fsynced within a second in the background, like Redis\'s `appendfsync everysec`. Recent sessions stay in memory (1 MB), a new session is known from one directory listing, append handles stay open between appends, titles are written with the background sync: a turn of a continuing conversation makes two file operations (three with its fsync) instead of a dozen or more.',
+    '- Start-up: Telegram loads its library in the background with the rest of its handshake; MCP servers connect after the channels; the PID file is not fsynced; the launcher polls its gateway every 10 ms.',
+    '- Workspace prompt files are cached for 2 s; the weekday is not formatted through ICU; session summaries are capped at 4,000 characters.',
     '',
     '## Targets not met, and why',
     '',
-    '- **Idle RSS**: about half of each process\'s RSS is the pages of the `node` binary itself (an empty `node` with `http` and `crypto` loaded is 43 MB here); the rows "of which its own" show the rest. The gateway\'s own share is mostly the libraries of the enabled channels (MQTT client ≈ 7 MB, MCP SDK with ajv ≈ 8 MB, Telegram ≈ 3 MB). Getting under the targets would mean dropping or replacing those libraries.',
-    '- **Per-message overhead**: on this machine a loopback HTTP request costs 0.5–0.9 ms and a WebSocket frame round trip a similar amount; a turn makes both plus the agent\'s work and logging. p99 is dominated by fsync stalls of the session store and GC.',
-    '- **Start-up**: node itself needs ~100 ms here before any of our code runs; compiling the bundles and building the zod config schema take most of the rest.',
+    ...(r.gatewayStart.readyMs.median > 300
+      ? [`- **Gateway start-up**: an empty \`node -e ""\` takes ${r.machine.emptyNodeMs ? (r.machine.emptyNodeMs as { median: number }).median : '?'} ms on this machine before any of our code runs. Most of the rest is compiling the bundles (about 40 ms for the static part), building the zod config schema (about 25 ms) and loading the WebSocket and MQTT client libraries; the MQTT broker connection is part of "ready". Going further would need V8 code caching, which Node 20 offers only for CommonJS, or a startup snapshot.`]
+      : []),
+    ...(r.launcherStart.gatewayReadyMs.median > 1000 ? ['- **Launcher + gateway**: two node start-ups in sequence (the launcher starts its gateway once its own server listens).'] : []),
+    ...([r.picoRoundTrip, r.mqttRoundTrip, r.launcherProxy].some((o) => o && (o.p50Ms > 2 || o.p99Ms > 10))
+      ? [`- **Per-message overhead**: the floor row shows what this machine costs for the same path with no work at all (${r.floor ? `${r.floor.p50Ms} / ${r.floor.p99Ms} ms` : '?'}): loopback TCP writes, process wake-ups on 2 shared cores and the fake model's HTTP handling. On top of it a turn sends one more frame (typing), builds the prompt, saves the question and logs one line; MQTT adds two hops through the broker, the proxy one more WebSocket hop. p99 follows GC pauses and the scheduling of the five processes involved.`]
+      : []),
+    ...(r.gatewayStart.idleRssMb.median > 80 || r.launcherStart.launcherIdleRssMb.median > 70 ? ['- **Idle RSS**: about half of each process\'s RSS is the pages of the `node` binary itself; the rows "of which its own" show the rest.'] : []),
     '',
   ].join('\n');
 }
@@ -501,7 +517,7 @@ async function main() {
     const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
     const previous = JSON.parse(await readFile(join(root, 'bench/results.json'), 'utf8').catch(() => '{}')) as Partial<Results>;
     const steps: { [K in keyof Results]: [string, () => Promise<Results[K]>] } = {
-      machine: ['machine', async () => ({ cpus: cpus().length, model: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() })],
+      machine: ['machine', async () => ({ cpus: cpus().length, model: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString(), emptyNodeMs: await emptyNode() })],
       gatewayStart: ['gateway cold start and idle RSS', () => gatewayStart(fakes)],
       launcherStart: ['launcher cold start and idle RSS', () => launcherStart(fakes)],
       picoRoundTrip: ['pico request → first answer frame', () => picoOverhead(fakes)],
