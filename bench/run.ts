@@ -31,21 +31,13 @@ const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile
 /** The process's own memory: RSS without the pages of the node binary and libraries it maps (shared with every node process). */
 const anonMb = async (pid: number) => Number(/RssAnon:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-async function until(check: () => Promise<boolean>, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(2);
-  }
-}
-
 /**
  * A GET for start-up polls: node:http without keep-alive, ~10× less CPU than fetch, which the
  * bench's own process would otherwise take from the process it is timing (2 cores).
  */
-function get(url: string): Promise<{ status: number; body: string }> {
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false }, (res) => {
+    http.get(url, { agent: false, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
@@ -153,9 +145,9 @@ async function withGateway<T>(fakes: Fakes, fn: (port: number, pid: number) => P
   const port = await freePort();
   const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir, PICOCLAW_GATEWAY_TOKEN: 'bench-control' });
   try {
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).ok);
+    await poll(async () => (await get(`http://127.0.0.1:${port}/ready`)).status === 200);
     if (options.mcp !== false) {
-      await until(async () => ((await (await fetch(`http://127.0.0.1:${port}/status`, { headers: { authorization: 'Bearer bench-control' } })).json()) as { tools: { source: string }[] }).tools.some((t) => t.source.startsWith('mcp:')));
+      await poll(async () => (JSON.parse((await get(`http://127.0.0.1:${port}/status`, { authorization: 'Bearer bench-control' })).body) as { tools: { source: string }[] }).tools.some((t) => t.source.startsWith('mcp:')));
     }
     return await fn(port, child.pid!);
   } finally {
@@ -200,15 +192,18 @@ function picoAsk(ws: WebSocket, i: number): Promise<void> {
   return first;
 }
 
+/** `count` pico messages on one socket, each timed to its first answer frame. */
+async function picoOverheadAt(llm: Fakes['llm'], count: number, url: string, protocols: string[] = [], options?: WebSocket.ClientOptions) {
+  const ws = new WebSocket(url, protocols, options);
+  await new Promise((r, j) => ws.once('open', r).once('error', j));
+  const result = await overhead(llm, count, (i) => picoAsk(ws, i));
+  ws.close();
+  return result;
+}
+
 /** Request → first answer frame over pico, with a zero-delay model. */
 async function picoOverhead(fakes: Fakes, count = 300) {
-  return withGateway(fakes, async (port) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/pico/ws?session_id=bench`, ['token.bench-pico-token']);
-    await new Promise((r, j) => ws.once('open', r).once('error', j));
-    const result = await overhead(fakes.llm, count, (i) => picoAsk(ws, i));
-    ws.close();
-    return result;
-  });
+  return withGateway(fakes, (port) => picoOverheadAt(fakes.llm, count, `ws://127.0.0.1:${port}/pico/ws?session_id=bench`, ['token.bench-pico-token']));
 }
 
 /**
@@ -220,11 +215,7 @@ async function floorOverhead(fakes: Fakes, count = 300) {
   const child = spawnNode([join(root, 'bench/floor-relay.mjs'), String(port), `${fakes.llm.url}/chat/completions`], {});
   try {
     await poll(async () => (await get(`http://127.0.0.1:${port}/`)).status === 200);
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-    await new Promise((r, j) => ws.once('open', r).once('error', j));
-    const result = await overhead(fakes.llm, count, (i) => picoAsk(ws, i));
-    ws.close();
-    return result;
+    return await picoOverheadAt(fakes.llm, count, `ws://127.0.0.1:${port}/`);
   } finally {
     await stopChild(child);
   }
@@ -236,12 +227,8 @@ async function launcherProxyOverhead(fakes: Fakes, count = 300) {
   const [port, gatewayPort] = [await freePort(), await freePort()];
   const child = spawnNode([LAUNCHER, '--port', String(port)], { PICOCLAW_HOME: dir, PICOCLAW_GATEWAY_PORT: String(gatewayPort), PICOCLAW_LAUNCHER_TOKEN: 'bench-launcher-token' });
   try {
-    await until(async () => ((await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { gateway: string }).gateway === 'running');
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/pico/ws?session_id=bench`, { headers: { authorization: 'Bearer bench-launcher-token' } });
-    await new Promise((r, j) => ws.once('open', r).once('error', j));
-    const result = await overhead(fakes.llm, count, (i) => picoAsk(ws, i));
-    ws.close();
-    return result;
+    await poll(async () => (JSON.parse((await get(`http://127.0.0.1:${port}/api/health`)).body) as { gateway: string }).gateway === 'running');
+    return await picoOverheadAt(fakes.llm, count, `ws://127.0.0.1:${port}/pico/ws?session_id=bench`, [], { headers: { authorization: 'Bearer bench-launcher-token' } });
   } finally {
     await stopChild(child);
     await rm(dir, { recursive: true, force: true });
