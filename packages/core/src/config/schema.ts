@@ -8,6 +8,10 @@
 import * as z from 'zod';
 import { findProvider, providerIds } from './providers.js';
 
+// zod compiles a fast path (new Function) for each object schema on its first parse: worth it for
+// schemas parsed thousands of times, not for a config parsed once per start (~10 ms of it).
+z.config({ jitless: true });
+
 export const CONFIG_VERSION = 3;
 
 /** Schema nodes holding secrets. */
