@@ -45,6 +45,14 @@ export function sanitizeHistory(messages: readonly StoredMessage[]): ChatMessage
   return out;
 }
 
+/** Serialised sizes of tool schemas: the same objects every turn, so measured once. */
+const schemaChars = new WeakMap<object, number>();
+function schemaLength(parameters: Record<string, unknown>): number {
+  let length = schemaChars.get(parameters);
+  if (length === undefined) schemaChars.set(parameters, (length = JSON.stringify(parameters).length));
+  return length;
+}
+
 /** The reference's estimate: about 2.5 characters a token. */
 export function estimateTokens(messages: readonly ChatMessage[], tools: readonly ToolDefinition[] = []): number {
   let chars = 0;
@@ -53,7 +61,7 @@ export function estimateTokens(messages: readonly ChatMessage[], tools: readonly
     if (m.role === 'assistant') for (const c of m.tool_calls ?? []) chars += c.id.length + c.name.length + c.arguments.length + 8;
     if (m.role === 'tool') chars += m.tool_call_id.length;
   }
-  for (const t of tools) chars += t.name.length + t.description.length + JSON.stringify(t.parameters).length + 20;
+  for (const t of tools) chars += t.name.length + t.description.length + schemaLength(t.parameters) + 20;
   return Math.ceil((chars * 2) / 5);
 }
 
