@@ -7,12 +7,11 @@
  * The response body is the raw byte stream: the SSE reader consumes it as it arrives.
  */
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
-};
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+/** node:https (and TLS) load on the first https request, not with every process start. */
+let secure: Promise<{ https: typeof import('node:https'); agent: http.Agent }> | undefined;
+const loadHttps = () => (secure ??= import('node:https').then((https) => ({ https, agent: new https.Agent({ keepAlive: true, maxSockets: 64 }) })));
 
 export interface HttpResponse {
   status: number;
@@ -30,14 +29,15 @@ export interface HttpRequestOptions {
   signal: AbortSignal;
 }
 
-export function httpRequest(url: string | URL, options: HttpRequestOptions): Promise<HttpResponse> {
+export async function httpRequest(url: string | URL, options: HttpRequestOptions): Promise<HttpResponse> {
   const target = typeof url === 'string' ? new URL(url) : url;
-  const transport = target.protocol === 'https:' ? https : http;
-  const agent = agents[target.protocol as keyof typeof agents];
+  const { https, agent: httpsAgent } = target.protocol === 'https:' ? await loadHttps() : { https: undefined, agent: undefined };
+  const transport = https ?? http;
+  const agent = httpsAgent ?? httpAgent;
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers = body ? { ...options.headers, 'content-length': String(body.length) } : options.headers;
   const { signal } = options;
-  if (signal.aborted) return Promise.reject(abortError(signal));
+  if (signal.aborted) throw abortError(signal);
   return new Promise((resolve, reject) => {
     let answer: IncomingMessage | undefined;
     // Not node's own `signal` option: it can fire after the answer is complete and its keep-alive

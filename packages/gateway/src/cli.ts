@@ -16,10 +16,8 @@ import {
   loadGatewaySettings,
 } from '@picoclaw/core';
 import { channelFactories } from './channels/index.js';
-import { agentCommand } from './cli-agent.js';
 import { configCommand, mcpCommand, modelsCommand, statusCommand, type CliIo } from './cli-commands.js';
 import { commandHelp, complete, completionScript, findCommand, overview } from './cli-help.js';
-import { onboardCommand } from './cli-onboard.js';
 import { colourEnabled, createStyle } from './cli-style.js';
 import { createGateway } from './gateway.js';
 import { version } from './version.js';
@@ -128,9 +126,9 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (known?.name ?? command) {
     case 'agent':
-      return agentCommand(rest, { ...io, write: (text) => process.stdout.write(text) });
+      return (await import('./cli-agent.js')).agentCommand(rest, { ...io, write: (text) => process.stdout.write(text) });
     case 'onboard':
-      return onboardCommand(rest, { ...io, input: process.stdin, output: process.stdout });
+      return (await import('./cli-onboard.js')).onboardCommand(rest, { ...io, input: process.stdin, output: process.stdout });
     case 'status':
       return statusCommand(io, rest);
     case 'config':

@@ -3,7 +3,6 @@
  * link-local addresses are refused unless listed in `tools.web.private_host_whitelist`, so a chat
  * message cannot make the gateway probe the homelab's own network.
  */
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { defineTool } from '../define-tool.js';
@@ -32,7 +31,7 @@ export function htmlToText(html: string): string {
 
 export function createWebFetchTool(options: { limitBytes: number; whitelist: string[]; fetch?: typeof fetch; resolve?: (host: string) => Promise<string[]> }) {
   const doFetch = options.fetch ?? fetch;
-  const resolveHost = options.resolve ?? (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
+  const resolveHost = options.resolve ?? (async (host: string) => (await (await import('node:dns/promises')).lookup(host, { all: true })).map((a) => a.address));
   return defineTool({
     name: 'web_fetch',
     description: 'Fetches a web page (http or https) and returns its readable text.',
