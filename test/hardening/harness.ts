@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { restartableListener } from '@picoclaw/test-fakes';
 import WebSocket from 'ws';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -186,51 +187,32 @@ export const STACK_LINE = /^\s+at .+(\(|\s)(node:|file:|\/).*:\d+:\d+\)?$/m;
  * again. Used to take a fake API "off the network" without touching it.
  */
 export async function startTcpProxy(targetPort: number) {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(targetPort, '127.0.0.1');
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('error', () => {});
-          socket.on('close', () => {
-            sockets.delete(socket);
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        port = (s.address() as AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (!server) return resolve();
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-      server = undefined;
-    });
-  await start();
+  const listener = restartableListener(() =>
+    createServer((client) => {
+      const upstream = connect(targetPort, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    }),
+  );
+  await listener.start();
   return {
     get port() {
-      return port;
+      return listener.port;
     },
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `http://127.0.0.1:${listener.port}`;
     },
     get up() {
-      return server !== undefined;
+      return listener.listening;
     },
-    start,
-    stop,
+    start: listener.start,
+    stop: listener.stop,
   };
 }
 

@@ -4,12 +4,12 @@
  * HassLightSet, GetLiveContext). Records every call; `stop()`/`start()` simulate HA going away and
  * coming back on the same port.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import express from 'express';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import { restartableListener } from './listen.js';
 
 export interface HaCall {
   tool: string;
@@ -57,39 +57,21 @@ export async function startFakeHomeAssistant(options: { token?: string; port?: n
   });
   app.all('/api/mcp', (_req, res) => void res.status(405).set('allow', 'POST').end());
 
-  let server: Server | undefined;
-  let port = options.port ?? 0;
-  const start = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = app.listen(port, '127.0.0.1');
-      s.once('error', reject);
-      s.once('listening', () => {
-        port = (s.address() as AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (!server) return resolve();
-      server.closeAllConnections();
-      server.close(() => resolve());
-      server = undefined;
-    });
-  await start();
+  const listener = restartableListener(() => createServer(app), options.port);
+  await listener.start();
   return {
     token,
     calls,
     states,
     get port() {
-      return port;
+      return listener.port;
     },
     get url() {
-      return `http://127.0.0.1:${port}/api/mcp`;
+      return `http://127.0.0.1:${listener.port}/api/mcp`;
     },
-    start,
-    stop,
-    close: stop,
+    start: listener.start,
+    stop: listener.stop,
+    close: listener.stop,
   };
 }
 

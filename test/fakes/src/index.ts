@@ -1,4 +1,4 @@
-export { listen, type Listening } from './listen.js';
+export { listen, restartableListener, type Listening } from './listen.js';
 export { startFakeLlm, type FakeLlm, type FakeTurn, type RecordedRequest, type ScriptedToolCall } from './fake-llm.js';
 export { startFakeHomeAssistant, type FakeHomeAssistant, type HaCall } from './fake-home-assistant.js';
 export { spawnGateway, spawnLauncher, type GatewayProcess, type LauncherProcess } from './processes.js';

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Express } from 'express';
 
 export interface Listening {
@@ -27,4 +27,43 @@ export function listen(app: Express): Promise<Listening & { server: Server }> {
       });
     });
   });
+}
+
+/**
+ * A server that can be stopped and started again on the same loopback port, to make a service
+ * disappear from the network and come back: `stop()` refuses new connections and cuts the open
+ * ones (clients see ECONNREFUSED / a reset); `start()` listens again with a fresh server.
+ */
+export function restartableListener(create: () => NetServer, port = 0) {
+  let server: NetServer | undefined;
+  const sockets = new Set<Socket>();
+  return {
+    get port() {
+      return port;
+    },
+    get listening() {
+      return server !== undefined;
+    },
+    start: () =>
+      new Promise<void>((resolve, reject) => {
+        const s = create();
+        s.on('connection', (socket: Socket) => {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        });
+        s.once('error', reject);
+        s.listen(port, '127.0.0.1', () => {
+          port = (s.address() as AddressInfo).port;
+          server = s;
+          resolve();
+        });
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+        server = undefined;
+      }),
+  };
 }
