@@ -37,6 +37,9 @@ export interface TurnOutcome {
   saved: StoredMessage[];
 }
 
+/** How long the question waits to be saved with the model's first message (see runTurn). */
+const QUESTION_SAVE_DELAY_MS = 100;
+
 const EMPTY_ANSWER = 'The model returned an empty response. This may indicate a provider error or token limit.';
 
 function parseArguments(raw: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
@@ -52,23 +55,51 @@ function parseArguments(raw: string): { ok: true; value: Record<string, unknown>
   }
 }
 
+/**
+ * The tools as the model sees them, by name in code-point order (a stable prompt; no ICU
+ * collation per turn). The last list is kept: the tools rarely change between turns.
+ */
+let lastTools: { tools: readonly Tool[]; definitions: ToolDefinition[] } | undefined;
+function toolDefinitions(tools: readonly Tool[]): ToolDefinition[] {
+  if (lastTools && lastTools.tools.length === tools.length && tools.every((t, i) => t === lastTools!.tools[i])) return lastTools.definitions;
+  const definitions = tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  lastTools = { tools: [...tools], definitions };
+  return definitions;
+}
+
 export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
-  const definitions = input.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })).sort((a, b) => a.name.localeCompare(b.name));
+  const definitions = toolDefinitions(input.tools);
   const byName = new Map(input.tools.map((t) => [t.name, t]));
   const user: ChatMessage = { role: 'user', content: input.userText };
-  // The question is saved while the model is already asked: its fsync (1 ms typically, tens of
-  // ms at worst) stays out of the time to the first answer byte. Every later save waits for it,
+  // The question is saved with the model's first message (its answer or tool call), in one
+  // write, or on its own after QUESTION_SAVE_DELAY_MS if the model is slower: a quick turn
+  // costs one file write instead of two and no file work comes before the first answer byte,
+  // while a crash mid-turn still finds the question in the file. Saves run one after another,
   // so the session's order holds, and a failed save still fails the turn.
+  const question: StoredMessage = { ...user, created_at: new Date().toISOString() };
   const saved: StoredMessage[] = [user];
-  let saving: Promise<void> = input.persist([user]);
-  saving.catch(() => {}); // observed by the next persist(), or below
+  let saving: Promise<void> = Promise.resolve();
+  let questionSaved = false;
+  const save = (messages: StoredMessage[]) => {
+    const batch = questionSaved ? messages : [question, ...messages];
+    questionSaved = true;
+    clearTimeout(timer);
+    saving = saving.then(() => input.persist(batch));
+    saving.catch(() => {}); // observed by the next save, or below
+    return saving;
+  };
+  const timer = setTimeout(() => save([]), QUESTION_SAVE_DELAY_MS);
   const persist = (messages: StoredMessage[]) => {
     saved.push(...messages);
-    return (saving = saving.then(() => input.persist(messages)));
+    return save(messages);
   };
-  const outcome = await converse(input, user, definitions, byName, persist);
-  await saving;
-  return { ...outcome, saved };
+  try {
+    const outcome = await converse(input, user, definitions, byName, persist);
+    return { ...outcome, saved };
+  } finally {
+    if (!questionSaved) save([]);
+    await saving;
+  }
 }
 
 /** The model ↔ tools loop of one turn. */

@@ -247,6 +247,8 @@ export function createJsonlSessionStore(options: {
         if (text === undefined) {
           remember(clean);
           clean.add(key);
+          remember(metas, 2_000);
+          metas.set(key, null); // nor a meta file: the first append need not look for one
           cacheSet(key, [], 0);
           return { messages: [] };
         }
