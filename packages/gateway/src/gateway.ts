@@ -31,7 +31,7 @@ import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-man
 import { createHealthBook } from './models/fallback-chain.js';
 import { loadMistralSdk } from './models/mistral.js';
 import { createModelRegistry, type ModelRegistry } from './models/model-registry.js';
-import { claimPidFile, releasePidFile } from './pid-file.js';
+import { assertHomeFree, releasePidFile, writePidFile } from './pid-file.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import type { SessionStore } from './sessions/session-store.js';
 import { createFileChannelState, createRedisChannelState, type ChannelStateStore } from './channels/channel-state.js';
@@ -411,9 +411,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         mountUpgrade: server.mountUpgrade,
         log: logFn,
       });
-      const address = await server.listen(settings.host, settings.port);
-      await claimPidFile(settings.home, { pid: process.pid, token, version, host: settings.host, port: address.port });
-      await channels.start(cfg.channel_list);
+      // Independent steps side by side (each is a few file or socket operations): the port and
+      // the home are checked together (a home in use is the more telling error when both fail),
+      // then the PID file is written while the channels start.
+      const [listened, free] = await Promise.allSettled([server.listen(settings.host, settings.port), assertHomeFree(settings.home)]);
+      if (free.status === 'rejected') throw free.reason;
+      if (listened.status === 'rejected') throw listened.reason;
+      const address = listened.value;
+      await Promise.all([writePidFile(settings.home, { pid: process.pid, token, version, host: settings.host, port: address.port }), channels.start(cfg.channel_list)]);
       phase = 'running';
       // MCP servers connect in the background after the channels are up: loading the MCP SDK
       // would otherwise compete with the channels for the start-up time.

@@ -37,7 +37,7 @@ export async function readPidFile(home: string): Promise<PidInfo | undefined> {
 }
 
 /** Refuses to start when another live gateway owns this home; PID 1 counts as stale (containers). */
-export async function claimPidFile(home: string, info: PidInfo): Promise<void> {
+export async function assertHomeFree(home: string): Promise<void> {
   const existing = await readPidFile(home);
   if (existing && existing.pid !== 1 && alive(existing.pid)) {
     const cmdline = await readFile(`/proc/${existing.pid}/cmdline`, 'utf8').catch(() => 'picoclaw');
@@ -45,6 +45,10 @@ export async function claimPidFile(home: string, info: PidInfo): Promise<void> {
       throw new PicoError('settings_invalid', `a gateway is already running for ${home} (PID ${existing.pid}, version ${existing.version}, port ${existing.port}); stop it first`);
     }
   }
+}
+
+/** Writes this gateway's PID file (after `assertHomeFree`). */
+export async function writePidFile(home: string, info: PidInfo): Promise<void> {
   // Not fsynced: after a power cut the PID in it is stale whether it reached the disk or not,
   // and two fsyncs (tens of ms on a busy disk) would delay every start.
   await writeFileAtomic(pidFilePath(home), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, durable: false });
