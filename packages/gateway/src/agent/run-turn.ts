@@ -80,6 +80,7 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
   const saved: StoredMessage[] = [user];
   let saving: Promise<void> = Promise.resolve();
   let questionSaved = false;
+  const timer = setTimeout(() => save([]), QUESTION_SAVE_DELAY_MS);
   const save = (messages: StoredMessage[]) => {
     const batch = questionSaved ? messages : [question, ...messages];
     questionSaved = true;
@@ -88,7 +89,6 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
     saving.catch(() => {}); // observed by the next save, or below
     return saving;
   };
-  const timer = setTimeout(() => save([]), QUESTION_SAVE_DELAY_MS);
   const persist = (messages: StoredMessage[]) => {
     saved.push(...messages);
     return save(messages);
