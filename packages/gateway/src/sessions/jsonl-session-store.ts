@@ -63,9 +63,9 @@ export function createJsonlSessionStore(options: {
   const syncMs = options.syncMs ?? 1_000;
   const queues = new Map<string, Promise<unknown>>();
   /**
-   * Append handles of recent sessions, least recently used first: a turn appends twice and the
-   * background sync fsyncs once, so opening and closing the file each time would triple the file
-   * operations of a turn. Closed when idle for a sync period, on rewrite/clear and on flush.
+   * Append handles of recent sessions, least recently used first: a turn appends once or more and
+   * the background sync fsyncs once, so opening and closing the file each time would triple the
+   * file operations of a turn. Closed when idle for a sync period, on rewrite/clear and on flush.
    */
   const files = new Map<string, { handle: FileHandle; used: boolean }>();
   /** Sessions with appends not yet fsynced. */
@@ -81,6 +81,10 @@ export function createJsonlSessionStore(options: {
   const clean = new Set<string>();
   const remember = <T>(set: Set<T> | Map<T, unknown>, limit = 10_000) => {
     if (set.size >= limit) set.clear();
+  };
+  const knowMeta = (key: string, meta: Meta | null) => {
+    remember(metas, 2_000);
+    metas.set(key, meta);
   };
   /**
    * Recent sessions in memory (least recently used first), so a turn does not read and parse the
@@ -202,16 +206,14 @@ export function createJsonlSessionStore(options: {
     } catch {
       // unreadable: written anew on the next change
     }
-    remember(metas, 2_000);
-    metas.set(key, meta);
+    knowMeta(key, meta);
     return meta ?? undefined;
   }
 
   function changedMeta(current: Meta | undefined, key: string, change: Partial<Meta>): Meta {
     const stamp = now().toISOString();
     const meta = { ...(current ?? { key, created_at: stamp, updated_at: stamp }), ...change, key, updated_at: stamp };
-    remember(metas, 2_000);
-    metas.set(key, meta);
+    knowMeta(key, meta);
     return meta;
   }
 
@@ -247,8 +249,7 @@ export function createJsonlSessionStore(options: {
         if (text === undefined) {
           remember(clean);
           clean.add(key);
-          remember(metas, 2_000);
-          metas.set(key, null); // nor a meta file: the first append need not look for one
+          knowMeta(key, null); // nor a meta file: the first append need not look for one
           cacheSet(key, [], 0);
           return { messages: [] };
         }
