@@ -94,6 +94,16 @@ describe('secrets', () => {
     );
   });
 
+  it('duplicate model names: each entry keeps its own keys through .security.yml, a keyless duplicate stays keyless', () => {
+    // Found by the property above: the second "a" used to fall back to the bare "a" key.
+    const config = configSchema.parse({ model_list: [{ model_name: 'a', model: 'mistral/a', api_keys: ['first-key'] }, { model_name: 'a', model: 'mistral/a' }, { model_name: 'b', model: 'mistral/b', api_keys: ['b-key'] }] });
+    const { doc, security } = splitSecurity(config);
+    expect(Object.keys(security.model_list as object)).toEqual(['a:0', 'b']);
+    const merged = structuredClone(doc) as unknown as Record<string, unknown>;
+    mergeSecurity(merged, security);
+    expect(configSchema.parse(merged).model_list.map((m) => m.api_keys)).toEqual([['first-key'], [], ['b-key']]);
+  });
+
   it('leaves unset secrets empty, so a client can tell "set" from "not set"', () => {
     const config = configSchema.parse({ channel_list: { telegram: { type: 'telegram', settings: { token: '' } }, pico: { type: 'pico', settings: { token: 'p' } } } });
     const redacted = redactSecrets(config);

@@ -72,8 +72,11 @@ export function redactSecrets<T>(doc: T): T {
 /**
  * A key that identifies a secret's place independently of array order: a model_list entry is
  * known by its model_name (and which duplicate it is), not by its index. This is also the key
- * `.security.yml` uses (`name`, or `name:<n>` for the n-th duplicate). With `byModel`, duplicates
- * are told apart by their `model` as well, which survives reordering of same-named entries.
+ * `.security.yml` uses: `name`, or `name:<n>` for each of several entries with that name (0-based).
+ * Every duplicate gets its index, the first too: a reader falls back from `name:<n>` to a bare
+ * `name`, which would hand the first entry's keys to a duplicate that has none of its own.
+ * With `byModel`, duplicates are told apart by their `model` as well, which survives reordering
+ * of same-named entries.
  */
 export function logicalSecretKey(doc: unknown, path: Path, byModel = false): string {
   const parts: (string | number)[] = [...path];
@@ -83,7 +86,8 @@ export function logicalSecretKey(doc: unknown, path: Path, byModel = false): str
     const name = String(entry?.model_name ?? '');
     const same = (m: { model_name?: unknown; model?: unknown } | undefined) => m?.model_name === name && (!byModel || m?.model === entry?.model);
     const nth = list.slice(0, path[1]).filter(same).length;
-    parts[1] = (byModel ? `${name}|${String(entry?.model ?? '')}` : name) + (nth === 0 ? '' : `:${nth}`);
+    const duplicated = nth > 0 || list.slice(path[1] + 1).some(same);
+    parts[1] = (byModel ? `${name}|${String(entry?.model ?? '')}` : name) + (duplicated ? `:${nth}` : '');
   }
   return JSON.stringify(parts);
 }
