@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { chmod, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,19 +18,40 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * - whatwg-url (node-fetch, for telegraf): node-fetch uses Node's URL when there is one and only
  *   falls back to whatwg-url, whose tr46 table alone is 260 KB.
  * - socks (mqtt): used only for a SOCKS proxy, which the MQTT channel never asks for.
+ * Stand-ins for code that is parsed at every start but never runs here (~60 KB of source; V8
+ * parses every byte a process loads, and parsing is the largest single part of start-up):
+ * - worker-timers (mqtt): timers in a browser's web worker; in Node mqtt uses the native ones.
+ * - @dabh/diagnostics (winston): debug output of winston's internals, off unless DEBUG is set.
  */
-const builtinStandIns = {
-  name: 'builtin-stand-ins',
+const standInSources = {
+  'readable-stream': "module.exports = require('node:stream');",
+  'whatwg-url': 'module.exports = { URL, URLSearchParams };',
+  socks: "exports.SocksClient = { createConnection() { throw new Error('SOCKS proxies are not supported'); } };",
+  'worker-timers': 'module.exports = { setInterval: (f, ms) => setInterval(f, ms), clearInterval: (id) => clearInterval(id) };',
+  '@dabh/diagnostics': 'module.exports = () => () => {};',
+};
+const standIns = {
+  name: 'stand-ins',
   setup(b) {
     const streams = { readable: 'Readable', writable: 'Writable', duplex: 'Duplex', transform: 'Transform', passthrough: 'PassThrough' };
-    b.onResolve({ filter: /^(readable-stream(\/lib\/_stream_\w+(\.js)?)?|whatwg-url|socks)$/ }, (args) => ({ path: args.path, namespace: 'stand-in' }));
+    const names = Object.keys(standInSources).map((name) => name.replaceAll('/', '\\/')).join('|');
+    b.onResolve({ filter: new RegExp(`^(readable-stream\\/lib\\/_stream_\\w+(\\.js)?|${names})$`) }, (args) => ({ path: args.path, namespace: 'stand-in' }));
     b.onLoad({ filter: /.*/, namespace: 'stand-in' }, ({ path }) => {
       const stream = /_stream_(\w+)/.exec(path)?.[1];
-      if (stream) return { contents: `module.exports = require('node:stream').${streams[stream]};`, loader: 'js' };
-      if (path === 'readable-stream') return { contents: "module.exports = require('node:stream');", loader: 'js' };
-      if (path === 'whatwg-url') return { contents: 'module.exports = { URL, URLSearchParams };', loader: 'js' };
-      return { contents: "exports.SocksClient = { createConnection() { throw new Error('SOCKS proxies are not supported'); } };", loader: 'js' };
+      return { contents: stream ? `module.exports = require('node:stream').${streams[stream]};` : standInSources[path], loader: 'js' };
     });
+  },
+};
+/**
+ * The Telegram channel uses telegraf's Bot API client only (it runs its own polling loop); the
+ * package's entry also loads the bot framework around it (Telegraf, Composer, Context, scenes,
+ * sessions: ~110 KB more source to parse while the channels start).
+ */
+const telegrafClientOnly = {
+  name: 'telegraf-client-only',
+  setup(b) {
+    const entry = createRequire(join(root, 'packages/gateway/package.json')).resolve('telegraf');
+    b.onResolve({ filter: /^telegraf$/ }, () => ({ path: join(dirname(entry), 'telegram.js') }));
   },
 };
 const targets = [
@@ -60,7 +82,7 @@ for (const target of targets) {
     external: ['@opentelemetry/api'],
     // ESM builds first: some UMD builds (jsonc-parser) require() files esbuild cannot see.
     mainFields: ['module', 'main'],
-    plugins: [builtinStandIns],
+    plugins: [standIns, telegrafClientOnly],
   });
   // Executable, so it can be linked onto the PATH as `picoclaw` / `picoclaw-launcher`.
   await chmod(join(outdir, `${target.out}.js`), 0o755);

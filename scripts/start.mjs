@@ -19,7 +19,7 @@ const [name, entry, ...args] = candidates.find(([, file]) => existsSync(join(roo
 console.error(`Starting the ${name}`);
 // The same flags as the launcher gives its gateway (runtimeNodeFlags in packages/core).
 const heap = Number(process.env.PICOCLAW_MAX_HEAP_MB);
-const flags = ['--max-semi-space-size=1', `--max-old-space-size=${Number.isInteger(heap) && heap >= 64 ? heap : 128}`];
+const flags = ['--max-semi-space-size=1', `--max-old-space-size=${Number.isInteger(heap) && heap >= 64 ? heap : 128}`, '--no-sparkplug'];
 const child = spawn(process.execPath, [...flags, join(root, entry), ...args, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=128
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=128 --no-sparkplug
 /**
  * `picoclaw` — the gateway's command line. `picoclaw gateway` runs the gateway headless (the
  * container's gateway-only mode, systemd, or under the launcher). Exit codes: 0 after a clean

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=128
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=128 --no-sparkplug
 /**
  * `picoclaw-launcher`: the dashboard on port 18800, supervising `picoclaw gateway`.
  * Exit codes: 0 after SIGTERM/SIGINT, 78 for invalid settings, 1 otherwise.

@@ -7,7 +7,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { readFileIfExists } from '../atomic-write.js';
 import { expandHome, resolvePaths } from '../paths.js';
@@ -17,6 +16,7 @@ import { channelEnvBindings, globalEnvBindings, parseEnvValue } from './env-over
 import { migrateConfig } from './migrate.js';
 import { configSchema, CONFIG_VERSION, type Config } from './schema.js';
 import { forEachSecret, SECRET_PLACEHOLDER } from './secrets.js';
+import { loadYaml } from './load-yaml.js';
 import { mergeSecurity } from './security-file.js';
 
 type Json = Record<string, unknown>;
@@ -132,7 +132,8 @@ export function parseConfigText(text: string, file = 'config.json'): { value: Js
 }
 
 /** Parses .security.yml text; it must be a mapping (or empty). */
-export function parseSecurityText(text: string, file = '.security.yml'): Json {
+export async function parseSecurityText(text: string, file = '.security.yml'): Promise<Json> {
+  const { parseDocument } = await loadYaml();
   let doc: ReturnType<typeof parseDocument>;
   let value: unknown;
   try {
@@ -272,7 +273,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   if (text !== undefined && text.trim() === '') warnings.push(`${paths.config} is empty; using defaults`);
 
   const securityText = await readText(paths.security);
-  const security = securityText === undefined ? {} : parseSecurityText(securityText);
+  const security = securityText === undefined ? {} : await parseSecurityText(securityText);
 
   if (raw.version !== undefined && ![0, 1, 2, CONFIG_VERSION].includes(raw.version as number)) {
     const issue = { path: 'version', source: 'config.json', message: `unsupported config version ${JSON.stringify(raw.version)}; this PicoClaw reads versions 0 to ${CONFIG_VERSION}` };

@@ -4,11 +4,11 @@
  * is written, so the files on disk are always a config that loads.
  */
 import { copyFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
 import { writeFileAtomic } from '../atomic-write.js';
 import { resolvePaths } from '../paths.js';
 import { ConfigError, formatIssues } from './config-error.js';
 import { validateConfigDocument } from './load-config.js';
+import { loadYaml } from './load-yaml.js';
 import type { Config } from './schema.js';
 import { splitSecurity } from './security-file.js';
 
@@ -44,6 +44,7 @@ export async function saveConfig(document: unknown, options: SaveConfigOptions =
       });
     }
   }
+  const { stringify } = await loadYaml();
   const header = '# Secrets for config.json, by the same key paths. Keep this file private (mode 0600).\n';
   await writeFileAtomic(paths.security, header + stringify(security), { mode: SECRET_FILE_MODE });
   await writeFileAtomic(paths.config, `${JSON.stringify(doc, null, 2)}\n`, { mode: SECRET_FILE_MODE });
