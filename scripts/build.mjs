@@ -54,6 +54,23 @@ const telegrafClientOnly = {
     b.onResolve({ filter: /^telegraf$/ }, () => ({ path: join(dirname(entry), 'telegram.js') }));
   },
 };
+/**
+ * The MCP SDK's Client makes an ajv validator for tool output schemas unless it is given one;
+ * the gateway gives it one that loads ajv only for tools that declare such a schema
+ * (mcp-manager.ts). This keeps ajv (~290 KB of source) out of the Client's chunk.
+ */
+const mcpClientWithoutAjv = {
+  name: 'mcp-client-without-ajv',
+  setup(b) {
+    b.onResolve({ filter: /\/validation\/ajv-provider\.js$/ }, (args) =>
+      /[\\/]sdk[\\/]dist[\\/]esm[\\/]client[\\/]index\.js$/.test(args.importer) ? { path: 'ajv-provider', namespace: 'mcp-client-stand-in' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'mcp-client-stand-in' }, () => ({
+      contents: "export class AjvJsonSchemaValidator { constructor() { throw new Error('the MCP client is given its jsonSchemaValidator'); } }",
+      loader: 'js',
+    }));
+  },
+};
 const targets = [
   { name: 'gateway', entry: 'packages/gateway/src/cli.ts', outdir: 'packages/gateway/dist', out: 'picoclaw' },
   { name: 'launcher', entry: 'packages/launcher/src/cli.ts', outdir: 'packages/launcher/dist', out: 'picoclaw-launcher' },
@@ -82,7 +99,7 @@ for (const target of targets) {
     external: ['@opentelemetry/api'],
     // ESM builds first: some UMD builds (jsonc-parser) require() files esbuild cannot see.
     mainFields: ['module', 'main'],
-    plugins: [standIns, telegrafClientOnly],
+    plugins: [standIns, telegrafClientOnly, mcpClientWithoutAjv],
   });
   // Executable, so it can be linked onto the PATH as `picoclaw` / `picoclaw-launcher`.
   await chmod(join(outdir, `${target.out}.js`), 0o755);

@@ -111,6 +111,27 @@ describe('MCP manager against a fake Home Assistant', () => {
     delete process.env.PICOCLAW_SECRET_FOR_TEST;
   });
 
+  it('checks results against a tool\'s output schema (ajv, loaded for such tools only)', async () => {
+    // The low-level Server, so the invalid result reaches the client unchecked.
+    const script = `
+      import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+      import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+      import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+      const s = new Server({ name: 'typed', version: '0' }, { capabilities: { tools: {} } });
+      const outputSchema = { type: 'object', properties: { level: { type: 'number' } }, required: ['level'] };
+      s.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: ['good', 'bad'].map((name) => ({ name, inputSchema: { type: 'object' }, outputSchema })) }));
+      s.setRequestHandler(CallToolRequestSchema, async (r) => ({ content: [{ type: 'text', text: r.params.name }], structuredContent: { level: r.params.name === 'good' ? 3 : 'high' } }));
+      await s.connect(new StdioServerTransport());`;
+    manager = createMcpManager({ servers: { typed: server({ command: process.execPath, args: ['--input-type=module', '-e', script] }) }, workspace: new URL('../..', import.meta.url).pathname });
+    manager.start();
+    await until(() => manager!.status()[0]!.state === 'connected', 10_000);
+    const tool = (name: string) => manager!.list().find((t) => t.name === mcpToolName('typed', name))!;
+    expect(await tool('good').execute({}, context)).toEqual({ content: 'good' });
+    const refused = await tool('bad').execute({}, context);
+    expect(refused.isError).toBe(true);
+    expect(refused.content).toMatch(/output schema.*level.*number/i);
+  });
+
   it('explains a stdio command that does not exist', async () => {
     manager = createMcpManager({ servers: { x: server({ command: 'definitely-not-a-command-xyz' }) }, workspace: '/tmp', retryBaseMs: 10_000 });
     manager.start();

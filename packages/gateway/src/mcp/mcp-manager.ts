@@ -7,6 +7,7 @@
 import { backoffDelay, effectiveMcpTransport, PicoError, sleep, type McpServerConfig, type McpServerStatus } from '@picoclaw/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
 import { isAbsolute, resolve } from 'node:path';
 import { fetchFailure } from '../models/http-errors.js';
 import type { Tool, ToolProvider, ToolResult } from '../tools/types.js';
@@ -112,6 +113,25 @@ const loadClient = once(async () => (await import('@modelcontextprotocol/sdk/cli
 const loadStdio = once(() => import('@modelcontextprotocol/sdk/client/stdio.js'));
 const loadSse = once(async () => (await import('@modelcontextprotocol/sdk/client/sse.js')).SSEClientTransport);
 const loadStreamableHttp = once(async () => (await import('./streamable-http-transport.js')).createStreamableHttpTransport);
+
+/**
+ * Tool results are checked against a tool's output schema with the SDK's ajv validator, which
+ * loads only for a server whose tools declare one: ajv is ~290 KB of source, parsed right after
+ * start-up otherwise (the bundle gives the SDK's Client a stand-in for its own default). The SDK
+ * asks for a validator while it lists the tools; it is compiled on first use, in a call, after
+ * connect() has loaded ajv.
+ */
+let ajv: jsonSchemaValidator | undefined;
+const loadAjv = once(async () => (ajv = new (await import('@modelcontextprotocol/sdk/validation/ajv')).AjvJsonSchemaValidator()));
+const outputValidator: jsonSchemaValidator = {
+  getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
+    let compiled: JsonSchemaValidator<T> | undefined;
+    return (input) => {
+      if (!ajv) throw new Error('the output schema validator is not loaded');
+      return (compiled ??= ajv.getValidator<T>(schema))(input);
+    };
+  },
+};
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
@@ -244,7 +264,7 @@ class ServerConnection {
     const timeout = this.config.connect_timeout * 1000;
     let lastError: unknown;
     for (const transport of await this.transport()) {
-      const client = new Client({ name: 'picoclaw-ts', version: '0.1.0' });
+      const client = new Client({ name: 'picoclaw-ts', version: '0.1.0' }, { jsonSchemaValidator: outputValidator });
       client.onclose = () => this.closed?.();
       try {
         await client.connect(transport, { signal, timeout });
@@ -255,6 +275,7 @@ class ServerConnection {
           tools.push(...page.tools);
           cursor = page.nextCursor;
         } while (cursor);
+        if (tools.some((t) => t.outputSchema)) await loadAjv();
         this.client = client;
         this.tools = tools.map((t) => this.adapt(t));
         this.connectedAt = new Date();
