@@ -33,6 +33,8 @@ export function createChannelManager(options: {
 }): ChannelManager {
   const running = new Map<string, Running>();
   let configs: Record<string, ChannelConfig> = {};
+  let allStarted!: () => void;
+  const afterStart = new Promise<void>((resolve) => (allStarted = resolve));
 
   function launch(name: string, config: ChannelConfig): Running {
     const controller = new AbortController();
@@ -54,6 +56,7 @@ export function createChannelManager(options: {
           submit: (message, sink) => options.submit({ ...message, channel: name }, sink),
           log: (level, message, meta) => options.log(level, `${name}: ${message}`, { channel: name, ...meta }),
           mountUpgrade: options.mountUpgrade,
+          afterStart,
         });
       })
       .then(
@@ -79,6 +82,7 @@ export function createChannelManager(options: {
       configs = channels;
       for (const [name, config] of Object.entries(channels)) if (config.enabled) running.set(name, launch(name, config));
       await Promise.all([...running.values()].map((r) => r.started));
+      allStarted();
     },
     async reload(channels) {
       const changes: string[] = [];

@@ -22,6 +22,12 @@ export interface ChannelContext {
   log: Log;
   /** Mounts an upgrade handler on the gateway's HTTP server (pico's /pico/ws). */
   mountUpgrade(path: string, handler: UpgradeHandler | undefined): void;
+  /**
+   * Resolves once the gateway's channels have all started (already resolved for a channel
+   * started later, by a reload). Background work that can wait, such as loading a remote API's
+   * client library for its handshake, waits for it, so that the local channels come up first.
+   */
+  afterStart: Promise<void>;
 }
 
 export interface Channel {

@@ -76,7 +76,7 @@ describe('cluster', () => {
       },
       status: () => ({ state: 'running', messages: { in: 0, out: 0 } }),
     });
-    const context = { signal: new AbortController().signal, submit: async () => {}, log, mountUpgrade: () => {} };
+    const context = { signal: new AbortController().signal, submit: async () => {}, log, mountUpgrade: () => {}, afterStart: Promise.resolve() };
     const ca = createLeaderChannel({ name: 'telegram', type: 'telegram', lease: 'telegram:bot', cluster: a, build: async () => fake('a') });
     await ca.start(context);
     await until(() => ca.status().state === 'running');

@@ -307,9 +307,10 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
     type: 'telegram',
     async start(ctx) {
       context = ctx;
-      // Connecting happens in the background: the gateway is ready without waiting for
-      // Telegram, and a Bot API that is down at start is retried until it answers.
-      loop = connect().then(poll);
+      // Connecting happens in the background, once the other channels have started: the gateway
+      // is ready without waiting for Telegram, and a Bot API that is down at start is retried
+      // until it answers.
+      loop = ctx.afterStart.then(() => (stopper.signal.aborted ? undefined : connect().then(poll)));
     },
     async stop() {
       state = 'stopped';
