@@ -45,6 +45,15 @@ export function fetchFailure(error: unknown, what: string, url: string, signal?:
   return new PicoError('network', `${what}: cannot reach ${host}: ${reason}`, { cause: error });
 }
 
+/**
+ * A failure after the answer had started: a network error there is a broken stream, not a
+ * server that cannot be reached.
+ */
+export function brokenStream(failure: PicoError): PicoError {
+  if (failure.code !== 'network') return failure;
+  return new PicoError('network', failure.message.replace(/cannot reach (\S+): /, 'the connection to $1 broke during the answer: '), { cause: failure.cause });
+}
+
 /** Extracts the human part of an error body: JSON `error.message`, `message`, `detail`, or text. */
 export function errorBodyMessage(body: string, contentType: string | null): string {
   const text = body.trim();

@@ -4,7 +4,7 @@
  * Mistral model never pays for it.
  */
 import { PicoError, parseRetryAfter } from '@picoclaw/core';
-import { fetchFailure } from './http-errors.js';
+import { brokenStream, fetchFailure } from './http-errors.js';
 import { mapFinishReason } from './openai-compatible.js';
 import { timeoutController, untilAborted } from './timeouts.js';
 import type { ChatMessage, LanguageModel, ModelEvent, ModelRequest } from './types.js';
@@ -23,13 +23,16 @@ export interface MistralOptions {
 type Sdk = {
   MistralCore: typeof import('@mistralai/mistralai/core.js').MistralCore;
   chatStream: typeof import('@mistralai/mistralai/funcs/chatStream.js').chatStream;
+  HTTPClient: typeof import('@mistralai/mistralai/lib/http.js').HTTPClient;
 };
 let sdk: Promise<Sdk> | undefined;
 /** Loads the SDK once; the gateway calls this right after it is ready, to warm it up. */
 export function loadMistralSdk(): Promise<Sdk> {
-  sdk ??= Promise.all([import('@mistralai/mistralai/core.js'), import('@mistralai/mistralai/funcs/chatStream.js')]).then(
-    ([core, funcs]) => ({ MistralCore: core.MistralCore, chatStream: funcs.chatStream }),
-  );
+  sdk ??= Promise.all([
+    import('@mistralai/mistralai/core.js'),
+    import('@mistralai/mistralai/funcs/chatStream.js'),
+    import('@mistralai/mistralai/lib/http.js'),
+  ]).then(([core, funcs, http]) => ({ MistralCore: core.MistralCore, chatStream: funcs.chatStream, HTTPClient: http.HTTPClient }));
   return sdk;
 }
 
@@ -80,20 +83,24 @@ function sdkFailure(error: unknown, what: string, url: string, signal: AbortSign
 export function createMistralModel(options: MistralOptions): LanguageModel {
   const serverURL = options.apiBase.replace(/\/+$/, '').replace(/\/v1$/, '');
   const what = `model ${options.name}`;
-  let client: InstanceType<Sdk['MistralCore']> | undefined;
 
   return {
     name: options.name,
     provider: 'mistral',
     modelId: options.modelId,
     async *stream(request: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
-      const { MistralCore, chatStream } = await loadMistralSdk();
-      client ??= new MistralCore({
+      const { MistralCore, chatStream, HTTPClient } = await loadMistralSdk();
+      const timeouts = timeoutController(signal);
+      // A client per request, whose fetch is given this request's signal directly. The SDK clones
+      // its Request before fetching, and a cloned Request stops following its signal once garbage
+      // collection has run (undici #4068): a model that never answered then hung the turn past
+      // every timeout and /stop. Building the client costs microseconds.
+      const client = new MistralCore({
         apiKey: options.apiKey ?? '',
         serverURL,
         retryConfig: { strategy: 'none' },
+        httpClient: new HTTPClient({ fetcher: (input) => fetch(input, { signal: timeouts.signal }) }),
       });
-      const timeouts = timeoutController(signal);
       const fail = (error: unknown) =>
         timeouts.timedOut ? new PicoError('timeout', timeouts.timedOut, { cause: error }) : sdkFailure(error, what, serverURL, signal);
       try {
@@ -108,7 +115,7 @@ export function createMistralModel(options: MistralOptions): LanguageModel {
             temperature: request.temperature,
             stream: true,
           },
-          { fetchOptions: { signal: timeouts.signal, ...(options.headers ? { headers: options.headers } : {}) } },
+          options.headers ? { fetchOptions: { headers: options.headers } } : {},
         ).catch((error: unknown) => {
           throw fail(error);
         });
@@ -141,7 +148,7 @@ export function createMistralModel(options: MistralOptions): LanguageModel {
             }
           }
         } catch (error) {
-          throw fail(error);
+          throw brokenStream(fail(error));
         }
         if (finish === undefined && calls.size === 0) throw new PicoError('network', `${what}: the stream ended before the answer was complete`);
         for (const [index, call] of [...calls].sort(([a], [b]) => a - b)) {

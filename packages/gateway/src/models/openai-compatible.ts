@@ -4,7 +4,7 @@
  * Streaming only; the agent consumes deltas whether or not a channel shows them.
  */
 import { httpRequest, PicoError, type HttpResponse } from '@picoclaw/core';
-import { fetchFailure, responseFailure } from './http-errors.js';
+import { brokenStream, fetchFailure, responseFailure } from './http-errors.js';
 import { readSseData } from './sse.js';
 import { timeoutController } from './timeouts.js';
 import type { ChatMessage, FinishReason, LanguageModel, ModelEvent, ModelRequest, ToolCall } from './types.js';
@@ -95,11 +95,6 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): L
       const timeouts = timeoutController(signal);
       const fail = (error: unknown) =>
         timeouts.timedOut ? new PicoError('timeout', timeouts.timedOut, { cause: error }) : fetchFailure(error, what, url, signal);
-      // After the answer started, a network error is a broken stream, not an unreachable server.
-      const broken = (error: unknown) => {
-        const failure = fail(error);
-        return failure.code === 'network' ? new PicoError('network', failure.message.replace(/cannot reach ([^:]+): /, 'the connection to $1 broke during the answer: '), { cause: error }) : failure;
-      };
       try {
         timeouts.arm(options.connectTimeoutMs, `${what}: no response from ${new URL(url).host} within ${options.connectTimeoutMs} ms`);
         let response: HttpResponse;
@@ -142,7 +137,7 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): L
             }
           }
         } catch (error) {
-          throw broken(error);
+          throw brokenStream(fail(error));
         }
         if (finish === undefined && calls.size === 0) {
           throw new PicoError('network', `${what}: the stream ended before the answer was complete`);
