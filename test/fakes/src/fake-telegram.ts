@@ -1,7 +1,8 @@
 /**
  * A fake Telegram Bot API: `POST /bot<token>/<method>` with the real reply envelope. Queued
  * updates are served by getUpdates (long polling: an empty answer after ~200 ms); sends and edits
- * are recorded; `failNext` makes the next call of a method fail like Telegram does (429 with
+ * are recorded and kept as the chat's messages (an edit that changes nothing is refused with 400
+ * "message is not modified", as Telegram does); `failNext` makes the next call of a method fail like Telegram does (429 with
  * retry_after, 409 from another poller, 400 for bad HTML, 401).
  */
 import express from 'express';
@@ -21,6 +22,17 @@ interface Failure {
   when?: (body: Record<string, unknown>) => boolean;
 }
 
+/**
+ * What a message shows, for the "not modified" check: HTML without markup shows the same as the
+ * plain text (Telegram compares the text and its entities, not how they were sent).
+ */
+function rendered(body: Record<string, unknown>): string {
+  const text = String(body.text ?? '');
+  if (body.parse_mode !== 'HTML') return `text:${text}`;
+  if (/<[a-z]/i.test(text)) return `html:${text}`;
+  return `text:${text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')}`;
+}
+
 export async function startFakeTelegram(options: { token?: string; username?: string } = {}) {
   const token = options.token ?? '123456:TEST-token';
   const updates: Record<string, unknown>[] = [];
@@ -28,6 +40,8 @@ export async function startFakeTelegram(options: { token?: string; username?: st
   const failures = new Map<string, Failure[]>();
   let nextUpdateId = 1;
   let nextMessageId = 100;
+  /** The bot's messages as the chat shows them, by id. */
+  const messages = new Map<number, { message_id: number; chat_id: number; text: string; content: string }>();
   let polling: express.Response | undefined;
   let conflicts = 0;
   const app = express().use(express.json());
@@ -65,9 +79,21 @@ export async function startFakeTelegram(options: { token?: string; username?: st
         });
         return;
       }
-      case 'sendMessage':
-      case 'editMessageText':
-        return ok({ message_id: method === 'sendMessage' ? nextMessageId++ : body.message_id, date: 0, chat: { id: body.chat_id, type: 'private' }, text: body.text });
+      case 'sendMessage': {
+        const message = { message_id: nextMessageId++, chat_id: Number(body.chat_id), text: String(body.text), content: rendered(body) };
+        messages.set(message.message_id, message);
+        return ok({ message_id: message.message_id, date: 0, chat: { id: body.chat_id, type: 'private' }, text: body.text });
+      }
+      case 'editMessageText': {
+        const message = messages.get(Number(body.message_id));
+        if (!message || message.chat_id !== Number(body.chat_id)) return void res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: message to edit not found' });
+        // As the real API: an edit that changes nothing is refused (an edit retried after its reply was lost meets this).
+        if (message.content === rendered(body)) {
+          return void res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message' });
+        }
+        Object.assign(message, { text: String(body.text), content: rendered(body) });
+        return ok({ message_id: message.message_id, date: 0, chat: { id: body.chat_id, type: 'private' }, text: body.text });
+      }
       default:
         return ok(true);
     }
@@ -82,6 +108,8 @@ export async function startFakeTelegram(options: { token?: string; username?: st
     /** getUpdates requests cut short because another poller came in (two bot instances). */
     conflicts: () => conflicts,
     sent: () => calls.filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText'),
+    /** The bot's messages as the user sees them now (each once, whatever the edits and retries). */
+    messages: () => [...messages.values()].map(({ message_id, chat_id, text }) => ({ message_id, chat_id, text })),
     pushMessage(text: string, from: { id: number; username?: string } = { id: 42 }, chat: { id: number; type: string; title?: string } = { id: from.id, type: 'private' }, extra: Record<string, unknown> = {}) {
       updates.push({
         update_id: nextUpdateId++,

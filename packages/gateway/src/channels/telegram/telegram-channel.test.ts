@@ -128,6 +128,11 @@ describe('Telegram channel against a fake Bot API', () => {
     expect(edits.length).toBeGreaterThanOrEqual(3);
     expect(edits[0]).toBe('First part of the answer. ');
     expect(edits.at(-1)).toBe('First part of the answer. Second part, and the end.');
+    // The last streamed edit already showed the whole answer, so Telegram refuses the final edit
+    // as "not modified": that is the answer delivered, not a failure (nor a plain-text retry).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(tg.messages().map((m) => m.text)).toEqual(['First part of the answer. Second part, and the end.']);
+    expect(gw!.logs()).not.toMatch(/sending to chat \d+ failed|HTML rejected/);
   });
 
   it('waits out a 429 with retry_after and delivers', async () => {

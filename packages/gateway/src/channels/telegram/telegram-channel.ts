@@ -108,9 +108,14 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
         const result = await (html.length <= TELEGRAM_LIMIT ? send(html, true) : Promise.reject(Object.assign(new Error('too long as HTML'), { response: { error_code: 400 } })));
         messageId ??= typeof result === 'object' && result ? (result as { message_id: number }).message_id : edit;
       } catch (error) {
-        if (classifyFailure(error).retry || !/400|parse|too long/i.test(describeError(error))) throw error;
-        context?.log('debug', `HTML rejected (${describeError(error)}); sending plain text`);
-        for (const plain of splitMessage(part, TELEGRAM_LIMIT)) await send(plain, false);
+        // The message already shows this text: the last streamed edit was the whole answer, or an
+        // edit whose reply was lost on the way back was retried.
+        if (edit !== undefined && /message is not modified/i.test(describeError(error))) messageId ??= edit;
+        else {
+          if (classifyFailure(error).retry || !/400|parse|too long/i.test(describeError(error))) throw error;
+          context?.log('debug', `HTML rejected (${describeError(error)}); sending plain text`);
+          for (const plain of splitMessage(part, TELEGRAM_LIMIT)) await send(plain, false);
+        }
       }
       counters.out++;
     }
