@@ -65,6 +65,7 @@ export function mapFinishReason(reason: string | null | undefined): FinishReason
 
 export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): LanguageModel {
   const url = `${options.apiBase.replace(/\/+$/, '')}/chat/completions`;
+  let target: URL | undefined; // parsed once, on the first request (a bad api_base fails that request)
   const what = `model ${options.name}`;
   const maxTokensField =
     options.maxTokensField || (/glm|o1|gpt-5/i.test(options.modelId) ? 'max_completion_tokens' : 'max_tokens');
@@ -96,10 +97,11 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): L
       const fail = (error: unknown) =>
         timeouts.timedOut ? new PicoError('timeout', timeouts.timedOut, { cause: error }) : fetchFailure(error, what, url, signal);
       try {
-        timeouts.arm(options.connectTimeoutMs, `${what}: no response from ${new URL(url).host} within ${options.connectTimeoutMs} ms`);
+        target ??= new URL(url);
+        timeouts.arm(options.connectTimeoutMs, `${what}: no response from ${target.host} within ${options.connectTimeoutMs} ms`);
         let response: HttpResponse;
         try {
-          response = await httpRequest(url, { headers, body: JSON.stringify(body), signal: timeouts.signal });
+          response = await httpRequest(target, { headers, body: JSON.stringify(body), signal: timeouts.signal });
         } catch (error) {
           throw fail(error);
         }
