@@ -22,6 +22,9 @@ GATEWAY="$APP/packages/gateway/dist/picoclaw.js"
 # quicker start (runtimeNodeFlags in packages/core explains the figures). PICOCLAW_MAX_HEAP_MB
 # raises the cap.
 NODE_FLAGS=(--max-semi-space-size=1 "--max-old-space-size=${PICOCLAW_MAX_HEAP_MB:-128}" --no-sparkplug)
+# Two glibc malloc arenas instead of one per thread: less memory kept after busy periods
+# (runtimeEnv in packages/core).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 
 # Secrets from an env file (the homelab's /run/picoclaw/env), exported to the processes.
 if [ -n "${PICOCLAW_ENV_FILE:-}" ]; then

@@ -17,9 +17,11 @@ const candidates = [
 ];
 const [name, entry, ...args] = candidates.find(([, file]) => existsSync(join(root, file)));
 console.error(`Starting the ${name}`);
-// The same flags as the launcher gives its gateway (runtimeNodeFlags in packages/core).
+// The same flags and malloc setting as the launcher gives its gateway (runtimeNodeFlags and
+// runtimeEnv in packages/core).
 const heap = Number(process.env.PICOCLAW_MAX_HEAP_MB);
 const flags = ['--max-semi-space-size=1', `--max-old-space-size=${Number.isInteger(heap) && heap >= 64 ? heap : 128}`, '--no-sparkplug'];
-const child = spawn(process.execPath, [...flags, join(root, entry), ...args, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || '2' };
+const child = spawn(process.execPath, [...flags, join(root, entry), ...args, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root, env });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

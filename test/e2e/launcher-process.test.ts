@@ -177,6 +177,8 @@ describe('picoclaw-launcher (process)', () => {
       const s = ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string; pid?: number } }).process;
       return s.state === 'running' && s.pid ? s : undefined;
     });
+    // runtimeEnv (packages/core): the launcher gives its gateway two malloc arenas.
+    expect((await readFile(`/proc/${first.pid}/environ`, 'utf8')).split('\0')).toContain('MALLOC_ARENA_MAX=2');
     process.kill(first.pid!, 'SIGKILL');
     const second = await waitFor(async () => {
       const s = ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string; pid?: number; restarts: number } }).process;

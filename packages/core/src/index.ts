@@ -61,5 +61,5 @@ export {
 } from './gateway-api.js';
 export { parseEnvFile } from './env-file.js';
 export { parseRequestTarget, sameOriginOrNone, decodeSegment } from './http-input.js';
-export { runtimeNodeFlags } from './node-flags.js';
+export { runtimeEnv, runtimeNodeFlags } from './node-flags.js';
 export { httpRequest, requestJson, type HttpRequestOptions, type HttpResponse } from './http-request.js';

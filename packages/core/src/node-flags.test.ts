@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runtimeNodeFlags } from './node-flags.js';
+import { runtimeEnv, runtimeNodeFlags } from './node-flags.js';
 
 describe('runtimeNodeFlags', () => {
   it('small young generation, 128 MB heap unless PICOCLAW_MAX_HEAP_MB says otherwise (not below 64), no Sparkplug', () => {
@@ -7,5 +7,12 @@ describe('runtimeNodeFlags', () => {
     expect(runtimeNodeFlags({ PICOCLAW_MAX_HEAP_MB: '512' })).toContain('--max-old-space-size=512');
     expect(runtimeNodeFlags({ PICOCLAW_MAX_HEAP_MB: '16' })).toContain('--max-old-space-size=128');
     expect(runtimeNodeFlags({ PICOCLAW_MAX_HEAP_MB: 'lots' })).toContain('--max-old-space-size=128');
+  });
+});
+
+describe('runtimeEnv', () => {
+  it('two malloc arenas unless the user chose a number', () => {
+    expect(runtimeEnv({})).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(runtimeEnv({ MALLOC_ARENA_MAX: '8' })).toEqual({ MALLOC_ARENA_MAX: '8' });
   });
 });

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { collectSecrets, loadConfig, parseRequestTarget, requestJson, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
+import { collectSecrets, loadConfig, parseRequestTarget, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
@@ -63,6 +63,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     command: options.gatewayCommand,
     env: {
       ...Object.fromEntries(inheritedEnv.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+      ...runtimeEnv(process.env),
       ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('PICOCLAW_') && !['PICOCLAW_LAUNCHER_TOKEN', 'PICOCLAW_GATEWAY_TOKEN', 'PICOCLAW_LAUNCHER_HOST', 'PICOCLAW_LAUNCHER_PORT'].includes(k) && v !== undefined) as [string, string][]),
       PICOCLAW_HOME: settings.home,
       PICOCLAW_CONFIG: settings.config,
