@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runtimeNodeFlags } from '@picoclaw/core';
+import { runtimeEnv, runtimeNodeFlags } from '@picoclaw/core';
 import { freePort, startFakeLlm, startMosquitto, startRedis } from '@picoclaw/test-fakes';
 import mqtt from 'mqtt';
 
@@ -36,7 +36,7 @@ export async function scaleOut(gatewayBundle: string, options: { devices?: numbe
           session: { store: 'redis', redis: { url: redis.url } },
         }));
         const port = await freePort();
-        children.push(spawn(process.execPath, [...runtimeNodeFlags(), gatewayBundle, 'gateway', '--port', String(port)], { env: { PATH: process.env.PATH!, PICOCLAW_HOME: home }, stdio: 'ignore' }));
+        children.push(spawn(process.execPath, [...runtimeNodeFlags(), gatewayBundle, 'gateway', '--port', String(port)], { env: { PATH: process.env.PATH!, ...runtimeEnv(process.env), PICOCLAW_HOME: home }, stdio: 'ignore' }));
         const end = Date.now() + 20_000;
         while (!(await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false))) {
           if (Date.now() > end) throw new Error('a gateway did not become ready');
