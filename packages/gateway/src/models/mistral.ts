@@ -91,19 +91,19 @@ export function createMistralModel(options: MistralOptions): LanguageModel {
     async *stream(request: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
       const { MistralCore, chatStream, HTTPClient } = await loadMistralSdk();
       const timeouts = timeoutController(signal);
-      // A client per request, whose fetch is given this request's signal directly. The SDK clones
-      // its Request before fetching, and a cloned Request stops following its signal once garbage
-      // collection has run (undici #4068): a model that never answered then hung the turn past
-      // every timeout and /stop. Building the client costs microseconds.
-      const client = new MistralCore({
-        apiKey: options.apiKey ?? '',
-        serverURL,
-        retryConfig: { strategy: 'none' },
-        httpClient: new HTTPClient({ fetcher: (input) => fetch(input, { signal: timeouts.signal }) }),
-      });
       const fail = (error: unknown) =>
         timeouts.timedOut ? new PicoError('timeout', timeouts.timedOut, { cause: error }) : sdkFailure(error, what, serverURL, signal);
       try {
+        // A client per request, whose fetch is given this request's signal directly. The SDK
+        // clones its Request before fetching, and a cloned Request stops following its signal
+        // once garbage collection has run (undici #4068): a model that never answered then hung
+        // the turn past every timeout and /stop. Building the client costs microseconds.
+        const client = new MistralCore({
+          apiKey: options.apiKey ?? '',
+          serverURL,
+          retryConfig: { strategy: 'none' },
+          httpClient: new HTTPClient({ fetcher: (input) => fetch(input, { signal: timeouts.signal }) }),
+        });
         timeouts.arm(options.connectTimeoutMs, `${what}: no response from ${serverURL} within ${options.connectTimeoutMs} ms`);
         const result = await chatStream(
           client,
