@@ -280,9 +280,10 @@ describe('MQTT broker outage', () => {
 // ── Telegram ────────────────────────────────────────────────────────────────────────────────────
 
 describe('Telegram Bot API outage', () => {
-  /** sendMessage/editMessageText calls that carry the answer to `text`. */
-  // Messages in the chat as the user sees them: an edit retried after its reply was lost (the
-  // relay stopped mid-call) is the same message, not a second answer.
+  /**
+   * The chat's messages that carry the answer to `text`, as the user sees them: an edit retried
+   * after its reply was lost (the relay stopped mid-call) is the same message, not a second answer.
+   */
   const answersTo = (text: string) => telegram.messages().filter((m) => m.text.includes(`you said: ${text}`));
   const answered = (text: string, ms = 20_000) => waitFor(() => answersTo(text).length > 0 || undefined, ms, `the Telegram answer to ${text}`);
 

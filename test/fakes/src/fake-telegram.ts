@@ -2,8 +2,8 @@
  * A fake Telegram Bot API: `POST /bot<token>/<method>` with the real reply envelope. Queued
  * updates are served by getUpdates (long polling: an empty answer after ~200 ms); sends and edits
  * are recorded and kept as the chat's messages (an edit that changes nothing is refused with 400
- * "message is not modified", as Telegram does); `failNext` makes the next call of a method fail like Telegram does (429 with
- * retry_after, 409 from another poller, 400 for bad HTML, 401).
+ * "message is not modified", as Telegram does); `failNext` makes the next call of a method fail
+ * like Telegram does (429 with retry_after, 409 from another poller, 400 for bad HTML, 401).
  */
 import express from 'express';
 import { listen } from './listen.js';
