@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LanguageModel, ModelEvent } from '../models/types.js';
 import type { StoredMessage } from '../sessions/session-store.js';
 import type { Tool } from '../tools/types.js';
-import { runTurn, type TurnInput } from './run-turn.js';
+import { MAX_TOOL_CALLS_PER_MESSAGE, runTurn, type TurnInput } from './run-turn.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,5 +99,42 @@ describe('runTurn saves', () => {
     const tool = (name: string): Tool => ({ name, description: name, parameters: {}, source: 'builtin', execute: async () => ({ content: '' }) });
     await runTurn(input(model, [], [tool('web_fetch'), tool('Zeta'), tool('exec'), tool('mcp_ha_turn_on')]));
     expect(seen).toEqual([['Zeta', 'exec', 'mcp_ha_turn_on', 'web_fetch']]);
+  });
+});
+
+describe('runTurn tool calls per model message', () => {
+  it('runs at most 20 of 1,000 calls in one message; every call still gets a result, one warning', async () => {
+    expect(MAX_TOOL_CALLS_PER_MESSAGE).toBe(20);
+    const saves: StoredMessage[][] = [];
+    let runs = 0;
+    const tool: Tool = { name: 'write_file', description: 'w', parameters: { type: 'object' }, source: 'builtin', execute: async () => ({ content: `wrote ${++runs}` }) };
+    const calls: ModelEvent[] = Array.from({ length: 1000 }, (_, i) => ({ type: 'tool-call', call: { id: `c${i}`, name: 'write_file', arguments: '{}' } }));
+    const requests: { role: string; tool_call_id?: string; content: string | null }[][] = [];
+    const responses = [[...calls, { type: 'response-end', finishReason: 'tool-calls' }] as ModelEvent[], answer('done')];
+    const model: LanguageModel = {
+      ...scripted([]),
+      async *stream(request) {
+        requests.push(request.messages.map((m) => ({ role: m.role, content: m.content, ...('tool_call_id' in m && m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}) })));
+        yield* responses[requests.length - 1]!;
+      },
+    };
+    const emitted: string[] = [];
+    const warnings: string[] = [];
+    const outcome = await runTurn({
+      ...input(model, saves, [tool]),
+      emit: (e) => emitted.push(e.type),
+      log: (level, message) => void (level === 'warn' && warnings.push(message)),
+    });
+    expect(outcome.text).toBe('done');
+    expect(runs).toBe(20);
+    // The model's next request answers every call, in order: 20 results, then 980 refusals.
+    const results = requests[1]!.filter((m) => m.role === 'tool');
+    expect(results.map((m) => m.tool_call_id)).toEqual(Array.from({ length: 1000 }, (_, i) => `c${i}`));
+    expect(results.slice(0, 20).map((m) => m.content)).toEqual(Array.from({ length: 20 }, (_, i) => `wrote ${i + 1}`));
+    for (const m of results.slice(20)) expect(m.content).toBe('not run: a model message may make at most 20 tool calls; make the remaining calls in your next step');
+    expect(saves.flat().filter((m) => m.role === 'tool')).toHaveLength(1000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/1000 tool calls/);
+    expect(emitted.filter((t) => t === 'tool-result')).toHaveLength(20);
   });
 });

@@ -40,6 +40,14 @@ export interface TurnOutcome {
 /** How long the question waits to be saved with the model's first message (see runTurn). */
 const QUESTION_SAVE_DELAY_MS = 100;
 
+/**
+ * Tool calls executed per model message. A model talked into it by a poisoned page or entity
+ * name once made 1,000 write_file calls in one message; PicoClaw has no setting for this, and a
+ * legitimate step rarely needs more than a handful. The calls over the cap are answered (every
+ * call needs its result for the history to stay valid) but not run.
+ */
+export const MAX_TOOL_CALLS_PER_MESSAGE = 20;
+
 const EMPTY_ANSWER = 'The model returned an empty response. This may indicate a provider error or token limit.';
 
 function parseArguments(raw: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
@@ -161,7 +169,8 @@ async function converse(
     const assistant: ChatMessage = { role: 'assistant', content: text, tool_calls: calls };
     messages.push(assistant);
     await persist([{ ...assistant, ...(model ? { model_name: model } : {}) }]);
-    for (const call of calls) {
+    const over = calls.slice(MAX_TOOL_CALLS_PER_MESSAGE);
+    for (const call of calls.slice(0, MAX_TOOL_CALLS_PER_MESSAGE)) {
       const parsed = parseArguments(call.arguments);
       emit({ type: 'tool-call', id: call.id, name: call.name, arguments: parsed.ok ? parsed.value : call.arguments });
       const tool = byName.get(call.name);
@@ -180,6 +189,14 @@ async function converse(
       const message: ChatMessage = { role: 'tool', tool_call_id: call.id, name: call.name, content: result.content };
       messages.push(message);
       await persist([message]);
+    }
+    if (over.length) {
+      // Not shown to the channel (nothing ran) and saved in one write, however many there are.
+      input.log?.('warn', `turn ${input.turnId}: the model made ${calls.length} tool calls in one message; ran the first ${MAX_TOOL_CALLS_PER_MESSAGE}, refused ${over.length}`);
+      const content = `not run: a model message may make at most ${MAX_TOOL_CALLS_PER_MESSAGE} tool calls; make the remaining calls in your next step`;
+      const refused = over.map((call): ChatMessage => ({ role: 'tool', tool_call_id: call.id, name: call.name, content }));
+      messages.push(...refused);
+      await persist(refused);
     }
     if (signal.aborted) return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
   }
