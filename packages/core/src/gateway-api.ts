@@ -1,6 +1,6 @@
 /**
  * The gateway's HTTP API on 127.0.0.1:18790, as a typed contract shared with the launcher and the
- * CLI. Open: `GET /health`, `GET /ready`. Control (need `Authorization: Bearer <token>`):
+ * CLI. Open: `GET /health`, `GET /ready` (status and reason codes only). Control (need `Authorization: Bearer <token>`):
  * `GET /status`, `POST /reload`, `POST /mcp/<server>/retry`. WebSocket: `/pico/ws` (pico token).
  * Every response is JSON; errors are `{ "error": "<sentence>" }` with an HTTP status.
  */
@@ -29,14 +29,21 @@ export interface ReadyCheck {
   detail?: string;
 }
 
+/** Why a gateway is not fully ready, as anyone may read it: a code, never a detail. */
+export type ReadyReason = 'starting' | 'stopping' | 'channel_down' | 'mcp_down';
+
 /**
  * `GET /ready`: 200 once startup finished (config loaded, HTTP up, agent up, every enabled channel
  * started or given up on); 503 before that and while shutting down. A channel or MCP server that
  * is down makes the gateway `degraded`, still ready: it keeps retrying on its own.
+ * The route is open, so it says only the status and reason codes; the checks by name, with their
+ * details (which can name paths, hosts and error texts), need the control token. A request with
+ * the `x-picoclaw-challenge` header gets the gateway's proof of its token (gateway-trust.ts).
  */
 export interface ReadyResponse {
   status: 'ready' | 'degraded' | 'starting' | 'stopping';
-  checks: Record<string, ReadyCheck>;
+  reasons?: ReadyReason[];
+  checks?: Record<string, ReadyCheck>;
 }
 
 /** `standby`: another gateway of the cluster runs this channel (one Telegram poller per bot). */

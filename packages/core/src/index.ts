@@ -49,6 +49,7 @@ export {
   gatewayExitCodes,
   type HealthResponse,
   type ReadyResponse,
+  type ReadyReason,
   type ReadyCheck,
   type ChannelState,
   type ChannelStatus,
@@ -59,6 +60,7 @@ export {
   type ClusterMember,
   type ReloadResponse,
 } from './gateway-api.js';
+export { CHALLENGE_HEADER, PROOF_HEADER, newChallenge, isChallenge, gatewayProof, proofMatches, picoCredential } from './gateway-trust.js';
 export { parseEnvFile } from './env-file.js';
 export { parseRequestTarget, sameOriginOrNone, decodeSegment } from './http-input.js';
 export { runtimeEnv, runtimeNodeFlags } from './node-flags.js';

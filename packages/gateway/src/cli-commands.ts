@@ -2,7 +2,7 @@
  * Terminal commands besides `picoclaw gateway`: config, status, models and MCP. They use the same
  * loader, model registry and MCP manager as the gateway, so a test here means what it means there.
  */
-import { collectSecrets, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
+import { CHALLENGE_HEADER, collectSecrets, newChallenge, proofMatches, PROOF_HEADER, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
 import { probeMcpServer } from './mcp/mcp-manager.js';
 import { createModelRegistry } from './models/model-registry.js';
 import { readPidFile } from './pid-file.js';
@@ -25,9 +25,13 @@ async function running(io: CliIo): Promise<{ url: string; token: string } | unde
   if (!info) return undefined;
   const host = info.host === '0.0.0.0' || info.host === '::' ? '127.0.0.1' : info.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+  // The token goes only to a process that proves it holds it: while the gateway is down, another
+  // local process may have taken its port (core gateway-trust.ts).
   try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-    return response.ok ? { url, token: info.token } : undefined;
+    const challenge = newChallenge();
+    const response = await fetch(`${url}/ready`, { headers: { [CHALLENGE_HEADER]: challenge }, signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return proofMatches(info.token, challenge, response.headers.get(PROOF_HEADER) ?? undefined) ? { url, token: info.token } : undefined;
   } catch {
     return undefined;
   }

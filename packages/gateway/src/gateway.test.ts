@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createLogger, createSecretMasker, loadGatewaySettings, type GatewayStatus } from '@picoclaw/core';
+import { CHALLENGE_HEADER, createLogger, createSecretMasker, loadGatewaySettings, newChallenge, proofMatches, PROOF_HEADER, type GatewayStatus } from '@picoclaw/core';
 import { startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -79,7 +79,13 @@ describe('gateway', () => {
     expect(health).toMatchObject({ status: 'ok', pid: process.pid });
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { 'channel:pico': { ok: true } } });
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(ready.headers.get(PROOF_HEADER)).toBeNull();
+    const challenge = newChallenge();
+    const proved = await fetch(`${base}/ready`, { headers: { ...control, [CHALLENGE_HEADER]: challenge } });
+    expect(await proved.json()).toMatchObject({ status: 'ready', checks: { 'channel:pico': { ok: true } } });
+    expect(proofMatches('control-token', challenge, proved.headers.get(PROOF_HEADER) ?? undefined)).toBe(true);
+    expect(proofMatches('another-token', challenge, proved.headers.get(PROOF_HEADER) ?? undefined)).toBe(false);
     expect((await fetch(`${base}/status`)).status).toBe(401);
     expect((await fetch(`${base}/status`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const status = (await (await fetch(`${base}/status`, { headers: control })).json()) as GatewayStatus;
@@ -188,7 +194,11 @@ describe('gateway', () => {
       if (s.mcp.servers[0]?.state === 'failed') break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const degraded = (await (await fetch(`${base}/ready`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+    // Open: the status and a reason code, nothing that names hosts or quotes errors.
+    const open = await (await fetch(`${base}/ready`)).text();
+    expect(JSON.parse(open)).toEqual({ status: 'degraded', reasons: ['mcp_down'] });
+    expect(open).not.toMatch(/refused|127\.0\.0\.1|homeassistant|config\.json/);
+    const degraded = (await (await fetch(`${base}/ready`, { headers: control })).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
     expect(degraded.status).toBe('degraded');
     expect(degraded.checks['mcp:homeassistant']).toMatchObject({ ok: false, detail: expect.stringMatching(/connection refused/) });
     const failed = ((await (await fetch(`${base}/status`, { headers: control })).json()) as GatewayStatus).mcp.servers[0]!;

@@ -11,6 +11,7 @@ import {
   ConfigError,
   loadConfig,
   mcpServerSchema,
+  picoCredential,
   resolveModelTarget,
   type Config,
   type GatewaySettings,
@@ -19,6 +20,7 @@ import {
   type LoadedConfig,
   type Logger,
   type ModelStatus,
+  type ReadyReason,
   type ReadyResponse,
   type ReloadResponse,
   type SecretMasker,
@@ -121,8 +123,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       for (const c of channels.status()) if (c.enabled) checks[`channel:${c.name}`] = { ok: c.state === 'running' || c.state === 'standby', ...(c.lastError ? { detail: c.lastError } : c.detail ? { detail: c.detail } : {}) };
     }
     for (const s of mcp?.status() ?? []) if (s.state !== 'disabled') checks[`mcp:${s.name}`] = { ok: s.state === 'connected', detail: s.lastError ?? s.state };
-    const status = phase === 'running' ? (Object.values(checks).every((c) => c.ok) ? 'ready' : 'degraded') : phase;
-    return { status, checks };
+    const failing = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
+    const status = phase === 'running' ? (failing.length === 0 ? 'ready' : 'degraded') : phase;
+    const reasons = [...new Set(failing.map((name): ReadyReason => (name.startsWith('mcp:') ? 'mcp_down' : name.startsWith('channel:') ? 'channel_down' : phase === 'stopping' ? 'stopping' : 'starting')))];
+    return { status, ...(reasons.length ? { reasons } : {}), checks };
   }
 
   function modelStatus(): GatewayStatus['models'] {
@@ -385,6 +389,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       server = createGatewayServer({
         token,
         log: (level, message) => log.log(level, message),
+        mask: (text) => masker.mask(text),
         handlers: {
           health: (): HealthResponse => ({ status: 'ok', version, pid: process.pid, uptime_s: Math.round((Date.now() - startedAt.getTime()) / 1000), started_at: startedAt.toISOString() }),
           ready: () => {
@@ -406,7 +411,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       channels = createChannelManager({
         factories,
-        deps: { state: channelState },
+        deps: { state: channelState, picoCredential: picoCredential(token) },
         submit: (message, sink) => runtime.submit(message, sink),
         mountUpgrade: server.mountUpgrade,
         log: logFn,

@@ -4,13 +4,12 @@
  * does not stop the launcher: the dashboard stays reachable to fix it, and the status says why
  * the gateway is not running.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { collectSecrets, loadConfig, parseRequestTarget, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
+import { collectSecrets, loadConfig, parseRequestTarget, picoCredential, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
@@ -44,6 +43,9 @@ export interface Launcher {
   readonly supervisor: GatewaySupervisor;
 }
 
+/** Variables of the launcher's environment that the gateway child does not get. */
+const launcherOnlyEnv = /^PICOCLAW_(LAUNCHER_\w+|RENDER_TEMPLATE|ENV_FILE|GATEWAY_TOKEN|GATEWAY_BIN)$/;
+
 export async function createLauncher(options: LauncherOptions): Promise<Launcher> {
   const { settings, log, masker } = options;
   const launcherFile = join(settings.home, 'launcher-config.json');
@@ -55,8 +57,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     token: () => settings.token,
     passwordHash: () => (typeof file.password_hash === 'string' ? file.password_hash : undefined),
   };
-  const gatewayToken = randomBytes(24).toString('hex');
-  masker.add(gatewayToken, ...(settings.token ? [settings.token] : []));
+  if (settings.token) masker.add(settings.token);
   const logFn = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => log.log(level, message);
 
   const supervisor = createGatewaySupervisor({
@@ -64,14 +65,14 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     env: {
       ...Object.fromEntries(inheritedEnv.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
       ...runtimeEnv(process.env),
-      ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('PICOCLAW_') && !['PICOCLAW_LAUNCHER_TOKEN', 'PICOCLAW_GATEWAY_TOKEN', 'PICOCLAW_LAUNCHER_HOST', 'PICOCLAW_LAUNCHER_PORT'].includes(k) && v !== undefined) as [string, string][]),
+      // The gateway's own settings and config overrides; never the launcher's (its login token
+      // above all), nor what only the launcher reads (render template, env file).
+      ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('PICOCLAW_') && !launcherOnlyEnv.test(k) && v !== undefined) as [string, string][]),
       PICOCLAW_HOME: settings.home,
       PICOCLAW_CONFIG: settings.config,
       PICOCLAW_GATEWAY_HOST: settings.gatewayHost,
       PICOCLAW_GATEWAY_PORT: String(settings.gatewayPort),
-      PICOCLAW_GATEWAY_TOKEN: gatewayToken,
       PICOCLAW_PARENT_PID: String(process.pid),
-      ...(settings.token ? { PICOCLAW_LAUNCHER_TOKEN: settings.token } : {}),
     },
     host: settings.gatewayHost,
     port: settings.gatewayPort,
@@ -80,11 +81,16 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     mask: (text) => masker.mask(text),
   });
 
-  /** A control call that keeps the gateway's status code (for proxied resources). */
+  /**
+   * A control call that keeps the gateway's status code (for proxied resources). Made only to a
+   * gateway that proved it is our child: its token goes nowhere else.
+   */
   const gatewayCall = async (path: string, method = 'GET', body?: unknown, timeoutMs = 30_000) => {
+    const token = supervisor.token();
+    if (!token) throw new Error(`the gateway is not running (${supervisor.status().state})`);
     const answer = await requestJson(`${supervisor.url}${path}`, {
       method: method as HttpRequestOptions['method'],
-      headers: { authorization: `Bearer ${gatewayToken}` },
+      headers: { authorization: `Bearer ${token}` },
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -99,13 +105,6 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     const next = configWrites.then(task);
     configWrites = next.catch(() => {});
     return next;
-  };
-  const picoToken = async () => {
-    const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env }).catch(() => undefined);
-    const pico = Object.values(loaded?.config.channel_list ?? {}).find((c) => c.type === 'pico' && c.enabled);
-    const token = pico?.type === 'pico' ? pico.settings.token : undefined;
-    if (token) masker.add(token);
-    return token;
   };
 
   const app = express();
@@ -167,7 +166,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   server.headersTimeout = 20_000;
   // A body sent byte by byte must not hold a connection for node's default 5 minutes.
   server.requestTimeout = 60_000;
-  const pico = createPicoProxy({ ...authDeps, gatewayUrl: () => supervisor.url, picoToken, log: logFn });
+  const pico = createPicoProxy({ ...authDeps, gatewayUrl: () => supervisor.url, credential: () => { const token = supervisor.token(); return token ? picoCredential(token) : undefined; }, log: logFn });
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {});
     const path = parseRequestTarget(req.url)?.pathname.replace(/\/+$/, '');

@@ -1,7 +1,9 @@
 /**
  * `/pico/ws` for the browser: authenticated by the dashboard session, checked for our own Origin,
- * then bridged to the gateway's `/pico/ws` with the internal pico token added here. The browser
- * never sees that token, and the gateway never sees the browser's cookies.
+ * then bridged to the gateway's `/pico/ws` with a chat credential added here: the one of the
+ * gateway process that proved it is the launcher's child (core gateway-trust.ts), never the
+ * permanent pico token of config.json. The browser never sees it, and the gateway never sees the
+ * browser's cookies.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -9,7 +11,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { parseRequestTarget, sameOriginOrNone } from '@picoclaw/core';
 import { authenticate, type AuthDeps } from './auth/auth.js';
 
-export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; picoToken(): Promise<string | undefined>; log: (level: 'warn' | 'debug', message: string) => void }) {
+export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; credential(): string | undefined; log: (level: 'warn' | 'debug', message: string) => void }) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   const refuse = (socket: Duplex, status: string, text: string) =>
     socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
@@ -19,14 +21,15 @@ export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; picoTok
     if (!authenticate(req, deps)) return refuse(socket, '401 Unauthorized', 'unauthorized');
     const origin = req.headers.origin;
     if (!sameOriginOrNone(origin, req.headers.host)) return refuse(socket, '403 Forbidden', 'cross-origin WebSocket refused');
-    const token = await deps.picoToken();
-    if (!token) return refuse(socket, '503 Service Unavailable', 'Pico channel not configured');
+    const token = deps.credential();
+    if (!token) return refuse(socket, '503 Service Unavailable', 'the gateway is not running');
     const query = parseRequestTarget(req.url)?.searchParams ?? new URLSearchParams();
     const session = query.get('session_id');
     const target = `${deps.gatewayUrl().replace(/^http/, 'ws')}/pico/ws${session ? `?session_id=${encodeURIComponent(session)}` : ''}`;
     const upstream = new WebSocket(target, [`token.${token}`], { handshakeTimeout: 5000 });
     upstream.once('unexpected-response', (_r, response) => {
-      refuse(socket, '502 Bad Gateway', `Gateway unavailable: HTTP ${response.statusCode}`);
+      const why = response.statusCode === 404 ? 'the pico channel is not enabled in config.json (channel_list.pico)' : `Gateway unavailable: HTTP ${response.statusCode}`;
+      refuse(socket, '502 Bad Gateway', why);
       upstream.terminate();
     });
     upstream.once('error', (error) => {

@@ -48,4 +48,10 @@ export interface ChannelDeps {
   now?: () => Date;
   /** Durable values between runs (the Telegram update offset). */
   state?: ChannelStateStore;
+  /**
+   * The launcher's chat credential for this gateway process (core `picoCredential`): pico accepts
+   * it besides its configured token. It dies with the process, so the launcher never has to send
+   * the permanent token of config.json to whatever listens on the gateway port.
+   */
+  picoCredential?: string;
 }

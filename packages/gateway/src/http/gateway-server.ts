@@ -6,12 +6,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeSegment, gatewayRoutes, parseRequestTarget, PicoError } from '@picoclaw/core';
+import { CHALLENGE_HEADER, decodeSegment, gatewayProof, gatewayRoutes, isChallenge, parseRequestTarget, PicoError, PROOF_HEADER, type ReadyResponse } from '@picoclaw/core';
 import type { UpgradeHandler } from '../channels/channel.js';
 
 export interface GatewayHandlers {
   health(): unknown;
-  ready(): { ok: boolean; body: unknown };
+  ready(): { ok: boolean; body: ReadyResponse };
   status(): unknown;
   reload(): Promise<{ ok: boolean; body: unknown }>;
   mcpRetry(server: string): boolean;
@@ -56,8 +56,11 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return !!match && timingSafeEqual(digest(match[1]!.trim()), digest(token));
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = `${JSON.stringify(body)}\n`;
+/** Every string of an answer passes the secret masker: an error text can quote a key a provider echoed. */
+type Mask = (text: string) => string;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>, mask?: Mask) {
+  const text = `${JSON.stringify(body, mask ? (_key, value: unknown) => (typeof value === 'string' ? mask(value) : value) : undefined)}\n`;
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -68,9 +71,10 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-export function createGatewayServer(options: { token: string; handlers: GatewayHandlers; log?: (level: 'warn' | 'debug', message: string) => void }): GatewayServer {
+export function createGatewayServer(options: { token: string; handlers: GatewayHandlers; log?: (level: 'warn' | 'debug', message: string) => void; mask?: Mask }): GatewayServer {
   const upgrades = new Map<string, UpgradeHandler>();
   const { handlers } = options;
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => sendJson(res, status, body, headers, options.mask);
 
   async function route(req: IncomingMessage, res: ServerResponse) {
     const url = parseRequestTarget(req.url);
@@ -107,7 +111,10 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
     if (path === gatewayRoutes.ready) {
       if (!only('GET')) return;
       const { ok, body } = handlers.ready();
-      return send(res, ok ? 200 : 503, body);
+      const challenge = req.headers[CHALLENGE_HEADER];
+      const proof: Record<string, string> = isChallenge(challenge) ? { [PROOF_HEADER]: gatewayProof(options.token, challenge) } : {};
+      const full = bearerMatches(req.headers.authorization, options.token);
+      return send(res, ok ? 200 : 503, full ? body : { status: body.status, ...(body.reasons ? { reasons: body.reasons } : {}) }, proof);
     }
     if (path === gatewayRoutes.status) return only('GET') && authorized() && send(res, 200, handlers.status());
     if (path === gatewayRoutes.reload) {

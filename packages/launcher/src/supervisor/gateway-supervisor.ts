@@ -3,8 +3,14 @@
  * secrets), readiness through `/ready`, restarts after a crash with capped exponential backoff,
  * crash-loop detection, and SIGTERM → grace → SIGKILL on stop. Exit code 78 (invalid config) is
  * not restarted: only the user can fix it, and the status says why.
+ *
+ * Each start gets a fresh control token (PICOCLAW_GATEWAY_TOKEN), and the gateway counts as
+ * running only once the process answering `/ready` has proved it holds that token (core
+ * gateway-trust.ts): another local process that took the port while the gateway was down gets a
+ * challenge, never a credential, and the status says that something else answers there.
  */
-import { backoffDelay, gatewayExitCodes, httpRequest, sleep } from '@picoclaw/core';
+import { randomBytes } from 'node:crypto';
+import { backoffDelay, CHALLENGE_HEADER, gatewayExitCodes, httpRequest, newChallenge, proofMatches, PROOF_HEADER, sleep } from '@picoclaw/core';
 import { execa, type ResultPromise } from 'execa';
 import type { LogBuffer } from './log-buffer.js';
 
@@ -24,6 +30,7 @@ export interface SupervisorStatus {
 export interface SupervisorOptions {
   /** Executable and arguments, e.g. [node, gateway bundle, 'gateway']. */
   command: readonly string[];
+  /** The child's environment; PICOCLAW_GATEWAY_TOKEN is added, fresh for each start. */
   env: Record<string, string>;
   host: string;
   port: number;
@@ -43,6 +50,8 @@ export interface GatewaySupervisor {
   stop(): Promise<void>;
   restart(): Promise<void>;
   status(): SupervisorStatus;
+  /** The control token of the running gateway, once it has proved it holds it; else undefined. */
+  token(): string | undefined;
   readonly url: string;
 }
 
@@ -66,6 +75,7 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
   let nextRestartAt: Date | undefined;
   let wake = new AbortController();
   let tail: string[] = [];
+  let childToken: string | undefined;
 
   function record(line: string, stream: 'stdout' | 'stderr') {
     const text = options.mask(line);
@@ -88,14 +98,18 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
     if (level === 'warn' || level === 'error') options.log(level, `gateway: ${message}`);
   }
 
-  async function waitReady(spawned: ResultPromise): Promise<boolean> {
+  async function waitReady(spawned: ResultPromise, token: string): Promise<boolean> {
     const end = Date.now() + (options.readyTimeoutMs ?? 30_000);
     while (Date.now() < end) {
       if (spawned.exitCode !== null || spawned.signalCode !== null) return false;
       try {
-        const response = await request(`${url}/ready`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(1000) });
+        const challenge = newChallenge();
+        const response = await request(`${url}/ready`, { method: 'GET', headers: { [CHALLENGE_HEADER]: challenge }, signal: AbortSignal.timeout(1000) });
         await response.text();
-        if (response.ok) return true;
+        if (!proofMatches(token, challenge, response.header(PROOF_HEADER))) {
+          // Not our child (ours does not listen before it can answer): it gets nothing more.
+          if (lastError !== impostor) options.log('warn', (lastError = impostor));
+        } else if (response.ok) return true;
       } catch {
         // not listening yet
       }
@@ -103,11 +117,12 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
     }
     return false;
   }
+  const impostor = `another process answers on ${url}: it is not the gateway this launcher started, and gets no credentials. Stop whatever uses port ${options.port}, or set PICOCLAW_GATEWAY_PORT to a free port.`;
 
-  function spawn(): ResultPromise {
+  function spawn(token: string): ResultPromise {
     const [file, ...args] = options.command;
     const spawned = execa(file!, args, {
-      env: options.env,
+      env: { ...options.env, PICOCLAW_GATEWAY_TOKEN: token },
       extendEnv: false,
       reject: false,
       cleanup: true,
@@ -132,16 +147,18 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
     while (wanted) {
       state = restarts === 0 && state !== 'restarting' ? 'starting' : 'restarting';
       tail = [];
-      const spawned = spawn();
+      const token = randomBytes(24).toString('hex');
+      const spawned = spawn(token);
       child = spawned;
       startedAt = new Date();
       options.log('info', `gateway started (pid ${spawned.pid})`);
-      const readiness = waitReady(spawned).then((ok) => {
+      const readiness = waitReady(spawned, token).then((ok) => {
         if (ok && child === spawned && wanted) {
+          childToken = token;
           state = 'running';
           lastError = undefined;
           options.log('info', `gateway ready on ${url}`);
-        } else if (!ok && child === spawned && spawned.exitCode === null) {
+        } else if (!ok && child === spawned && spawned.exitCode === null && lastError !== impostor) {
           lastError = `the gateway did not become ready within ${Math.round((options.readyTimeoutMs ?? 30_000) / 1000)} s`;
           options.log('warn', lastError);
         }
@@ -149,11 +166,13 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
       const result = await spawned;
       await readiness;
       child = undefined;
+      childToken = undefined;
       lastExit = { code: result.exitCode ?? null, signal: result.signal ?? null, at: new Date().toISOString() };
       if (!wanted) break;
+      const squatted = lastError === impostor;
       if (result.exitCode === gatewayExitCodes.config) {
         state = 'config-error';
-        lastError = tail.filter((l) => !l.startsWith('{')).join('\n') || tail.join('\n') || 'the gateway refused its configuration';
+        lastError = (tail.filter((l) => !l.startsWith('{')).join('\n') || tail.join('\n') || 'the gateway refused its configuration') + (squatted ? `\n${impostor}` : '');
         options.log('error', `gateway refused its configuration; fix it and start the gateway again:\n${lastError}`);
         wanted = false;
         break;
@@ -161,7 +180,7 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
       const now = Date.now();
       crashes = [...crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
       restarts++;
-      lastError = `gateway exited (${result.signal ?? `code ${result.exitCode}`})${tail.length ? `: ${tail.at(-1)}` : ''}`;
+      lastError = `gateway exited (${result.signal ?? `code ${result.exitCode}`})${tail.length ? `: ${tail.at(-1)}` : ''}${squatted ? `. ${impostor}` : ''}`;
       const loop = crashes.length >= CRASH_LIMIT;
       const delay = loop ? (options.backoff?.maxMs ?? 60_000) : backoffDelay(crashes.length, { baseMs: options.backoff?.baseMs ?? 1_000, maxMs: options.backoff?.maxMs ?? 60_000, jitter: 0 });
       state = loop ? 'crash-loop' : 'restarting';
@@ -203,6 +222,7 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
       restarts = 0;
       await supervisor.start();
     },
+    token: () => (state === 'running' ? childToken : undefined),
     status: () => ({
       state,
       ...(child?.pid ? { pid: child.pid } : {}),

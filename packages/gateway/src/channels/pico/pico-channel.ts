@@ -25,14 +25,17 @@ interface Connection {
   sessions: Set<string>;
 }
 
-/** Where the token came from, if it is the right one (reference §4.2 order). */
-function authenticate(request: IncomingMessage, settings: PicoConfig['settings']): { ok: boolean; protocol?: string } {
+/**
+ * Where the token came from, if it is the right one (reference §4.2 order). The launcher's
+ * credential for this process is accepted as a `token.` subprotocol too.
+ */
+function authenticate(request: IncomingMessage, settings: PicoConfig['settings'], credential: string | undefined): { ok: boolean; protocol?: string } {
   const token = settings.token;
   if (!token) return { ok: false };
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
   if (bearer && sameToken(bearer[1]!.trim(), token)) return { ok: true };
   const protocols = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-  const protocol = protocols.find((p) => p.startsWith('token.') && sameToken(p.slice(6), token));
+  const protocol = protocols.find((p) => p.startsWith('token.') && (sameToken(p.slice(6), token) || (!!credential && sameToken(p.slice(6), credential))));
   if (protocol) return { ok: true, protocol };
   if (settings.allow_token_query) {
     const query = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
@@ -45,7 +48,7 @@ function reject(socket: Duplex, status: number, reason: string, text: string) {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }
 
-export const createPicoChannel: ChannelFactory = (name, config) => {
+export const createPicoChannel: ChannelFactory = (name, config, deps) => {
   if (config.type !== 'pico') throw new Error(`pico channel given a ${config.type} config`);
   const settings = (config as PicoConfig).settings;
   const connections = new Set<Connection>();
@@ -183,7 +186,7 @@ export const createPicoChannel: ChannelFactory = (name, config) => {
     if (origin && settings.allow_origins.length && !settings.allow_origins.includes('*') && !settings.allow_origins.includes(origin)) {
       return reject(socket, 403, 'Forbidden', 'origin not allowed');
     }
-    const auth = authenticate(request, settings);
+    const auth = authenticate(request, settings, deps.picoCredential);
     if (!auth.ok) return reject(socket, 401, 'Unauthorized', 'unauthorized');
     if (connections.size >= settings.max_connections) return reject(socket, 503, 'Service Unavailable', 'too many connections');
     const requested = new URL(request.url ?? '/', 'http://x').searchParams.get('session_id');
