@@ -214,12 +214,18 @@ describe('gateway', () => {
     expect(tools).toContain('mcp_homeassistant_hassturnon');
   });
 
-  it('never writes a secret to its log', async () => {
+  it('never writes a secret to its log, and never sends one back in an error (chat, status API)', async () => {
     llm = await startFakeLlm([{ status: 401, body: { message: 'bad key mk-secret-key' } }]);
-    const { ws } = await startGateway(configFor());
+    const { ws, base } = await startGateway(configFor());
     const client = await connect(ws);
     client.send({ type: 'message.send', payload: { content: 'hi' } });
     await client.waitFor((f) => f.type === 'typing.stop');
+    const said = JSON.stringify(client.frames);
+    expect(said).toMatch(/HTTP 401: bad key \[REDACTED\]/); // the provider's words, without the key it echoed
+    expect(said).not.toContain('mk-secret-key');
+    const status = await (await fetch(`${base}/status`, { headers: control })).text();
+    expect(status).toMatch(/\[REDACTED\]/);
+    expect(status).not.toContain('mk-secret-key');
     client.socket.close();
     await gateway!.close();
     gateway = undefined;

@@ -195,7 +195,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       return { ok: true, body: { ok: true, model: name, latency_ms: Date.now() - started, reply: reply.slice(0, 200) } };
     } catch (error) {
-      return { ok: true, body: { ok: false, model: name, latency_ms: Date.now() - started, error: masker.mask((error as Error).message) } };
+      return { ok: true, body: { ok: false, model: name, latency_ms: Date.now() - started, error: (error as Error).message } };
     }
   }
 
@@ -211,7 +211,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       body: {
         ok: connected,
         tools: status.tools.map((t) => ({ tool: t.tool, description: t.description })),
-        ...(connected ? {} : { error: masker.mask(status.lastError ?? 'no answer'), ...(status.hint ? { hint: status.hint } : {}) }),
+        ...(connected ? {} : { error: status.lastError ?? 'no answer', ...(status.hint ? { hint: status.hint } : {}) }),
       },
     };
   }
@@ -224,7 +224,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const result = await found.execute((args && typeof args === 'object' ? args : {}) as Record<string, unknown>, {
       signal: AbortSignal.timeout(60_000), sessionKey: 'dashboard:test', channel: 'dashboard', chatId: 'test', workspace: config().agents.defaults.workspace,
     });
-    return { ok: true, body: { ok: !result.isError, latency_ms: Date.now() - started, result: masker.mask(result.content.slice(0, 4000)) } };
+    return { ok: true, body: { ok: !result.isError, latency_ms: Date.now() - started, result: result.content.slice(0, 4000) } };
   }
 
   let store: SessionStore;
@@ -402,6 +402,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           testMcp,
           callMcp,
           sessions: sessionsApi,
+        mask: (text) => masker.mask(text),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

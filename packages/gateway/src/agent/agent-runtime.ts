@@ -38,6 +38,11 @@ export interface RuntimeDeps {
   version?: string;
   /** Whole-turn limit. */
   turnTimeoutMs?: number;
+  /**
+   * The secret masker, for error texts that leave the process (to the chat, and as tool results to
+   * the model): a provider or MCP server may echo a key or token in its error.
+   */
+  mask?: (text: string) => string;
 }
 
 export interface AgentRuntime {
@@ -68,6 +73,7 @@ function semaphore(limit: () => number) {
 export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => {});
+  const mask = deps.mask ?? ((text: string) => text);
   const queues = new Map<string, Promise<void>>();
   const running = new Map<string, AbortController>();
   const modelOverrides = new Map<string, string>();
@@ -132,7 +138,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
     const emit = (event: AgentEvent) => {
       if (event.type === 'tool-call') toolCalls++;
       try {
-        sink(event);
+        sink(event.type === 'turn-end' && event.reason === 'error' ? { ...event, text: mask(event.text) } : event);
       } catch (error) {
         log('warn', `channel ${message.channel} failed to take an event: ${(error as Error).message}`);
       }
@@ -168,6 +174,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         contextWindow: defaults.context_window ?? defaults.max_tokens * 4,
         signal: controller.signal,
         toolContext: { sessionKey: message.sessionKey, channel: message.channel, chatId: message.chatId, workspace: defaults.workspace },
+        mask,
         persist: (messages) => deps.store.append(message.sessionKey, messages),
         emit,
         log: (level, text, meta) => log(level, text, { session: message.sessionKey, ...meta }),
@@ -200,7 +207,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
     submit(message, sink) {
       const turnId = randomUUID();
       const reply = (text: string, reason: 'command' | 'error') => {
-        sink({ type: 'turn-end', turnId, text, reason });
+        sink({ type: 'turn-end', turnId, text: mask(text), reason });
         return Promise.resolve();
       };
       if (closing) return reply('The gateway is shutting down; please try again in a moment.', 'error');

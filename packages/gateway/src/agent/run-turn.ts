@@ -26,6 +26,8 @@ export interface TurnInput {
   toolContext: Omit<ToolContext, 'signal'>;
   persist(messages: StoredMessage[]): Promise<void>;
   emit(event: AgentEvent): void;
+  /** The secret masker, for tool errors (an MCP server may echo its token) before the model and the chat see them. */
+  mask?: (text: string) => string;
   log?: (level: 'info' | 'warn' | 'debug', message: string, meta?: Record<string, unknown>) => void;
 }
 
@@ -185,6 +187,7 @@ async function converse(
           result = { content: `Tool '${call.name}' failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
         }
       }
+      if (result.isError && input.mask) result = { ...result, content: input.mask(result.content) };
       emit({ type: 'tool-result', id: call.id, name: call.name, content: result.content, isError: result.isError === true });
       const message: ChatMessage = { role: 'tool', tool_call_id: call.id, name: call.name, content: result.content };
       messages.push(message);
