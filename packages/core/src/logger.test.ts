@@ -44,6 +44,30 @@ describe('logger', () => {
     expect(out.lines()[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}launcher gateway restarted attempt=2$/);
   });
 
+  it('shows control and bidi characters from outside as visible escapes, and indents continuation lines', async () => {
+    // A Telegram display name with a right-to-left override, an MQTT client id with NUL and an
+    // escape sequence, an HTTP header with a line break that would forge an entry of its own.
+    const name = 'ann\u202Egnp.exe';
+    const device = 'dev\u0000\u001b[2Jx';
+    const forged = 'x\n12:00:00.000 INFO  launcher dashboard password set';
+    for (const mode of ['json', 'pretty'] as const) {
+      const out = capture();
+      const log = createLogger({ name: 'gateway', console: mode, stream: out.stream });
+      log.info(`message from ${name} on ${device}: ${forged}`, { client: device, header: forged });
+      await flush();
+      const text = out.lines().join('\n');
+      expect(text).not.toMatch(/[\u0000\u001b\u202e]/);
+      const message = mode === 'json' ? String(JSON.parse(out.lines()[0]!).message) : text;
+      expect(message).toContain('ann\\u{202e}gnp.exe');
+      expect(message).toContain('dev\\u{0000}\\u{001b}[2Jx');
+      if (mode === 'pretty') {
+        expect(out.lines()).toHaveLength(2);
+        expect(out.lines()[1]).toMatch(/^ {4}12:00/); // the forged line is visibly part of the entry above
+        expect(text).toContain('header=x\\u{000a}12:00');
+      } else expect(JSON.parse(out.lines()[0]!).client).toBe('dev\\u{0000}\\u{001b}[2Jx');
+    }
+  });
+
   it('masks registered secrets in the message, nested metadata and errors', async () => {
     const out = capture();
     const masker = createSecretMasker();

@@ -67,18 +67,31 @@ const secretKey = /^(token|secret|password|passwd|api_?keys?|apikey|authorizatio
 
 /** A masked deep copy of log metadata; secret-named keys lose their value whatever it is. */
 export function maskValue(value: unknown, masker: SecretMasker, seen = new WeakSet<object>()): unknown {
-  if (typeof value === 'string') return masker.mask(value);
+  if (typeof value === 'string') return neutralizeControls(masker.mask(value));
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
   if (value instanceof Error) {
-    return { name: value.name, message: masker.mask(value.message), ...(value.stack ? { stack: masker.mask(value.stack) } : {}), ...('code' in value ? { code: (value as { code: unknown }).code } : {}) };
+    return { name: value.name, message: neutralizeControls(masker.mask(value.message), true), ...(value.stack ? { stack: neutralizeControls(masker.mask(value.stack), true) } : {}), ...('code' in value ? { code: (value as { code: unknown }).code } : {}) };
   }
   if (Array.isArray(value)) return value.map((v) => maskValue(v, masker, seen));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) out[key] = secretKey.test(key) && v !== '' && v !== undefined ? REDACTED : maskValue(v, masker, seen);
   return out;
 }
+
+/**
+ * Characters that would let a logged value disguise itself or other lines: C0/C1 controls (NUL,
+ * ESC sequences, a carriage return that overwrites the line on a terminal), bidirectional
+ * overrides that reorder what a reader sees, and Unicode line separators. Names and ids from chat
+ * users, MQTT topics and HTTP headers end up in log lines, so each is shown as a visible `\u{…}`.
+ * A message keeps its tabs and newlines (our own texts have several lines); metadata values and
+ * anything else lose them too.
+ */
+const unsafeInMessage = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const unsafeInValue = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const visible = (c: string) => `\\u{${c.charCodeAt(0).toString(16).padStart(4, '0')}}`;
+export const neutralizeControls = (text: string, inMessage = false) => text.replace(inMessage ? unsafeInMessage : unsafeInValue, visible);
 
 const SPLAT = Symbol.for('splat');
 /** A winston format masking the message and all metadata; it runs before any transport. */
@@ -97,7 +110,7 @@ export const maskFormat = winston.format((info, options: unknown) => {
   for (const key of Object.keys(info)) {
     if (key === 'level') continue;
     const value = (info as Record<string, unknown>)[key];
-    (info as Record<string, unknown>)[key] = key === 'message' && typeof value === 'string' ? masker.mask(value) : secretKey.test(key) ? REDACTED : maskValue(value, masker);
+    (info as Record<string, unknown>)[key] = key === 'message' && typeof value === 'string' ? neutralizeControls(masker.mask(value), true) : secretKey.test(key) ? REDACTED : maskValue(value, masker);
   }
   delete (info as Record<symbol, unknown>)[SPLAT];
   return info;
@@ -140,7 +153,8 @@ const pretty = winston.format.printf((info) => {
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   const clock = typeof time === 'string' ? time.slice(11, 23) : '';
-  return `${clock} ${String(level).toUpperCase().padEnd(5)} ${String(name)} ${String(message)}${extra ? ` ${extra}` : ''}`;
+  // Continuation lines are indented: a newline in a logged value cannot pass for an entry of its own.
+  return `${clock} ${String(level).toUpperCase().padEnd(5)} ${String(name)} ${String(message).replace(/\n/g, '\n    ')}${extra ? ` ${extra}` : ''}`;
 });
 
 export function createLogger(options: CreateLoggerOptions): Logger {
