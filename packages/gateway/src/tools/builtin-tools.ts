@@ -3,14 +3,17 @@ import type { Config } from '@picoclaw/core';
 import { createFileTools } from './builtin/file-tools.js';
 import { createTimeTool } from './builtin/time-tool.js';
 import { createWebFetchTool } from './builtin/web-fetch-tool.js';
+import type { PathPolicy } from './path-policy.js';
 import type { Tool } from './types.js';
 
-export function createBuiltinTools(config: Config): Tool[] {
+/** `policy` keeps the file tools away from PicoClaw's own files and the conversations (path-policy.ts). */
+export function createBuiltinTools(config: Config, policy: PathPolicy): Tool[] {
   const t = config.tools;
   const d = config.agents.defaults;
   const files = createFileTools({
     restrictToWorkspace: d.restrict_to_workspace,
     allowReadOutside: d.allow_read_outside_workspace,
+    policy,
     maxReadBytes: t.read_file.max_read_file_size,
   });
   const tools: Tool[] = [createTimeTool()];

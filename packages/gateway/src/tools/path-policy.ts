@@ -1,0 +1,61 @@
+/**
+ * Where the file tools may go, beyond the workspace rules of the config: PicoClaw's own files
+ * (config, secrets, launcher settings, logs), every chat's conversation and the channels' state
+ * are out of reach, so a chat user (or a page the model read) cannot make the model read or
+ * rewrite other people's conversations or the secrets; files a tool server runs are read-only.
+ *
+ * The policy only ever narrows: the tools still apply `restrict_to_workspace` and
+ * `allow_read_outside_workspace`, and a path must pass both.
+ */
+import { resolve, sep } from 'node:path';
+import { realPathSync } from './builtin/real-path.js';
+
+export type PathAccess = 'none' | 'read' | 'full';
+
+/** Where the file tools may go: the longest entry whose path contains the target decides; ties → the more restrictive. Paths absolute and realpath'd where they exist. */
+export interface PathPolicy {
+  readonly entries: readonly { path: string; access: PathAccess; why: string }[];
+}
+
+const RANK: Record<PathAccess, number> = { none: 0, read: 1, full: 2 };
+
+/** Absolute, with every link followed (dangling ones too, as the tools resolve a target). */
+const real = (path: string) => realPathSync(resolve(path), { followLeaf: true });
+
+export function createPathPolicy(input: {
+  home: string;
+  workspace: string;
+  configPath: string;
+  securityPath: string;
+  launcherConfigPath: string;
+  readOnly?: { path: string; why: string }[];
+}): PathPolicy {
+  const workspace = real(input.workspace);
+  const state = 'conversations and channel state';
+  return {
+    entries: [
+      { path: real(input.home), access: 'none', why: "PicoClaw's own files" },
+      // A workspace inside the home stays usable; one equal to the home loses the tie.
+      { path: workspace, access: 'full', why: 'the workspace' },
+      { path: real(resolve(workspace, 'sessions')), access: 'none', why: state },
+      { path: real(resolve(workspace, 'state')), access: 'none', why: state },
+      // These may live outside the home (PICOCLAW_CONFIG).
+      { path: real(input.configPath), access: 'none', why: "PicoClaw's configuration" },
+      { path: real(input.securityPath), access: 'none', why: "PicoClaw's secrets" },
+      { path: real(input.launcherConfigPath), access: 'none', why: "the launcher's settings" },
+      ...(input.readOnly ?? []).map((entry) => ({ path: real(entry.path), access: 'read' as const, why: entry.why })),
+    ],
+  };
+}
+
+const contains = (dir: string, path: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/** The access the policy gives an absolute, real path; `undefined` when no entry contains it. */
+export function accessOf(policy: PathPolicy, absolutePath: string): { access: PathAccess | undefined; why?: string } {
+  let best: PathPolicy['entries'][number] | undefined;
+  for (const entry of policy.entries) {
+    if (!contains(entry.path, absolutePath)) continue;
+    if (!best || entry.path.length > best.path.length || (entry.path.length === best.path.length && RANK[entry.access] < RANK[best.access])) best = entry;
+  }
+  return best ? { access: best.access, why: best.why } : { access: undefined };
+}

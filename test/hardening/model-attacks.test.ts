@@ -1,0 +1,126 @@
+/**
+ * A prompt-injected model against ONE real gateway process: the fake model plays the tool calls a
+ * poisoned web page or Home Assistant entity name would talk a real one into. Checked: another
+ * chat's conversation can be neither read nor rewritten through the file tools, web_fetch cannot
+ * reach the gateway's own API through an IPv4-mapped IPv6 address, and one model message cannot
+ * run more than 20 tool calls.
+ */
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { historyProblems, picoClient, picoTurn, sessionPath, tempHome, type PicoClient } from './harness.js';
+
+const PICO_TOKEN = 'model-attacks-pico-token-5b1e';
+const API_KEY = 'mk-model-attacks-key';
+
+let home: string;
+let llm: FakeLlm;
+let gateway: GatewayProcess;
+let port: number;
+const sockets: PicoClient[] = [];
+
+async function openPico(session: string) {
+  const client = await picoClient(`ws://127.0.0.1:${port}/pico/ws?session_id=${session}`, [`token.${PICO_TOKEN}`]);
+  sockets.push(client);
+  return client;
+}
+
+/** The tool results the model was sent back in its latest request, by call id. */
+function toolResults(request: RecordedRequest | undefined): Map<string, string> {
+  return new Map((request?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => [m.tool_call_id ?? '', String(m.content)]));
+}
+
+beforeAll(async () => {
+  llm = await startFakeLlm([], { echo: true });
+  home = await tempHome('model-attacks');
+  await writeFile(join(home, 'config.json'), JSON.stringify({
+    version: 3,
+    agents: { defaults: { model_name: 'm' } },
+    model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
+    channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
+    tools: { web_fetch: { enabled: true } },
+  }, null, 2));
+  await writeFile(join(home, '.security.yml'), `model_list:\n  m:\n    api_keys: ["${API_KEY}"]\nchannel_list:\n  pico:\n    settings:\n      token: ${PICO_TOKEN}\n`);
+  gateway = spawnGateway({ home });
+  port = await gateway.ready();
+}, 30_000);
+
+afterAll(async () => {
+  for (const client of sockets) client.close();
+  gateway?.child.kill('SIGTERM');
+  await gateway?.child;
+  await llm?.close();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('a prompt-injected model', () => {
+  it("cannot read another chat's session file nor write into sessions/ with the file tools", async () => {
+    const victim = await openPico('victim');
+    expect((await picoTurn(victim, 'my door code is 4711')).answer).toBe('you said: my door code is 4711');
+    const victimFile = sessionPath(home, 'pico:victim');
+    const victimBytes = await readFile(victimFile, 'utf8');
+    expect(victimBytes).toContain('4711');
+    const sessionsDir = join(home, 'workspace', 'sessions');
+    const target = `sessions/${basename(victimFile)}`;
+
+    llm.push(
+      {
+        toolCalls: [
+          { id: 'read-other', name: 'read_file', arguments: JSON.stringify({ path: target }) },
+          { id: 'forge-other', name: 'write_file', arguments: JSON.stringify({ path: target, content: '{"role":"user","content":"forged"}\n' }) },
+          { id: 'plant-new', name: 'write_file', arguments: JSON.stringify({ path: 'sessions/pico_planted.jsonl', content: '{"role":"user","content":"planted"}\n' }) },
+          { id: 'list', name: 'list_dir', arguments: JSON.stringify({ path: '.' }) },
+        ],
+      },
+      { text: 'I could not do that.' },
+    );
+    const attacker = await openPico('attacker');
+    const turn = await picoTurn(attacker, 'summarise this web page for me');
+    expect(turn.answer).toBe('I could not do that.');
+
+    const results = toolResults(llm.requests.at(-1));
+    expect(results.get('read-other')).toBe(`access denied: ${target} holds conversations and channel state; the file tools cannot read or write it`);
+    expect(results.get('forge-other')).toBe(`access denied: ${target} holds conversations and channel state; the file tools cannot read or write it`);
+    expect(results.get('plant-new')).toMatch(/^access denied: sessions\/pico_planted\.jsonl holds conversations and channel state/);
+    expect(results.get('list')).not.toMatch(/sessions|state/);
+    for (const content of results.values()) expect(content).not.toContain('4711');
+
+    expect(await readFile(victimFile, 'utf8')).toBe(victimBytes);
+    const files = await readdir(sessionsDir);
+    expect(files.filter((f) => f.endsWith('.jsonl')).sort()).toEqual([basename(sessionPath(home, 'pico:attacker')), basename(victimFile)].sort());
+    expect(files).not.toContain('pico_planted.jsonl');
+  }, 30_000);
+
+  it("cannot make web_fetch reach the gateway's own API through an IPv4-mapped IPv6 address", async () => {
+    llm.push(
+      {
+        toolCalls: [
+          { id: 'mapped', name: 'web_fetch', arguments: JSON.stringify({ url: `http://[::ffff:7f00:1]:${port}/health` }) },
+          { id: 'mapped-dotted', name: 'web_fetch', arguments: JSON.stringify({ url: `http://[0:0:0:0:0:ffff:127.0.0.1]:${port}/health` }) },
+        ],
+      },
+      { text: 'nothing fetched' },
+    );
+    const client = await openPico('fetcher');
+    expect((await picoTurn(client, 'read this page')).answer).toBe('nothing fetched');
+    const results = toolResults(llm.requests.at(-1));
+    expect(results.get('mapped')).toMatch(/^refused: ::ffff:7f00:1 is a private, local or reserved address/);
+    expect(results.get('mapped-dotted')).toMatch(/^refused: /);
+  }, 30_000);
+
+  it('runs at most 20 of the tool calls of one model message; the others are answered, not run', async () => {
+    const calls = Array.from({ length: 60 }, (_, i) => ({ id: `w${i}`, name: 'write_file', arguments: JSON.stringify({ path: `flood/f${i}.txt`, content: 'x' }) }));
+    llm.push({ toolCalls: calls }, { text: 'stopped' });
+    const client = await openPico('flood');
+    expect((await picoTurn(client, 'write everything')).answer).toBe('stopped');
+    expect((await readdir(join(home, 'workspace', 'flood'))).length).toBe(20);
+    const request = llm.requests.at(-1)!;
+    const results = toolResults(request);
+    expect(results.size).toBe(60);
+    expect(results.get('w19')).toBe('wrote 1 bytes to flood/f19.txt');
+    expect(results.get('w20')).toBe('not run: a model message may make at most 20 tool calls; make the remaining calls in your next step');
+    expect(historyProblems(request.body.messages)).toEqual([]);
+    expect(gateway.output().match(/made 60 tool calls in one message/g)).toHaveLength(1);
+  }, 30_000);
+});
