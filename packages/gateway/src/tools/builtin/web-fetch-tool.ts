@@ -11,7 +11,7 @@
  * socket's remote address once connected. Every redirect hop goes through the same connection.
  */
 import type { LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import * as z from 'zod';
 import { defineTool } from '../define-tool.js';
@@ -79,7 +79,8 @@ async function get(target: URL, guard: AddressGuard, resolve: (host: string) => 
       (error: Error) => done(error, []),
     );
   };
-  const requestFn = target.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  // Loaded on first use, like dns: most gateways never fetch.
+  const { request: requestFn } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolvePromise, reject) => {
     const req = requestFn(target, { method: 'GET', agent: false, lookup, signal, headers: { 'user-agent': 'PicoClaw-TS web_fetch', accept: 'text/html, text/plain, application/json, */*;q=0.5' } }, resolvePromise);
     req.on('error', reject);
