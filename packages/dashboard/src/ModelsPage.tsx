@@ -18,6 +18,9 @@ const move = (list: string[], index: number, by: number) => {
 /** The fields of a model; the key is write-only: empty means "keep the stored one". */
 function ModelForm({ initial, onSubmit, submitLabel }: { initial?: ModelEntry; onSubmit: (entry: { model_name: string; model: string; api_base: string; key: string }) => void; submitLabel: string }) {
   const [form, setForm] = useState({ model_name: initial?.model_name ?? '', model: initial?.model ?? '', api_base: initial?.api_base ?? '', key: '' });
+  // A stored key does not follow a new address (the launcher refuses it): ask for it again.
+  const provider = (model: string) => (model.includes('/') ? model.split('/')[0] : '');
+  const keyAgain = !!initial?.api_keys.some(Boolean) && (form.api_base.replace(/\/+$/, '') !== initial.api_base.replace(/\/+$/, '') || provider(form.model) !== provider(initial.model));
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onSubmit(form);
@@ -27,7 +30,8 @@ function ModelForm({ initial, onSubmit, submitLabel }: { initial?: ModelEntry; o
       <label>{t('common.name')}<input value={form.model_name} onChange={(e) => setForm({ ...form, model_name: e.target.value })} required /></label>
       <label>{t('models.model')}<input value={form.model} onChange={(e) => setForm({ ...form, model: e.target.value })} placeholder="groq/llama-3.3-70b-versatile" required /></label>
       <label>{t('models.apiBase')}<input value={form.api_base} onChange={(e) => setForm({ ...form, api_base: e.target.value })} /></label>
-      <label>{t('models.apiKey')}<input type="password" autoComplete="off" value={form.key} placeholder={initial ? (initial.api_keys.some(Boolean) ? t('common.set') : t('common.notSet')) : ''} onChange={(e) => setForm({ ...form, key: e.target.value })} /></label>
+      <label>{t('models.apiKey')}<input type="password" autoComplete="off" value={form.key} required={keyAgain} aria-describedby={keyAgain ? 'key-again' : undefined} placeholder={initial && !keyAgain ? (initial.api_keys.some(Boolean) ? t('common.set') : t('common.notSet')) : ''} onChange={(e) => setForm({ ...form, key: e.target.value })} />
+        {keyAgain && <span id="key-again" className="muted" role="note">{t('models.keyAgain')}</span>}</label>
       <div><button type="submit">{submitLabel}</button></div>
     </form>
   );

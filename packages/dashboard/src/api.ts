@@ -14,7 +14,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   });
   const text = await response.text();
   const data = text ? (JSON.parse(text) as unknown) : {};
-  if (!response.ok) throw new ApiError((data as { error?: string }).error ?? `HTTP ${response.status}`, response.status);
+  if (!response.ok) {
+    // A refused config change names what is wrong per key: say it, not just "invalid".
+    const { error, issues } = data as { error?: string; issues?: { path?: string; message?: string }[] };
+    const details = Array.isArray(issues) ? issues.map((i) => i.message).filter(Boolean).join('; ') : '';
+    throw new ApiError(`${error ?? `HTTP ${response.status}`}${details && !error?.includes(details) ? `: ${details}` : ''}`, response.status);
+  }
   return data as T;
 }
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SetupPage } from './AuthPages.js';
 import { t } from './i18n.js';
 import { Markdown } from './Markdown.js';
+import { ModelsPage } from './ModelsPage.js';
 import { StatusBanner } from './StatusBanner.js';
 
 afterEach(cleanup);
@@ -73,5 +74,21 @@ describe('StatusBanner', () => {
 describe('i18n', () => {
   it('fills placeholders', () => {
     expect(t('chat.rename', { title: 'Kitchen' })).toBe('Rename Kitchen');
+  });
+});
+
+describe('ModelsPage', () => {
+  it('asks for the API key again, and says why, when a model is moved to another address', async () => {
+    const models = { primary: 'm', fallbacks: [], models: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: '', api_keys: ['[NOT_HERE]'] }] };
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(models), { status: 200 })));
+    render(<ModelsPage />);
+    fireEvent.click(await screen.findByRole('button', { name: t('models.edit') }));
+    const key = screen.getAllByLabelText(t('models.apiKey'))[0] as HTMLInputElement;
+    expect(key.required).toBe(false);
+    expect(screen.queryByText(t('models.keyAgain'))).toBeNull();
+    fireEvent.change(screen.getAllByLabelText(t('models.apiBase'))[0]!, { target: { value: 'http://other.example/v1' } });
+    expect(key.required).toBe(true);
+    expect(screen.getByText(t('models.keyAgain'))).toBeTruthy();
+    vi.unstubAllGlobals();
   });
 });

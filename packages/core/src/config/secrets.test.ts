@@ -128,4 +128,45 @@ describe('secrets', () => {
       ['new', ['', 'typed-by-user']], // nothing stored for it: the marker becomes unset, never literal
     ]);
   });
+
+  describe('a stored secret does not follow a changed endpoint', () => {
+    const stored = configSchema.parse({
+      model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_keys: ['mk-stored'] }],
+      channel_list: { mqtt: { type: 'mqtt', settings: { broker: 'tcp://broker.lan:1883', agent_id: 'a', username: 'u', password: 'mqtt-pass' } } },
+      tools: { mcp: { servers: { ha: { type: 'http', url: 'http://ha.lan:8123/api/mcp', headers: { Authorization: 'Bearer ha-token' } } } } },
+      session: { redis: { url: 'redis://r.lan:6379', password: 'redis-pass' } },
+    });
+    const edit = (change: (doc: Config) => void) => {
+      const doc = redactSecrets(stored);
+      change(doc);
+      return doc;
+    };
+    const refused = (doc: Config) => {
+      try {
+        restoreSecrets(doc, stored);
+      } catch (error) {
+        return (error as { issues: { path: string; message: string }[] }).issues;
+      }
+      throw new Error('restored');
+    };
+
+    it('is refused for a new api_base, a provider with another endpoint, an MCP URL, a broker, a Redis URL', () => {
+      expect(refused(edit((d) => (d.model_list[0]!.api_base = 'http://evil.example/v1')))).toEqual([
+        { path: 'model_list.0.api_keys.0', source: 'request', message: expect.stringMatching(/not sent to a new api_base \(https:\/\/api\.mistral\.ai\/v1 → http:\/\/evil\.example\/v1\): enter it again for model "m"/) },
+      ]);
+      expect(refused(edit((d) => (d.model_list[0]!.model = 'openai/gpt-4o')))[0]!.message).toMatch(/api\.openai\.com/);
+      expect(refused(edit((d) => (d.model_list[0]!.proxy = 'http://mitm.example:3128')))[0]!.message).toMatch(/via http:\/\/mitm/);
+      expect(refused(edit((d) => (d.tools.mcp.servers.ha!.url = 'http://evil.example/api/mcp')))[0]!.path).toBe('tools.mcp.servers.ha.headers.Authorization');
+      const mqtt = refused(edit((d) => ((d.channel_list.mqtt!.settings as { broker: string }).broker = 'tcp://evil.example:1883')));
+      expect(mqtt.map((i) => i.path)).toEqual(['channel_list.mqtt.settings.username']); // one issue per entry
+      expect(refused(edit((d) => (d.session.redis.url = 'redis://evil.example:6379')))[0]!.path).toBe('session.redis.password');
+    });
+
+    it('is restored when the endpoint stays (another model id of the same provider) and replaced when sent anew', () => {
+      expect(restoreSecrets(edit((d) => (d.model_list[0]!.model = 'mistral/mistral-large-latest')), stored).model_list[0]!.api_keys).toEqual(['mk-stored']);
+      const anew = restoreSecrets(edit((d) => Object.assign(d.model_list[0]!, { api_base: 'http://localhost:4000/v1', api_keys: ['typed-again'] })), stored);
+      expect(anew.model_list[0]!.api_keys).toEqual(['typed-again']);
+      expect(restoreSecrets(edit((d) => (d.model_list[0]!.api_base = 'https://api.mistral.ai/v1/')), stored).model_list[0]!.api_keys).toEqual(['mk-stored']);
+    });
+  });
 });

@@ -4,6 +4,8 @@
  * log masker. One marker means "the value is kept elsewhere": `[NOT_HERE]`, as in the reference's
  * config.json, so a redacted document sent back to the API and a config.json on disk read the same.
  */
+import { ConfigError, formatIssues, type ConfigIssue } from './config-error.js';
+import { resolveModelTarget } from './providers.js';
 import { configSchema, secretTag } from './schema.js';
 import { findPaths, type PathPattern } from './schema-walk.js';
 
@@ -92,21 +94,85 @@ export function logicalSecretKey(doc: unknown, path: Path, byModel = false): str
   return JSON.stringify(parts);
 }
 
+type Entry = Record<string, unknown>;
+const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+
+/**
+ * Where the secrets of an entry are sent: a model's API base (its provider's default when unset)
+ * and proxy, an MCP server's URL or command line, a channel's broker or API root, Redis' URL, a
+ * search backend's base URL. A stored secret is restored only into an entry whose endpoint is
+ * the one it was stored with.
+ */
+const endpointScopes: { scope: PathPattern; label: string; endpoint(entry: Entry): string }[] = [
+  {
+    scope: ['model_list', '*'],
+    label: 'api_base',
+    endpoint(m) {
+      let base = text(m.api_base);
+      try {
+        base ||= resolveModelTarget({ model: text(m.model), ...(m.provider ? { provider: text(m.provider) } : {}) }).provider.apiBase;
+      } catch {
+        base ||= text(m.model);
+      }
+      return [base.replace(/\/+$/, ''), text(m.proxy)].filter(Boolean).join(' via ');
+    },
+  },
+  { scope: ['tools', 'mcp', 'servers', '*'], label: 'url or command', endpoint: (s) => text(s.url) || [text(s.command), ...(Array.isArray(s.args) ? s.args.map(text) : [])].join(' ') },
+  { scope: ['channel_list', '*', 'settings'], label: 'broker, base_url or proxy', endpoint: (s) => ['broker', 'base_url', 'api_base', 'api_root', 'proxy', 'homeserver', 'server_url'].map((k) => text(s[k])).filter(Boolean).join(' ') },
+  { scope: ['session', 'redis'], label: 'url', endpoint: (r) => text(r.url) },
+  { scope: ['tools', 'web', '*'], label: 'base_url', endpoint: (w) => text(w.base_url) },
+  { scope: ['tools', 'skills', 'registries', '*'], label: 'base_url', endpoint: (r) => text(r.base_url) },
+];
+
+/** The endpoint of the entry that holds the secret at `path`, and what to call it; none for a secret sent nowhere in particular. */
+function endpointOf(doc: unknown, path: Path): { endpoint: string; label: string; entry: string } | undefined {
+  for (const { scope, label, endpoint } of endpointScopes) {
+    if (path.length <= scope.length || !scope.every((part, i) => part === '*' || part === path[i])) continue;
+    let entry: unknown = doc;
+    for (const key of path.slice(0, scope.length)) entry = (entry as Record<string | number, unknown> | undefined)?.[key];
+    if (!entry || typeof entry !== 'object') return undefined;
+    const name = path[0] === 'model_list' ? String((entry as Entry).model_name ?? path[1]) : path.slice(0, scope.length).join('.');
+    return { endpoint: endpoint(entry as Entry), label, entry: path[0] === 'model_list' ? `model ${JSON.stringify(name)}` : name };
+  }
+  return undefined;
+}
+
 /**
  * Replaces each placeholder in `incoming` by the secret `stored` holds at the same logical place
  * (same model_name and model first, then same model_name). A placeholder with nothing stored
  * becomes empty (unset), never the literal marker.
+ *
+ * A stored secret does not follow a changed endpoint: when the entry's API base, URL, command,
+ * broker or proxy differs from the one the secret was stored with, the placeholder is refused
+ * (ConfigError, one issue per entry) and the client must send the secret anew. Otherwise anyone
+ * who can edit the config (a stolen session, a hostile page, an XSS) could point a model at their
+ * own server and have the stored key sent there by the next message or "test".
  */
 export function restoreSecrets<T>(incoming: T, stored: unknown): T {
-  const known = new Map<string, string>();
+  const known = new Map<string, { value: string; endpoint: string | undefined }>();
   forEachSecret(stored, (value, path) => {
-    known.set(logicalSecretKey(stored, path, true), value);
-    known.set(logicalSecretKey(stored, path), value);
+    const found = { value, endpoint: endpointOf(stored, path)?.endpoint };
+    known.set(logicalSecretKey(stored, path, true), found);
+    known.set(logicalSecretKey(stored, path), found);
   });
   const copy = structuredClone(incoming);
+  const withheld = new Map<string, ConfigIssue>();
   forEachSecret(copy, (value, path, set) => {
     if (value !== SECRET_PLACEHOLDER) return;
-    set(known.get(logicalSecretKey(copy, path, true)) ?? known.get(logicalSecretKey(copy, path)) ?? '');
+    const found = known.get(logicalSecretKey(copy, path, true)) ?? known.get(logicalSecretKey(copy, path));
+    const now = endpointOf(copy, path);
+    if (found && found.value && now && found.endpoint !== undefined && found.endpoint !== now.endpoint && !withheld.has(now.entry)) {
+      withheld.set(now.entry, {
+        path: path.map(String).join('.'),
+        source: 'request',
+        message: `the stored secret is not sent to a new ${now.label} (${found.endpoint || '(none)'} → ${now.endpoint || '(none)'}): enter it again for ${now.entry}, or keep the old ${now.label}`,
+      });
+    }
+    set(found?.value ?? '');
   });
+  if (withheld.size) {
+    const issues = [...withheld.values()];
+    throw new ConfigError(formatIssues('secrets must be entered again where their endpoint changed', issues), issues);
+  }
   return copy;
 }

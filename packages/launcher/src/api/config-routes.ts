@@ -33,7 +33,14 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
 
   router.post('/api/config/validate', async (req, res) => {
     const stored = await load().then((l) => l.document).catch(() => ({}));
-    const result = validateConfigDocument(restoreSecrets(req.body, stored), { launcherToken: deps.launcherToken(), env: process.env });
+    let restored: unknown;
+    try {
+      restored = restoreSecrets(req.body, stored);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return void res.status(400).json({ valid: false, issues: error.issues });
+    }
+    const result = validateConfigDocument(restored, { launcherToken: deps.launcherToken(), env: process.env });
     res.status(result.ok ? 200 : 400).json(result.ok ? { valid: true } : { valid: false, issues: result.issues });
   });
 

@@ -44,7 +44,9 @@ export function resourceRoutes(deps: ResourceRouteDeps): Router {
       res.status(409).json({ error: `fix config.json first: ${(error as Error).message}` });
       return;
     }
-    const doc = structuredClone(stored);
+    // Changes apply to the redacted document, so a stored secret reaches the new one only through
+    // restoreSecrets, which refuses to carry it to a changed endpoint.
+    const doc = redactSecrets(stored);
     const problem = change(doc);
     if (problem) {
       res.status(problem.startsWith('no ') ? 404 : 400).json({ error: problem });
@@ -175,7 +177,13 @@ export function resourceRoutes(deps: ResourceRouteDeps): Router {
     // A redacted header sent back means "the stored one".
     const name = typeof (req.body as { name?: unknown }).name === 'string' ? (req.body as { name: string }).name : undefined;
     const stored = name ? (await load()).tools.mcp.servers[name] : undefined;
-    const restored = stored ? restoreSecrets({ tools: { mcp: { servers: { x: server } } } }, { tools: { mcp: { servers: { x: stored } } } }).tools.mcp.servers.x : server;
+    let restored = server;
+    try {
+      if (stored) restored = restoreSecrets({ tools: { mcp: { servers: { [name!]: server } } } }, { tools: { mcp: { servers: { [name!]: stored } } } }).tools.mcp.servers[name!]!;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return void res.status(400).json({ error: error.issues[0]?.message ?? error.message, issues: error.issues });
+    }
     res.json(await deps.gateway('/mcp/test', { server: restored }));
   });
   router.post('/api/mcp/:name/call', async (req, res) => {
