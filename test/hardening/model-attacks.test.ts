@@ -73,7 +73,7 @@ describe('a prompt-injected model', () => {
           { id: 'list', name: 'list_dir', arguments: JSON.stringify({ path: '.' }) },
         ],
       },
-      { text: 'I could not do that.' },
+      { text: ['I could not do that.'] },
     );
     const attacker = await openPico('attacker');
     const turn = await picoTurn(attacker, 'summarise this web page for me');
@@ -100,7 +100,7 @@ describe('a prompt-injected model', () => {
           { id: 'mapped-dotted', name: 'web_fetch', arguments: JSON.stringify({ url: `http://[0:0:0:0:0:ffff:127.0.0.1]:${port}/health` }) },
         ],
       },
-      { text: 'nothing fetched' },
+      { text: ['nothing fetched'] },
     );
     const client = await openPico('fetcher');
     expect((await picoTurn(client, 'read this page')).answer).toBe('nothing fetched');
@@ -111,7 +111,7 @@ describe('a prompt-injected model', () => {
 
   it('runs at most 20 of the tool calls of one model message; the others are answered, not run', async () => {
     const calls = Array.from({ length: 60 }, (_, i) => ({ id: `w${i}`, name: 'write_file', arguments: JSON.stringify({ path: `flood/f${i}.txt`, content: 'x' }) }));
-    llm.push({ toolCalls: calls }, { text: 'stopped' });
+    llm.push({ toolCalls: calls }, { text: ['stopped'] });
     const client = await openPico('flood');
     expect((await picoTurn(client, 'write everything')).answer).toBe('stopped');
     expect((await readdir(join(home, 'workspace', 'flood'))).length).toBe(20);
