@@ -420,6 +420,20 @@ describe('HTTP API', () => {
     expect(alive()).toBe(true);
   });
 
+  // Was: JSON.parse takes any depth, and what comes after recurses: an MCP test call with
+  // 40,000-deep arguments answered "Maximum call stack size exceeded" (the SDK's JSON.stringify).
+  it('answers JSON nested 100,000 deep on the control endpoints with 400 and a clear message', async () => {
+    const deep = Buffer.from('['.repeat(100_000) + ']'.repeat(100_000));
+    const deepArgs = Buffer.from(`{"tool":"t","arguments":${'{"a":'.repeat(40_000)}1${'}'.repeat(40_000)}}`);
+    for (const [method, path, body] of [['POST', '/models/test', deep], ['POST', '/mcp/test', deep], ['POST', '/mcp/x/call', deepArgs], ['PATCH', '/sessions/abc', deep]] as const) {
+      const head = `${method} ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${controlToken}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+      const r = await rawHttp(port, Buffer.concat([Buffer.from(head), body]), { timeoutMs: 10_000 });
+      expect(r.status, `${method} ${path}`).toBe(400);
+      expect(r.body).toMatch(/nested more than 64 levels deep/);
+    }
+    expect(alive()).toBe(true);
+  });
+
   it('is still alive and logged no internal error', async () => {
     expect(alive()).toBe(true);
     expect(await health()).toBe(200);

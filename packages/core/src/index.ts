@@ -43,7 +43,7 @@ export { resolveCredential, encryptCredential, type CredentialContext } from './
 export { classifyFailure, parseRetryAfter, backoffDelay, sleep, retry, type FailureClass, type BackoffOptions, type RetryOptions } from './retry.js';
 export { writeFileAtomic, readFileIfExists, type AtomicFs, type WriteFileAtomicOptions } from './atomic-write.js';
 export { createLogger, createSecretMasker, ignoreBrokenPipes, maskFormat, maskValue, REDACTED, type Logger, type LogLevel, type SecretMasker, type CreateLoggerOptions } from './logger.js';
-export { loadLauncherSettings, loadGatewaySettings, describeSettings, settingsHelp, type LauncherSettings, type GatewaySettings, type SettingsSources } from './settings.js';
+export { loadLauncherSettings, loadGatewaySettings, describeSettings, settingsHelp, parseCidr, type LauncherSettings, type GatewaySettings, type SettingsSources } from './settings.js';
 export {
   gatewayRoutes,
   gatewayExitCodes,
@@ -62,6 +62,6 @@ export {
 } from './gateway-api.js';
 export { CHALLENGE_HEADER, PROOF_HEADER, newChallenge, isChallenge, gatewayProof, proofMatches, picoCredential } from './gateway-trust.js';
 export { parseEnvFile } from './env-file.js';
-export { parseRequestTarget, sameOriginOrNone, decodeSegment } from './http-input.js';
+export { parseRequestTarget, sameOriginOrNone, decodeSegment, jsonNestingTooDeep, MAX_JSON_DEPTH } from './http-input.js';
 export { runtimeEnv, runtimeNodeFlags } from './node-flags.js';
 export { httpRequest, requestJson, type HttpRequestOptions, type HttpResponse } from './http-request.js';

@@ -42,6 +42,19 @@ describe('launcher settings', () => {
     expect(loadLauncherSettings({ env: {}, argv: ['--config', '/etc/picoclaw/config.json'] }).config).toBe('/etc/picoclaw/config.json');
   });
 
+  it('reads allowed hosts and trusted proxies from launcher-config.json or the environment, and refuses bad entries', () => {
+    expect(loadLauncherSettings({ env: {} })).toMatchObject({ allowedHosts: [], trustedProxies: [] });
+    const file = { allowed_hosts: ['Homelab.LAN', '.proxy.example'], trusted_proxy_cidrs: ['10.0.0.0/8', '::1'] };
+    expect(loadLauncherSettings({ env: {}, file })).toMatchObject({ allowedHosts: ['homelab.lan', '.proxy.example'], trustedProxies: ['10.0.0.0/8', '::1'] });
+    // The environment (comma-separated) wins over the file, like every other setting.
+    const env = { PICOCLAW_LAUNCHER_ALLOWED_HOSTS: 'a.lan, b.lan,', PICOCLAW_LAUNCHER_TRUSTED_PROXIES: '127.0.0.1, 192.168.1.0/24' };
+    expect(loadLauncherSettings({ env, file })).toMatchObject({ allowedHosts: ['a.lan', 'b.lan'], trustedProxies: ['127.0.0.1', '192.168.1.0/24'] });
+    expect(loadLauncherSettings({ env: { PICOCLAW_LAUNCHER_ALLOWED_HOSTS: '*' } }).allowedHosts).toEqual(['*']);
+    expect(() => loadLauncherSettings({ env: { PICOCLAW_LAUNCHER_TRUSTED_PROXIES: '10.0.0.0/33' } })).toThrow(/trustedProxies \(from env PICOCLAW_LAUNCHER_TRUSTED_PROXIES\): "10.0.0.0\/33" is not an IP address or CIDR range/);
+    expect(() => loadLauncherSettings({ env: {}, file: { trusted_proxy_cidrs: ['loopback'] } })).toThrow(/trustedProxies \(from launcher-config.json trusted_proxy_cidrs\)/);
+    expect(() => loadLauncherSettings({ env: {}, file: { allowed_hosts: ['evil host'] } })).toThrow(/allowedHosts \(from launcher-config.json allowed_hosts\): "evil host" is not a host name/);
+  });
+
   it('never shows the token', () => {
     const s = loadLauncherSettings({ env: { PICOCLAW_LAUNCHER_TOKEN: '  homelab-master-password  ' } });
     expect(s.token).toBe('homelab-master-password');

@@ -4,6 +4,7 @@
  * CLI flag > environment > file > default, from sources passed in (never read here), and
  * validation errors name the setting, where its value came from and what would be valid.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import convict from 'convict';
 import { PicoError } from './errors.js';
@@ -16,6 +17,45 @@ convict.addFormat({
     if (!Number.isInteger(Number(value)) || Number(value) < 0 || Number(value) > 65535) throw new Error('must be a port number from 1 to 65535 (or 0 for any free port)');
   },
   coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+});
+
+/** A list from launcher-config.json (a JSON array) or from the environment (comma-separated). */
+const listOf = (value: unknown) => (typeof value === 'string' ? value.split(',') : value);
+const entries = (value: unknown) => (Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '') : value);
+
+convict.addFormat({
+  name: 'host-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('must be a list of host names (a JSON array, or comma-separated in the environment)');
+    for (const entry of value) {
+      if (typeof entry !== 'string' || !/^(\*|\.?[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(entry.trim())) throw new Error(`${JSON.stringify(entry)} is not a host name; use names like "homelab.lan", ".example.lan" for its subdomains, or "*" to turn the Host check off`);
+    }
+  },
+  coerce: (value: unknown) => entries(listOf(value)),
+});
+
+/** `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or `v6/n`; brackets around IPv6 are allowed. */
+export function parseCidr(entry: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
+  const [raw, prefixText, extra] = entry.trim().split('/');
+  if (extra !== undefined || !raw) return undefined;
+  const address = raw.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(address);
+  if (family !== 4 && family !== 6) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  return prefix <= max ? { address, prefix, family } : undefined;
+}
+
+convict.addFormat({
+  name: 'cidr-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('must be a list of addresses or CIDR ranges (a JSON array, or comma-separated in the environment)');
+    for (const entry of value) {
+      if (typeof entry !== 'string' || !parseCidr(entry)) throw new Error(`${JSON.stringify(entry)} is not an IP address or CIDR range (e.g. "127.0.0.1", "10.0.0.0/8", "::1")`);
+    }
+  },
+  coerce: (value: unknown) => entries(listOf(value)),
 });
 
 const logLevel = { format: ['debug', 'info', 'warn', 'error'], default: 'info', env: 'PICOCLAW_LOG_LEVEL', arg: 'log-level', doc: 'log level' };
@@ -33,6 +73,8 @@ const launcherSchema = {
   gatewayHost: { format: String, default: '127.0.0.1', env: 'PICOCLAW_GATEWAY_HOST', doc: 'gateway address' },
   gatewayPort: { format: 'tcp-port', default: 18790, env: 'PICOCLAW_GATEWAY_PORT', doc: 'gateway port' },
   noBrowser: { format: Boolean, default: false, arg: 'no-browser', doc: 'accepted for compatibility; the launcher never opens a browser' },
+  allowedHosts: { format: 'host-list', default: [] as string[], env: 'PICOCLAW_LAUNCHER_ALLOWED_HOSTS', doc: 'other names the dashboard is opened by (launcher-config.json allowed_hosts; ".lan.example" allows subdomains; "*" turns the Host check off)' },
+  trustedProxies: { format: 'cidr-list', default: [] as string[], env: 'PICOCLAW_LAUNCHER_TRUSTED_PROXIES', doc: 'reverse proxies whose X-Forwarded-For/-Proto are believed (launcher-config.json trusted_proxy_cidrs; IPs or CIDRs)' },
 };
 
 const gatewaySchema = {
@@ -57,6 +99,13 @@ export interface LauncherSettings {
   token: string;
   gatewayHost: string;
   gatewayPort: number;
+  /**
+   * Host names the dashboard answers to besides localhost, IP addresses and this machine's name
+   * (lowercase; a leading dot allows subdomains; `*` turns the Host check off).
+   */
+  allowedHosts: readonly string[];
+  /** Peers (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed. */
+  trustedProxies: readonly string[];
 }
 
 export interface GatewaySettings {
@@ -148,7 +197,7 @@ function resolveHomeAndConfig(values: Record<string, unknown>, env: NodeJS.Proce
 }
 
 export function loadLauncherSettings(sources: SettingsSources = {}): Readonly<LauncherSettings> {
-  const { values, env } = load(launcherSchema as Schema, sources, { port: 'port', public: 'public', host: 'host', log_level: 'logLevel' }, 'launcher-config.json');
+  const { values, env } = load(launcherSchema as Schema, sources, { port: 'port', public: 'public', host: 'host', log_level: 'logLevel', allowed_hosts: 'allowedHosts', trusted_proxy_cidrs: 'trustedProxies' }, 'launcher-config.json');
   // An explicit host wins over --public, as in the reference.
   const host = (values.host as string).trim() || (values.public ? '0.0.0.0' : '127.0.0.1');
   return Object.freeze({
@@ -160,6 +209,8 @@ export function loadLauncherSettings(sources: SettingsSources = {}): Readonly<La
     token: (values.token as string).trim(),
     gatewayHost: values.gatewayHost as string,
     gatewayPort: values.gatewayPort as number,
+    allowedHosts: Object.freeze((values.allowedHosts as string[]).map((h) => h.trim().toLowerCase()).filter(Boolean)),
+    trustedProxies: Object.freeze((values.trustedProxies as string[]).map((c) => c.trim()).filter(Boolean)),
   });
 }
 
@@ -195,6 +246,6 @@ export function settingsHelp(kind: 'launcher' | 'gateway'): string {
   const schema = (kind === 'launcher' ? launcherSchema : gatewaySchema) as Schema;
   return Object.values(schema)
     .filter((s) => s.arg || s.env)
-    .map((s) => `  ${(s.arg ? `--${s.arg}` : '').padEnd(16)} ${(s.env ?? '').padEnd(30)} ${s.doc}${s.sensitive ? '' : s.default !== '' && s.default !== false ? ` (default ${String(s.default)})` : ''}`)
+    .map((s) => `  ${(s.arg ? `--${s.arg}` : '').padEnd(16)} ${(s.env ?? '').padEnd(34)} ${s.doc}${s.sensitive ? '' : s.default !== '' && s.default !== false && !(Array.isArray(s.default) && s.default.length === 0) ? ` (default ${String(s.default)})` : ''}`)
     .join('\n');
 }

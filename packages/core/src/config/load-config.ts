@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { readFileIfExists } from '../atomic-write.js';
+import { jsonNestingTooDeep, MAX_JSON_DEPTH } from '../http-input.js';
 import { expandHome, resolvePaths } from '../paths.js';
 import { ConfigError, dotted, formatIssues, toConfigIssues, type ConfigIssue } from './config-error.js';
 import { resolveCredential } from './credentials.js';
@@ -76,24 +77,7 @@ const parseHints: Record<string, string> = {
 
 /** Parses config.json text, with errors that name the line and column. */
 /** Deeper than any real config; beyond it parsers and walkers would exhaust the stack. */
-const MAX_NESTING = 64;
-
-/** Offset of the first bracket that nests deeper than `max` (outside strings), or -1. */
-function tooDeep(text: string, max: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return i;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return -1;
-}
+const MAX_NESTING = MAX_JSON_DEPTH;
 
 /** Iterative, so a hostile document cannot overflow the stack while being measured. */
 function nestedDeeperThan(value: unknown, max: number): boolean {
@@ -109,7 +93,7 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
 
 export function parseConfigText(text: string, file = 'config.json'): { value: Json; tree?: JsonNode } {
   if (text.trim() === '') return { value: {} };
-  const deep = tooDeep(text, MAX_NESTING);
+  const deep = jsonNestingTooDeep(text, MAX_NESTING);
   if (deep >= 0) {
     const issue = { path: '', source: `${file}:${lineCol(text, deep)}`, message: `nested more than ${MAX_NESTING} levels deep; a config is never nested like this (is the file damaged?)` };
     throw new ConfigError(formatIssues(`${file} is invalid`, [issue]), [issue], 'config_parse');

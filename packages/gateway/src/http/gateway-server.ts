@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CHALLENGE_HEADER, decodeSegment, gatewayProof, gatewayRoutes, isChallenge, parseRequestTarget, PicoError, PROOF_HEADER, type ReadyResponse } from '@picoclaw/core';
+import { CHALLENGE_HEADER, decodeSegment, gatewayProof, gatewayRoutes, isChallenge, jsonNestingTooDeep, MAX_JSON_DEPTH, parseRequestTarget, PicoError, PROOF_HEADER, type ReadyResponse } from '@picoclaw/core';
 import type { UpgradeHandler } from '../channels/channel.js';
 
 export interface GatewayHandlers {
@@ -35,8 +35,11 @@ async function readJson(req: IncomingMessage, limit = 256 * 1024): Promise<unkno
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
+  const body = Buffer.concat(chunks);
+  // Checked before parsing: handlers and the MCP SDK walk bodies recursively (JSON.stringify included).
+  if (jsonNestingTooDeep(body) >= 0) throw Object.assign(new Error(`the JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; nothing this API takes is nested like that`), { status: 400 });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
     throw Object.assign(new Error('the body is not valid JSON'), { status: 400 });
   }
