@@ -70,7 +70,7 @@ if [ "$mode" = gateway ]; then
 fi
 
 if [ -z "${PICOCLAW_LAUNCHER_TOKEN:-}" ] && ! grep -qs '"password_hash"' "$PICOCLAW_HOME/launcher-config.json"; then
-  say "setup mode: open the dashboard on port ${PICOCLAW_LAUNCHER_PORT:-18800} and set a password (or set PICOCLAW_LAUNCHER_TOKEN)"
+  say "setup mode: open the dashboard on port ${PICOCLAW_LAUNCHER_PORT:-18800} and set a password with the one-time setup code the launcher prints below (or set PICOCLAW_LAUNCHER_TOKEN)"
 fi
 # In a container the dashboard must be reachable from outside the container's loopback.
 if [ -z "${PICOCLAW_LAUNCHER_HOST:-}" ]; then

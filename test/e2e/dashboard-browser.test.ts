@@ -36,13 +36,13 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function start(extra: Record<string, unknown> = {}) {
+async function start(extra: Record<string, unknown> = {}, args: string[] = []) {
   await writeFile(join(home, 'config.json'), JSON.stringify({
     agents: { defaults: { model_name: 'm' } },
     model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm!.url, api_keys: ['k'] }],
     ...extra,
   }));
-  launcher = spawnLauncher({ home, gatewayPort: await freePort() });
+  launcher = spawnLauncher({ home, gatewayPort: await freePort(), args });
   return `http://127.0.0.1:${await launcher.listening()}`;
 }
 
@@ -199,6 +199,29 @@ describe('dashboard in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.getByRole('navigation').getByRole('button', { name: 'Chat' }).click();
     await page.screenshot({ path: `${shots}chat-phone.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('first run reachable from other machines: the setup page asks for the code the launcher printed', async () => {
+    llm = await startFakeLlm([], { echo: true });
+    const base = await start({}, ['--host', '0.0.0.0']);
+    let code: string | undefined;
+    for (let i = 0; i < 100 && !code; i++, await new Promise((r) => setTimeout(r, 50))) code = /setup code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})/.exec(launcher!.output())?.[1];
+    expect(code).toBeDefined();
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await page.waitForURL(/\/launcher-setup$/);
+    await page.getByText('podman logs picoclaw').waitFor();
+    await page.getByLabel('Setup code').fill('AAAA-BBBB-CCCC');
+    await setPassword(page);
+    await page.getByRole('alert').getByText(/wrong setup code/).waitFor();
+    await page.getByLabel('Setup code').fill(code!.toLowerCase());
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.getByText('Connected').waitFor();
     expect(errors).toEqual([]);
     await page.close();
   });

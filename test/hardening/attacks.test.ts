@@ -2,8 +2,9 @@
  * Attacks against a real launcher (token + password set) and the gateway it supervises: login
  * brute force, the token in a URL, path traversal and auth-bypass paths, cross-site requests,
  * oversized bodies, slow clients, secrets at rest and in answers, and the gateway's exposure on
- * a non-loopback address. Clients are told apart with X-Forwarded-For: the launcher trusts it
- * from loopback, as it would behind a reverse proxy on the same machine.
+ * a non-loopback address. Clients are told apart with X-Forwarded-For: the launcher is started
+ * with PICOCLAW_LAUNCHER_TRUSTED_PROXIES=127.0.0.1, as it would be behind a reverse proxy on the
+ * same machine (without it, X-Forwarded-For is ignored: launcher-front.test.ts).
  */
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
@@ -108,7 +109,7 @@ beforeAll(async () => {
   }, null, 2));
   await writeFile(join(home, '.security.yml'), `model_list:\n  mistral-small:\n    api_keys: ["${SECRETS.apiKey}"]\ntools:\n  mcp:\n    servers:\n      homeassistant:\n        headers:\n          Authorization: ${SECRETS.mcpHeader}\n`);
   gatewayPort = await freePort();
-  launcher = spawnLauncher({ home, gatewayPort, env: { PICOCLAW_LAUNCHER_TOKEN: SECRETS.token } });
+  launcher = spawnLauncher({ home, gatewayPort, env: { PICOCLAW_LAUNCHER_TOKEN: SECRETS.token, PICOCLAW_LAUNCHER_TRUSTED_PROXIES: '127.0.0.1' } });
   port = await launcher.listening();
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 5; i++) slow.push(startSlowClient());
@@ -339,8 +340,11 @@ describe('cross-site requests', () => {
   // Was DEFECT L3 (FINDINGS.md, fixed): `new URL(req.url, base)` in the launcher's 'upgrade' listener throws
   // synchronously for a request target of `//`: one unauthenticated request kills the launcher.
   it('survives an unauthenticated WebSocket upgrade for `//`', async () => {
-    const r = await rawHttp(port, 'GET // HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n');
+    const upgrade = (host: string) => rawHttp(port, `GET // HTTP/1.1\r\nhost: ${host}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n`);
+    const r = await upgrade(`127.0.0.1:${port}`);
     expect([400, 404]).toContain(r.status);
+    // A Host that is not ours is refused first (DNS rebinding protection), also without crashing.
+    expect((await upgrade('x')).status).toBe(403);
     expect(launcher.child.exitCode).toBeNull();
   });
 });

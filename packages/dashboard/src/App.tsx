@@ -42,7 +42,7 @@ export function App() {
 
   if (error) return <main className="center"><p role="alert">{t('app.unreachable', { error })}</p></main>;
   if (!status) return <main className="center" aria-busy="true">{t('app.loading')}</main>;
-  if (status.setup_required) return <SetupPage onDone={refresh} />;
+  if (status.setup_required) return <SetupPage onDone={refresh} codeRequired={!!status.setup_code_required} />;
   if (!status.authenticated) return <LoginPage onDone={refresh} tokenConfigured={status.token_configured} />;
   return (
     <div className="shell">

@@ -17,19 +17,29 @@ function useSubmit(action: () => Promise<unknown>, onDone: () => void) {
   return { error, busy, submit };
 }
 
-export function SetupPage({ onDone }: { onDone: () => void }) {
+export function SetupPage({ onDone, codeRequired = false }: { onDone: () => void; codeRequired?: boolean }) {
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
+  const [code, setCode] = useState('');
   const mismatch = confirm.length > 0 && password !== confirm;
-  const { error, busy, submit } = useSubmit(() => api('/api/auth/setup', { method: 'POST', body: { password } }), onDone);
+  const { error, busy, submit } = useSubmit(() => api('/api/auth/setup', { method: 'POST', body: codeRequired ? { password, setup_code: code } : { password } }), onDone);
   return (
     <main className="center">
       <form className="card" onSubmit={submit} aria-labelledby="setup-title">
         <h1 id="setup-title">{t('setup.title')}</h1>
         <p>{t('setup.intro')}</p>
+        {codeRequired && (
+          <>
+            <p id="setup-code-hint" className="hint">{t('setup.codeHint')}</p>
+            <label>
+              {t('setup.code')}
+              <input autoComplete="one-time-code" autoCapitalize="characters" spellCheck={false} value={code} onChange={(e) => setCode(e.target.value)} required autoFocus aria-describedby="setup-code-hint" />
+            </label>
+          </>
+        )}
         <label>
           {t('setup.password')}
-          <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={8} required autoFocus />
+          <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={8} required autoFocus={!codeRequired} />
         </label>
         <label>
           {t('setup.repeat')}
@@ -37,7 +47,7 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
         </label>
         {mismatch && <p className="error">{t('setup.mismatch')}</p>}
         {error && <p className="error" role="alert">{error}</p>}
-        <button type="submit" disabled={busy || mismatch || password.length < 8}>{t('setup.title')}</button>
+        <button type="submit" disabled={busy || mismatch || password.length < 8 || (codeRequired && !code.trim())}>{t('setup.title')}</button>
       </form>
     </main>
   );

@@ -27,6 +27,8 @@ export interface AuthStatus {
   authenticated: boolean;
   method?: string;
   setup_required: boolean;
+  /** First run on a launcher reachable from other machines: setup needs the code from its log. */
+  setup_code_required?: boolean;
   password_set: boolean;
   token_configured: boolean;
 }

@@ -89,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
   log.debug('settings', describeSettings(settings));
   if (settings.token && settings.token.length < 16) log.warn('PICOCLAW_LAUNCHER_TOKEN is shorter than 16 characters; a longer one is harder to guess');
   if (settings.public) log.warn(`the dashboard listens on ${settings.host}, reachable from other machines`);
+  if (settings.allowedHosts.includes('*')) log.warn('allowed_hosts is "*" (launcher-config.json or PICOCLAW_LAUNCHER_ALLOWED_HOSTS): the Host check is off, so a web page in your browser can reach the dashboard through DNS rebinding; list the names you open it by instead');
   if (env.PICOCLAW_RENDER_TEMPLATE) {
     // The boot step of the homelab, built in: secrets → config, before anything reads the config.
     try {

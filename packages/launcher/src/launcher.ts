@@ -9,15 +9,18 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { collectSecrets, loadConfig, parseRequestTarget, picoCredential, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
+import { collectSecrets, jsonNestingTooDeep, loadConfig, MAX_JSON_DEPTH, parseRequestTarget, picoCredential, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
 import { resourceRoutes } from './api/resource-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
-import { authGate, suspiciousPath, type AuthDeps } from './auth/auth.js';
+import { authGate, checkBearer, suspiciousPath, type AuthDeps } from './auth/auth.js';
+import { createClientResolver } from './auth/client-address.js';
+import { createHostGuard } from './auth/host-check.js';
 import { createRateLimiter } from './auth/rate-limiter.js';
 import { createSessionStore } from './auth/session-store.js';
+import { newSetupCode, reachableHost, setupCodeNotice } from './auth/setup-code.js';
 import { ensurePicoChannel } from './ensure-pico.js';
 import { readLauncherFile, updateLauncherFile } from './launcher-config.js';
 import { createPicoProxy } from './pico-proxy.js';
@@ -51,12 +54,18 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   const launcherFile = join(settings.home, 'launcher-config.json');
   let file = (await readLauncherFile(launcherFile)).file;
   const sessions = await createSessionStore(join(settings.home, 'launcher-sessions.json'), { token: settings.token });
+  const clients = createClientResolver(settings.trustedProxies);
   const authDeps: AuthDeps = {
     sessions,
     limiter: createRateLimiter(),
     token: () => settings.token,
     passwordHash: () => (typeof file.password_hash === 'string' ? file.password_hash : undefined),
+    client: (req) => clients.resolve(req),
   };
+  const hostRefusal = createHostGuard({ allowed: settings.allowedHosts, log: (message) => log.warn(message) });
+  // First run on a launcher other machines can reach (a public bind, or behind a proxy): the
+  // password can only be set with a code printed in the log, new at each start until then.
+  let setupCode = !settings.token && !authDeps.passwordHash() && (settings.public || settings.trustedProxies.length > 0) ? newSetupCode() : undefined;
   if (settings.token) masker.add(settings.token);
   const logFn = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => log.log(level, message);
 
@@ -109,24 +118,43 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-Proto (req.secure, the cookie's Secure flag) only from trusted proxies.
+  app.set('trust proxy', (address: string) => clients.isTrusted(address));
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.set({
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
       'referrer-policy': 'no-referrer',
-      'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+      'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     });
     next();
+  });
+  app.use(function hostGuard(req: Request, res: Response, next: NextFunction) {
+    const refusal = hostRefusal(req);
+    if (!refusal) return next();
+    if (req.path === '/api' || req.path.startsWith('/api/')) res.status(403).json({ error: refusal });
+    else res.status(403).type('text/plain').send(refusal);
   });
   app.use(authGate(authDeps));
   app.use('/api', (_req, res, next) => {
     res.set('cache-control', 'no-store');
     next();
   });
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({
+    limit: '1mb',
+    // Refused before parsing: later recursive code (secret restore, schema checks) would overflow the stack.
+    verify: (_req, _res, body) => {
+      if (jsonNestingTooDeep(body) >= 0) throw Object.assign(new Error(`the JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; nothing this API takes is nested like that`), { status: 400, type: 'entity.too.deep' });
+    },
+  }));
   app.get('/api/health', (_req, res) => void res.json({ status: 'ok', version: options.version, gateway: supervisor.status().state }));
-  app.use(authRoutes({ ...authDeps, setPasswordHash: async (hash) => void (file = await updateLauncherFile(launcherFile, { password_hash: hash })), log: logFn }));
+  app.use(authRoutes({
+    ...authDeps,
+    setPasswordHash: async (hash) => void (file = await updateLauncherFile(launcherFile, { password_hash: hash })),
+    setupCode: () => setupCode,
+    endSetupCode: () => void (setupCode = undefined),
+    log: logFn,
+  }));
   app.use(configRoutes({
     configPath: settings.config,
     home: settings.home,
@@ -169,6 +197,12 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   const pico = createPicoProxy({ ...authDeps, gatewayUrl: () => supervisor.url, credential: () => { const token = supervisor.token(); return token ? picoCredential(token) : undefined; }, log: logFn });
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {});
+    const refuse = (status: string, text: string, extra = '') =>
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${extra}connection: close\r\n\r\n${text}`);
+    const hostProblem = hostRefusal(req);
+    if (hostProblem) return void refuse('403 Forbidden', hostProblem);
+    const bearer = checkBearer(req, authDeps);
+    if (bearer.waitMs > 0) return void refuse('429 Too Many Requests', 'too many failed attempts', `retry-after: ${Math.ceil(bearer.waitMs / 1000)}\r\n`);
     const path = parseRequestTarget(req.url)?.pathname.replace(/\/+$/, '');
     if (path === '/pico/ws' && !suspiciousPath(req.url ?? '')) {
       pico(req, socket, head).catch((error: Error) => {
@@ -188,7 +222,9 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
         server.listen(settings.port, settings.host, () => resolve(server.address() as AddressInfo));
       });
       const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${address.port}`;
-      log.info(`dashboard on ${url}${!authDeps.passwordHash() && !settings.token ? ' — first run: open it to set a password' : ''}`);
+      log.info(`dashboard on ${url}${!authDeps.passwordHash() && !settings.token && !setupCode ? ' — first run: open it to set a password' : ''}`);
+      // A warning, so it shows at the default log levels; the code is meant to be read here.
+      if (setupCode) log.warn(setupCodeNotice(setupCode, `http://${reachableHost(settings.host)}:${address.port}`));
       try {
         const pico = await ensurePicoChannel({ configPath: settings.config, home: settings.home, launcherToken: settings.token });
         if (pico.changed) log.info(pico.reason ?? 'pico channel configured');

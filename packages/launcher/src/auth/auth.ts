@@ -5,8 +5,10 @@
  * token, rate-limited failures, and path normalisation before any decision.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { sameOriginOrNone } from '@picoclaw/core';
 import type { NextFunction, Request, Response } from 'express';
+import type { ClientAddress } from './client-address.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { SESSION_MAX_AGE_S, type LoginMethod, type SessionStore } from './session-store.js';
 
@@ -29,13 +31,41 @@ export function suspiciousPath(rawUrl: string): boolean {
   return /(^|\/)\.\.?(\/|$)|\/\/|\\|%2e|%2f|%5c|%00/i.test(path);
 }
 
-const secure = (req: Request) => req.secure || /^https$/i.test(String(req.headers['x-forwarded-proto'] ?? ''));
+// req.secure believes X-Forwarded-Proto only from a trusted proxy (express's `trust proxy`, set
+// from trusted_proxy_cidrs in launcher.ts): anyone else could otherwise choose the cookie flags.
+const secure = (req: Request) => req.secure;
 
 export interface AuthDeps {
   sessions: SessionStore;
   limiter: RateLimiter;
   token(): string;
   passwordHash(): string | undefined;
+  /** Who is asking: a validated address, from X-Forwarded-For only behind a trusted proxy. */
+  client(req: Pick<IncomingMessage, 'headers' | 'socket'>): ClientAddress;
+}
+
+/** The limiter's accounts: one per credential, so guesses spread over many addresses are limited too. */
+export const ACCOUNT = { password: 'password', token: 'token', setupCode: 'setup-code' } as const;
+
+/** The text of a 429: whose budget ran out, and for how long. */
+export function tooManyAttempts(waitMs: number, account?: string): string {
+  const seconds = Math.ceil(waitMs / 1000);
+  const what = account === ACCOUNT.password ? 'the dashboard password' : account === ACCOUNT.token ? 'the launcher token' : account === ACCOUNT.setupCode ? 'the setup code' : undefined;
+  return what ? `too many failed attempts for ${what} from several addresses; try again in ${seconds} s` : `too many failed attempts; try again in ${seconds} s`;
+}
+
+/**
+ * An `Authorization: Bearer` header is a credential like a password: it is counted by the
+ * limiter before it is compared. Nothing to do without the header; a wait when refused.
+ */
+export function checkBearer(req: Pick<IncomingMessage, 'headers' | 'socket'>, deps: AuthDeps): { present: boolean; waitMs: number; account?: string } {
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  if (!bearer && !/^Bearer\s/i.test(req.headers.authorization ?? '')) return { present: false, waitMs: 0 };
+  const token = deps.token();
+  const attempt = deps.limiter.attempt(deps.client(req).key, token ? [ACCOUNT.token] : []);
+  if (attempt.waitMs > 0) return { present: true, waitMs: attempt.waitMs, ...(attempt.account ? { account: attempt.account } : {}) };
+  if (bearer && token && sameSecret(bearer[1]!.trim(), token)) attempt.succeed();
+  return { present: true, waitMs: 0 };
 }
 
 export function setSessionCookie(req: Request, res: Response, id: string) {
@@ -68,8 +98,6 @@ export function isPublic(method: string, path: string): boolean {
   return publicRoutes.some(([allowed, pattern]) => allowed === m && pattern.test(path));
 }
 
-export const clientOf = (req: Pick<Request, 'ip' | 'socket'>) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
-
 /** The gate in front of every route. */
 export function authGate(deps: AuthDeps) {
   return async function gate(req: Request, res: Response, next: NextFunction) {
@@ -81,16 +109,15 @@ export function authGate(deps: AuthDeps) {
     // `/?token=…` links (GET pages only): log in, then drop the token from the address bar.
     const tokenParam = typeof req.query.token === 'string' ? req.query.token : undefined;
     if (tokenParam !== undefined && req.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/pico/')) {
-      const client = clientOf(req);
-      const wait = deps.limiter.blockedFor(client);
+      const token = deps.token();
+      const attempt = deps.limiter.attempt(deps.client(req).key, token ? [ACCOUNT.token] : []);
       res.set('cache-control', 'no-store');
-      if (wait > 0) {
-        res.status(429).set('retry-after', String(Math.ceil(wait / 1000))).type('text/plain').send('too many login attempts');
+      if (attempt.waitMs > 0) {
+        res.status(429).set('retry-after', String(Math.ceil(attempt.waitMs / 1000))).type('text/plain').send('too many login attempts');
         return;
       }
-      const token = deps.token();
       if (token && sameSecret(tokenParam, token)) {
-        deps.limiter.succeed(client);
+        attempt.succeed();
         if (!authenticate(req, deps)) setSessionCookie(req, res, await deps.sessions.create('token'));
         const url = new URL(req.originalUrl, 'http://launcher');
         url.searchParams.delete('token');
@@ -98,21 +125,16 @@ export function authGate(deps: AuthDeps) {
         res.redirect(303, target);
         return;
       }
-      deps.limiter.fail(client);
+      // A wrong token stays counted (the attempt was reserved before the comparison).
       res.redirect(302, '/launcher-login');
       return;
     }
-    // A bearer token is a credential like a password: wrong guesses are rate-limited the same way.
-    const bearer = /^Bearer\s/i.test(req.headers.authorization ?? '');
-    if (bearer) {
-      const wait = deps.limiter.blockedFor(clientOf(req));
-      if (wait > 0) {
-        res.status(429).set('retry-after', String(Math.ceil(wait / 1000))).json({ error: 'too many failed attempts; try again later' });
-        return;
-      }
+    const bearer = checkBearer(req, deps);
+    if (bearer.waitMs > 0) {
+      res.status(429).set('retry-after', String(Math.ceil(bearer.waitMs / 1000))).json({ error: tooManyAttempts(bearer.waitMs, bearer.account) });
+      return;
     }
     const who = authenticate(req, deps);
-    if (bearer && !who) deps.limiter.fail(clientOf(req));
     if (who) {
       res.locals.auth = who;
       // Cookie-authenticated state changes must come from our own pages.
