@@ -88,7 +88,9 @@ export function maskValue(value: unknown, masker: SecretMasker, seen = new WeakS
  * A message keeps its tabs and newlines (our own texts have several lines); metadata values and
  * anything else lose them too.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const unsafeInMessage = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- as above
 const unsafeInValue = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const visible = (c: string) => `\\u{${c.charCodeAt(0).toString(16).padStart(4, '0')}}`;
 export const neutralizeControls = (text: string, inMessage = false) => text.replace(inMessage ? unsafeInMessage : unsafeInValue, visible);
