@@ -4,7 +4,7 @@
  * out) — in its own session (`cli:default`, or `--session`). The answer streams to stdout;
  * problems go to stderr; the exit code is 0 for an answer, 1 otherwise.
  */
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { collectSecrets, createLogger, createSecretMasker, loadConfig } from '@picoclaw/core';
 import { createAgentRuntime } from './agent/agent-runtime.js';
 import type { CliIo } from './cli-commands.js';
@@ -14,7 +14,7 @@ import type { RedisConnection } from './cluster/redis.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import type { SessionStore } from './sessions/session-store.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
-import { createPathPolicy } from './tools/path-policy.js';
+import { pathPolicyFor } from './tools/path-policy.js';
 import { startProgress, withProgress, type Progress } from './cli-style.js';
 import { version } from './version.js';
 import { createInterface } from 'node:readline';
@@ -78,21 +78,14 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
   const models = createModelRegistry(config, { version });
   let mcp: McpManager | undefined;
   if (config.tools.mcp.enabled && Object.keys(config.tools.mcp.servers).length) {
-    mcp = createMcpManager({ servers: config.tools.mcp.servers, workspace: config.agents.defaults.workspace, maxInlineTextChars: config.tools.mcp.max_inline_text_chars, retryBaseMs: 60_000 });
+    mcp = createMcpManager({ servers: config.tools.mcp.servers, home: loaded.paths.home, workspace: config.agents.defaults.workspace, maxInlineTextChars: config.tools.mcp.max_inline_text_chars, retryBaseMs: 60_000 });
     mcp.start();
     // Wait (bounded) for the servers to connect, so their tools are there for this one turn.
     const wait = Math.max(...Object.values(config.tools.mcp.servers).map((s) => s.connect_timeout)) * 1000;
     const status = await withProgress(io.progress, 'connecting to MCP servers', () => settledStatus(mcp!, wait));
     for (const s of status) if (s.state === 'failed') io.err(`note: MCP server ${s.name} is unavailable: ${masker.mask(s.lastError ?? '')}`);
   }
-  const policy = createPathPolicy({
-    home: loaded.paths.home,
-    workspace: config.agents.defaults.workspace,
-    configPath: loaded.paths.config,
-    securityPath: loaded.paths.security,
-    launcherConfigPath: join(dirname(loaded.paths.config), 'launcher-config.json'),
-  });
-  const builtins = createBuiltinTools(config, policy);
+  const builtins = createBuiltinTools(config, pathPolicyFor(loaded));
   // The same session store as the gateway: with Redis, `--session` continues a fleet conversation.
   let redis: RedisConnection | undefined;
   let store: SessionStore;

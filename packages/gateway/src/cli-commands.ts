@@ -150,7 +150,7 @@ export async function mcpCommand(args: string[], io: CliIo): Promise<number> {
       return 2;
     }
     const started = Date.now();
-    const status = await withProgress(io.progress, `connecting to ${name}`, () => probeMcpServer(name, server, loaded.config.agents.defaults.workspace));
+    const status = await withProgress(io.progress, `connecting to ${name}`, () => probeMcpServer(name, server, { home: loaded.paths.home, workspace: loaded.config.agents.defaults.workspace }));
     if (status.state === 'connected') {
       io.out(`${name}: ${io.style.ok('connected')} in ${Date.now() - started} ms, ${status.tools.length} tools: ${status.tools.map((t) => t.tool).join(', ')}`);
       return 0;

@@ -5,7 +5,7 @@
  * keeps the running config when the new one is invalid.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   collectSecrets,
   ConfigError,
@@ -40,7 +40,7 @@ import { createFileChannelState, createRedisChannelState, type ChannelStateStore
 import type { Cluster } from './cluster/cluster.js';
 import type { RedisConnection } from './cluster/redis.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
-import { accessOf, createPathPolicy } from './tools/path-policy.js';
+import { accessOf, pathPolicyFor } from './tools/path-policy.js';
 import type { Tool } from './tools/types.js';
 import { version } from './version.js';
 
@@ -108,6 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   function startMcp(cfg: Config) {
     mcp = createMcpManager({
       servers: cfg.tools.mcp.servers,
+      home: settings.home,
       workspace: cfg.agents.defaults.workspace,
       maxInlineTextChars: cfg.tools.mcp.max_inline_text_chars,
       log: logFn,
@@ -205,7 +206,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const raw = (body as { server?: unknown }).server;
     const parsed = mcpServerSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, body: { error: 'invalid server', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } };
-    const status = await probeMcpServer('test', parsed.data, config().agents.defaults.workspace);
+    const status = await probeMcpServer('test', parsed.data, { home: settings.home, workspace: config().agents.defaults.workspace });
     const connected = status.state === 'connected';
     return {
       ok: true,
@@ -291,15 +292,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     return { store: shared, factories: { ...factories, telegram: gated }, channelState };
   }
 
-  /** The built-in tools; the path policy keeps the file tools out of PicoClaw's own files and the conversations. */
+  /** The built-in tools; the path policy keeps the file tools out of PicoClaw's own files, the conversations and what MCP servers run. */
   function builtinToolsFor(current: LoadedConfig): Tool[] {
-    const policy = createPathPolicy({
-      home: current.paths.home,
-      workspace: current.config.agents.defaults.workspace,
-      configPath: current.paths.config,
-      securityPath: current.paths.security,
-      launcherConfigPath: join(dirname(current.paths.config), 'launcher-config.json'),
-    });
+    const policy = pathPolicyFor(current);
     const workspace = policy.entries.find((e) => e.access === 'full')!.path;
     if (accessOf(policy, workspace).access !== 'full') {
       log.warn(`agents.defaults.workspace (${workspace}) is PicoClaw's home or one of its protected folders, so the file tools cannot use it; set agents.defaults.workspace to a folder of its own, e.g. ${join(current.paths.home, 'workspace')}`);
@@ -402,6 +397,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         store,
         describe: { status: describeStatus, mcp: describeMcp },
         log: logFn,
+        mask: (text) => masker.mask(text),
         version,
       });
       server = createGatewayServer({
@@ -420,7 +416,6 @@ export function createGateway(options: GatewayOptions): Gateway {
           testMcp,
           callMcp,
           sessions: sessionsApi,
-        mask: (text) => masker.mask(text),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

@@ -53,7 +53,7 @@ async function ask(runtime: AgentRuntime, text: string, sessionKey = 'pico:s1') 
 describe('agent runtime', () => {
   it('"turn on the kitchen light": the tool call reaches Home Assistant and the answer streams back', async () => {
     ha = await startFakeHomeAssistant();
-    mcp = createMcpManager({ servers: configSchema.parse({ tools: { mcp: { servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } } }).tools.mcp.servers, workspace: dir });
+    mcp = createMcpManager({ servers: configSchema.parse({ tools: { mcp: { servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } } }).tools.mcp.servers, home: dir, workspace: dir });
     mcp.start();
     for (let i = 0; i < 100 && mcp.list().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     llm = await startFakeLlm([

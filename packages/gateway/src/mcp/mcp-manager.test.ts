@@ -24,12 +24,12 @@ async function until<T>(check: () => T | undefined | false, ms = 5000): Promise<
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-const context = { signal: new AbortController().signal, sessionKey: 's', channel: 'test', chatId: 'c', workspace: '/tmp' };
+const context = { signal: new AbortController().signal, sessionKey: 's', channel: 'test', chatId: 'c', home: '/tmp', workspace: '/tmp/workspace' };
 
 describe('MCP manager against a fake Home Assistant', () => {
   it('connects with the bearer header, lists tools as mcp_<server>_<tool> and calls them', async () => {
     ha = await startFakeHomeAssistant();
-    manager = createMcpManager({ servers: { homeassistant: server({ type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } }) }, workspace: '/tmp' });
+    manager = createMcpManager({ servers: { homeassistant: server({ type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } }) }, home: '/tmp', workspace: '/tmp/workspace' });
     manager.start();
     await until(() => manager!.status()[0]!.state === 'connected');
     const names = manager.list().map((t) => t.name).sort();
@@ -44,7 +44,7 @@ describe('MCP manager against a fake Home Assistant', () => {
 
   it('reports a wrong token with a hint, and never blocks', async () => {
     ha = await startFakeHomeAssistant();
-    manager = createMcpManager({ servers: { homeassistant: server({ type: 'http', url: ha.url, headers: { Authorization: 'Bearer wrong' } }) }, workspace: '/tmp', retryBaseMs: 10_000 });
+    manager = createMcpManager({ servers: { homeassistant: server({ type: 'http', url: ha.url, headers: { Authorization: 'Bearer wrong' } }) }, home: '/tmp', workspace: '/tmp/workspace', retryBaseMs: 10_000 });
     manager.start();
     const status = await until(() => manager!.status().find((s) => s.state === 'failed'));
     expect(status.lastError).toMatch(/^MCP server homeassistant: HTTP 401: /);
@@ -56,7 +56,7 @@ describe('MCP manager against a fake Home Assistant', () => {
     ha = await startFakeHomeAssistant();
     const port = ha.port;
     await ha.stop();
-    manager = createMcpManager({ servers: { homeassistant: server({ type: 'http', url: `http://127.0.0.1:${port}/api/mcp`, headers: { Authorization: `Bearer ${ha.token}` } }) }, workspace: '/tmp', retryBaseMs: 50, retryMaxMs: 100 });
+    manager = createMcpManager({ servers: { homeassistant: server({ type: 'http', url: `http://127.0.0.1:${port}/api/mcp`, headers: { Authorization: `Bearer ${ha.token}` } }) }, home: '/tmp', workspace: '/tmp/workspace', retryBaseMs: 50, retryMaxMs: 100 });
     manager.start();
     const failed = await until(() => manager!.status().find((s) => s.state === 'failed'));
     expect(failed.lastError).toMatch(/^MCP server homeassistant: cannot reach 127\.0\.0\.1:\d+: connection refused$/);
@@ -68,7 +68,7 @@ describe('MCP manager against a fake Home Assistant', () => {
 
   it('marks the server failed when a call finds it gone, and reconnects', async () => {
     ha = await startFakeHomeAssistant();
-    manager = createMcpManager({ servers: { ha: server({ type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } }) }, workspace: '/tmp', retryBaseMs: 50, retryMaxMs: 100 });
+    manager = createMcpManager({ servers: { ha: server({ type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } }) }, home: '/tmp', workspace: '/tmp/workspace', retryBaseMs: 50, retryMaxMs: 100 });
     manager.start();
     await until(() => manager!.status()[0]!.state === 'connected');
     const tool = manager.list()[0]!;
@@ -83,7 +83,7 @@ describe('MCP manager against a fake Home Assistant', () => {
   it('keeps unchanged servers connected on reload and drops removed ones', async () => {
     ha = await startFakeHomeAssistant();
     const config = server({ type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } });
-    manager = createMcpManager({ servers: { ha: config }, workspace: '/tmp' });
+    manager = createMcpManager({ servers: { ha: config }, home: '/tmp', workspace: '/tmp/workspace' });
     manager.start();
     await until(() => manager!.status()[0]!.state === 'connected');
     const connectedAt = manager.status()[0]!.connectedAt;
@@ -103,7 +103,7 @@ describe('MCP manager against a fake Home Assistant', () => {
       const s = new McpServer({ name: 'env', version: '0' });
       s.registerTool('read_env', { description: 'env', inputSchema: {} }, async () => ({ content: [{ type: 'text', text: JSON.stringify({ leak: process.env.PICOCLAW_SECRET_FOR_TEST ?? null, mine: process.env.MINE }) }] }));
       await s.connect(new StdioServerTransport());`;
-    manager = createMcpManager({ servers: { env: server({ command: process.execPath, args: ['--input-type=module', '-e', script], env: { MINE: 'yes' } }) }, workspace: new URL('../..', import.meta.url).pathname });
+    manager = createMcpManager({ servers: { env: server({ command: process.execPath, args: ['--input-type=module', '-e', script], env: { MINE: 'yes' } }) }, home: new URL('../..', import.meta.url).pathname, workspace: '/tmp/workspace' });
     manager.start();
     await until(() => manager!.status()[0]!.state === 'connected', 10_000);
     const result = await manager.list()[0]!.execute({}, context);
@@ -122,7 +122,7 @@ describe('MCP manager against a fake Home Assistant', () => {
       s.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: ['good', 'bad'].map((name) => ({ name, inputSchema: { type: 'object' }, outputSchema })) }));
       s.setRequestHandler(CallToolRequestSchema, async (r) => ({ content: [{ type: 'text', text: r.params.name }], structuredContent: { level: r.params.name === 'good' ? 3 : 'high' } }));
       await s.connect(new StdioServerTransport());`;
-    manager = createMcpManager({ servers: { typed: server({ command: process.execPath, args: ['--input-type=module', '-e', script] }) }, workspace: new URL('../..', import.meta.url).pathname });
+    manager = createMcpManager({ servers: { typed: server({ command: process.execPath, args: ['--input-type=module', '-e', script] }) }, home: new URL('../..', import.meta.url).pathname, workspace: '/tmp/workspace' });
     manager.start();
     await until(() => manager!.status()[0]!.state === 'connected', 10_000);
     const tool = (name: string) => manager!.list().find((t) => t.name === mcpToolName('typed', name))!;
@@ -133,7 +133,7 @@ describe('MCP manager against a fake Home Assistant', () => {
   });
 
   it('explains a stdio command that does not exist', async () => {
-    manager = createMcpManager({ servers: { x: server({ command: 'definitely-not-a-command-xyz' }) }, workspace: '/tmp', retryBaseMs: 10_000 });
+    manager = createMcpManager({ servers: { x: server({ command: 'definitely-not-a-command-xyz' }) }, home: '/tmp', workspace: '/tmp/workspace', retryBaseMs: 10_000 });
     manager.start();
     const status = await until(() => manager!.status().find((s) => s.state === 'failed'));
     expect(status.hint).toMatch(/cannot start "definitely-not-a-command-xyz"/);

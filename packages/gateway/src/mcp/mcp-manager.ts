@@ -8,10 +8,11 @@ import { backoffDelay, effectiveMcpTransport, PicoError, sleep, type McpServerCo
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
-import { isAbsolute, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { fetchFailure } from '../models/http-errors.js';
 import type { Tool, ToolProvider, ToolResult } from '../tools/types.js';
 import { readEnvFile } from './env-file.js';
+import { envFileProblem, resolveStdioLaunch, type StdioLaunch } from './stdio-launch.js';
 import { mcpToolName } from './tool-name.js';
 
 export type { McpServerStatus } from '@picoclaw/core';
@@ -19,7 +20,9 @@ export type McpState = McpServerStatus['state'];
 
 export interface McpManagerOptions {
   servers: Record<string, McpServerConfig>;
-  /** Directory for relative `env_file` paths (the default agent's workspace). */
+  /** PicoClaw's home: stdio servers start there, and their relative paths resolve against it (stdio-launch.ts). */
+  home: string;
+  /** The default agent's workspace, where stdio servers never start. */
   workspace: string;
   maxInlineTextChars?: number;
   log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string, meta?: Record<string, unknown>) => void;
@@ -58,8 +61,8 @@ export function mcpErrorHint(message: string, server: Partial<Pick<McpServerConf
   return undefined;
 }
 
-function describeTarget(config: McpServerConfig): string {
-  return config.url || [config.command, ...config.args].join(' ');
+function describeTarget(config: McpServerConfig, launch?: StdioLaunch): string {
+  return config.url || (launch ? [launch.command, ...launch.args] : [config.command, ...config.args]).join(' ');
 }
 
 /**
@@ -151,6 +154,8 @@ class ServerConnection {
   private wake?: AbortController;
   private closed?: () => void;
   private loop?: Promise<void>;
+  /** A stdio server's command line, resolved once, with the config. */
+  private readonly launch?: StdioLaunch;
 
   constructor(
     readonly name: string,
@@ -159,6 +164,10 @@ class ServerConnection {
     private readonly log: Log,
   ) {
     if (!config.enabled) this.state = 'disabled';
+    if (effectiveMcpTransport(config) === 'stdio') {
+      this.launch = resolveStdioLaunch(config, options);
+      if (config.enabled) for (const warning of this.launch.warnings) log('warn', `MCP server ${name}: ${warning}`, { server: name });
+    }
   }
 
   start() {
@@ -173,7 +182,7 @@ class ServerConnection {
     return {
       name: this.name,
       transport: effectiveMcpTransport(this.config) ?? 'unknown',
-      target: describeTarget(this.config),
+      target: describeTarget(this.config, this.launch),
       state: this.state,
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(this.hint ? { hint: this.hint } : {}),
@@ -235,17 +244,17 @@ class ServerConnection {
 
   private async transport(): Promise<Transport[]> {
     const type = effectiveMcpTransport(this.config);
-    if (type === 'stdio') {
+    if (type === 'stdio' && this.launch) {
+      const launch = this.launch;
+      const problem = envFileProblem(this.config, launch, this.options.workspace);
+      if (problem) throw new PicoError('invalid_input', `MCP server ${this.name}: ${problem}`);
       const { StdioClientTransport, getDefaultEnvironment } = await loadStdio();
-      let fileEnv: Record<string, string> = {};
-      if (this.config.env_file) {
-        const path = isAbsolute(this.config.env_file) ? this.config.env_file : resolve(this.options.workspace, this.config.env_file);
-        fileEnv = await readEnvFile(path);
-      }
+      const fileEnv = launch.envFile ? await readEnvFile(launch.envFile) : {};
       // An allowlisted environment (PATH, HOME, …) rather than the gateway's own, which holds secrets.
       const env = { ...getDefaultEnvironment(), ...fileEnv, ...this.config.env };
-      const command = this.config.command.replace(/^~(?=$|\/)/, process.env.HOME ?? '~');
-      const transport = new StdioClientTransport({ command, args: this.config.args, env, stderr: 'pipe', cwd: this.options.workspace });
+      // The home exists once the gateway runs; a CLI test on a fresh machine may come first.
+      await mkdir(launch.cwd, { recursive: true, mode: 0o700 });
+      const transport = new StdioClientTransport({ command: launch.command, args: launch.args, env, stderr: 'pipe', cwd: launch.cwd });
       this.stderrTail = [];
       transport.stderr?.on('data', (chunk: Buffer) => {
         this.stderrTail = [...this.stderrTail, ...chunk.toString('utf8').split('\n').filter(Boolean)].slice(-5);
@@ -286,9 +295,10 @@ class ServerConnection {
       }
     }
     const what = `MCP server ${this.name}`;
+    const target = describeTarget(this.config, this.launch);
     throw lastError instanceof Error && /timed out|timeout/i.test(lastError.message)
-      ? new PicoError('timeout', `${what}: no answer from ${describeTarget(this.config)} within ${this.config.connect_timeout} s`, { cause: lastError })
-      : describeFailure(lastError, what, describeTarget(this.config));
+      ? new PicoError('timeout', `${what}: no answer from ${target} within ${this.config.connect_timeout} s`, { cause: lastError })
+      : describeFailure(lastError, what, target);
   }
 
   private adapt(tool: { name: string; description?: string; inputSchema?: unknown }): Tool & { original: string } {
@@ -381,8 +391,8 @@ export async function settledStatus(manager: McpManager, ms: number): Promise<Mc
  * Connects to one server config without keeping it (the dashboard's and the CLI's "test"):
  * its status once connected or failed, or when its connect_timeout has run out.
  */
-export async function probeMcpServer(name: string, server: McpServerConfig, workspace: string): Promise<McpServerStatus> {
-  const probe = createMcpManager({ servers: { [name]: { ...server, enabled: true } }, workspace, retryBaseMs: 60_000 });
+export async function probeMcpServer(name: string, server: McpServerConfig, dirs: { home: string; workspace: string }): Promise<McpServerStatus> {
+  const probe = createMcpManager({ servers: { [name]: { ...server, enabled: true } }, ...dirs, retryBaseMs: 60_000 });
   probe.start();
   try {
     return (await settledStatus(probe, server.connect_timeout * 1000 + 1000))[0]!;

@@ -98,14 +98,14 @@ describe('createPathPolicy', () => {
     expect(access(policy, join(user, '.picoclaw', 'config.json'))).toBe('none');
   });
 
-  it('config files outside the home (PICOCLAW_CONFIG) are closed too; readOnly entries are read-only', () => {
+  it('config files outside the home (PICOCLAW_CONFIG) are closed too; read-only entries are read-only', () => {
     const home = join(base, 'home4');
     const etc = join(base, 'etc-picoclaw');
     const policy = policyFor(home, join(home, 'workspace'), {
       configPath: join(etc, 'config.json'),
       securityPath: join(etc, '.security.yml'),
       launcherConfigPath: join(etc, 'launcher-config.json'),
-      readOnly: [{ path: join(home, 'workspace', 'mcp-server'), why: 'the program of MCP server files' }, { path: join(base, 'cwd'), why: 'the working directory' }],
+      extra: [{ path: join(home, 'workspace', 'mcp-server'), access: 'read', why: 'the program of MCP server files' }, { path: join(base, 'cwd'), access: 'read', why: 'the working directory' }],
     });
     expect(access(policy, join(etc, 'config.json'))).toBe('none');
     expect(access(policy, join(etc, '.security.yml'))).toBe('none');

@@ -7,7 +7,9 @@
  * The policy only ever narrows: the tools still apply `restrict_to_workspace` and
  * `allow_read_outside_workspace`, and a path must pass both.
  */
-import { resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
+import { forEachSecret, type LoadedConfig } from '@picoclaw/core';
+import { stdioProtectedPaths } from '../mcp/stdio-launch.js';
 import { realPathSync } from './builtin/real-path.js';
 
 export type PathAccess = 'none' | 'read' | 'full';
@@ -28,7 +30,8 @@ export function createPathPolicy(input: {
   configPath: string;
   securityPath: string;
   launcherConfigPath: string;
-  readOnly?: { path: string; why: string }[];
+  /** More places the tools may only read ('read'), or not reach at all ('none'): what MCP servers run and read, secret files. */
+  extra?: { path: string; access: 'none' | 'read'; why: string }[];
 }): PathPolicy {
   const workspace = real(input.workspace);
   const state = 'conversations and channel state';
@@ -43,7 +46,7 @@ export function createPathPolicy(input: {
       { path: real(input.configPath), access: 'none', why: "PicoClaw's configuration" },
       { path: real(input.securityPath), access: 'none', why: "PicoClaw's secrets" },
       { path: real(input.launcherConfigPath), access: 'none', why: "the launcher's settings" },
-      ...(input.readOnly ?? []).map((entry) => ({ path: real(entry.path), access: 'read' as const, why: entry.why })),
+      ...(input.extra ?? []).map((entry) => ({ ...entry, path: real(entry.path) })),
     ],
   };
 }
@@ -58,4 +61,27 @@ export function accessOf(policy: PathPolicy, absolutePath: string): { access: Pa
     if (!best || entry.path.length > best.path.length || (entry.path.length === best.path.length && RANK[entry.access] < RANK[best.access])) best = entry;
   }
   return best ? { access: best.access, why: best.why } : { access: undefined };
+}
+
+/**
+ * The policy of a loaded config: PicoClaw's own files, the conversations, what the stdio MCP
+ * servers run (read-only: it would run at their next reconnect) and the secret files the config
+ * and the servers read (closed: the model could read the secrets, or write an env file that makes
+ * a server run its code).
+ */
+export function pathPolicyFor(loaded: LoadedConfig): PathPolicy {
+  const { config, document, paths } = loaded;
+  const workspace = config.agents.defaults.workspace;
+  const secretFiles: { path: string; access: 'none'; why: string }[] = [];
+  forEachSecret(document, (value) => {
+    if (value.startsWith('file://')) secretFiles.push({ path: resolve(dirname(paths.config), value.slice('file://'.length)), access: 'none', why: 'a secret of the config (file://)' });
+  });
+  return createPathPolicy({
+    home: paths.home,
+    workspace,
+    configPath: paths.config,
+    securityPath: paths.security,
+    launcherConfigPath: join(dirname(paths.config), 'launcher-config.json'),
+    extra: [...(config.tools.mcp.enabled ? stdioProtectedPaths(config.tools.mcp.servers, { home: paths.home, workspace }) : []), ...secretFiles],
+  });
 }

@@ -209,7 +209,7 @@ describe('file tools and the path policy', () => {
   it('a read-only entry may be read but not written', async () => {
     await mkdir(join(ws, 'mcp-server'));
     await writeFile(join(ws, 'mcp-server', 'index.js'), 'run()');
-    const policy = createPathPolicy({ home, workspace: ws, configPath: join(home, 'config.json'), securityPath: join(home, '.security.yml'), launcherConfigPath: join(home, 'launcher-config.json'), readOnly: [{ path: join(ws, 'mcp-server'), why: 'the program of MCP server "fs"' }] });
+    const policy = createPathPolicy({ home, workspace: ws, configPath: join(home, 'config.json'), securityPath: join(home, '.security.yml'), launcherConfigPath: join(home, 'launcher-config.json'), extra: [{ path: join(ws, 'mcp-server'), access: 'read', why: 'the program of MCP server "fs"' }] });
     const set = createFileTools({ restrictToWorkspace: true, allowReadOutside: false, policy, maxReadBytes: 1000 });
     const context: ToolContext = { signal: new AbortController().signal, sessionKey: 's', channel: 'pico', chatId: 'c', workspace: ws };
     expect(await set.read_file.execute({ path: 'mcp-server/index.js' }, context)).toEqual({ content: 'run()' });
