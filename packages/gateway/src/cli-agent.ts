@@ -14,7 +14,6 @@ import type { RedisConnection } from './cluster/redis.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import type { SessionStore } from './sessions/session-store.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
-import { pathPolicyFor } from './tools/path-policy.js';
 import { startProgress, withProgress, type Progress } from './cli-style.js';
 import { version } from './version.js';
 import { createInterface } from 'node:readline';
@@ -85,7 +84,7 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
     const status = await withProgress(io.progress, 'connecting to MCP servers', () => settledStatus(mcp!, wait));
     for (const s of status) if (s.state === 'failed') io.err(`note: MCP server ${s.name} is unavailable: ${masker.mask(s.lastError ?? '')}`);
   }
-  const builtins = createBuiltinTools(config, pathPolicyFor(loaded));
+  const builtins = createBuiltinTools(loaded, (message) => io.err(`note: ${message}`));
   // The same session store as the gateway: with Redis, `--session` continues a fleet conversation.
   let redis: RedisConnection | undefined;
   let store: SessionStore;

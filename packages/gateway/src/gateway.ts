@@ -40,7 +40,6 @@ import { createFileChannelState, createRedisChannelState, type ChannelStateStore
 import type { Cluster } from './cluster/cluster.js';
 import type { RedisConnection } from './cluster/redis.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
-import { accessOf, pathPolicyFor } from './tools/path-policy.js';
 import type { Tool } from './tools/types.js';
 import { version } from './version.js';
 
@@ -292,16 +291,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     return { store: shared, factories: { ...factories, telegram: gated }, channelState };
   }
 
-  /** The built-in tools; the path policy keeps the file tools out of PicoClaw's own files, the conversations and what MCP servers run. */
-  function builtinToolsFor(current: LoadedConfig): Tool[] {
-    const policy = pathPolicyFor(current);
-    const workspace = policy.entries.find((e) => e.access === 'full')!.path;
-    if (accessOf(policy, workspace).access !== 'full') {
-      log.warn(`agents.defaults.workspace (${workspace}) is PicoClaw's home or one of its protected folders, so the file tools cannot use it; set agents.defaults.workspace to a folder of its own, e.g. ${join(current.paths.home, 'workspace')}`);
-    }
-    return createBuiltinTools(current.config, policy);
-  }
-
   /**
    * Reloads run one after the other, each reading the files when its turn comes: whichever order
    * requests arrive in (HTTP, SIGHUP), the last one leaves the gateway running what the files hold.
@@ -341,7 +330,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const [nd, pd] = [next.config.agents.defaults, previous.agents.defaults];
     if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || nd.workspace !== pd.workspace || nd.restrict_to_workspace !== pd.restrict_to_workspace || nd.allow_read_outside_workspace !== pd.allow_read_outside_workspace) {
-      builtins = builtinToolsFor(next);
+      builtins = createBuiltinTools(next, (message) => log.warn(message));
       if (mcpFor(next.config)) {
         if (mcp) await mcp.reload(next.config.tools.mcp.servers);
         else startMcp(next.config);
@@ -389,7 +378,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (!cfg.agents.defaults.model_name) {
         log.warn(`no model is configured yet: add one to model_list and set agents.defaults.model_name in ${loaded.paths.config}; until then every message is answered with this explanation`);
       }
-      builtins = builtinToolsFor(loaded);
+      builtins = createBuiltinTools(loaded, (message) => log.warn(message));
       runtime = createAgentRuntime({
         config,
         models: () => models,

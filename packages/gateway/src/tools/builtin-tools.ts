@@ -1,13 +1,24 @@
 /** The built-in tools the config enables (shell execution is not offered at all). */
-import type { Config } from '@picoclaw/core';
+import { join } from 'node:path';
+import type { LoadedConfig } from '@picoclaw/core';
 import { createFileTools } from './builtin/file-tools.js';
 import { createTimeTool } from './builtin/time-tool.js';
 import { createWebFetchTool } from './builtin/web-fetch-tool.js';
-import type { PathPolicy } from './path-policy.js';
+import { accessOf, pathPolicyFor } from './path-policy.js';
 import type { Tool } from './types.js';
 
-/** `policy` keeps the file tools away from PicoClaw's own files and the conversations (path-policy.ts). */
-export function createBuiltinTools(config: Config, policy: PathPolicy): Tool[] {
+/**
+ * The tools of a loaded config; its path policy keeps the file tools away from PicoClaw's own
+ * files, the conversations and what MCP servers run (path-policy.ts). `warn` hears about a
+ * workspace the policy leaves unusable.
+ */
+export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string) => void = () => {}): Tool[] {
+  const { config } = loaded;
+  const policy = pathPolicyFor(loaded);
+  const workspace = policy.entries.find((e) => e.access === 'full')!.path;
+  if (accessOf(policy, workspace).access !== 'full') {
+    warn(`agents.defaults.workspace (${workspace}) is PicoClaw's home or one of its protected folders, so the file tools cannot use it; set agents.defaults.workspace to a folder of its own, e.g. ${join(loaded.paths.home, 'workspace')}`);
+  }
   const t = config.tools;
   const d = config.agents.defaults;
   const files = createFileTools({
