@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LanguageModel, ModelEvent } from '../models/types.js';
 import type { StoredMessage } from '../sessions/session-store.js';
 import type { Tool } from '../tools/types.js';
+import type { AgentEvent } from './events.js';
 import { MAX_TOOL_CALLS_PER_MESSAGE, runTurn, type TurnInput } from './run-turn.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,6 +86,20 @@ describe('runTurn saves', () => {
     const outcome = await runTurn(input(model, saves, [tool]));
     expect(outcome.text).toBe('done');
     expect(roles(saves)).toEqual([['user', 'assistant'], ['tool'], ['assistant']]);
+  });
+
+  it('a tool error passes the secret masker before the chat, the session and the model see it; a result does not', async () => {
+    const saves: StoredMessage[][] = [];
+    const events: AgentEvent[] = [];
+    const tool = (name: string, isError: boolean): Tool => ({ name, description: name, parameters: { type: 'object' }, source: 'mcp:ha', execute: async () => ({ content: `401: bad token ha-secret-1234`, isError }) });
+    const model = scripted([
+      [{ type: 'tool-call', call: { id: 'c1', name: 'fails', arguments: '{}' } }, { type: 'tool-call', call: { id: 'c2', name: 'works', arguments: '{}' } }, { type: 'response-end', finishReason: 'tool-calls' }],
+      answer('done'),
+    ]);
+    await runTurn({ ...input(model, saves, [tool('fails', true), tool('works', false)]), emit: (e) => events.push(e), mask: (text) => text.replaceAll('ha-secret-1234', '[REDACTED]') });
+    const results = saves.flat().filter((m) => m.role === 'tool').map((m) => m.content);
+    expect(results).toEqual(['401: bad token [REDACTED]', '401: bad token ha-secret-1234']);
+    expect(events.filter((e) => e.type === 'tool-result').map((e) => (e as { content: string }).content)).toEqual(results);
   });
 
   it('the tools reach the model by name in code-point order', async () => {
