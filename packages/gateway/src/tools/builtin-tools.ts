@@ -1,10 +1,10 @@
 /** The built-in tools the config enables (shell execution is not offered at all). */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LoadedConfig } from '@picoclaw/core';
 import { createFileTools } from './builtin/file-tools.js';
 import { createTimeTool } from './builtin/time-tool.js';
 import { createWebFetchTool } from './builtin/web-fetch-tool.js';
-import { accessOf, pathPolicyFor } from './path-policy.js';
+import { pathPolicyFor } from './path-policy.js';
 import type { Tool } from './types.js';
 
 /**
@@ -15,9 +15,9 @@ import type { Tool } from './types.js';
 export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string) => void = () => {}): Tool[] {
   const { config } = loaded;
   const policy = pathPolicyFor(loaded);
-  const workspace = policy.entries.find((e) => e.access === 'full')!.path;
-  if (accessOf(policy, workspace).access !== 'full') {
-    warn(`agents.defaults.workspace (${workspace}) is PicoClaw's home or one of its protected folders, so the file tools cannot use it; set agents.defaults.workspace to a folder of its own, e.g. ${join(loaded.paths.home, 'workspace')}`);
+  // The home's own files win a tie with the workspace (path-policy.ts): then nothing is left to the tools.
+  if (resolve(config.agents.defaults.workspace) === resolve(loaded.paths.home)) {
+    warn(`agents.defaults.workspace is PicoClaw's home (${loaded.paths.home}), whose own files the file tools may not touch, so they cannot use it; set agents.defaults.workspace to a folder of its own, e.g. ${join(loaded.paths.home, 'workspace')}`);
   }
   const t = config.tools;
   const d = config.agents.defaults;

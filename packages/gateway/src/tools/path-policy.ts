@@ -70,6 +70,17 @@ export function accessOf(policy: PathPolicy, absolutePath: string): { access: Pa
  * a server run its code).
  */
 export function pathPolicyFor(loaded: LoadedConfig): PathPolicy {
+  // Built on first use, by the first file tool call: not on the start-up path (each path is a few
+  // file system calls), and a workspace created after the start is resolved as it is then.
+  let policy: PathPolicy | undefined;
+  return {
+    get entries() {
+      return (policy ??= buildPolicy(loaded)).entries;
+    },
+  };
+}
+
+function buildPolicy(loaded: LoadedConfig): PathPolicy {
   const { config, document, paths } = loaded;
   const workspace = config.agents.defaults.workspace;
   const secretFiles: { path: string; access: 'none'; why: string }[] = [];

@@ -7,7 +7,7 @@
  * One walk serves both the async resolver of the tools and the sync one the path policy uses
  * when it is built: the walk yields the paths it needs to inspect and a driver answers.
  */
-import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, parse, sep } from 'node:path';
 
@@ -72,20 +72,24 @@ export async function realPath(path: string, options: { followLeaf: boolean }): 
   return step.value;
 }
 
-/** realPath, synchronously (for the path policy, built once per config load). */
+/**
+ * realPath, synchronously (for the path policy, built once per config). Missing paths are asked
+ * about without exceptions (`throwIfNoEntry`): on a fresh home most of the policy's paths do not
+ * exist yet, and a thrown fs error (with its stack trace) per path component is costly.
+ */
 export function realPathSync(path: string, options: { followLeaf: boolean }): string {
-  try {
-    return options.followLeaf ? realpathSync(path) : join(realpathSync(dirname(path)), basename(path));
-  } catch (error) {
-    if (!missing(error)) throw error;
+  const known = options.followLeaf ? path : dirname(path);
+  if (statSync(known, { throwIfNoEntry: false })) {
+    const real = realpathSync.native(known);
+    return options.followLeaf ? real : join(real, basename(path));
   }
   const steps = walk(path, options.followLeaf);
   let step = steps.next();
   while (!step.done) {
     let seen: Inspection;
     try {
-      const stats = lstatSync(step.value);
-      seen = stats.isSymbolicLink() ? { kind: 'link', target: readlinkSync(step.value) } : { kind: 'other' };
+      const stats = lstatSync(step.value, { throwIfNoEntry: false });
+      seen = !stats ? { kind: 'missing' } : stats.isSymbolicLink() ? { kind: 'link', target: readlinkSync(step.value) } : { kind: 'other' };
     } catch (error) {
       if (!missing(error)) throw error;
       seen = { kind: 'missing' };
