@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path';
 import type { LoadedConfig } from '@picoclaw/core';
 import { createFileTools } from './builtin/file-tools.js';
 import { createTimeTool } from './builtin/time-tool.js';
-import { createWebFetchTool } from './builtin/web-fetch-tool.js';
+import { webFetchDefinition } from './builtin/web-fetch-definition.js';
+import type { WebFetchOptions } from './builtin/web-fetch-tool.js';
+import { defineTool } from './define-tool.js';
 import { pathPolicyFor } from './path-policy.js';
 import type { Tool } from './types.js';
 
@@ -31,6 +33,15 @@ export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string)
   for (const name of ['read_file', 'write_file', 'edit_file', 'append_file', 'list_dir'] as const) {
     if (t[name].enabled) tools.push(files[name]);
   }
-  if (t.web_fetch.enabled) tools.push(createWebFetchTool({ limitBytes: t.web.fetch_limit_bytes, whitelist: t.web.private_host_whitelist }));
+  if (t.web_fetch.enabled) tools.push(lazyWebFetch({ limitBytes: t.web.fetch_limit_bytes, whitelist: t.web.private_host_whitelist }));
   return tools;
+}
+
+/** web_fetch's implementation (the address guard, node:http) loads at its first call: most gateways never fetch. */
+function lazyWebFetch(options: WebFetchOptions): Tool {
+  let loaded: Promise<Tool> | undefined;
+  return defineTool({
+    ...webFetchDefinition,
+    execute: async (args, context) => (await (loaded ??= import('./builtin/web-fetch-tool.js').then((m) => m.createWebFetchTool(options)))).execute(args, context),
+  });
 }

@@ -13,9 +13,9 @@
 import type { LookupAddress } from 'node:dns';
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import * as z from 'zod';
 import { defineTool } from '../define-tool.js';
 import { createAddressGuard, type AddressGuard } from './address-guard.js';
+import { webFetchDefinition } from './web-fetch-definition.js';
 
 export function htmlToText(html: string): string {
   return html
@@ -101,9 +101,7 @@ export function createWebFetchTool(options: WebFetchOptions) {
   const resolve = options.resolve ?? systemResolve;
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   return defineTool({
-    name: 'web_fetch',
-    description: 'Fetches a web page (http or https) and returns its readable text.',
-    input: { url: z.string().url() },
+    ...webFetchDefinition,
     async execute({ url }, ctx) {
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
       let response: IncomingMessage | undefined;
