@@ -65,7 +65,8 @@ async function waitFor<T>(check: () => Promise<T | undefined>, ms = 15_000): Pro
   for (;;) {
     const value = await check().catch(() => undefined);
     if (value) return value;
-    if (Date.now() > end) throw new Error('timed out');
+    // The launcher's last lines say why (the gateway's state, its last error).
+    if (Date.now() > end) throw new Error(`timed out; the launcher's last output:\n${launcher?.output().slice(-4000) ?? '(none)'}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
