@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { PicoError } from '../errors.js';
 import { channelTypes, configSchema } from './schema.js';
-import { objectKeysAt } from './schema-walk.js';
+import { childNodes, describePlace, objectKeysAt, type SchemaNode } from './schema-walk.js';
 import { forEachSecret } from './secrets.js';
 
 export interface ConfigIssue {
@@ -91,7 +91,7 @@ export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: P
         issues.push({
           path: dotted([...path, key]),
           source: locate([...path, key]),
-          message: `unknown key${hint ? `; did you mean "${hint}"?` : ''} Valid keys here: ${valid.join(', ')}`,
+          message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}: no PicoClaw version has it. Valid keys here: ${valid.join(', ')}`,
         });
       }
       continue;
@@ -102,7 +102,12 @@ export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: P
       issues.push({ path: dotted(path), source: locate(path), message });
       continue;
     }
-    if (issue.code === 'invalid_type') {
+    if ((issue.code === 'too_small' || issue.code === 'too_big') && (issue as { origin?: string }).origin === 'number') {
+      // One wording for every range: what is valid, both ends when the schema has them.
+      const { min, max } = numberRange(path, doc);
+      const range = min !== undefined && max !== undefined ? `from ${min} to ${max}` : min !== undefined ? `${min} or more` : `${max} or less`;
+      message = `must be ${range}`;
+    } else if (issue.code === 'invalid_type') {
       const value = valueAt(doc, path);
       message = value === undefined ? `is required (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(value)}`;
     }
@@ -113,6 +118,19 @@ export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: P
     issues.push({ path: dotted(path), source: locate(path), message: issue.code === 'invalid_type' ? message : `${message}${shown}` });
   }
   return issues;
+}
+
+/** The bounds the schema puts on the number at `path` (a value path into `doc`). */
+function numberRange(path: Path, doc: unknown): { min?: number; max?: number } {
+  let nodes: SchemaNode[] = [configSchema];
+  let parent: unknown = doc;
+  for (const segment of path) {
+    nodes = childNodes(nodes, typeof segment === 'number' ? segment : String(segment), parent);
+    parent = typeof parent === 'object' && parent !== null ? (parent as Record<PropertyKey, unknown>)[segment] : undefined;
+  }
+  const place = describePlace(nodes, parent);
+  const display = (n: number | undefined) => (n === undefined || Math.abs(n) >= Number.MAX_SAFE_INTEGER ? undefined : Math.round(n * 1e6) / 1e6);
+  return { ...(display(place.min) !== undefined ? { min: display(place.min) } : {}), ...(display(place.max) !== undefined ? { max: display(place.max) } : {}) };
 }
 
 function describe(value: unknown): string {

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { channelEnvBindings, globalEnvBindings } from './env-overrides.js';
 import { configSchema, implementedChannelTypes } from './schema.js';
+import { inactiveReason, picoclawOnlyPatterns } from './picoclaw-keys.js';
 import { secretPaths } from './secrets.js';
 
 type Node = z.core.$ZodType;
@@ -77,11 +78,26 @@ export function configReference(): string {
     '',
     'Generated from the schema in `packages/core/src/config/schema.ts` (`pnpm docs:config`);',
     'do not edit by hand. 🔒 marks secrets (kept in `.security.yml`, never shown by the API).',
-    '`<name>` stands for a map key, `[]` for a list entry.',
+    '`<name>` stands for a map key, `[]` for a list entry. **here** says whether a key works in this',
+    'project or is accepted for compatibility with PicoClaw and ignored (start-up, `/status`,',
+    '`picoclaw status` and the dashboard name the ignored keys a config sets, with the reason).',
     '',
-    '| key | type | default | env |',
-    '|---|---|---|---|',
-    ...rows.map((r) => `| \`${r.path}\`${isSecret(r.path) ? ' 🔒' : ''} | ${r.type} | ${r.default ? `\`${r.default.replace(/\|/g, '\\|')}\`` : ''} | ${env.has(r.path) ? `\`${env.get(r.path)}\`` : ''} |`),
+    '| key | type | default | env | here |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => {
+      const ignored = inactiveReason(r.path);
+      return `| \`${r.path}\`${isSecret(r.path) ? ' 🔒' : ''} | ${r.type} | ${r.default ? `\`${r.default.replace(/\|/g, '\\|')}\`` : ''} | ${env.has(r.path) ? `\`${env.get(r.path)}\`` : ''} | ${ignored ? `ignored: ${ignored}` : 'works'} |`;
+    }),
+    '',
+    '## PicoClaw keys without a schema entry',
+    '',
+    'Keys of PicoClaw versions that this schema does not have: a config that sets them loads (they',
+    'are kept when the config is saved) and they are reported as ignored. Any other unknown key is an',
+    'error, with the nearest valid key suggested. Keys starting with `_` are comments.',
+    '',
+    '| key | here |',
+    '|---|---|',
+    ...picoclawOnlyPatterns().map(([pattern, reason]) => `| \`${pattern.replace(/\*/g, '<name>')}\` | ignored: ${reason} |`),
     '',
     '## Channel environment variables',
     '',

@@ -157,11 +157,11 @@ describe('loadConfig', () => {
   });
 
   it('says a problem came from .security.yml when it did', async () => {
-    await write('config.json', { channel_list: { mqtt: { type: 'mqtt' } } });
-    await write('.security.yml', 'channel_list:\n  mqtt:\n    settings:\n      pasword: x\n');
+    await write('config.json', { model_list: [{ model_name: 'm', model: 'mistral/x' }] });
+    await write('.security.yml', 'model_list:\n  m:\n    api_keyz: [x]\n');
     const error = await loadError();
-    expect(error.issues[0]).toMatchObject({ path: 'channel_list.mqtt.settings.pasword', source: '.security.yml' });
-    expect(error.issues[0]!.message).toMatch(/did you mean "password"/);
+    expect(error.issues[0]).toMatchObject({ path: 'model_list.0.api_keyz', source: expect.stringMatching(/^\.security\.yml/) });
+    expect(error.issues[0]!.message).toMatch(/did you mean "api_keys"/);
   });
 
   it('reports invalid YAML with its line', async () => {

@@ -12,6 +12,7 @@ import { readFileIfExists } from '../atomic-write.js';
 import { jsonNestingTooDeep, MAX_JSON_DEPTH } from '../http-input.js';
 import { expandHome, resolvePaths } from '../paths.js';
 import { ConfigError, dotted, formatIssues, toConfigIssues, type ConfigIssue } from './config-error.js';
+import { ignoredWarnings, prepareDocument, restoreKept } from './compat.js';
 import { resolveCredential } from './credentials.js';
 import { channelEnvBindings, globalEnvBindings, parseEnvValue } from './env-overrides.js';
 import { migrateConfig } from './migrate.js';
@@ -289,7 +290,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     return text === undefined ? 'default' : 'config.json';
   };
 
-  const document = validate(doc, `${paths.config} is invalid`, locate());
+  // PicoClaw's comments, nulls, zeros and keys this project lacks (compat.ts), then the schema.
+  const compat = prepareDocument(doc, configSchema);
+  warnings.push(...ignoredWarnings(compat.ignored));
+  const document = restoreKept(validate(doc, `${paths.config} is invalid`, locate()), compat.kept);
   // Secrets belong in .security.yml (mode 0600, kept out of backups of config.json and of the API).
   const plaintext: string[] = [];
   forEachSecret(document, (value, path) => {
@@ -362,8 +366,10 @@ export function validateConfigDocument(
   if (!isObject(doc)) return { ok: false, issues: [{ path: '', source: 'request', message: 'the config must be a JSON object' }] };
   if (nestedDeeperThan(doc, MAX_NESTING)) return { ok: false, issues: [{ path: '', source: 'request', message: `nested more than ${MAX_NESTING} levels deep; a config is never nested like this` }] };
   const { doc: migrated } = migrateConfig(doc);
+  const compat = prepareDocument(migrated, configSchema);
   const result = configSchema.safeParse(migrated);
   if (!result.success) return { ok: false, issues: toConfigIssues(result.error as z.ZodError, migrated, () => 'request') };
+  restoreKept(result.data, compat.kept);
   // The runtime checks see what the gateway will see: the document plus the environment.
   const runtimeDoc = structuredClone(migrated);
   const envResult = applyEnvOverrides(runtimeDoc, options.env ?? {});

@@ -92,8 +92,8 @@ describe('config schema: defaults', () => {
 
 describe('config schema: each bad input gets its precise error', () => {
   const cases: [string, unknown, RegExp][] = [
-    ['typo at top level', { chanel_list: {} }, /^chanel_list: unknown key; did you mean "channel_list"\?/],
-    ['typo in mqtt settings', { channel_list: { mqtt: { type: 'mqtt', settings: { brokr: 'tcp://h:1' } } } }, /^channel_list\.mqtt\.settings\.brokr: unknown key; did you mean "broker"\?.*Valid keys here: broker, agent_id/],
+    ['typo at top level', { chanel_list: {} }, /^chanel_list: unknown key \(did you mean "channel_list"\?\): no PicoClaw version has it\. Valid keys here: version, agents/],
+    ['typo without a near key', { tools: { zzzzzz: true } }, /^tools\.zzzzzz: unknown key: no PicoClaw version has it\. Valid keys here: allow_read_paths/],
     ['flat v3 channel (settings outside settings)', { version: 3, channel_list: { telegram: { enabled: true, token: 'x' } } }, /^channel_list\.telegram\.token: unknown key.*settings/],
     ['qos out of range', { channel_list: { mqtt: { type: 'mqtt', settings: { qos: 3 } } } }, /^channel_list\.mqtt\.settings\.qos: must be 0, 1 or 2 \(got 3\)/],
     ['broker without scheme', { channel_list: { mqtt: { type: 'mqtt', settings: { broker: 'localhost:1883' } } } }, /^channel_list\.mqtt\.settings\.broker: must be a broker URL such as tcp:\/\/localhost:1883/],
@@ -109,9 +109,10 @@ describe('config schema: each bad input gets its precise error', () => {
     ['unknown provider', { model_list: [{ model_name: 'm', provider: 'byteplus', model: 'x' }] }, /^model_list\.0\.provider: is not a known provider; valid: mistral, openrouter, groq, gemini, opencode/],
     ['primary model not in model_list', { model_list: [{ model_name: 'a', model: 'mistral/x' }], agents: { defaults: { model_name: 'b' } } }, /^agents\.defaults\.model_name: "b" is not a model_list model_name \(known: a\)/],
     ['fallback not in model_list', { model_list: [{ model_name: 'a', model: 'mistral/x' }], agents: { defaults: { model_name: 'a', model_fallbacks: ['zz'] } } }, /^agents\.defaults\.model_fallbacks\.0: "zz" is not a model_list model_name/],
-    ['max_tool_iterations zero', { agents: { defaults: { max_tool_iterations: 0 } } }, /max_tool_iterations: Too small/],
-    ['temperature too high', { agents: { defaults: { temperature: 3 } } }, /temperature: Too big.*\(got 3\)/],
-    ['gateway port out of range', { gateway: { port: 70000 } }, /^gateway\.port: Too big/],
+    ['max_tool_iterations negative', { agents: { defaults: { max_tool_iterations: -1 } } }, /max_tool_iterations: must be from 1 to 1000 \(got -1\)/],
+    ['temperature too high', { agents: { defaults: { temperature: 3 } } }, /temperature: must be from 0 to 2 \(got 3\)/],
+    ['gateway port out of range', { gateway: { port: 70000 } }, /^gateway\.port: must be from 1 to 65535 \(got 70000\)/],
+    ['context_window negative', { agents: { defaults: { context_window: -5 } } }, /context_window: must be 1 or more \(got -5\)/],
     ['unsupported version', { version: 7 }, /^version: Invalid input: expected 3/],
     ['mcp server without url or command', { tools: { mcp: { servers: { ha: {} } } } }, /^tools\.mcp\.servers\.ha\.url: either url \(for http\/sse\) or command \(for stdio\) is required/],
     ['mcp http server with a bad url', { tools: { mcp: { servers: { ha: { type: 'http', url: 'ha.local/api/mcp' } } } } }, /url: must be an http:\/\/ or https:\/\/ URL/],

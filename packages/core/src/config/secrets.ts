@@ -5,6 +5,7 @@
  * config.json, so a redacted document sent back to the API and a config.json on disk read the same.
  */
 import { ConfigError, formatIssues, type ConfigIssue } from './config-error.js';
+import { picoclawOnlySecrets } from './picoclaw-keys.js';
 import { resolveModelTarget } from './providers.js';
 import { configSchema, secretTag } from './schema.js';
 import { findPaths, type PathPattern } from './schema-walk.js';
@@ -24,7 +25,7 @@ let cached: PathPattern[] | undefined;
 /** Path patterns of every secret field (`'*'` = any array index or map key). */
 export function secretPaths(): PathPattern[] {
   if (!cached) {
-    const all = [...findPaths(configSchema, (node) => secretTag.has(node)), ...untypedChannelSecrets.map((key) => ['channel_list', '*', 'settings', key])];
+    const all = [...findPaths(configSchema, (node) => secretTag.has(node)), ...untypedChannelSecrets.map((key) => ['channel_list', '*', 'settings', key]), ...picoclawOnlySecrets()];
     cached = [...new Map(all.map((p) => [p.join('\u0000'), p])).values()];
   }
   return cached;
