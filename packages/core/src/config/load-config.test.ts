@@ -156,6 +156,22 @@ describe('loadConfig', () => {
     expect(error.message).toContain('channel_list.mqtt.settings.qos (config.json:5:21): must be 0, 1 or 2 (got 7)');
   });
 
+  it("reads .security.yml in PicoClaw's flat channels form, for a version 3 config and for an old one (merged before the migration)", async () => {
+    await write('config.json', { version: 3, channel_list: { telegram: { type: 'telegram', enabled: true, allow_from: ['42'] } }, model_list: [{ model_name: 'm', model: 'mistral/x' }] });
+    await write('.security.yml', 'channels:\n  telegram:\n    token: "123:flat-token"\nmodel_list:\n  m:\n    api_key: mk-flat\n');
+    let loaded = await load();
+    expect(loaded.config.channel_list.telegram).toMatchObject({ allow_from: ['42'], settings: { token: '123:flat-token' } });
+    expect(loaded.config.model_list[0]!.api_keys).toEqual(['mk-flat']);
+    await write('config.json', { channels: { telegram: { enabled: true, allow_from: ['42'] } }, agents: { defaults: { model: 'm' } }, model_list: [{ model_name: 'm', model: 'mistral/x' }] });
+    loaded = await load();
+    expect(loaded.migratedFrom).toBe(0);
+    expect(loaded.config.channel_list.telegram).toMatchObject({ enabled: true, allow_from: ['42'], settings: { token: '123:flat-token' } });
+    // Secrets only in .security.yml, for a channel config.json does not list at all.
+    await write('config.json', { version: 2, model_list: [{ model_name: 'm', model: 'mistral/x' }] });
+    loaded = await load();
+    expect(loaded.config.channel_list.telegram).toMatchObject({ type: 'telegram', settings: { token: '123:flat-token' } });
+  });
+
   it('says a problem came from .security.yml when it did', async () => {
     await write('config.json', { model_list: [{ model_name: 'm', model: 'mistral/x' }] });
     await write('.security.yml', 'model_list:\n  m:\n    api_keyz: [x]\n');

@@ -95,4 +95,14 @@ describe('migrateConfig', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('resolves a bare model id with agents.defaults.provider: a model_list entry with that model first, then provider/id', () => {
+    const doc = (defaults: Record<string, unknown>, list: unknown[] = []) => migrateConfig({ version: 3, agents: { defaults }, model_list: list }).doc as { agents: { defaults: { model_name: string; model_fallbacks: string[] } } };
+    expect(doc({ provider: 'openai', model: 'gpt-4' }).agents.defaults.model_name).toBe('openai/gpt-4');
+    expect(doc({ provider: 'openai', model: 'gpt-4' }, [{ model_name: 'main', model: 'openai/gpt-4' }]).agents.defaults.model_name).toBe('main');
+    expect(doc({ provider: 'OpenAI', model_name: 'gpt-4o', model_fallbacks: ['gpt-4o-mini', 'groq/llama'] }, [{ model_name: 'mini', model: 'gpt-4o-mini' }]).agents.defaults).toMatchObject({ model_name: 'openai/gpt-4o', model_fallbacks: ['mini', 'groq/llama'] });
+    expect(doc({ provider: 'openrouter', model: 'meta-llama/llama-3.3-70b' }).agents.defaults.model_name).toBe('openrouter/meta-llama/llama-3.3-70b');
+    // Without a provider a bare id stays as written (the schema then says to set the provider).
+    expect(doc({ model: 'gpt-4' }).agents.defaults.model_name).toBe('gpt-4');
+  });
 });

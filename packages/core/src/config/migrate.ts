@@ -3,6 +3,7 @@
  * plus the legacy spellings that version 3 still accepts. Pure functions: the loader decides
  * whether to write the result back.
  */
+import { findProvider } from './providers.js';
 import { CONFIG_VERSION } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -169,9 +170,28 @@ function normalizeV3(doc: Json) {
     delete defaults.model;
   }
   for (const entry of Array.isArray(doc.model_list) ? doc.model_list : []) if (isObject(entry)) mergeKeys(entry);
+  if (defaults) resolveBareModels(defaults, Array.isArray(doc.model_list) ? doc.model_list.filter(isObject) : []);
   if (isObject(doc.channel_list)) {
     for (const [name, channel] of Object.entries(doc.channel_list)) {
       if (isObject(channel) && channel.type === undefined) channel.type = name;
     }
   }
+}
+
+/**
+ * `"provider": "openai", "model": "gpt-4"` (agents.defaults): a model reference that is not a
+ * model_list model_name is looked up, as PicoClaw does, among the model_list models (written bare
+ * or as provider/id), then taken as provider/id.
+ */
+function resolveBareModels(defaults: Json, list: Json[]) {
+  const provider = typeof defaults.provider === 'string' ? defaults.provider.trim().toLowerCase() : '';
+  const resolve = (ref: unknown) => {
+    if (typeof ref !== 'string' || ref === '' || list.some((e) => e.model_name === ref)) return ref;
+    const entry = list.find((e) => e.model === ref || (provider !== '' && e.model === `${provider}/${ref}`));
+    if (typeof entry?.model_name === 'string') return entry.model_name;
+    // An id with a slash may be the model's own (meta-llama/llama-3 on OpenRouter): only a known provider prefix counts.
+    return provider !== '' && !findProvider(ref.split('/')[0]!) ? `${provider}/${ref}` : ref;
+  };
+  if ('model_name' in defaults) defaults.model_name = resolve(defaults.model_name);
+  if (Array.isArray(defaults.model_fallbacks)) defaults.model_fallbacks = defaults.model_fallbacks.map(resolve);
 }

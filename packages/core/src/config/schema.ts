@@ -446,11 +446,13 @@ export const configSchema = config.superRefine((cfg, ctx) => {
   const resolvable = (ref: string) => aliases.has(ref) || /^[^/\s]+\/\S+$/.test(ref);
   const known = [...aliases].join(', ') || '(model_list is empty)';
   const d = cfg.agents.defaults;
+  // A bare model id is resolved with agents.defaults.provider before this (migrate.ts).
+  const bare = 'nor a vendor/model reference; for a bare model id, set agents.defaults.provider (e.g. "openai")';
   if (d.model_name && !resolvable(d.model_name)) {
-    ctx.addIssue({ code: 'custom', path: ['agents', 'defaults', 'model_name'], message: `"${d.model_name}" is not a model_list model_name (known: ${known}) nor a vendor/model reference` });
+    ctx.addIssue({ code: 'custom', path: ['agents', 'defaults', 'model_name'], message: `"${d.model_name}" is not a model_list model_name (known: ${known}) ${bare}` });
   }
   d.model_fallbacks.forEach((ref, i) => {
-    if (!resolvable(ref)) ctx.addIssue({ code: 'custom', path: ['agents', 'defaults', 'model_fallbacks', i], message: `"${ref}" is not a model_list model_name (known: ${known}) nor a vendor/model reference` });
+    if (!resolvable(ref)) ctx.addIssue({ code: 'custom', path: ['agents', 'defaults', 'model_fallbacks', i], message: `"${ref}" is not a model_list model_name (known: ${known}) ${bare}` });
   });
   cfg.model_list.forEach((m, i) => {
     m.fallbacks.forEach((ref, j) => {

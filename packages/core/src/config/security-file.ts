@@ -9,6 +9,8 @@ type Json = Record<string, unknown>;
 type Path = (string | number)[];
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Keys of a channel entry beside its settings. */
+const channelEnvelope = new Set(['enabled', 'type', 'allow_from', 'reasoning_channel_id', 'group_trigger', 'typing', 'placeholder', 'settings']);
 
 export interface SecurityMerge {
   /** Paths in the document whose value came from `.security.yml`. */
@@ -65,7 +67,25 @@ export function mergeSecurity(doc: Json, security: Json): SecurityMerge {
   delete rest.channel_list;
   delete rest.channels;
   if (isObject(channels)) {
-    const key = isObject(doc.channels) && !isObject(doc.channel_list) ? 'channels' : 'channel_list';
+    // A config of version 0–2 keeps its channels flat (`channels.<name>.<setting>`) until the
+    // migration moves them: its secrets merge there first, as PicoClaw merges before migrating.
+    const legacy = !isObject(doc.channel_list) && (isObject(doc.channels) || (typeof doc.version === 'number' && doc.version < 3) || 'providers' in doc);
+    const key = legacy ? 'channels' : 'channel_list';
+    // The flat `channels:` form of PicoClaw's security doc, merged into a version 3 config:
+    // a channel's secrets belong in its `settings`.
+    if (!legacy) {
+      for (const entry of Object.values(channels)) {
+        if (!isObject(entry) || isObject(entry.settings)) continue;
+        const settings: Json = {};
+        for (const name of Object.keys(entry)) {
+          if (!channelEnvelope.has(name)) {
+            settings[name] = entry[name];
+            delete entry[name];
+          }
+        }
+        if (Object.keys(settings).length) entry.settings = settings;
+      }
+    }
     if (!isObject(doc[key])) doc[key] = {};
     for (const name of Object.keys(channels)) {
       if (!((doc[key] as Json)[name])) result.warnings.push(`.security.yml: channel_list.${name} is not a channel in config.json`);
