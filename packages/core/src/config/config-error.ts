@@ -80,7 +80,7 @@ function valueAt(doc: unknown, path: Path): unknown {
  * Turns zod issues into ConfigIssues. `locate` names the source of a path. Values are quoted
  * only for non-secret fields, so an error message never carries a secret.
  */
-export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: Path) => string | undefined): ConfigIssue[] {
+export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: Path) => string | undefined, show: (path: Path) => Path = (path) => path): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const issue of error.issues) {
     const path = issue.path;
@@ -89,7 +89,7 @@ export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: P
       for (const key of issue.keys) {
         const hint = suggest(key, valid);
         issues.push({
-          path: dotted([...path, key]),
+          path: dotted(show([...path, key])),
           source: locate([...path, key]),
           message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}: no PicoClaw version has it. Valid keys here: ${valid.join(', ')}`,
         });
@@ -99,7 +99,7 @@ export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: P
     let message = issue.message;
     if (issue.code === 'invalid_union' && path[0] === 'channel_list' && path.length === 3 && path[2] === 'type') {
       message = `unknown channel type ${JSON.stringify(valueAt(doc, path))}; known types: ${channelTypes.join(', ')}`;
-      issues.push({ path: dotted(path), source: locate(path), message });
+      issues.push({ path: dotted(show(path)), source: locate(path), message });
       continue;
     }
     if ((issue.code === 'too_small' || issue.code === 'too_big') && (issue as { origin?: string }).origin === 'number') {
@@ -115,7 +115,7 @@ export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: P
     const shown = (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') && !isSecretPath(doc, path) && String(value).length <= 60
       ? ` (got ${JSON.stringify(value)})`
       : '';
-    issues.push({ path: dotted(path), source: locate(path), message: issue.code === 'invalid_type' ? message : `${message}${shown}` });
+    issues.push({ path: dotted(show(path)), source: locate(path), message: issue.code === 'invalid_type' ? message : `${message}${shown}` });
   }
   return issues;
 }

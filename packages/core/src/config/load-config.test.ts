@@ -172,11 +172,19 @@ describe('loadConfig', () => {
     expect(loaded.config.channel_list.telegram).toMatchObject({ type: 'telegram', settings: { token: '123:flat-token' } });
   });
 
-  it('says a problem came from .security.yml when it did', async () => {
+  it('names a key of an old config as written, with its line, for errors and ignored keys', async () => {
+    await write('config.json', '{\n  "channels": {\n    "telegram": {\n      "enabled": true,\n      "token": "1:x",\n      "allowFrom": ["42"]\n    },\n    "mqtt": {\n      "qos": 9\n    }\n  }\n}\n');
+    const error = await loadError();
+    expect(error.issues[0]).toMatchObject({ path: 'channels.mqtt.qos', source: 'config.json:9:7' });
+    await write('config.json', '{\n  "channels": {\n    "telegram": {\n      "enabled": true,\n      "token": "1:x",\n      "allowFrom": ["42"]\n    }\n  }\n}\n');
+    expect((await load()).warnings.join('\n')).toMatch(/ignored for compatibility with PicoClaw: channels\.telegram\.allowFrom — .*did you mean "allow_from"/);
+  });
+
+  it('says a problem came from .security.yml when it did, with its line', async () => {
     await write('config.json', { model_list: [{ model_name: 'm', model: 'mistral/x' }] });
     await write('.security.yml', 'model_list:\n  m:\n    api_keyz: [x]\n');
     const error = await loadError();
-    expect(error.issues[0]).toMatchObject({ path: 'model_list.0.api_keyz', source: expect.stringMatching(/^\.security\.yml/) });
+    expect(error.issues[0]).toMatchObject({ path: 'model_list.0.api_keyz', source: '.security.yml:3:5' });
     expect(error.issues[0]!.message).toMatch(/did you mean "api_keys"/);
   });
 

@@ -15,7 +15,7 @@ import { ConfigError, dotted, formatIssues, toConfigIssues, type ConfigIssue } f
 import { ignoredWarnings, prepareDocument, restoreKept } from './compat.js';
 import { resolveCredential } from './credentials.js';
 import { channelEnvBindings, globalEnvBindings, parseEnvValue } from './env-overrides.js';
-import { migrateConfig } from './migrate.js';
+import { migrateConfig, writtenPath } from './migrate.js';
 import { configSchema, CONFIG_VERSION, type Config } from './schema.js';
 import { forEachSecret, SECRET_PLACEHOLDER } from './secrets.js';
 import { loadYaml } from './load-yaml.js';
@@ -118,6 +118,14 @@ export function parseConfigText(text: string, file = 'config.json'): { value: Js
 
 /** Parses .security.yml text; it must be a mapping (or empty). */
 export async function parseSecurityText(text: string, file = '.security.yml'): Promise<Json> {
+  return (await parseSecurityDocument(text, file)).value;
+}
+
+/**
+ * Parses .security.yml text, with a way to name the line of a key path in it (`file:line:col`;
+ * the nearest existing ancestor when the path itself is not there, e.g. after a legacy spelling moved).
+ */
+async function parseSecurityDocument(text: string, file = '.security.yml'): Promise<{ value: Json; locate(path: readonly (string | number)[]): string }> {
   const { parseDocument } = await loadYaml();
   let doc: ReturnType<typeof parseDocument>;
   let value: unknown;
@@ -136,12 +144,25 @@ export async function parseSecurityText(text: string, file = '.security.yml'): P
     const issue = { path: '', source: `${file}:${line}:${col}`, message: error.message.split('\n')[0] ?? 'invalid YAML' };
     throw new ConfigError(formatIssues(`${file} is not valid YAML`, [issue]), [issue], 'config_parse');
   }
-  if (value === null || value === undefined) return {};
-  if (!isObject(value)) {
+  if (!isObject(value) && value !== null && value !== undefined) {
     const issue = { path: '', source: file, message: 'the document must be a mapping of key paths to secrets' };
     throw new ConfigError(formatIssues(`${file} is invalid`, [issue]), [issue], 'config_parse');
   }
-  return value;
+  const parsed = doc;
+  return {
+    value: isObject(value) ? value : {},
+    locate(path) {
+      type Ranged = { range?: [number, number, number] };
+      for (let n = path.length; n > 0; n--) {
+        // The key's own line (the pair in its parent map), else its value's.
+        const parent = (n === 1 ? parsed.contents : parsed.getIn(path.slice(0, n - 1), true)) as { items?: { key?: Ranged & { value?: unknown } }[] } | undefined;
+        const key = parent?.items?.find((pair) => String(pair.key?.value) === String(path[n - 1]))?.key;
+        const node = key?.range ? key : (parsed.getIn(path.slice(0, n), true) as Ranged | undefined);
+        if (node?.range) return `${file}:${lineCol(text, node.range[0])}`;
+      }
+      return file;
+    },
+  };
 }
 
 function readText(path: string): Promise<string | undefined> {
@@ -204,10 +225,10 @@ export function applyEnvOverrides(doc: Json, env: NodeJS.ProcessEnv): { sources:
  * Validates a raw document (already migrated and merged). `locate` names where a path came from.
  * Returns the typed config or throws a ConfigError.
  */
-function validate(doc: Json, title: string, locate: (path: Path) => string | undefined): Config {
+function validate(doc: Json, title: string, locate: (path: Path) => string | undefined, show?: (path: Path) => Path): Config {
   const result = configSchema.safeParse(doc);
   if (result.success) return result.data;
-  const issues = toConfigIssues(result.error as z.ZodError, doc, locate);
+  const issues = toConfigIssues(result.error as z.ZodError, doc, locate, show);
   throw new ConfigError(formatIssues(title, issues), issues);
 }
 
@@ -258,7 +279,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   if (text !== undefined && text.trim() === '') warnings.push(`${paths.config} is empty; using defaults`);
 
   const securityText = await readText(paths.security);
-  const security = securityText === undefined ? {} : await parseSecurityText(securityText);
+  const securityFile = securityText === undefined ? undefined : await parseSecurityDocument(securityText);
+  const security = securityFile?.value ?? {};
 
   if (raw.version !== undefined && ![0, 1, 2, CONFIG_VERSION].includes(raw.version as number)) {
     const issue = { path: 'version', source: 'config.json', message: `unsupported config version ${JSON.stringify(raw.version)}; this PicoClaw reads versions 0 to ${CONFIG_VERSION}` };
@@ -271,16 +293,22 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const { doc, from } = migrateConfig(merged);
   const fromSecurity = new Set(securityMerge.paths.map((p) => dotted(p)));
 
+  // Where a key is as the user wrote it: before the migration, for a config of an older version.
+  const written = (path: Path): Path => (from === undefined ? path : writtenPath(raw, path.map((s) => (typeof s === 'number' ? s : String(s)))));
   const locate = (envSources?: Map<string, string>) => (path: Path): string | undefined => {
+    const asWritten = written(path);
     for (let n = path.length; n >= 0; n--) {
-      const key = dotted(path.slice(0, n));
-      const envName = envSources?.get(key);
+      const envName = envSources?.get(dotted(path.slice(0, n)));
       if (envName) return `env ${envName}`;
-      if (fromSecurity.has(key)) return '.security.yml';
     }
-    if (tree && from === undefined) {
-      for (let n = path.length; n >= 0; n--) {
-        const node = findNodeAtLocation(tree, path.slice(0, n).map((s) => (typeof s === 'number' ? s : String(s))));
+    for (let n = asWritten.length; n >= 0; n--) {
+      const yamlPath = securityMerge.sources.get(dotted(asWritten.slice(0, n)));
+      if (yamlPath) return securityFile?.locate(yamlPath) ?? '.security.yml';
+      if (fromSecurity.has(dotted(asWritten.slice(0, n)))) return '.security.yml';
+    }
+    if (tree) {
+      for (let n = asWritten.length; n >= 0; n--) {
+        const node = findNodeAtLocation(tree, asWritten.slice(0, n).map((s) => (typeof s === 'number' ? s : String(s))));
         if (node && text !== undefined) {
           const at = node.parent?.type === 'property' ? node.parent.offset : node.offset;
           return `config.json:${lineCol(text, at)}`;
@@ -292,8 +320,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
   // PicoClaw's comments, nulls, zeros and keys this project lacks (compat.ts), then the schema.
   const compat = prepareDocument(doc, configSchema);
-  warnings.push(...ignoredWarnings(compat.ignored));
-  const document = restoreKept(validate(doc, `${paths.config} is invalid`, locate()), compat.kept);
+  warnings.push(...ignoredWarnings(compat.ignored.map((i) => ({ ...i, path: dotted(written(i.path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)))) }))));
+  const document = restoreKept(validate(doc, `${paths.config} is invalid`, locate(), written), compat.kept);
   // Secrets belong in .security.yml (mode 0600, kept out of backups of config.json and of the API).
   const plaintext: string[] = [];
   forEachSecret(document, (value, path) => {

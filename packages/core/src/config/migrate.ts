@@ -195,3 +195,28 @@ function resolveBareModels(defaults: Json, list: Json[]) {
   if ('model_name' in defaults) defaults.model_name = resolve(defaults.model_name);
   if (Array.isArray(defaults.model_fallbacks)) defaults.model_fallbacks = defaults.model_fallbacks.map(resolve);
 }
+
+/**
+ * Where a key of the migrated document was in the document as written (before the migration),
+ * so that messages name the key as the user wrote it (`channels.telegram.allowFrom`, not
+ * `channel_list.telegram.settings.allowFrom`) and point at its line. Paths that did not move, or
+ * whose origin is not a simple move, come back unchanged.
+ */
+export function writtenPath(raw: Json, path: readonly (string | number)[]): (string | number)[] {
+  const [head, name, ...rest] = path;
+  if (head === 'channel_list' && typeof name === 'string' && isObject(raw.channels) && isObject(raw.channels[name]) && !(isObject(raw.channel_list) && name in raw.channel_list)) {
+    const written = raw.channels[name] as Json;
+    if (rest[0] === 'settings' && !isObject(written.settings)) return ['channels', name, ...rest.slice(1)];
+    if (rest[0] === 'group_trigger' && rest[1] === 'mention_only' && 'mention_only' in written) return ['channels', name, 'mention_only', ...rest.slice(2)];
+    return ['channels', name, ...rest];
+  }
+  if (head === 'agents' && name === 'defaults' && rest[0] === 'model_name') {
+    const defaults = isObject(raw.agents) && isObject(raw.agents.defaults) ? raw.agents.defaults : {};
+    if ('model' in defaults && !('model_name' in defaults)) return ['agents', 'defaults', 'model', ...rest.slice(1)];
+  }
+  if (head === 'model_list' && typeof name === 'number' && rest[0] === 'api_keys' && Array.isArray(raw.model_list)) {
+    const entry = raw.model_list[name];
+    if (isObject(entry) && 'api_key' in entry && !('api_keys' in entry)) return ['model_list', name, 'api_key'];
+  }
+  return [...path];
+}

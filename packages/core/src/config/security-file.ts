@@ -15,16 +15,19 @@ const channelEnvelope = new Set(['enabled', 'type', 'allow_from', 'reasoning_cha
 export interface SecurityMerge {
   /** Paths in the document whose value came from `.security.yml`. */
   paths: Path[];
+  /** For each of those paths (dotted), where it is in `.security.yml`, for messages with a line. */
+  sources: Map<string, Path>;
   warnings: string[];
 }
 
-/** Deep-merges `source` into `target`; objects merge, anything else replaces. */
-function deepMerge(target: Json, source: Json, path: Path, paths: Path[]) {
+/** Deep-merges `source` into `target`; objects merge, anything else replaces. `from` is where `source` sits in the YAML. */
+function deepMerge(target: Json, source: Json, path: Path, result: SecurityMerge, from: Path) {
   for (const [key, value] of Object.entries(source)) {
-    if (isObject(value) && isObject(target[key])) deepMerge(target[key] as Json, value, [...path, key], paths);
+    if (isObject(value) && isObject(target[key])) deepMerge(target[key] as Json, value, [...path, key], result, [...from, key]);
     else {
       target[key] = structuredClone(value);
-      paths.push([...path, key]);
+      result.paths.push([...path, key]);
+      result.sources.set([...path, key].join('.'), [...from, key]);
     }
   }
 }
@@ -35,7 +38,7 @@ function deepMerge(target: Json, source: Json, path: Path, paths: Path[]) {
  * and `skills.github.token` for the GitHub registry's `auth_token`.
  */
 export function mergeSecurity(doc: Json, security: Json): SecurityMerge {
-  const result: SecurityMerge = { paths: [], warnings: [] };
+  const result: SecurityMerge = { paths: [], sources: new Map(), warnings: [] };
   const rest: Json = { ...security };
 
   const models = rest.model_list;
@@ -52,7 +55,7 @@ export function mergeSecurity(doc: Json, security: Json): SecurityMerge {
       const key = `${name}:${nth}` in models ? `${name}:${nth}` : name in models ? name : undefined;
       if (key === undefined || !isObject(models[key])) return;
       used.add(key);
-      deepMerge(entry, models[key] as Json, ['model_list', index], result.paths);
+      deepMerge(entry, models[key] as Json, ['model_list', index], result, ['model_list', key]);
       if ('api_key' in (models[key] as Json) && !('api_keys' in (models[key] as Json))) {
         // A legacy single key in the YAML replaces the listed keys rather than adding to them.
         delete entry.api_keys;
@@ -64,6 +67,7 @@ export function mergeSecurity(doc: Json, security: Json): SecurityMerge {
   }
 
   const channels = rest.channel_list ?? rest.channels;
+  const channelsKey = rest.channel_list !== undefined ? 'channel_list' : 'channels';
   delete rest.channel_list;
   delete rest.channels;
   if (isObject(channels)) {
@@ -90,7 +94,7 @@ export function mergeSecurity(doc: Json, security: Json): SecurityMerge {
     for (const name of Object.keys(channels)) {
       if (!((doc[key] as Json)[name])) result.warnings.push(`.security.yml: channel_list.${name} is not a channel in config.json`);
     }
-    deepMerge(doc[key] as Json, channels, [key], result.paths);
+    deepMerge(doc[key] as Json, channels, [key], result, [channelsKey]);
   }
 
   const tools: Json = isObject(rest.tools) ? { ...rest.tools } : {};
@@ -115,7 +119,7 @@ export function mergeSecurity(doc: Json, security: Json): SecurityMerge {
   delete rest.skills;
   if (Object.keys(tools).length) rest.tools = tools;
 
-  deepMerge(doc, rest, [], result.paths);
+  deepMerge(doc, rest, [], result, []);
   return result;
 }
 
