@@ -14,6 +14,11 @@ export interface ProviderInfo {
   readonly wire: ProviderWire;
   /** Local servers (ollama, vllm, …) accept requests without an API key. */
   readonly keyOptional?: boolean;
+  /**
+   * PicoClaw has this provider, but not over a protocol this project speaks: a config naming it
+   * loads, and the model says why it cannot answer (its status, the chat's error).
+   */
+  readonly unsupported?: string;
 }
 
 export const providers = [
@@ -36,6 +41,31 @@ export const providers = [
   { id: 'ollama', apiBase: 'http://localhost:11434/v1', wire: 'openai', keyOptional: true },
   { id: 'vllm', apiBase: 'http://localhost:8000/v1', wire: 'openai', keyOptional: true },
   { id: 'lmstudio', apiBase: 'http://localhost:1234/v1', wire: 'openai', keyOptional: true },
+  // The rest of PicoClaw's provider list (its provider_metadata.go and earlier ids and aliases).
+  { id: 'qwen-intl', aliases: ['dashscope-intl', 'qwen-international'], apiBase: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1', wire: 'openai' },
+  { id: 'qwen-us', aliases: ['dashscope-us'], apiBase: 'https://dashscope-us.aliyuncs.com/compatible-mode/v1', wire: 'openai' },
+  { id: 'volcengine', aliases: ['doubao'], apiBase: 'https://ark.cn-beijing.volces.com/api/v3', wire: 'openai' },
+  { id: 'venice', apiBase: 'https://api.venice.ai/api/v1', wire: 'openai' },
+  { id: 'shengsuanyun', apiBase: 'https://router.shengsuanyun.com/api/v1', wire: 'openai' },
+  { id: 'vivgrid', apiBase: 'https://api.vivgrid.com/v1', wire: 'openai' },
+  { id: 'minimax', apiBase: 'https://api.minimaxi.com/v1', wire: 'openai' },
+  { id: 'longcat', apiBase: 'https://api.longcat.chat/openai', wire: 'openai' },
+  { id: 'modelscope', apiBase: 'https://api-inference.modelscope.cn/v1', wire: 'openai' },
+  { id: 'mimo', apiBase: 'https://api.xiaomimimo.com/v1', wire: 'openai' },
+  { id: 'avian', apiBase: 'https://api.avian.io/v1', wire: 'openai' },
+  { id: 'zai', aliases: ['z-ai', 'z.ai'], apiBase: 'https://api.z.ai/api/coding/paas/v4', wire: 'openai' },
+  { id: 'alibaba-coding', aliases: ['coding-plan', 'qwen-coding'], apiBase: 'https://coding-intl.dashscope.aliyuncs.com/v1', wire: 'openai' },
+  { id: 'novita', apiBase: 'https://api.novita.ai/openai', wire: 'openai' },
+  { id: 'gpt4free', aliases: ['g4f'], apiBase: 'http://localhost:1337/v1', wire: 'openai', keyOptional: true },
+  { id: 'anthropic-messages', apiBase: 'https://api.anthropic.com/v1', wire: 'anthropic', unsupported: "Anthropic's native Messages API is not spoken here; use provider anthropic (its OpenAI-compatible endpoint)" },
+  { id: 'alibaba-coding-anthropic', aliases: ['coding-plan-anthropic'], apiBase: 'https://coding-intl.dashscope.aliyuncs.com/apps/anthropic', wire: 'anthropic', unsupported: 'this Anthropic-compatible endpoint is not spoken here; use provider alibaba-coding (OpenAI-compatible)' },
+  { id: 'azure', aliases: ['azure-openai'], apiBase: '', wire: 'openai', unsupported: "Azure OpenAI's deployment and api-version URLs are not supported here; point an openai model at an OpenAI-compatible gateway in front of it" },
+  { id: 'bedrock', apiBase: '', wire: 'openai', keyOptional: true, unsupported: 'AWS Bedrock (SigV4 signing) is not supported here; use an OpenAI-compatible proxy such as LiteLLM (provider litellm)' },
+  { id: 'github-copilot', aliases: ['copilot', 'github_copilot'], apiBase: 'localhost:4321', wire: 'openai', keyOptional: true, unsupported: 'the GitHub Copilot bridge is not supported here' },
+  { id: 'antigravity', aliases: ['google-antigravity'], apiBase: '', wire: 'openai', keyOptional: true, unsupported: 'Google Antigravity (OAuth login) is not supported here; use provider gemini with an API key' },
+  { id: 'claude-cli', aliases: ['claude-code', 'claudecli', 'claudecode'], apiBase: '', wire: 'openai', keyOptional: true, unsupported: 'running the claude command-line tool is not supported here' },
+  { id: 'codex-cli', aliases: ['codex-code', 'codexcli'], apiBase: '', wire: 'openai', keyOptional: true, unsupported: 'running the codex command-line tool is not supported here' },
+  { id: 'elevenlabs', apiBase: 'https://api.elevenlabs.io', wire: 'openai', unsupported: 'ElevenLabs is a speech provider (voice.model_name), not a chat model' },
 ] as const satisfies readonly ProviderInfo[];
 
 export type ProviderId = (typeof providers)[number]['id'];

@@ -88,6 +88,21 @@ describe('config schema: defaults', () => {
     expect(resolveModelTarget({ provider: 'google', model: 'gemini-2.0-flash' })).toMatchObject({ provider: { id: 'gemini' }, modelId: 'gemini-2.0-flash' });
     expect(resolveModelTarget({ provider: 'opencode', model: 'big-pickle' })).toMatchObject({ provider: { id: 'opencode', apiBase: 'https://opencode.ai/zen/v1' } });
   });
+
+  it("knows PicoClaw's whole provider list: OpenAI-compatible ones work, the others load and say why they cannot answer", () => {
+    expect(resolveModelTarget({ model: 'volcengine/doubao-seed-1.6' })).toMatchObject({ provider: { id: 'volcengine', apiBase: 'https://ark.cn-beijing.volces.com/api/v3', wire: 'openai' }, modelId: 'doubao-seed-1.6' });
+    expect(resolveModelTarget({ provider: 'z.ai', model: 'glm-4.6' })).toMatchObject({ provider: { id: 'zai' } });
+    expect(resolveModelTarget({ provider: 'dashscope-intl', model: 'qwen-max' })).toMatchObject({ provider: { id: 'qwen-intl' } });
+    for (const id of ['venice', 'novita', 'modelscope', 'minimax', 'qwen-us', 'avian', 'mimo', 'longcat', 'vivgrid', 'shengsuanyun', 'alibaba-coding', 'gpt4free']) {
+      expect(resolveModelTarget({ provider: id, model: 'x' }).provider, id).toMatchObject({ id, wire: 'openai' });
+      expect(resolveModelTarget({ provider: id, model: 'x' }).provider.unsupported, id).toBeUndefined();
+    }
+    for (const id of ['azure', 'bedrock', 'github-copilot', 'antigravity', 'claude-cli', 'codex-cli', 'anthropic-messages']) {
+      expect(resolveModelTarget({ provider: id, model: 'x' }).provider.unsupported, id).toMatch(/not supported|not spoken/);
+    }
+    const parsed = configSchema.safeParse({ model_list: [{ model_name: 'a', provider: 'azure', model: 'gpt-4o' }, { model_name: 'b', model: 'volcengine/doubao' }] });
+    expect(parsed.success).toBe(true);
+  });
 });
 
 describe('config schema: each bad input gets its precise error', () => {
