@@ -97,4 +97,30 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues[0]!.message).toMatch(/^unknown key \(did you mean "servers"\?\): no PicoClaw version has it\. Valid keys here: /);
   });
+
+  it('loads what PicoClaw loads and fails later, with a warning saying what to set: a channel without its required setting, a model reference that resolves nowhere', async () => {
+    const loaded = await load({
+      model_list: [{ model_name: 'a', model: 'mistral/x' }],
+      agents: { defaults: { model_name: 'glm-4.7', model_fallbacks: ['zz'] } },
+      channel_list: { mqtt: { type: 'mqtt', enabled: true, settings: { agent_id: 'a' } }, telegram: { type: 'telegram', enabled: true } },
+    });
+    const text = loaded.warnings.join('\n');
+    expect(text).toMatch(/channel_list\.mqtt\.settings\.broker is not set, so the enabled mqtt channel "mqtt" will not start: set it, e\.g\. "tcp:\/\/localhost:1883"/);
+    expect(text).toMatch(/channel_list\.telegram\.settings\.token is not set, so the enabled telegram channel "telegram" will not start/);
+    expect(text).toMatch(/agents\.defaults\.model_name "glm-4\.7" is not a model_list model_name \(known: a\) nor a vendor\/model reference; for a bare model id, set agents\.defaults\.provider/);
+    expect(text).toMatch(/agents\.defaults\.model_fallbacks\.0 "zz"/);
+  });
+
+  it("reads a channel's settings written beside \"enabled\" (PicoClaw's channel docs) from \"settings\", and says so", async () => {
+    const loaded = await load({ model_list: [model], agents: { defaults: { model_name: 'm' } }, channel_list: { telegram: { enabled: true, token: '1:flat', allow_from: ['7'], settings: { proxy: 'http://p:3128' } } } });
+    expect(loaded.config.channel_list.telegram).toMatchObject({ type: 'telegram', allow_from: ['7'], settings: { token: '1:flat', proxy: 'http://p:3128' } });
+    expect(loaded.warnings.join('\n')).toMatch(/channel_list\.telegram: token belongs in "settings" and was read from there/);
+  });
+
+  it('early PicoClaw guessed the vendor of a model from its name among the providers with a key', async () => {
+    const loaded = await load({ agents: { defaults: { model: 'glm-4.7', provider: '' } }, providers: { zhipu: { api_key: 'z-key' }, openai: { api_key: '' } } });
+    expect(loaded.migratedFrom).toBe(0);
+    expect(loaded.config.agents.defaults.model_name).toBe('zhipu');
+    expect(loaded.config.model_list).toEqual([expect.objectContaining({ model_name: 'zhipu', model: 'zhipu/glm-4.7', api_keys: ['z-key'] })]);
+  });
 });

@@ -238,23 +238,42 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * Checks of the runtime config, after env overrides and secrets are in: what an enabled channel
- * needs to start (the reference silently skips such channels), and a pico token distinct from the
- * launcher token. Shared by the loader and `validateConfigDocument`, so the API refuses what the
- * loader would.
+ * What an enabled channel needs to start, and whether the default model can be found: warnings,
+ * as in PicoClaw (the config loads; that channel fails when it starts, the gateway is ready but
+ * degraded and says why). Shared by the loader and `validateConfigDocument`.
  */
+function runtimeWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  for (const [name, channel] of Object.entries(config.channel_list)) {
+    if (!channel.enabled) continue;
+    const at = (key: string) => `channel_list.${name}.settings.${key}`;
+    const missing = (key: string, how: string) => warnings.push(`${at(key)} is not set, so the enabled ${channel.type} channel "${name}" will not start: ${how}`);
+    if (channel.type === 'mqtt') {
+      if (!channel.settings.broker) missing('broker', 'set it, e.g. "tcp://localhost:1883" (or PICOCLAW_CHANNELS_MQTT_BROKER)');
+      if (!channel.settings.agent_id) missing('agent_id', 'set it, e.g. "assistant" (or PICOCLAW_CHANNELS_MQTT_AGENT_ID)');
+    }
+    if (channel.type === 'telegram' && !channel.settings.token) missing('token', 'put the bot token from @BotFather in .security.yml (or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)');
+  }
+  // A model reference that is neither a model_list model_name nor vendor/model (PicoClaw, too, finds out only when it answers).
+  const aliases = new Set(config.model_list.map((m) => m.model_name));
+  const known = [...aliases].join(', ') || '(model_list is empty)';
+  const check = (ref: string, at: string) => {
+    if (ref && !aliases.has(ref) && !/^[^/\s]+\/\S+$/.test(ref)) {
+      warnings.push(`${at} "${ref}" is not a model_list model_name (known: ${known}) nor a vendor/model reference; for a bare model id, set agents.defaults.provider (e.g. "openai")`);
+    }
+  };
+  const d = config.agents.defaults;
+  check(d.model_name, 'agents.defaults.model_name');
+  d.model_fallbacks.forEach((ref, i) => check(ref, `agents.defaults.model_fallbacks.${i}`));
+  config.model_list.forEach((m, i) => m.fallbacks.forEach((ref, j) => check(ref, `model_list.${i}.fallbacks.${j}`)));
+  return warnings;
+}
+
+/** A pico token distinct from the launcher token: a security rule, so an error (the API refuses it too). */
 function runtimeChecks(config: Config, launcherToken: string | undefined): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const [name, channel] of Object.entries(config.channel_list)) {
     if (!channel.enabled) continue;
-    const at = (key: string) => `channel_list.${name}.settings.${key}`;
-    if (channel.type === 'mqtt') {
-      if (!channel.settings.broker) issues.push({ path: at('broker'), message: 'is required when the channel is enabled, e.g. "tcp://localhost:1883" (or set PICOCLAW_CHANNELS_MQTT_BROKER)' });
-      if (!channel.settings.agent_id) issues.push({ path: at('agent_id'), message: 'is required when the channel is enabled, e.g. "assistant" (or set PICOCLAW_CHANNELS_MQTT_AGENT_ID)' });
-    }
-    if (channel.type === 'telegram' && !channel.settings.token) {
-      issues.push({ path: at('token'), message: 'is required when the channel is enabled: the bot token from @BotFather (in .security.yml or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)' });
-    }
     if (channel.type === 'pico' && launcherToken && channel.settings.token && sameSecret(channel.settings.token, launcherToken)) {
       issues.push({
         path: `channel_list.${name}.settings.token`,
@@ -290,7 +309,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const merged = structuredClone(raw);
   const securityMerge = mergeSecurity(merged, security);
   warnings.push(...securityMerge.warnings);
-  const { doc, from } = migrateConfig(merged);
+  const { doc, from, notes } = migrateConfig(merged);
+  warnings.push(...notes);
   const fromSecurity = new Set(securityMerge.paths.map((p) => dotted(p)));
 
   // Where a key is as the user wrote it: before the migration, for a config of an older version.
@@ -361,6 +381,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
   const cross = runtimeChecks(config, options.launcherToken).map((i) => ({ ...i, source: runtimeLocate(i.path.split('.')) }));
   if (cross.length) throw new ConfigError(formatIssues(`${paths.config} is invalid`, cross), cross);
+  warnings.push(...runtimeWarnings(config));
 
   const workspace = config.agents.defaults.workspace;
   config.agents.defaults.workspace = workspace ? resolve(paths.home, expandHome(workspace)) : homePaths.workspace;

@@ -35,12 +35,28 @@ function mergeKeys(entry: Json) {
   delete entry.api_key;
 }
 
+/**
+ * Early PicoClaw (v0.0.1–v0.1.2) guessed the vendor of a model from its name when no provider was
+ * set, among the `providers` that have a key: `glm-4.7` with a zhipu key went to zhipu.
+ */
+const v0NameHints: [RegExp, string][] = [
+  [/^openrouter\//, 'openrouter'], [/^anthropic\/|claude/, 'anthropic'], [/^openai\/|gpt/, 'openai'], [/gemini/, 'gemini'],
+  [/glm|zhipu|zai/, 'zhipu'], [/kimi|moonshot/, 'moonshot'], [/groq/, 'groq'], [/nvidia/, 'nvidia'], [/ollama/, 'ollama'],
+  [/deepseek/, 'deepseek'], [/mistral/, 'mistral'],
+];
+
+function guessV0Vendor(model: string, providers: Json): string {
+  const keyed = (vendor: string) => Object.entries(providers).some(([key, value]) => (v0VendorAliases[key] ?? key) === vendor && isObject(value) && typeof value.api_key === 'string' && value.api_key !== '');
+  return v0NameHints.find(([pattern, vendor]) => pattern.test(model.toLowerCase()) && keyed(vendor))?.[1] ?? '';
+}
+
 function v0ToV1(doc: Json) {
   const defaults = obj(obj(doc, 'agents'), 'defaults');
   if ('model' in defaults && !('model_name' in defaults)) defaults.model_name = defaults.model;
   delete defaults.model;
   if (isObject(doc.providers) && !Array.isArray(doc.model_list)) {
-    const chosen = typeof defaults.provider === 'string' ? (v0VendorAliases[defaults.provider] ?? defaults.provider) : '';
+    const named = typeof defaults.provider === 'string' && defaults.provider !== '' ? (v0VendorAliases[defaults.provider] ?? defaults.provider) : '';
+    const chosen = named || (typeof defaults.model_name === 'string' ? guessV0Vendor(defaults.model_name, doc.providers) : '');
     const userModel = typeof defaults.model_name === 'string' ? defaults.model_name : '';
     const list: Json[] = [];
     for (const [key, value] of Object.entries(doc.providers)) {
@@ -139,6 +155,8 @@ export interface MigrationResult {
   doc: Json;
   /** The version the document had, when it was migrated. */
   from?: number;
+  /** What a person should know about spellings that were read as their current form. */
+  notes: string[];
 }
 
 /**
@@ -151,19 +169,20 @@ export function migrateConfig(input: Json): MigrationResult {
   // a hand-written current config such as the MQTT guide's example: nothing to migrate.
   const legacy = 'providers' in doc || 'channels' in doc || 'bindings' in doc;
   const version = doc.version ?? (legacy ? 0 : CONFIG_VERSION);
+  const notes: string[] = [];
   if (version === 0 || version === 1 || version === 2) {
     if (version === 0) v0ToV1(doc);
     if ((doc.version as number) <= 1) v1ToV2(doc);
     v2ToV3(doc);
-    normalizeV3(doc);
-    return { doc, from: version };
+    normalizeV3(doc, notes);
+    return { doc, from: version, notes };
   }
-  normalizeV3(doc);
-  return { doc };
+  normalizeV3(doc, notes);
+  return { doc, notes };
 }
 
-/** Legacy spellings version 3 still accepts, rewritten to the current ones. */
-function normalizeV3(doc: Json) {
+/** Legacy spellings version 3 still accepts, rewritten to the current ones; `notes` says what moved. */
+function normalizeV3(doc: Json, notes: string[]) {
   const defaults = isObject(doc.agents) && isObject(doc.agents.defaults) ? doc.agents.defaults : undefined;
   if (defaults && typeof defaults.model === 'string') {
     if (!('model_name' in defaults)) defaults.model_name = defaults.model;
@@ -173,7 +192,19 @@ function normalizeV3(doc: Json) {
   if (defaults) resolveBareModels(defaults, Array.isArray(doc.model_list) ? doc.model_list.filter(isObject) : []);
   if (isObject(doc.channel_list)) {
     for (const [name, channel] of Object.entries(doc.channel_list)) {
-      if (isObject(channel) && channel.type === undefined) channel.type = name;
+      if (!isObject(channel)) continue;
+      if (channel.type === undefined) channel.type = name;
+      // PicoClaw's channel docs write a channel's settings beside `enabled` (`channel_list.telegram.token`);
+      // they belong in `settings`, where the version 2 migration puts them too.
+      const flat = Object.keys(channel).filter((key) => !channelBaseKeys.has(key) && key !== 'type' && !key.startsWith('_'));
+      if (flat.length) {
+        const settings = obj(channel, 'settings');
+        for (const key of flat) {
+          if (!(key in settings)) settings[key] = channel[key];
+          delete channel[key];
+        }
+        notes.push(`channel_list.${name}: ${flat.join(', ')} ${flat.length === 1 ? 'belongs' : 'belong'} in "settings" and ${flat.length === 1 ? 'was' : 'were'} read from there (PicoClaw ignores ${flat.length === 1 ? 'it' : 'them'} beside "settings")`);
+      }
     }
   }
 }

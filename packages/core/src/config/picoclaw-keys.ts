@@ -62,6 +62,7 @@ const picoclawOnly: [pattern: string, reason: string, secret?: 'secret'][] = [
   ['tools.skills.github', why.skills],
   ['tools.skills.github.token', why.skills, 'secret'],
   ['tools.skills.clawhub', why.skills],
+  ['agents.defaults.log_level', 'the log level is gateway.log_level (or PICOCLAW_LOG_LEVEL)'],
 ];
 
 /** Secret keys among `picoclawOnly`, as path patterns. */

@@ -109,7 +109,6 @@ describe('config schema: each bad input gets its precise error', () => {
   const cases: [string, unknown, RegExp][] = [
     ['typo at top level', { chanel_list: {} }, /^chanel_list: unknown key \(did you mean "channel_list"\?\): no PicoClaw version has it\. Valid keys here: version, agents/],
     ['typo without a near key', { tools: { zzzzzz: true } }, /^tools\.zzzzzz: unknown key: no PicoClaw version has it\. Valid keys here: allow_read_paths/],
-    ['flat v3 channel (settings outside settings)', { version: 3, channel_list: { telegram: { enabled: true, token: 'x' } } }, /^channel_list\.telegram\.token: unknown key.*settings/],
     ['qos out of range', { channel_list: { mqtt: { type: 'mqtt', settings: { qos: 3 } } } }, /^channel_list\.mqtt\.settings\.qos: must be 0, 1 or 2 \(got 3\)/],
     ['broker without scheme', { channel_list: { mqtt: { type: 'mqtt', settings: { broker: 'localhost:1883' } } } }, /^channel_list\.mqtt\.settings\.broker: must be a broker URL such as tcp:\/\/localhost:1883/],
     ['broker with unknown scheme', { channel_list: { mqtt: { type: 'mqtt', settings: { broker: 'http://h:1883' } } } }, /broker: must be a broker URL/],
@@ -122,8 +121,6 @@ describe('config schema: each bad input gets its precise error', () => {
     ['model with a URL', { model_list: [{ model_name: 'm', model: 'https://x/y' }] }, /^model_list\.0\.model: must not contain "\/\/"/],
     ['model with whitespace', { model_list: [{ model_name: 'm', model: 'mistral/small latest' }] }, /model: must not contain whitespace/],
     ['unknown provider', { model_list: [{ model_name: 'm', provider: 'byteplus', model: 'x' }] }, /^model_list\.0\.provider: is not a known provider; valid: mistral, openrouter, groq, gemini, opencode/],
-    ['primary model not in model_list', { model_list: [{ model_name: 'a', model: 'mistral/x' }], agents: { defaults: { model_name: 'b' } } }, /^agents\.defaults\.model_name: "b" is not a model_list model_name \(known: a\)/],
-    ['fallback not in model_list', { model_list: [{ model_name: 'a', model: 'mistral/x' }], agents: { defaults: { model_name: 'a', model_fallbacks: ['zz'] } } }, /^agents\.defaults\.model_fallbacks\.0: "zz" is not a model_list model_name/],
     ['max_tool_iterations negative', { agents: { defaults: { max_tool_iterations: -1 } } }, /max_tool_iterations: must be from 1 to 1000 \(got -1\)/],
     ['temperature too high', { agents: { defaults: { temperature: 3 } } }, /temperature: must be from 0 to 2 \(got 3\)/],
     ['gateway port out of range', { gateway: { port: 70000 } }, /^gateway\.port: must be from 1 to 65535 \(got 70000\)/],
@@ -138,15 +135,6 @@ describe('config schema: each bad input gets its precise error', () => {
     const found = problems(doc);
     expect(found.length, `expected an error for ${JSON.stringify(doc)}`).toBeGreaterThan(0);
     expect(found.some((p) => expected.test(p)), `none of\n${found.join('\n')}\nmatches ${expected}`).toBe(true);
-  });
-
-  const runtime: [string, unknown, RegExp][] = [
-    ['enabled mqtt without broker', { channel_list: { mqtt: { type: 'mqtt', enabled: true, settings: { agent_id: 'a' } } } }, /^channel_list\.mqtt\.settings\.broker: is required when the channel is enabled/],
-    ['enabled mqtt without agent_id', { channel_list: { mqtt: { type: 'mqtt', enabled: true, settings: { broker: 'tcp://h:1883' } } } }, /agent_id: is required when the channel is enabled/],
-    ['enabled telegram without token', { channel_list: { telegram: { type: 'telegram', enabled: true } } }, /^channel_list\.telegram\.settings\.token: is required when the channel is enabled/],
-  ];
-  it.each(runtime)('%s', (_name, doc, expected) => {
-    expect(problems(doc).some((p) => expected.test(p)), problems(doc).join('\n')).toBe(true);
   });
 
   it('accepts an enabled channel whose required setting comes from the environment', () => {
