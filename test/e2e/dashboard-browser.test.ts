@@ -166,6 +166,20 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('settings say which keys of a PicoClaw config are ignored here, and why', async () => {
+    llm = await startFakeLlm([], { echo: true });
+    const base = await start({ heartbeat: { enabled: true }, tools: { exec: { enabled: true }, web: { brave: { enabled: true } } } });
+    const page = await browser.newPage();
+    await page.goto(base);
+    await setPassword(page);
+    await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
+    const notes = page.getByRole('group', { name: 'About your config.json' });
+    await notes.waitFor();
+    expect(await notes.textContent()).toMatch(/heartbeat\.enabled — schedules, cron jobs and the heartbeat are not available here yet/);
+    expect(await notes.textContent()).toMatch(/tools\.exec\.enabled — no shell tool is offered here/);
+    await page.close();
+  });
+
   it('every page renders without errors (screenshots in test/e2e/screenshots); settings toggle a tool', async () => {
     llm = await startFakeLlm([{ text: ['Here is a table:\n\n| room | light |\n|---|---|\n| kitchen | on |\n\n```sh\necho hi\n```'] }], { echo: true });
     const base = await start();

@@ -13,7 +13,10 @@ export function SettingsPage() {
   const [version, setVersion] = useState('');
   const [form, setForm] = useState({ current: '', password: '' });
   const [message, setMessage] = useState<string>();
+  const [notes, setNotes] = useState<string[]>([]);
   const load = useCallback(() => {
+    // What the loader says about the config: keys ignored for compatibility, secrets in config.json, …
+    api<{ warnings?: string[] }>('/api/config').then((c) => setNotes(c.warnings ?? []), () => {});
     api<ToolsResponse>('/api/tools').then(setTools, () => {});
     api<AuthStatus>('/api/auth/status').then(setAuth, () => {});
     api<{ version: string }>('/api/system/version').then((v) => setVersion(v.version), () => {});
@@ -37,6 +40,12 @@ export function SettingsPage() {
   return (
     <section className="page" aria-labelledby="settings-title">
       <h2 id="settings-title">{t('settings.title')}</h2>
+      {notes.length > 0 && (
+        <div className="item" role="group" aria-labelledby="config-notes">
+          <strong id="config-notes">{t('settings.configNotes')}</strong>
+          <ul>{notes.map((note) => <li key={note}>{note}</li>)}</ul>
+        </div>
+      )}
       <div className="item">
         <strong>{t('settings.tools')}</strong>
         {tools?.tools.filter((tool) => tool.name !== 'exec').map((tool) => (
