@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm start`: builds the bundles, then starts the product.
 // The launcher (http://localhost:18800, supervising the gateway) is started when its package
-// exists; until then the gateway runs alone, allowed to start before a model is configured.
+// exists; until then the gateway runs alone (it starts before a model is configured too).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 const candidates = [
   ['launcher', 'packages/launcher/dist/picoclaw-launcher.js'],
-  ['gateway', 'packages/gateway/dist/picoclaw.js', 'gateway', '--allow-empty'],
+  ['gateway', 'packages/gateway/dist/picoclaw.js', 'gateway'],
 ];
 const [name, entry, ...args] = candidates.find(([, file]) => existsSync(join(root, file)));
 console.error(`Starting the ${name}`);

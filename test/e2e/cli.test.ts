@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnGateway, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type GatewayProcess } from '@picoclaw/test-fakes';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 const bundle = fileURLToPath(new URL('../../packages/gateway/dist/picoclaw.js', import.meta.url));
 let home: string;
@@ -73,6 +74,54 @@ describe('picoclaw CLI', () => {
     const invalid = await picoclaw('config', 'validate');
     expect(invalid.exitCode).toBe(78);
     expect(invalid.stderr).toMatch(/gateway\.port \(config\.json:1:14\): expected number, got string/);
+  });
+
+  it('config validate and gateway agree on a config without a usable model: valid with a warning; the gateway runs, degraded, and says the same', async () => {
+    const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as { agents: { defaults: { model_name: string } }; model_list: { enabled?: boolean }[]; tools: { mcp: { enabled: boolean } } };
+    config.tools.mcp.enabled = false; // an MCP server still connecting would add its own reason
+    const pid = join(home, '.picoclaw.pid');
+    const check = async (what: string) => {
+      const validated = await picoclaw('config', 'validate');
+      expect(validated.exitCode).toBe(0);
+      expect(validated.stdout).toMatch(/config\.json: valid/);
+      expect(validated.stdout).toContain(`warning: ${what}`);
+      // No --allow-empty: the gateway starts, ready but degraded, and its /ready and status say why.
+      gateway = spawnGateway({ home });
+      const port = await gateway.ready();
+      expect(gateway.output()).toContain(JSON.stringify(what).slice(1, -1)); // in a JSON log line
+      expect(await (await fetch(`http://127.0.0.1:${port}/ready`)).json()).toEqual({ status: 'degraded', reasons: ['no_model'] });
+      const token = (JSON.parse(await readFile(pid, 'utf8')) as { token: string }).token;
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`, { headers: { authorization: `Bearer ${token}` } })).json()) as { checks: Record<string, unknown> };
+      expect(ready.checks.model).toEqual({ ok: false, detail: what });
+      const status = await picoclaw('status');
+      expect(status.exitCode).toBe(1);
+      expect(status.stdout).toMatch(/^gateway [\d.]+: degraded/m);
+      expect(status.stdout).toContain(`model: none can answer — ${what}`);
+      expect(JSON.parse((await picoclaw('status', '--json')).stdout).models.problem).toBe(what);
+      // Every message is answered with the explanation.
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/pico/ws?session_id=cli`, ['token.cli-pico-token']);
+      const frames: { type: string; payload?: { content?: string } }[] = [];
+      socket.on('message', (d) => frames.push(JSON.parse(d.toString())));
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      socket.send(JSON.stringify({ type: 'message.send', payload: { content: 'hello?' } }));
+      for (let i = 0; i < 200 && !frames.some((f) => f.type === 'typing.stop'); i++) await new Promise((r) => setTimeout(r, 25));
+      socket.close();
+      expect(frames.filter((f) => f.type === 'message.create' || f.type === 'message.update').at(-1)?.payload?.content).toContain(what);
+      gateway.child.kill('SIGTERM');
+      expect((await gateway.child).exitCode).toBe(0);
+      gateway = undefined;
+    };
+    config.agents.defaults.model_name = '';
+    await writeFile(join(home, 'config.json'), JSON.stringify(config));
+    await check('no model is configured: set agents.defaults.model_name to one of: mistral-small');
+    config.agents.defaults.model_name = 'gone';
+    await writeFile(join(home, 'config.json'), JSON.stringify(config));
+    await check('no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list or set agents.defaults.model_name to one of: mistral-small');
+    config.agents.defaults.model_name = 'mistral-small';
+    config.model_list[0]!.enabled = false;
+    await writeFile(join(home, 'config.json'), JSON.stringify(config));
+    await check('no usable model: agents.defaults.model_name is "mistral-small", whose model_list entry is disabled; set "enabled": true on its model_list entry');
+    expect(llm.requests).toHaveLength(0);
   });
 
   it('models list and test: latency, or the exact failure', async () => {

@@ -2,7 +2,7 @@
  * The gateway as a real process: `picoclaw gateway` started from the CLI, talking to a fake
  * model server and a fake Home Assistant, driven over its HTTP API and the pico WebSocket.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnGateway, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type GatewayProcess } from '@picoclaw/test-fakes';
@@ -123,6 +123,24 @@ describe('picoclaw gateway (process)', () => {
     const port2 = await gateway.ready();
     expect(await (await chat(port2, 'second', 'kill')).done()).toBe('back again');
     expect(llm.requests[1]!.body.messages.map((m) => m.content)).toEqual([expect.any(String), 'first', 'second']);
+  });
+
+  it('starts on a brand-new empty home: makes workspace/, workspace/sessions and logs/ (0700), ready but degraded until a model is set', async () => {
+    const fresh = join(home, 'new-home');
+    gateway = spawnGateway({ home: fresh });
+    const port = await gateway.ready();
+    for (const dir of ['', 'workspace', 'workspace/sessions', 'logs']) {
+      const info = await stat(join(fresh, dir));
+      expect(info.isDirectory(), dir).toBe(true);
+      expect((info.mode & 0o777).toString(8), dir).toBe('700');
+    }
+    expect(await (await fetch(`http://127.0.0.1:${port}/ready`)).json()).toEqual({ status: 'degraded', reasons: ['no_model'] });
+    expect(gateway.output()).toMatch(/no model is configured: add a model to model_list and set agents\.defaults\.model_name/);
+    gateway.child.kill('SIGTERM');
+    expect((await gateway.child).exitCode).toBe(0);
+    // The folders it made are there for the next start.
+    gateway = spawnGateway({ home: fresh });
+    await gateway.ready();
   });
 
   it('refuses an invalid config with the line of the problem and exit code 78', async () => {

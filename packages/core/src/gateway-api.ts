@@ -29,13 +29,18 @@ export interface ReadyCheck {
   detail?: string;
 }
 
-/** Why a gateway is not fully ready, as anyone may read it: a code, never a detail. */
-export type ReadyReason = 'starting' | 'stopping' | 'channel_down' | 'mcp_down';
+/**
+ * Why a gateway is not fully ready, as anyone may read it: a code, never a detail. `no_model`:
+ * no model can answer (none configured, or the default is missing or disabled, fallbacks too);
+ * the `model` check's detail (with the token) and `/status` say what to set.
+ */
+export type ReadyReason = 'starting' | 'stopping' | 'channel_down' | 'mcp_down' | 'no_model';
 
 /**
  * `GET /ready`: 200 once startup finished (config loaded, HTTP up, agent up, every enabled channel
  * started or given up on); 503 before that and while shutting down. A channel or MCP server that
- * is down makes the gateway `degraded`, still ready: it keeps retrying on its own.
+ * is down makes the gateway `degraded`, still ready: it keeps retrying on its own. So does having
+ * no usable model: it runs and answers every message with what to set.
  * The route is open, so it says only the status and reason codes; the checks by name, with their
  * details (which can name paths, hosts and error texts), need the control token. A request with
  * the `x-picoclaw-challenge` header gets the gateway's proof of its token (gateway-trust.ts).
@@ -99,7 +104,8 @@ export interface GatewayStatus {
   config: { path: string; loaded_at: string; warnings: string[] };
   channels: ChannelStatus[];
   mcp: { enabled: boolean; servers: McpServerStatus[] };
-  models: { primary: string; fallbacks: string[]; list: ModelStatus[] };
+  /** `problem`: why no model can answer and what to set (absent when one can). */
+  models: { primary: string; fallbacks: string[]; list: ModelStatus[]; problem?: string };
   tools: { name: string; source: string }[];
   active_turns: number;
   cluster: ClusterStatus;

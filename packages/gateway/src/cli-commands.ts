@@ -4,7 +4,7 @@
  */
 import { CHALLENGE_HEADER, collectSecrets, newChallenge, proofMatches, PROOF_HEADER, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
 import { probeMcpServer } from './mcp/mcp-manager.js';
-import { createModelRegistry } from './models/model-registry.js';
+import { createModelRegistry, defaultModelProblem } from './models/model-registry.js';
 import { readPidFile } from './pid-file.js';
 import { styleState, withProgress, type Style } from './cli-style.js';
 
@@ -52,6 +52,9 @@ export async function configCommand(args: string[], io: CliIo): Promise<number> 
     }
     io.out(`${loaded.paths.config}: ${io.style.ok('valid')}${loaded.exists ? '' : ' (the file does not exist: defaults)'}${loaded.migratedFrom !== undefined ? `, version ${loaded.migratedFrom} format (migrated when saved)` : ''}`);
     for (const warning of loaded.warnings) io.out(`  warning: ${warning}`);
+    // Valid all the same: the gateway starts without a model and says this in every answer.
+    const problem = defaultModelProblem(loaded.config);
+    if (problem) io.out(`  warning: ${problem}; the gateway starts anyway (ready, degraded: no_model) and answers every message with this`);
     return 0;
   }
   io.err('usage: picoclaw config path|validate|show');
@@ -81,6 +84,7 @@ export async function statusCommand(io: CliIo, args: string[] = []): Promise<num
   for (const c of status.channels) io.out(`channel ${c.name} (${c.type}): ${st(c.state)}${c.detail ? `, ${c.detail}` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`);
   for (const m of status.mcp.servers) io.out(`mcp ${m.name}: ${st(m.state)}, ${m.tools.length} tools${m.lastError ? ` — ${m.lastError}` : ''}${m.hint ? `\n  hint: ${m.hint}` : ''}`);
   for (const m of status.models.list) io.out(`model ${m.name} (${m.model}) ${m.role}: ${m.problem ?? st(m.state)}${m.lastError ? ` — ${m.lastError}` : ''}`);
+  if (status.models.problem) io.out(`model: ${io.style.bad('none can answer')} — ${status.models.problem}`);
   return status.ready === 'ready' ? 0 : 1;
 }
 

@@ -30,6 +30,8 @@ export const commands: CommandHelp[] = [
     summary: 'run the gateway (channels, agent, MCP tools; HTTP on 127.0.0.1:18790)',
     details: `Runs until SIGTERM or SIGINT; SIGHUP re-reads config.json. Exit codes: 0 after a clean stop,
 78 when the config or settings are invalid (a supervisor should not restart), 1 otherwise.
+Without a usable model it starts all the same (ready, degraded: no_model) and answers every
+message with what to set; "picoclaw config validate" warns about the same thing.
 
 Flags (flag > environment > config.json "gateway" > default):
 ${settingsHelp('gateway')}`,

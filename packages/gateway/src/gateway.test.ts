@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -37,9 +37,10 @@ function configFor(extra: Record<string, unknown> = {}) {
   };
 }
 
-async function startGateway(config: unknown) {
+/** `gatewayHome`: another home than the one config.json is written to (PICOCLAW_CONFIG points at it). */
+async function startGateway(config: unknown, gatewayHome = home) {
   await writeFile(join(home, 'config.json'), JSON.stringify(config));
-  const settings = loadGatewaySettings({ env: { PICOCLAW_HOME: home, PICOCLAW_GATEWAY_TOKEN: 'control-token' }, argv: ['--port', '0'] });
+  const settings = loadGatewaySettings({ env: { PICOCLAW_HOME: gatewayHome, PICOCLAW_CONFIG: join(home, 'config.json'), PICOCLAW_GATEWAY_TOKEN: 'control-token' }, argv: ['--port', '0'] });
   const stream = new PassThrough();
   stream.on('data', (c: Buffer) => (logs += c.toString()));
   const masker = createSecretMasker();
@@ -212,6 +213,70 @@ describe('gateway', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(tools).toContain('mcp_homeassistant_hassturnon');
+  });
+
+  it('runs without a usable model: ready but degraded (no_model), says what to set, and answers every message with it', async () => {
+    llm = await startFakeLlm([{ text: ['a model at last'] }]);
+    const none = configFor();
+    none.agents.defaults.model_name = '';
+    const { base, ws } = await startGateway(none);
+    const open = await fetch(`${base}/ready`);
+    expect(open.status).toBe(200);
+    expect(await open.json()).toEqual({ status: 'degraded', reasons: ['no_model'] });
+    const what = 'no model is configured: set agents.defaults.model_name to one of: mistral-small';
+    const checked = (await (await fetch(`${base}/ready`, { headers: control })).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+    expect(checked.checks.model).toEqual({ ok: false, detail: what });
+    const status = (await (await fetch(`${base}/status`, { headers: control })).json()) as GatewayStatus;
+    expect(status).toMatchObject({ ready: 'degraded', models: { primary: '', problem: what } });
+    expect(logs).toContain(what);
+    const ask = async (text: string) => {
+      const client = await connect(ws);
+      client.send({ type: 'message.send', payload: { content: text } });
+      await client.waitFor((f) => f.type === 'typing.stop');
+      client.socket.close();
+      return client.frames.filter((f) => f.type === 'message.create' || f.type === 'message.update').map((f) => String(f.payload?.content)).at(-1);
+    };
+    expect(await ask('hello?')).toContain(what);
+    expect(await ask('anyone?')).toContain(what);
+    expect(llm.requests).toHaveLength(0);
+
+    // A default that names a model model_list does not have: the same, with its name.
+    await writeFile(join(home, 'config.json'), JSON.stringify(configFor({ agents: { defaults: { model_name: 'gone' } } })));
+    const missing = (await (await fetch(`${base}/reload`, { method: 'POST', headers: control })).json()) as { warnings: string[] };
+    const gone = 'no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list or set agents.defaults.model_name to one of: mistral-small';
+    expect(missing.warnings).toContain(gone);
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'degraded', reasons: ['no_model'] });
+    expect(await ask('and now?')).toContain(gone);
+
+    // A default whose model_list entry is disabled: the same, naming it.
+    const disabled = configFor();
+    (disabled.model_list[0] as { enabled?: boolean }).enabled = false;
+    await writeFile(join(home, 'config.json'), JSON.stringify(disabled));
+    const reloaded = (await (await fetch(`${base}/reload`, { method: 'POST', headers: control })).json()) as { warnings: string[] };
+    const off = 'no usable model: agents.defaults.model_name is "mistral-small", whose model_list entry is disabled; set "enabled": true on its model_list entry';
+    expect(reloaded.warnings).toContain(off);
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'degraded', reasons: ['no_model'] });
+    expect(await ask('and then?')).toContain(off);
+    expect(llm.requests).toHaveLength(0);
+
+    // Set it, and it is ready and answers.
+    await writeFile(join(home, 'config.json'), JSON.stringify(configFor()));
+    expect((await fetch(`${base}/reload`, { method: 'POST', headers: control })).status).toBe(200);
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'ready' });
+    expect(((await (await fetch(`${base}/status`, { headers: control })).json()) as GatewayStatus).models.problem).toBeUndefined();
+    expect(await ask('there?')).toBe('a model at last');
+  });
+
+  it('starts on a home that does not exist yet, making its folders with mode 0700', async () => {
+    llm = await startFakeLlm([{ text: ['hi'] }]);
+    const fresh = join(home, 'brand-new');
+    await startGateway(configFor(), fresh);
+    for (const dir of [fresh, join(fresh, 'workspace'), join(fresh, 'workspace', 'sessions'), join(fresh, 'logs')]) {
+      const info = await stat(dir);
+      expect(info.isDirectory(), dir).toBe(true);
+      expect((info.mode & 0o777).toString(8), dir).toBe('700');
+    }
+    expect(JSON.parse(await readFile(join(fresh, '.picoclaw.pid'), 'utf8'))).toMatchObject({ pid: process.pid });
   });
 
   it('never writes a secret to its log, and never sends one back in an error (chat, status API)', async () => {

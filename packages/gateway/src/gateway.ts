@@ -5,12 +5,14 @@
  * keeps the running config when the new one is invalid.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   collectSecrets,
   ConfigError,
   loadConfig,
   mcpServerSchema,
+  PicoError,
   picoCredential,
   resolveModelTarget,
   type Config,
@@ -32,7 +34,7 @@ import { createGatewayServer, type GatewayServer } from './http/gateway-server.j
 import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
 import { createHealthBook } from './models/fallback-chain.js';
 import { loadMistralSdk } from './models/mistral.js';
-import { createModelRegistry, type ModelRegistry } from './models/model-registry.js';
+import { createModelRegistry, defaultModelProblem, type ModelRegistry } from './models/model-registry.js';
 import { assertHomeFree, releasePidFile, writePidFile } from './pid-file.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import type { SessionStore } from './sessions/session-store.js';
@@ -76,6 +78,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   let loaded: LoadedConfig;
   let loadedAt = new Date();
   let models: ModelRegistry;
+  /** Why no model can answer (defaultModelProblem), set at start and reload; undefined when one can. */
+  let modelProblem: string | undefined;
   let builtins: Tool[] = [];
   let mcp: McpManager | undefined;
   let runtime: AgentRuntime;
@@ -87,17 +91,32 @@ export function createGateway(options: GatewayOptions): Gateway {
   const tools = (): Tool[] => [...builtins, ...(mcp?.list() ?? [])];
   const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
 
-  async function load(): Promise<LoadedConfig> {
-    return requireModel(await loadConfig({ configPath: settings.config, home: settings.home, env, ...(options.launcherToken ? { launcherToken: options.launcherToken } : {}) }));
+  // No model is not an error: the gateway runs without one (degraded, reason `no_model`) and
+  // every message is answered with what to set, as `picoclaw config validate` warns.
+  function load(): Promise<LoadedConfig> {
+    return loadConfig({ configPath: settings.config, home: settings.home, env, ...(options.launcherToken ? { launcherToken: options.launcherToken } : {}) });
   }
 
-  function requireModel(result: LoadedConfig): LoadedConfig {
-    if (!result.config.agents.defaults.model_name && !settings.allowEmpty) {
-      throw new ConfigError('no default model is configured: set agents.defaults.model_name in config.json (or start with --allow-empty to run without one)', [
-        { path: 'agents.defaults.model_name', message: 'is required to answer messages', source: 'config.json' },
-      ]);
+  /**
+   * The folders the gateway writes to, made at start (and for a new workspace at reload) with
+   * mode 0700 so a brand-new home works from the first message on; existing ones are left as
+   * they are. A folder that cannot be made stops the start with the setting to change.
+   */
+  async function makeFolders(cfg: Config, atStart: boolean): Promise<void> {
+    const workspace = cfg.agents.defaults.workspace;
+    const wanted: [string, string][] = [[workspace, 'agents.defaults.workspace in config.json']];
+    if (atStart) {
+      wanted.push([join(settings.home, 'logs'), 'PICOCLAW_HOME (--home)']);
+      if (cfg.session.store !== 'redis') wanted.push([join(workspace, 'sessions'), 'agents.defaults.workspace in config.json']);
     }
-    return result;
+    await Promise.all(wanted.map(async ([dir, setting]) => {
+      try {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new PicoError('settings_invalid', `cannot create ${dir} (${code}): the gateway writes there; make it writable by this user or change ${setting}`, { cause: error });
+      }
+    }));
   }
 
   function mcpFor(cfg: Config) {
@@ -124,9 +143,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       for (const c of channels.status()) if (c.enabled) checks[`channel:${c.name}`] = { ok: c.state === 'running' || c.state === 'standby', ...(c.lastError ? { detail: c.lastError } : c.detail ? { detail: c.detail } : {}) };
     }
     for (const s of mcp?.status() ?? []) if (s.state !== 'disabled') checks[`mcp:${s.name}`] = { ok: s.state === 'connected', detail: s.lastError ?? s.state };
+    if (modelProblem) checks.model = { ok: false, detail: modelProblem };
     const failing = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
     const status = phase === 'running' ? (failing.length === 0 ? 'ready' : 'degraded') : phase;
-    const reasons = [...new Set(failing.map((name): ReadyReason => (name.startsWith('mcp:') ? 'mcp_down' : name.startsWith('channel:') ? 'channel_down' : phase === 'stopping' ? 'stopping' : 'starting')))];
+    const reasons = [...new Set(failing.map((name): ReadyReason => (name === 'model' ? 'no_model' : name.startsWith('mcp:') ? 'mcp_down' : name.startsWith('channel:') ? 'channel_down' : phase === 'stopping' ? 'stopping' : 'starting')))];
     return { status, ...(reasons.length ? { reasons } : {}), checks };
   }
 
@@ -146,7 +166,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...(s?.lastLatencyMs !== undefined ? { lastLatencyMs: s.lastLatencyMs } : {}),
       };
     });
-    return { primary: d.model_name, fallbacks: d.model_fallbacks, list };
+    return { primary: d.model_name, fallbacks: d.model_fallbacks, list, ...(modelProblem ? { problem: modelProblem } : {}) };
   }
 
   function status(): GatewayStatus {
@@ -168,7 +188,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   function describeStatus(): string {
     const s = status();
     const lines = [`PicoClaw gateway ${s.version}, up ${s.uptime_s} s, ${s.ready}`];
-    lines.push(`Model: ${s.models.primary || '(none)'}${s.models.fallbacks.length ? `, then ${s.models.fallbacks.join(', ')}` : ''}`);
+    lines.push(`Model: ${s.models.primary || '(none)'}${s.models.fallbacks.length ? `, then ${s.models.fallbacks.join(', ')}` : ''}${s.models.problem ? ` — ${s.models.problem}` : ''}`);
     for (const c of s.channels) lines.push(`Channel ${c.name} (${c.type}): ${c.state}${c.lastError ? ` — ${c.lastError}` : ''}`);
     for (const m of s.mcp.servers) lines.push(`MCP ${m.name}: ${m.state}${m.lastError ? ` — ${m.lastError}` : ''}`);
     return lines.join('\n');
@@ -326,9 +346,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     if (JSON.stringify(next.config.model_list) !== JSON.stringify(previous.model_list) || JSON.stringify(next.config.agents) !== JSON.stringify(previous.agents)) {
       models = createModelRegistry(next.config, { health, version });
+      modelProblem = defaultModelProblem(next.config);
+      if (modelProblem) log.warn(`${modelProblem} (${next.paths.config}); until then every message is answered with this explanation`);
       changes.push('models and agent settings updated');
     }
     const [nd, pd] = [next.config.agents.defaults, previous.agents.defaults];
+    if (nd.workspace !== pd.workspace) await makeFolders(next.config, false).catch((error: Error) => log.warn(error.message));
     if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || nd.workspace !== pd.workspace || nd.restrict_to_workspace !== pd.restrict_to_workspace || nd.allow_read_outside_workspace !== pd.allow_read_outside_workspace) {
       builtins = createBuiltinTools(next, (message) => log.warn(message));
       if (mcpFor(next.config)) {
@@ -347,14 +370,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       changes.push(`log level ${log.level}`);
     }
     log.info(`config reloaded: ${changes.join('; ') || 'no changes'}`);
-    return { ok: true, body: { status: 'reloaded', changes, restart_required: restart, warnings: next.warnings } };
+    return { ok: true, body: { status: 'reloaded', changes, restart_required: restart, warnings: modelProblem ? [...next.warnings, modelProblem] : next.warnings } };
   }
 
   return {
     status: () => status(),
     reload,
     async start() {
-      loaded = options.preloaded ? requireModel(options.preloaded) : await load();
+      loaded = options.preloaded ?? (await load());
       loadedAt = new Date();
       updateSecrets();
       for (const warning of loaded.warnings) log.warn(warning);
@@ -375,9 +398,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       models = createModelRegistry(cfg, { health, version });
       for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
-      if (!cfg.agents.defaults.model_name) {
-        log.warn(`no model is configured yet: add one to model_list and set agents.defaults.model_name in ${loaded.paths.config}; until then every message is answered with this explanation`);
-      }
+      modelProblem = defaultModelProblem(cfg);
+      if (modelProblem) log.warn(`${modelProblem} (${loaded.paths.config}); until then every message is answered with this explanation`);
       builtins = createBuiltinTools(loaded, (message) => log.warn(message));
       runtime = createAgentRuntime({
         config,
@@ -419,11 +441,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         mountUpgrade: server.mountUpgrade,
         log: logFn,
       });
-      // Independent steps side by side (each is a few file or socket operations): the port and
-      // the home are checked together (a home in use is the more telling error when both fail),
-      // then the PID file is written while the channels start.
-      const [listened, free] = await Promise.allSettled([server.listen(settings.host, settings.port), assertHomeFree(settings.home)]);
+      // Independent steps side by side (each is a few file or socket operations): the port, the
+      // home and its folders are checked together (a home in use is the more telling error when
+      // several fail), then the PID file is written while the channels start.
+      const [listened, free, folders] = await Promise.allSettled([server.listen(settings.host, settings.port), assertHomeFree(settings.home), makeFolders(cfg, true)]);
       if (free.status === 'rejected') throw free.reason;
+      if (folders.status === 'rejected') throw folders.reason;
       if (listened.status === 'rejected') throw listened.reason;
       const address = listened.value;
       await Promise.all([writePidFile(settings.home, { pid: process.pid, token, version, host: settings.host, port: address.port }), channels.start(cfg.channel_list)]);

@@ -1,7 +1,7 @@
 import { configSchema } from '@picoclaw/core';
 import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModelRegistry } from './model-registry.js';
+import { createModelRegistry, defaultModelProblem } from './model-registry.js';
 
 let fakes: FakeLlm[] = [];
 afterEach(async () => {
@@ -36,6 +36,21 @@ describe('model registry', () => {
     expect(r.list().find((m) => m.name === 'a')!.problem).toBe('disabled');
     expect(r.list().find((m) => m.name === 'b')!.problem).toMatch(/no API key/);
     expect(() => registry({ model_list: [] }).chain()).toThrow(/no model is configured/);
+  });
+
+  it('says why no model can answer, and what to set (the same sentence the chain throws)', () => {
+    const problem = (doc: Record<string, unknown>) => defaultModelProblem(configSchema.parse(doc));
+    expect(problem({})).toBe('no model is configured: add a model to model_list and set agents.defaults.model_name to its model_name');
+    expect(problem({ model_list: [{ model_name: 'a', model: 'groq/x' }, { model_name: 'b', model: 'groq/y', enabled: false }] })).toBe('no model is configured: set agents.defaults.model_name to one of: a');
+    const off = { agents: { defaults: { model_name: 'b' } }, model_list: [{ model_name: 'a', model: 'groq/x' }, { model_name: 'b', model: 'groq/y', enabled: false }] };
+    expect(problem(off)).toBe('no usable model: agents.defaults.model_name is "b", whose model_list entry is disabled; set "enabled": true on its model_list entry or set agents.defaults.model_name to one of: a');
+    expect(() => registry(off).chain()).toThrow(problem(off));
+    expect(problem({ agents: { defaults: { model_name: 'gone' } }, model_list: [{ model_name: 'a', model: 'groq/x' }] })).toBe('no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list or set agents.defaults.model_name to one of: a');
+    expect(problem({ agents: { defaults: { model_name: 'nowhere/model' } } })).toMatch(/"nowhere\/model", which is neither in model_list nor a vendor\/model of a known provider; add it to model_list$/);
+    // Usable: a fallback, a raw vendor/model, a model without its key (its calls say so).
+    expect(problem({ ...off, agents: { defaults: { model_name: 'b', model_fallbacks: ['a'] } } })).toBeUndefined();
+    expect(problem({ agents: { defaults: { model_name: 'groq/llama-3.3-70b-versatile' } } })).toBeUndefined();
+    expect(problem({ agents: { defaults: { model_name: 'a' } }, model_list: [{ model_name: 'a', model: 'groq/x' }] })).toBeUndefined();
   });
 
   it('really uses the second key when the first is rejected', async () => {

@@ -51,6 +51,33 @@ function build(entry: ModelEntry, key: string | undefined, name: string, version
   });
 }
 
+/** A raw `vendor/model` reference (not a model_list name) of a provider it can be sent to. */
+function isRawReference(ref: string): boolean {
+  if (!ref.includes('/')) return false;
+  return resolveModelTarget({ model: ref }).provider.id !== 'openai' || ref.startsWith('openai/');
+}
+
+/**
+ * Why the default chain (`agents.defaults.model_name`, then `model_fallbacks`) has no model at
+ * all, as a sentence naming what to set; undefined when it has one. Nothing is built: the gateway
+ * asks at start and reload (readiness, /status, the chat's answer) and `picoclaw config validate`
+ * asks too, so both say the same thing. A model without its API key still counts: it is
+ * configured, and its calls say what is wrong.
+ */
+export function defaultModelProblem(config: Config): string | undefined {
+  const { model_name: primary, model_fallbacks: fallbacks } = config.agents.defaults;
+  const entries = config.model_list;
+  const usable = (ref: string) => entries.some((e) => e.model_name === ref && e.enabled) || (!entries.some((e) => e.model_name === ref) && isRawReference(ref));
+  if ([primary, ...fallbacks].some((ref) => ref && usable(ref))) return undefined;
+  const enabled = [...new Set(entries.filter((e) => e.enabled).map((e) => e.model_name))];
+  const pick = enabled.length ? `set agents.defaults.model_name to one of: ${enabled.join(', ')}` : 'add a model to model_list and set agents.defaults.model_name to its model_name';
+  if (!primary) return `no model is configured: ${pick}`;
+  const listed = entries.some((e) => e.model_name === primary);
+  const why = listed ? 'whose model_list entry is disabled' : primary.includes('/') ? 'which is neither in model_list nor a vendor/model of a known provider' : 'which is not in model_list';
+  const fix = listed ? 'set "enabled": true on its model_list entry' : 'add it to model_list';
+  return `no usable model: agents.defaults.model_name is "${primary}", ${why}${fallbacks.length ? ', and none of agents.defaults.model_fallbacks is usable either' : ''}; ${fix}${enabled.length ? ` or ${pick}` : ''}`;
+}
+
 export function createModelRegistry(config: Config, options: ModelRegistryOptions = {}): ModelRegistry {
   const health = options.health ?? createHealthBook();
   const version = options.version ?? '0.0.0';
@@ -67,8 +94,8 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
       const disabled = entries.some((e) => e.model_name === ref);
       if (disabled) return [];
       // A raw `vendor/model` reference borrows the key of the first entry of that vendor.
+      if (!isRawReference(ref)) return [];
       const target = resolveModelTarget({ model: ref });
-      if (!ref.includes('/') || target.provider.id === 'openai' && !ref.startsWith('openai/')) return [];
       const donor = entries.find((e) => resolveModelTarget(e).provider.id === target.provider.id);
       const entry = { ...(donor ?? entries[0] ?? ({} as ModelEntry)), model_name: ref, model: ref, provider: '', api_base: donor?.api_base ?? '', fallbacks: [] } as ModelEntry;
       return [cached(entry, donor?.api_keys[0], ref)];
@@ -106,9 +133,10 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
       const candidates = [primary, ...defaults.model_fallbacks].flatMap((ref) => (ref ? expand(ref, seen) : []));
       const unique = [...new Map(candidates.map((m) => [m.name, m])).values()];
       if (unique.length === 0) {
-        throw new PicoError('unavailable', primary
+        const problem = primary === defaults.model_name ? defaultModelProblem(config) : undefined;
+        throw new PicoError('unavailable', problem ?? (primary
           ? `model "${primary}" is not usable: it is not in model_list or is disabled`
-          : 'no model is configured: set agents.defaults.model_name and add it to model_list in config.json');
+          : 'no model is configured: set agents.defaults.model_name and add it to model_list in config.json'));
       }
       chain = createFallbackChain(unique, { health });
       chains.set(primary, chain);
