@@ -65,7 +65,7 @@ if [ "$mode" = gateway ]; then
   if [ -n "${PICOCLAW_RENDER_TEMPLATE:-}" ]; then
     node "${NODE_FLAGS[@]}" "$LAUNCHER" render || fail "rendering the config from $PICOCLAW_RENDER_TEMPLATE failed"
   fi
-  say "gateway-only mode: channels and agent without the dashboard (HTTP API on ${PICOCLAW_GATEWAY_HOST:-127.0.0.1}:${PICOCLAW_GATEWAY_PORT:-18790})"
+  say "gateway-only mode: channels and agent without the dashboard (HTTP API on config.json's gateway.host/port unless PICOCLAW_GATEWAY_HOST/PORT are set; the gateway logs the address)"
   exec node "${NODE_FLAGS[@]}" "$GATEWAY" gateway "$@"
 fi
 

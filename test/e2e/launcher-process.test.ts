@@ -28,16 +28,18 @@ afterEach(async () => {
 
 const SECRETS = { mistral: 'mk-launcher-secret-1', token: 'homelab-master-token-123' };
 
-async function start(env: NodeJS.ProcessEnv = {}, withModel = true) {
+/** `gatewayPort` null: no PICOCLAW_GATEWAY_PORT, so config.json's gateway.port decides. */
+async function start(env: NodeJS.ProcessEnv = {}, withModel = true, extra: Record<string, unknown> = {}, gatewayPort?: number | null) {
   llm ??= await startFakeLlm([], { echo: true });
   if (withModel) {
     await writeFile(join(home, 'config.json'), JSON.stringify({
       agents: { defaults: { model_name: 'mistral-small' } },
       model_list: [{ model_name: 'mistral-small', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
+      ...extra,
     }));
     await writeFile(join(home, '.security.yml'), `model_list:\n  mistral-small:\n    api_keys: ["${SECRETS.mistral}"]\n`);
   }
-  launcher = spawnLauncher({ home, gatewayPort: await freePort(), env });
+  launcher = spawnLauncher({ home, gatewayPort: gatewayPort === undefined ? await freePort() : gatewayPort, env });
   const port = await launcher.listening();
   base = `http://127.0.0.1:${port}`;
   return port;
@@ -281,6 +283,43 @@ describe('picoclaw-launcher (process)', () => {
     } finally {
       await ha.close();
     }
+  });
+
+  it('runs the gateway where config.json gateway.port says, again after a change and a restart; PICOCLAW_GATEWAY_PORT wins over it', async () => {
+    const [fromFile, changed, fromEnv] = [await freePort(), await freePort(), await freePort()];
+    await start({ PICOCLAW_LAUNCHER_TOKEN: SECRETS.token }, true, { gateway: { port: fromFile } }, null);
+    const c = client();
+    await c.call(`/?token=${SECRETS.token}`);
+    type Status = { process: { state: string; pid?: number; url: string } };
+    const runningOn = (port: number) => waitFor(async () => {
+      const s = (await (await c.call('/api/gateway/status')).json()) as Status;
+      return s.process.state === 'running' && s.process.url === `http://127.0.0.1:${port}` ? s.process : undefined;
+    });
+    const listening = async (port: number) => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json() as Promise<{ pid: number }>, () => undefined);
+    const first = await runningOn(fromFile);
+    expect(await listening(fromFile)).toMatchObject({ pid: first.pid });
+    expect((await chat(c.cookie(), 'on the configured port')).some((f) => f.payload?.content === 'you said: on the configured port')).toBe(true);
+
+    // A new gateway.port is read again when the launcher restarts the gateway.
+    const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as { gateway: { port: number } };
+    config.gateway.port = changed;
+    await writeFile(join(home, 'config.json'), JSON.stringify(config));
+    expect((await c.call('/api/gateway/restart', { method: 'POST', headers: { origin: base } })).status).toBe(200);
+    const second = await runningOn(changed);
+    expect(await listening(changed)).toMatchObject({ pid: second.pid });
+    expect(await listening(fromFile)).toBeUndefined();
+    expect((await chat(c.cookie(), 'after the move')).some((f) => f.payload?.content === 'you said: after the move')).toBe(true);
+
+    // The environment overrides the file.
+    launcher!.child.kill('SIGTERM');
+    await launcher!.child;
+    launcher = spawnLauncher({ home, gatewayPort: fromEnv, env: { PICOCLAW_LAUNCHER_TOKEN: SECRETS.token } });
+    base = `http://127.0.0.1:${await launcher.listening()}`;
+    await c.call(`/?token=${SECRETS.token}`);
+    const third = await runningOn(fromEnv);
+    expect(await listening(fromEnv)).toMatchObject({ pid: third.pid });
+    expect(await listening(changed)).toBeUndefined();
+    expect((await chat(c.cookie(), 'from the environment')).some((f) => f.payload?.content === 'you said: from the environment')).toBe(true);
   });
 
   it('never puts a secret in an API response or in a file it writes (other than .security.yml)', async () => {

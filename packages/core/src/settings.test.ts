@@ -6,7 +6,7 @@ import { describeSettings, loadGatewaySettings, loadLauncherSettings } from './s
 describe('launcher settings', () => {
   it('has the documented defaults', () => {
     const s = loadLauncherSettings({ env: {} });
-    expect(s).toMatchObject({ host: '127.0.0.1', port: 18800, public: false, logLevel: 'info', token: '', gatewayPort: 18790 });
+    expect(s).toMatchObject({ host: '127.0.0.1', port: 18800, public: false, logLevel: 'info', token: '' });
     expect(s.home).toBe(join(homedir(), '.picoclaw'));
     expect(s.config).toBe(join(homedir(), '.picoclaw', 'config.json'));
   });

@@ -70,8 +70,6 @@ const launcherSchema = {
   public: { format: Boolean, default: false, env: 'PICOCLAW_LAUNCHER_PUBLIC', arg: 'public', doc: 'listen on all interfaces' },
   logLevel,
   token: { format: String, default: '', env: 'PICOCLAW_LAUNCHER_TOKEN', sensitive: true, doc: 'static dashboard login token' },
-  gatewayHost: { format: String, default: '127.0.0.1', env: 'PICOCLAW_GATEWAY_HOST', doc: 'gateway address' },
-  gatewayPort: { format: 'tcp-port', default: 18790, env: 'PICOCLAW_GATEWAY_PORT', doc: 'gateway port' },
   noBrowser: { format: Boolean, default: false, arg: 'no-browser', doc: 'accepted for compatibility; the launcher never opens a browser' },
   allowedHosts: { format: 'host-list', default: [] as string[], env: 'PICOCLAW_LAUNCHER_ALLOWED_HOSTS', doc: 'other names the dashboard is opened by (launcher-config.json allowed_hosts; ".lan.example" allows subdomains; "*" turns the Host check off)' },
   trustedProxies: { format: 'cidr-list', default: [] as string[], env: 'PICOCLAW_LAUNCHER_TRUSTED_PROXIES', doc: 'reverse proxies whose X-Forwarded-For/-Proto are believed (launcher-config.json trusted_proxy_cidrs; IPs or CIDRs)' },
@@ -85,7 +83,8 @@ const gatewaySchema = {
   allowPublic: { format: Boolean, default: false, env: 'PICOCLAW_GATEWAY_ALLOW_PUBLIC', arg: 'allow-public', doc: 'allow a non-loopback host (needs a token)' },
   logLevel,
   debug: { format: Boolean, default: false, arg: 'debug', doc: 'log level debug' },
-  allowEmpty: { format: Boolean, default: false, arg: 'allow-empty', doc: 'start even without a default model' },
+  // Kept so existing command lines still work: the gateway always starts without a model now.
+  allowEmpty: { format: Boolean, default: false, arg: 'allow-empty', doc: 'accepted for compatibility; no longer needed (the gateway starts without a model and says what to set)' },
   token: { format: String, default: '', env: 'PICOCLAW_GATEWAY_TOKEN', sensitive: true, doc: 'token for the control endpoints (set by the launcher)' },
 };
 
@@ -97,8 +96,6 @@ export interface LauncherSettings {
   public: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   token: string;
-  gatewayHost: string;
-  gatewayPort: number;
   /**
    * Host names the dashboard answers to besides localhost, IP addresses and this machine's name
    * (lowercase; a leading dot allows subdomains; `*` turns the Host check off).
@@ -115,6 +112,7 @@ export interface GatewaySettings {
   port: number;
   allowPublic: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `--allow-empty`: accepted for compatibility; the gateway starts without a model either way. */
   allowEmpty: boolean;
   token: string;
 }
@@ -207,8 +205,6 @@ export function loadLauncherSettings(sources: SettingsSources = {}): Readonly<La
     public: (values.public as boolean) || !isLoopback(host),
     logLevel: values.logLevel as LauncherSettings['logLevel'],
     token: (values.token as string).trim(),
-    gatewayHost: values.gatewayHost as string,
-    gatewayPort: values.gatewayPort as number,
     allowedHosts: Object.freeze((values.allowedHosts as string[]).map((h) => h.trim().toLowerCase()).filter(Boolean)),
     trustedProxies: Object.freeze((values.trustedProxies as string[]).map((c) => c.trim()).filter(Boolean)),
   });

@@ -31,7 +31,11 @@ Usage:
       With PICOCLAW_RENDER_TEMPLATE (and PICOCLAW_ENV_FILE) set, the launcher renders at start.
 
 Flags (flag > environment > launcher-config.json > default):
-${settingsHelp('launcher')}`;
+${settingsHelp('launcher')}
+
+The gateway listens where config.json's gateway.host and gateway.port say (127.0.0.1:18790 by
+default); PICOCLAW_GATEWAY_HOST and PICOCLAW_GATEWAY_PORT override them. The launcher reads them
+again each time it starts the gateway.`;
 
 function flag(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -111,8 +115,8 @@ async function main(argv: string[]): Promise<number> {
     log,
     masker,
     logs,
-    // --allow-empty: without a model yet, the gateway still runs and chat explains what to set.
-    gatewayCommand: [process.execPath, ...runtimeNodeFlags(env), gatewayEntry, 'gateway', '--allow-empty'],
+    // Its address is passed for each start (config.json's gateway block, or PICOCLAW_GATEWAY_HOST/PORT).
+    gatewayCommand: [process.execPath, ...runtimeNodeFlags(env), gatewayEntry, 'gateway'],
     dashboardDir: join(here, '../../dashboard/dist'),
     version,
   });

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { collectSecrets, jsonNestingTooDeep, loadConfig, MAX_JSON_DEPTH, parseRequestTarget, picoCredential, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type Logger, type SecretMasker } from '@picoclaw/core';
+import { collectSecrets, jsonNestingTooDeep, loadConfig, loadGatewaySettings, MAX_JSON_DEPTH, parseRequestTarget, picoCredential, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type LoadedConfig, type Logger, type SecretMasker } from '@picoclaw/core';
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
@@ -24,7 +24,7 @@ import { newSetupCode, reachableHost, setupCodeNotice } from './auth/setup-code.
 import { ensurePicoChannel } from './ensure-pico.js';
 import { readLauncherFile, updateLauncherFile } from './launcher-config.js';
 import { createPicoProxy } from './pico-proxy.js';
-import { createGatewaySupervisor, inheritedEnv, type GatewaySupervisor } from './supervisor/gateway-supervisor.js';
+import { createGatewaySupervisor, inheritedEnv, type GatewayAddress, type GatewaySupervisor } from './supervisor/gateway-supervisor.js';
 import type { LogBuffer } from './supervisor/log-buffer.js';
 import { placeholderPage } from './placeholder-page.js';
 
@@ -69,22 +69,43 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   if (settings.token) masker.add(settings.token);
   const logFn = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => log.log(level, message);
 
+  const childEnv: Record<string, string> = {
+    ...Object.fromEntries(inheritedEnv.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+    ...runtimeEnv(process.env),
+    // The gateway's own settings and config overrides; never the launcher's (its login token
+    // above all), nor what only the launcher reads (render template, env file).
+    ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('PICOCLAW_') && !launcherOnlyEnv.test(k) && v !== undefined) as [string, string][]),
+    PICOCLAW_HOME: settings.home,
+    PICOCLAW_CONFIG: settings.config,
+    PICOCLAW_PARENT_PID: String(process.pid),
+  };
+  /** The config read by start(), used once by the first start instead of reading it again. */
+  let startConfig: LoadedConfig | undefined;
+  /**
+   * Where the gateway will listen, worked out as the gateway does it (its cli.ts): config.json's
+   * `gateway` block as the file layer under PICOCLAW_GATEWAY_HOST/PORT, read again for every
+   * start so a changed gateway.port takes effect at the next (re)start. The child always gets a
+   * token, so the check of a non-loopback host is made as for a child that has one. Undefined
+   * when the config does not load or the address would be refused: the gateway, started
+   * without one, then says why in its own words (exit 78).
+   */
+  const gatewayAddress = async (): Promise<GatewayAddress | undefined> => {
+    try {
+      const loaded = startConfig ?? (await loadConfig({ configPath: settings.config, home: settings.home, env: process.env }));
+      const { host, port } = loaded.config.gateway;
+      const resolved = loadGatewaySettings({ env: { ...childEnv, PICOCLAW_GATEWAY_TOKEN: 'set-for-each-start' }, file: { host, port } });
+      return { host: resolved.host, port: resolved.port };
+    } catch {
+      return undefined;
+    } finally {
+      startConfig = undefined;
+    }
+  };
+
   const supervisor = createGatewaySupervisor({
     command: options.gatewayCommand,
-    env: {
-      ...Object.fromEntries(inheritedEnv.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
-      ...runtimeEnv(process.env),
-      // The gateway's own settings and config overrides; never the launcher's (its login token
-      // above all), nor what only the launcher reads (render template, env file).
-      ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('PICOCLAW_') && !launcherOnlyEnv.test(k) && v !== undefined) as [string, string][]),
-      PICOCLAW_HOME: settings.home,
-      PICOCLAW_CONFIG: settings.config,
-      PICOCLAW_GATEWAY_HOST: settings.gatewayHost,
-      PICOCLAW_GATEWAY_PORT: String(settings.gatewayPort),
-      PICOCLAW_PARENT_PID: String(process.pid),
-    },
-    host: settings.gatewayHost,
-    port: settings.gatewayPort,
+    env: childEnv,
+    address: gatewayAddress,
     logs: options.logs,
     log: logFn,
     mask: (text) => masker.mask(text),
@@ -230,6 +251,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
         if (pico.changed) log.info(pico.reason ?? 'pico channel configured');
         const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env });
         masker.add(...collectSecrets(loaded.config));
+        startConfig = loaded;
         void supervisor.start();
       } catch (error) {
         log.error(`the gateway is not started: ${(error as Error).message}\nFix the config from the dashboard or in ${settings.config}, then start the gateway.`);

@@ -54,12 +54,15 @@ export interface LauncherProcess {
   listening(timeoutMs?: number): Promise<number>;
 }
 
-/** The launcher bundle as a real process; it spawns the gateway bundle itself. */
-export function spawnLauncher(options: { home: string; gatewayPort: number; args?: string[]; env?: NodeJS.ProcessEnv }): LauncherProcess {
+/**
+ * The launcher bundle as a real process; it spawns the gateway bundle itself. `gatewayPort` is
+ * passed as PICOCLAW_GATEWAY_PORT; `null` leaves it unset, so config.json's gateway.port decides.
+ */
+export function spawnLauncher(options: { home: string; gatewayPort: number | null; args?: string[]; env?: NodeJS.ProcessEnv }): LauncherProcess {
   const { child, output, port } = spawnBundle(
     'packages/launcher/dist/picoclaw-launcher.js',
     ['--port', '0', ...(options.args ?? [])],
-    { HOME: options.home, PICOCLAW_HOME: options.home, PICOCLAW_GATEWAY_PORT: String(options.gatewayPort), ...options.env },
+    { HOME: options.home, PICOCLAW_HOME: options.home, ...(options.gatewayPort === null ? {} : { PICOCLAW_GATEWAY_PORT: String(options.gatewayPort) }), ...options.env },
     /dashboard on http:\/\/[^:]+:(\d+)/,
   );
   return { child, output, listening: port };

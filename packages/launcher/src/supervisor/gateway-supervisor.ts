@@ -8,6 +8,10 @@
  * running only once the process answering `/ready` has proved it holds that token (core
  * gateway-trust.ts): another local process that took the port while the gateway was down gets a
  * challenge, never a credential, and the status says that something else answers there.
+ *
+ * Where the gateway listens is asked for again before every start (`address`): config.json's
+ * `gateway.host`/`port` may have changed since the last one. The child is told the same address
+ * (PICOCLAW_GATEWAY_HOST/PORT), so the launcher and the gateway cannot disagree about it.
  */
 import { randomBytes } from 'node:crypto';
 import { backoffDelay, CHALLENGE_HEADER, gatewayExitCodes, httpRequest, newChallenge, proofMatches, PROOF_HEADER, sleep } from '@picoclaw/core';
@@ -27,13 +31,25 @@ export interface SupervisorStatus {
   url: string;
 }
 
+export interface GatewayAddress {
+  host: string;
+  port: number;
+}
+
 export interface SupervisorOptions {
   /** Executable and arguments, e.g. [node, gateway bundle, 'gateway']. */
   command: readonly string[];
-  /** The child's environment; PICOCLAW_GATEWAY_TOKEN is added, fresh for each start. */
+  /**
+   * The child's environment; PICOCLAW_GATEWAY_TOKEN is added, fresh for each start, and
+   * PICOCLAW_GATEWAY_HOST/PORT from `address`.
+   */
   env: Record<string, string>;
-  host: string;
-  port: number;
+  /**
+   * Where the gateway is to listen, asked before each start. Undefined when it cannot be worked
+   * out (the config does not load, or the gateway would refuse the address): the child is then
+   * started without one, and says what is wrong itself as it exits 78.
+   */
+  address: () => Promise<GatewayAddress | undefined>;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
   backoff?: { baseMs: number; maxMs: number };
@@ -52,6 +68,7 @@ export interface GatewaySupervisor {
   status(): SupervisorStatus;
   /** The control token of the running gateway, once it has proved it holds it; else undefined. */
   token(): string | undefined;
+  /** Where the gateway of the current (or last) start listens, e.g. http://127.0.0.1:18790. */
   readonly url: string;
 }
 
@@ -61,8 +78,15 @@ export const inheritedEnv = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', '
 const CRASH_WINDOW_MS = 2 * 60_000;
 const CRASH_LIMIT = 5;
 
+/** The URL to reach a gateway bound to `address`: a wildcard bind is reached on loopback. */
+export function gatewayUrl({ host, port }: GatewayAddress): string {
+  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' || host === '[::]' ? '::1' : host.replace(/^\[(.*)\]$/, '$1');
+  return `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}`;
+}
+
 export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupervisor {
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  let address: GatewayAddress | undefined;
+  let url = '';
   const request = options.request ?? httpRequest;
   let child: ResultPromise | undefined;
   let state: SupervisorState = 'stopped';
@@ -108,7 +132,7 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
         await response.text();
         if (!proofMatches(token, challenge, response.header(PROOF_HEADER))) {
           // Not our child (ours does not listen before it can answer): it gets nothing more.
-          if (lastError !== impostor) options.log('warn', (lastError = impostor));
+          if (lastError !== impostor()) options.log('warn', (lastError = impostor()));
         } else if (response.ok) return true;
       } catch {
         // not listening yet
@@ -117,12 +141,13 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
     }
     return false;
   }
-  const impostor = `another process answers on ${url}: it is not the gateway this launcher started, and gets no credentials. Stop whatever uses port ${options.port}, or set PICOCLAW_GATEWAY_PORT to a free port.`;
+  const impostor = () =>
+    `another process answers on ${url}: it is not the gateway this launcher started, and gets no credentials. Stop whatever uses port ${address?.port}, or set gateway.port in config.json (or PICOCLAW_GATEWAY_PORT) to a free port.`;
 
-  function spawn(token: string): ResultPromise {
+  function spawn(token: string, at: GatewayAddress | undefined): ResultPromise {
     const [file, ...args] = options.command;
     const spawned = execa(file!, args, {
-      env: { ...options.env, PICOCLAW_GATEWAY_TOKEN: token },
+      env: { ...options.env, ...(at ? { PICOCLAW_GATEWAY_HOST: at.host, PICOCLAW_GATEWAY_PORT: String(at.port) } : {}), PICOCLAW_GATEWAY_TOKEN: token },
       extendEnv: false,
       reject: false,
       cleanup: true,
@@ -147,8 +172,13 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
     while (wanted) {
       state = restarts === 0 && state !== 'restarting' ? 'starting' : 'restarting';
       tail = [];
+      const next = await options.address().catch(() => undefined);
+      if (next) {
+        address = next;
+        url = gatewayUrl(next);
+      }
       const token = randomBytes(24).toString('hex');
-      const spawned = spawn(token);
+      const spawned = spawn(token, next);
       child = spawned;
       startedAt = new Date();
       options.log('info', `gateway started (pid ${spawned.pid})`);
@@ -158,7 +188,7 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
           state = 'running';
           lastError = undefined;
           options.log('info', `gateway ready on ${url}`);
-        } else if (!ok && child === spawned && spawned.exitCode === null && lastError !== impostor) {
+        } else if (!ok && child === spawned && spawned.exitCode === null && lastError !== impostor()) {
           lastError = `the gateway did not become ready within ${Math.round((options.readyTimeoutMs ?? 30_000) / 1000)} s`;
           options.log('warn', lastError);
         }
@@ -169,10 +199,10 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
       childToken = undefined;
       lastExit = { code: result.exitCode ?? null, signal: result.signal ?? null, at: new Date().toISOString() };
       if (!wanted) break;
-      const squatted = lastError === impostor;
+      const squatted = lastError === impostor();
       if (result.exitCode === gatewayExitCodes.config) {
         state = 'config-error';
-        lastError = (tail.filter((l) => !l.startsWith('{')).join('\n') || tail.join('\n') || 'the gateway refused its configuration') + (squatted ? `\n${impostor}` : '');
+        lastError = (tail.filter((l) => !l.startsWith('{')).join('\n') || tail.join('\n') || 'the gateway refused its configuration') + (squatted ? `\n${impostor()}` : '');
         options.log('error', `gateway refused its configuration; fix it and start the gateway again:\n${lastError}`);
         wanted = false;
         break;
@@ -180,7 +210,7 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
       const now = Date.now();
       crashes = [...crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
       restarts++;
-      lastError = `gateway exited (${result.signal ?? `code ${result.exitCode}`})${tail.length ? `: ${tail.at(-1)}` : ''}${squatted ? `. ${impostor}` : ''}`;
+      lastError = `gateway exited (${result.signal ?? `code ${result.exitCode}`})${tail.length ? `: ${tail.at(-1)}` : ''}${squatted ? `. ${impostor()}` : ''}`;
       const loop = crashes.length >= CRASH_LIMIT;
       const delay = loop ? (options.backoff?.maxMs ?? 60_000) : backoffDelay(crashes.length, { baseMs: options.backoff?.baseMs ?? 1_000, maxMs: options.backoff?.maxMs ?? 60_000, jitter: 0 });
       state = loop ? 'crash-loop' : 'restarting';
@@ -195,7 +225,9 @@ export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupe
 
   let loop: Promise<void> | undefined;
   const supervisor: GatewaySupervisor = {
-    url,
+    get url() {
+      return url;
+    },
     async start() {
       if (wanted && loop) return;
       wanted = true;
