@@ -154,9 +154,14 @@ describe('picoclaw CLI', () => {
     expect(stopped.exitCode).toBe(1);
     expect(JSON.parse((await picoclaw('status', '--json')).stdout)).toEqual({ running: false });
     expect(stopped.stdout).toMatch(/gateway: not running/);
+    // A PicoClaw key that does nothing here: the running gateway's status says so, as validate does.
+    const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(home, 'config.json'), JSON.stringify({ ...config, heartbeat: { enabled: true } }));
+    expect((await picoclaw('config', 'validate')).stdout).toMatch(/warning: ignored for compatibility with PicoClaw: heartbeat\.enabled — schedules/);
     gateway = spawnGateway({ home });
     await gateway.ready();
     const status = await picoclaw('status');
+    expect(status.stdout).toMatch(/^ {2}warning: ignored for compatibility with PicoClaw: heartbeat\.enabled — schedules, cron jobs and the heartbeat are not available here yet$/m);
     expect(status.stdout).toMatch(/^gateway [\d.]+: (ready|degraded), up \d+ s/m);
     expect(status.stdout).toMatch(/^channel pico \(pico\): running/m);
     expect(status.stdout).toMatch(/^model mistral-small \(groq\/llama\) primary:/m);

@@ -78,6 +78,14 @@ describe('gateway settings', () => {
     expect(() => loadGatewaySettings({ env: {}, argv: ['--host', '0.0.0.0'] })).toThrow(/not loopback.*--allow-public and a token/);
     expect(() => loadGatewaySettings({ env: {}, argv: ['--host', '0.0.0.0', '--allow-public'] })).toThrow(/PICOCLAW_GATEWAY_TOKEN/);
     expect(loadGatewaySettings({ env: { PICOCLAW_GATEWAY_TOKEN: 't0k3n-internal' }, argv: ['--host', '0.0.0.0', '--allow-public'] }).host).toBe('0.0.0.0');
+    expect(() => loadGatewaySettings({ env: { PICOCLAW_GATEWAY_HOST: '0.0.0.0' } })).toThrow(/not loopback/);
+  });
+
+  it("keeps a config.json's public gateway.host (PicoClaw's examples say 0.0.0.0) on loopback, and says so", () => {
+    const settings = loadGatewaySettings({ env: {}, file: { host: '0.0.0.0', port: 18790 } });
+    expect(settings.host).toBe('127.0.0.1');
+    expect(settings.notes).toEqual([expect.stringMatching(/^gateway\.host 0\.0\.0\.0 \(config\.json\) is not loopback: the gateway listens on 127\.0\.0\.1.*--allow-public and a token/)]);
+    expect(loadGatewaySettings({ env: { PICOCLAW_GATEWAY_TOKEN: 't0k3n-internal' }, argv: ['--allow-public'], file: { host: '0.0.0.0' } }).host).toBe('0.0.0.0');
     expect(loadGatewaySettings({ env: {}, argv: ['--host', 'localhost'] }).host).toBe('localhost');
   });
 

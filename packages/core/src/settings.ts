@@ -115,6 +115,8 @@ export interface GatewaySettings {
   /** `--allow-empty`: accepted for compatibility; the gateway starts without a model either way. */
   allowEmpty: boolean;
   token: string;
+  /** What a person should know about these settings (a config's public host kept on loopback). */
+  notes?: readonly string[];
 }
 
 export interface SettingsSources {
@@ -212,10 +214,16 @@ export function loadLauncherSettings(sources: SettingsSources = {}): Readonly<La
 
 export function loadGatewaySettings(sources: SettingsSources = {}): Readonly<GatewaySettings> {
   const { values, sourceOf, env } = load(gatewaySchema as Schema, sources, { host: 'host', port: 'port', log_level: 'logLevel' }, 'config.json gateway');
-  const host = (values.host as string).trim();
+  let host = (values.host as string).trim();
   if (!host) throw new PicoError('settings_invalid', `invalid --host value: host cannot be empty (from ${sourceOf('host')})`);
   const token = (values.token as string).trim();
-  if (!isLoopback(host) && (!values.allowPublic || !token)) {
+  const notes: string[] = [];
+  if (!isLoopback(host) && (!values.allowPublic || !token) && sourceOf('host').startsWith('config.json')) {
+    // PicoClaw's own example configs say 0.0.0.0: such a config loads, and the gateway stays on
+    // loopback, as its API controls the assistant. A flag or variable asking for it is an error.
+    notes.push(`gateway.host ${host} (config.json) is not loopback: the gateway listens on 127.0.0.1, as its API controls the assistant. To expose it, start it with --allow-public and a token (PICOCLAW_GATEWAY_TOKEN)`);
+    host = '127.0.0.1';
+  } else if (!isLoopback(host) && (!values.allowPublic || !token)) {
     throw new PicoError(
       'settings_invalid',
       `the gateway would listen on ${host} (from ${sourceOf('host')}), which is not loopback. Its API controls the assistant, so a non-loopback address needs both --allow-public and a token (PICOCLAW_GATEWAY_TOKEN). Use 127.0.0.1 unless other machines must reach it.`,
@@ -229,6 +237,7 @@ export function loadGatewaySettings(sources: SettingsSources = {}): Readonly<Gat
     logLevel: values.debug ? 'debug' : (values.logLevel as GatewaySettings['logLevel']),
     allowEmpty: values.allowEmpty as boolean,
     token,
+    notes: Object.freeze(notes),
   });
 }
 

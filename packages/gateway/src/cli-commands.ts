@@ -76,6 +76,7 @@ export async function statusCommand(io: CliIo, args: string[] = []): Promise<num
   const st = (state: string) => styleState(io.style, state);
   io.out(`gateway ${status.version}: ${st(status.ready)}, up ${status.uptime_s} s, pid ${status.pid}, ${gateway.url}`);
   io.out(`config: ${status.config.path}`);
+  for (const warning of status.config.warnings) io.out(`  warning: ${warning}`);
   const cluster = status.cluster;
   if (cluster?.store === 'redis') {
     io.out(`cluster: ${cluster.members.length} gateway${cluster.members.length === 1 ? '' : 's'} sharing sessions in ${cluster.redis?.url ?? 'Redis'} (${st(cluster.redis?.connected ? 'connected' : 'disconnected')}); this one is ${cluster.member}`);

@@ -35,6 +35,7 @@ async function runGateway(argv: string[]): Promise<number> {
   const masker = createSecretMasker();
   const log = createLogger({ name: 'gateway', level: settings.logLevel, file: join(settings.home, 'logs', 'gateway.log'), masker });
   log.debug('settings', describeSettings(settings));
+  for (const note of settings.notes ?? []) log.warn(note);
   const gateway = createGateway({
     settings,
     log,

@@ -67,6 +67,20 @@ describe('model registry', () => {
     expect(r.status().find((s) => s.name === 'm')).toMatchObject({ state: 'cooling-down' });
   });
 
+  it("a PicoClaw provider not spoken here (azure) says why in its status, and the fallback answers", async () => {
+    const f = await startFakeLlm([{ text: ['from the fallback'] }]);
+    fakes.push(f);
+    const r = registry({
+      agents: { defaults: { model_name: 'az', model_fallbacks: ['g'] } },
+      model_list: [{ model_name: 'az', provider: 'azure', model: 'gpt-4o', api_base: 'https://x.openai.azure.com', api_keys: ['k'] }, { model_name: 'g', model: 'groq/x', api_base: f.url, api_keys: ['k2'] }],
+    });
+    expect(r.list().find((m) => m.name === 'az')?.problem).toMatch(/^provider azure: Azure OpenAI's deployment and api-version URLs are not supported here/);
+    let text = '';
+    for await (const e of r.chain().stream({ messages: [{ role: 'user', content: 'hi' }], tools: [], maxTokens: 10, temperature: 0 })) if (e.type === 'text-delta') text += e.text;
+    expect(text).toBe('from the fallback');
+    expect(r.status().find((s) => s.name === 'az')?.lastError).toMatch(/not supported here/);
+  });
+
   it('resolves a raw vendor/model reference with the key of a model of that vendor', () => {
     const r = registry({
       agents: { defaults: { model_name: 'groq-a', model_fallbacks: ['groq/llama-3.1-8b-instant'] } },

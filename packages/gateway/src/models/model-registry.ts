@@ -31,6 +31,20 @@ const CONNECT_TIMEOUT_MS = 30_000;
 
 function build(entry: ModelEntry, key: string | undefined, name: string, version: string): LanguageModel {
   const target = resolveModelTarget(entry);
+  // A PicoClaw provider this project cannot speak to: the model fails at once, saying why, and a
+  // fallback answers instead.
+  const unsupported = target.provider.unsupported;
+  if (unsupported) {
+    return {
+      name,
+      provider: target.provider.id,
+      modelId: target.modelId,
+      // eslint-disable-next-line require-yield -- it fails before any event
+      async *stream() {
+        throw new PicoError('unavailable', `model ${name}: provider ${target.provider.id}: ${unsupported}`);
+      },
+    };
+  }
   const apiBase = entry.api_base || target.provider.apiBase;
   const common = {
     name,
@@ -148,6 +162,7 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
         const keys = e.api_keys.filter(Boolean).length;
         const info: ModelInfo = { name: e.model_name, provider: provider.id, model: e.model, enabled: e.enabled, keys };
         if (!e.enabled) info.problem = 'disabled';
+        else if (provider.unsupported) info.problem = `provider ${provider.id}: ${provider.unsupported}`;
         else if (keys === 0 && !findProvider(provider.id)?.keyOptional) info.problem = `no API key (set model_list ${e.model_name} api_keys in .security.yml)`;
         return info;
       }),
