@@ -116,7 +116,7 @@ describe('picoclaw CLI', () => {
     await check('no model is configured: set agents.defaults.model_name to one of: mistral-small');
     config.agents.defaults.model_name = 'gone';
     await writeFile(join(home, 'config.json'), JSON.stringify(config));
-    await check('no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list or set agents.defaults.model_name to one of: mistral-small');
+    await check('no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list (for a bare model id, set agents.defaults.provider, e.g. "openai") or set agents.defaults.model_name to one of: mistral-small');
     config.agents.defaults.model_name = 'mistral-small';
     config.model_list[0]!.enabled = false;
     await writeFile(join(home, 'config.json'), JSON.stringify(config));

@@ -23,7 +23,7 @@ export {
   type McpServerConfig,
   type AgentDefaults,
 } from './config/schema.js';
-export { providers, providerIds, findProvider, resolveModelTarget, type ProviderInfo, type ProviderWire, type ModelTarget } from './config/providers.js';
+export { providers, providerIds, findProvider, resolveModelTarget, defaultModelProblem, isRawModelReference, type ProviderInfo, type ProviderWire, type ModelTarget } from './config/providers.js';
 export { ConfigError, formatIssues, type ConfigIssue } from './config/config-error.js';
 export {
   loadConfig,

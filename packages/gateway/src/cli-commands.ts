@@ -4,7 +4,7 @@
  */
 import { CHALLENGE_HEADER, collectSecrets, newChallenge, proofMatches, PROOF_HEADER, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
 import { probeMcpServer } from './mcp/mcp-manager.js';
-import { createModelRegistry, defaultModelProblem } from './models/model-registry.js';
+import { createModelRegistry } from './models/model-registry.js';
 import { readPidFile } from './pid-file.js';
 import { styleState, withProgress, type Style } from './cli-style.js';
 
@@ -51,10 +51,8 @@ export async function configCommand(args: string[], io: CliIo): Promise<number> 
       return 0;
     }
     io.out(`${loaded.paths.config}: ${io.style.ok('valid')}${loaded.exists ? '' : ' (the file does not exist: defaults)'}${loaded.migratedFrom !== undefined ? `, version ${loaded.migratedFrom} format (migrated when saved)` : ''}`);
+    // A config without a usable model is valid all the same: the loader's warnings say so.
     for (const warning of loaded.warnings) io.out(`  warning: ${warning}`);
-    // Valid all the same: the gateway starts without a model and says this in every answer.
-    const problem = defaultModelProblem(loaded.config);
-    if (problem) io.out(`  warning: ${problem}; the gateway starts anyway (ready, degraded: no_model) and answers every message with this`);
     return 0;
   }
   io.err('usage: picoclaw config path|validate|show');

@@ -243,8 +243,8 @@ describe('gateway', () => {
     // A default that names a model model_list does not have: the same, with its name.
     await writeFile(join(home, 'config.json'), JSON.stringify(configFor({ agents: { defaults: { model_name: 'gone' } } })));
     const missing = (await (await fetch(`${base}/reload`, { method: 'POST', headers: control })).json()) as { warnings: string[] };
-    const gone = 'no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list or set agents.defaults.model_name to one of: mistral-small';
-    expect(missing.warnings).toContain(gone);
+    const gone = 'no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list (for a bare model id, set agents.defaults.provider, e.g. "openai") or set agents.defaults.model_name to one of: mistral-small';
+    expect(missing.warnings.join('\n')).toContain(gone);
     expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'degraded', reasons: ['no_model'] });
     expect(await ask('and now?')).toContain(gone);
 
@@ -254,7 +254,7 @@ describe('gateway', () => {
     await writeFile(join(home, 'config.json'), JSON.stringify(disabled));
     const reloaded = (await (await fetch(`${base}/reload`, { method: 'POST', headers: control })).json()) as { warnings: string[] };
     const off = 'no usable model: agents.defaults.model_name is "mistral-small", whose model_list entry is disabled; set "enabled": true on its model_list entry';
-    expect(reloaded.warnings).toContain(off);
+    expect(reloaded.warnings.join('\n')).toContain(off);
     expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'degraded', reasons: ['no_model'] });
     expect(await ask('and then?')).toContain(off);
     expect(llm.requests).toHaveLength(0);

@@ -5,14 +5,13 @@
  * keeps the running config when the new one is invalid.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   collectSecrets,
   ConfigError,
+  defaultModelProblem,
   loadConfig,
   mcpServerSchema,
-  PicoError,
   picoCredential,
   resolveModelTarget,
   type Config,
@@ -34,7 +33,8 @@ import { createGatewayServer, type GatewayServer } from './http/gateway-server.j
 import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
 import { createHealthBook } from './models/fallback-chain.js';
 import { loadMistralSdk } from './models/mistral.js';
-import { createModelRegistry, defaultModelProblem, type ModelRegistry } from './models/model-registry.js';
+import { createModelRegistry, type ModelRegistry } from './models/model-registry.js';
+import { makeGatewayFolders } from './home-folders.js';
 import { assertHomeFree, releasePidFile, writePidFile } from './pid-file.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import type { SessionStore } from './sessions/session-store.js';
@@ -95,28 +95,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   // every message is answered with what to set, as `picoclaw config validate` warns.
   function load(): Promise<LoadedConfig> {
     return loadConfig({ configPath: settings.config, home: settings.home, env, ...(options.launcherToken ? { launcherToken: options.launcherToken } : {}) });
-  }
-
-  /**
-   * The folders the gateway writes to, made at start (and for a new workspace at reload) with
-   * mode 0700 so a brand-new home works from the first message on; existing ones are left as
-   * they are. A folder that cannot be made stops the start with the setting to change.
-   */
-  async function makeFolders(cfg: Config, atStart: boolean): Promise<void> {
-    const workspace = cfg.agents.defaults.workspace;
-    const wanted: [string, string][] = [[workspace, 'agents.defaults.workspace in config.json']];
-    if (atStart) {
-      wanted.push([join(settings.home, 'logs'), 'PICOCLAW_HOME (--home)']);
-      if (cfg.session.store !== 'redis') wanted.push([join(workspace, 'sessions'), 'agents.defaults.workspace in config.json']);
-    }
-    await Promise.all(wanted.map(async ([dir, setting]) => {
-      try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new PicoError('settings_invalid', `cannot create ${dir} (${code}): the gateway writes there; make it writable by this user or change ${setting}`, { cause: error });
-      }
-    }));
   }
 
   function mcpFor(cfg: Config) {
@@ -351,7 +329,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       changes.push('models and agent settings updated');
     }
     const [nd, pd] = [next.config.agents.defaults, previous.agents.defaults];
-    if (nd.workspace !== pd.workspace) await makeFolders(next.config, false).catch((error: Error) => log.warn(error.message));
+    if (nd.workspace !== pd.workspace) await makeGatewayFolders(settings.home, next.config, false).catch((error: Error) => log.warn(error.message));
     if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || nd.workspace !== pd.workspace || nd.restrict_to_workspace !== pd.restrict_to_workspace || nd.allow_read_outside_workspace !== pd.allow_read_outside_workspace) {
       builtins = createBuiltinTools(next, (message) => log.warn(message));
       if (mcpFor(next.config)) {
@@ -370,7 +348,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       changes.push(`log level ${log.level}`);
     }
     log.info(`config reloaded: ${changes.join('; ') || 'no changes'}`);
-    return { ok: true, body: { status: 'reloaded', changes, restart_required: restart, warnings: modelProblem ? [...next.warnings, modelProblem] : next.warnings } };
+    return { ok: true, body: { status: 'reloaded', changes, restart_required: restart, warnings: next.warnings } };
   }
 
   return {
@@ -398,8 +376,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       models = createModelRegistry(cfg, { health, version });
       for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
+      // (the loader's warnings, logged above, already say it)
       modelProblem = defaultModelProblem(cfg);
-      if (modelProblem) log.warn(`${modelProblem} (${loaded.paths.config}); until then every message is answered with this explanation`);
       builtins = createBuiltinTools(loaded, (message) => log.warn(message));
       runtime = createAgentRuntime({
         config,
@@ -444,7 +422,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Independent steps side by side (each is a few file or socket operations): the port, the
       // home and its folders are checked together (a home in use is the more telling error when
       // several fail), then the PID file is written while the channels start.
-      const [listened, free, folders] = await Promise.allSettled([server.listen(settings.host, settings.port), assertHomeFree(settings.home), makeFolders(cfg, true)]);
+      const [listened, free, folders] = await Promise.allSettled([server.listen(settings.host, settings.port), assertHomeFree(settings.home), makeGatewayFolders(settings.home, cfg, true)]);
       if (free.status === 'rejected') throw free.reason;
       if (folders.status === 'rejected') throw folders.reason;
       if (listened.status === 'rejected') throw listened.reason;

@@ -107,7 +107,7 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
     const text = loaded.warnings.join('\n');
     expect(text).toMatch(/channel_list\.mqtt\.settings\.broker is not set, so the enabled mqtt channel "mqtt" will not start: set it, e\.g\. "tcp:\/\/localhost:1883"/);
     expect(text).toMatch(/channel_list\.telegram\.settings\.token is not set, so the enabled telegram channel "telegram" will not start/);
-    expect(text).toMatch(/agents\.defaults\.model_name "glm-4\.7" is not a model_list model_name \(known: a\) nor a vendor\/model reference; for a bare model id, set agents\.defaults\.provider/);
+    expect(text).toMatch(/no usable model: agents\.defaults\.model_name is "glm-4\.7", which is not in model_list.*; the gateway runs anyway \(ready, degraded: no_model\)/);
     expect(text).toMatch(/agents\.defaults\.model_fallbacks\.0 "zz"/);
   });
 

@@ -49,7 +49,8 @@ describe('loadConfig', () => {
     const mqtt = loaded.config.channel_list.mqtt!;
     expect(mqtt.settings).toMatchObject({ broker: 'ssl://your-broker:8883', username: 'your_username', password: 'your_password' });
     expect(loaded.migratedFrom).toBeUndefined();
-    expect(loaded.warnings).toEqual([]);
+    // The guide's config names no model: valid, and the loader says what to set.
+    expect(loaded.warnings).toEqual([expect.stringMatching(/^no model is configured: add a model to model_list/)]);
   });
 
   it('applies all eight PICOCLAW_CHANNELS_MQTT_* variables, env beating both files', async () => {

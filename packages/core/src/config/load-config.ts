@@ -13,6 +13,7 @@ import { jsonNestingTooDeep, MAX_JSON_DEPTH } from '../http-input.js';
 import { expandHome, resolvePaths } from '../paths.js';
 import { ConfigError, dotted, formatIssues, toConfigIssues, type ConfigIssue } from './config-error.js';
 import { ignoredWarnings, prepareDocument, restoreKept } from './compat.js';
+import { defaultModelProblem } from './providers.js';
 import { resolveCredential } from './credentials.js';
 import { channelEnvBindings, globalEnvBindings, parseEnvValue } from './env-overrides.js';
 import { migrateConfig, writtenPath } from './migrate.js';
@@ -254,7 +255,10 @@ function runtimeWarnings(config: Config): string[] {
     }
     if (channel.type === 'telegram' && !channel.settings.token) missing('token', 'put the bot token from @BotFather in .security.yml (or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)');
   }
-  // A model reference that is neither a model_list model_name nor vendor/model (PicoClaw, too, finds out only when it answers).
+  // No model to answer with: the one sentence the gateway also gives (readiness, /status, chat).
+  const problem = defaultModelProblem(config);
+  if (problem) warnings.push(`${problem}; the gateway runs anyway (ready, degraded: no_model) and answers every message with this`);
+  // A fallback that is neither a model_list model_name nor vendor/model (PicoClaw, too, finds out only when it is needed).
   const aliases = new Set(config.model_list.map((m) => m.model_name));
   const known = [...aliases].join(', ') || '(model_list is empty)';
   const check = (ref: string, at: string) => {
@@ -262,9 +266,7 @@ function runtimeWarnings(config: Config): string[] {
       warnings.push(`${at} "${ref}" is not a model_list model_name (known: ${known}) nor a vendor/model reference; for a bare model id, set agents.defaults.provider (e.g. "openai")`);
     }
   };
-  const d = config.agents.defaults;
-  check(d.model_name, 'agents.defaults.model_name');
-  d.model_fallbacks.forEach((ref, i) => check(ref, `agents.defaults.model_fallbacks.${i}`));
+  config.agents.defaults.model_fallbacks.forEach((ref, i) => check(ref, `agents.defaults.model_fallbacks.${i}`));
   config.model_list.forEach((m, i) => m.fallbacks.forEach((ref, j) => check(ref, `model_list.${i}.fallbacks.${j}`)));
   return warnings;
 }

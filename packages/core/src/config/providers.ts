@@ -5,6 +5,8 @@
  *
  * Unlike the reference, OpenCode Zen has a real id here (`opencode`), since the homelab uses it.
  */
+import type { Config } from './schema.js';
+
 export type ProviderWire = 'openai' | 'mistral' | 'gemini' | 'anthropic';
 
 export interface ProviderInfo {
@@ -106,4 +108,31 @@ export function resolveModelTarget(entry: { provider?: string; model: string }):
     if (provider) return { provider, modelId: entry.model.slice(slash + 1) };
   }
   return { provider: findProvider('openai')!, modelId: entry.model };
+}
+
+/** A raw `vendor/model` reference (not a model_list name) of a provider it can be sent to. */
+export function isRawModelReference(ref: string): boolean {
+  if (!ref.includes('/')) return false;
+  return resolveModelTarget({ model: ref }).provider.id !== 'openai' || ref.startsWith('openai/');
+}
+
+/**
+ * Why the default chain (`agents.defaults.model_name`, then `model_fallbacks`) has no model at
+ * all, as a sentence naming what to set; undefined when it has one. The loader gives it as a
+ * warning (so `picoclaw config validate` and the dashboard say it) and the gateway asks at start
+ * and reload (readiness, /status, the chat's answer): both say the same thing. A model without its API key still counts: it is
+ * configured, and its calls say what is wrong.
+ */
+export function defaultModelProblem(config: Config): string | undefined {
+  const { model_name: primary, model_fallbacks: fallbacks } = config.agents.defaults;
+  const entries = config.model_list;
+  const usable = (ref: string) => entries.some((e) => e.model_name === ref && e.enabled) || (!entries.some((e) => e.model_name === ref) && isRawModelReference(ref));
+  if ([primary, ...fallbacks].some((ref) => ref && usable(ref))) return undefined;
+  const enabled = [...new Set(entries.filter((e) => e.enabled).map((e) => e.model_name))];
+  const pick = enabled.length ? `set agents.defaults.model_name to one of: ${enabled.join(', ')}` : 'add a model to model_list and set agents.defaults.model_name to its model_name';
+  if (!primary) return `no model is configured: ${pick}`;
+  const listed = entries.some((e) => e.model_name === primary);
+  const why = listed ? 'whose model_list entry is disabled' : primary.includes('/') ? 'which is neither in model_list nor a vendor/model of a known provider' : 'which is not in model_list';
+  const fix = listed ? 'set "enabled": true on its model_list entry' : primary.includes('/') ? 'add it to model_list' : 'add it to model_list (for a bare model id, set agents.defaults.provider, e.g. "openai")';
+  return `no usable model: agents.defaults.model_name is "${primary}", ${why}${fallbacks.length ? ', and none of agents.defaults.model_fallbacks is usable either' : ''}; ${fix}${enabled.length ? ` or ${pick}` : ''}`;
 }

@@ -1,7 +1,7 @@
-import { configSchema } from '@picoclaw/core';
+import { configSchema, defaultModelProblem } from '@picoclaw/core';
 import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModelRegistry, defaultModelProblem } from './model-registry.js';
+import { createModelRegistry } from './model-registry.js';
 
 let fakes: FakeLlm[] = [];
 afterEach(async () => {
@@ -45,7 +45,7 @@ describe('model registry', () => {
     const off = { agents: { defaults: { model_name: 'b' } }, model_list: [{ model_name: 'a', model: 'groq/x' }, { model_name: 'b', model: 'groq/y', enabled: false }] };
     expect(problem(off)).toBe('no usable model: agents.defaults.model_name is "b", whose model_list entry is disabled; set "enabled": true on its model_list entry or set agents.defaults.model_name to one of: a');
     expect(() => registry(off).chain()).toThrow(problem(off));
-    expect(problem({ agents: { defaults: { model_name: 'gone' } }, model_list: [{ model_name: 'a', model: 'groq/x' }] })).toBe('no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list or set agents.defaults.model_name to one of: a');
+    expect(problem({ agents: { defaults: { model_name: 'gone' } }, model_list: [{ model_name: 'a', model: 'groq/x' }] })).toBe('no usable model: agents.defaults.model_name is "gone", which is not in model_list; add it to model_list (for a bare model id, set agents.defaults.provider, e.g. "openai") or set agents.defaults.model_name to one of: a');
     expect(problem({ agents: { defaults: { model_name: 'nowhere/model' } } })).toMatch(/"nowhere\/model", which is neither in model_list nor a vendor\/model of a known provider; add it to model_list$/);
     // Usable: a fallback, a raw vendor/model, a model without its key (its calls say so).
     expect(problem({ ...off, agents: { defaults: { model_name: 'b', model_fallbacks: ['a'] } } })).toBeUndefined();

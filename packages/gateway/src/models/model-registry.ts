@@ -3,7 +3,7 @@
  * candidate per API key), its entry `fallbacks`, then `model_fallbacks`, each expanded the same
  * way. Unlike the reference, entry-level fallbacks and extra keys are really used.
  */
-import { findProvider, PicoError, resolveModelTarget, type Config, type ModelEntry, type ModelStatus } from '@picoclaw/core';
+import { defaultModelProblem, findProvider, isRawModelReference, PicoError, resolveModelTarget, type Config, type ModelEntry, type ModelStatus } from '@picoclaw/core';
 import { createFallbackChain, createHealthBook, type CandidateStatus, type FallbackChain, type HealthBook } from './fallback-chain.js';
 import { createMistralModel } from './mistral.js';
 import { createOpenAiCompatibleModel } from './openai-compatible.js';
@@ -65,33 +65,6 @@ function build(entry: ModelEntry, key: string | undefined, name: string, version
   });
 }
 
-/** A raw `vendor/model` reference (not a model_list name) of a provider it can be sent to. */
-function isRawReference(ref: string): boolean {
-  if (!ref.includes('/')) return false;
-  return resolveModelTarget({ model: ref }).provider.id !== 'openai' || ref.startsWith('openai/');
-}
-
-/**
- * Why the default chain (`agents.defaults.model_name`, then `model_fallbacks`) has no model at
- * all, as a sentence naming what to set; undefined when it has one. Nothing is built: the gateway
- * asks at start and reload (readiness, /status, the chat's answer) and `picoclaw config validate`
- * asks too, so both say the same thing. A model without its API key still counts: it is
- * configured, and its calls say what is wrong.
- */
-export function defaultModelProblem(config: Config): string | undefined {
-  const { model_name: primary, model_fallbacks: fallbacks } = config.agents.defaults;
-  const entries = config.model_list;
-  const usable = (ref: string) => entries.some((e) => e.model_name === ref && e.enabled) || (!entries.some((e) => e.model_name === ref) && isRawReference(ref));
-  if ([primary, ...fallbacks].some((ref) => ref && usable(ref))) return undefined;
-  const enabled = [...new Set(entries.filter((e) => e.enabled).map((e) => e.model_name))];
-  const pick = enabled.length ? `set agents.defaults.model_name to one of: ${enabled.join(', ')}` : 'add a model to model_list and set agents.defaults.model_name to its model_name';
-  if (!primary) return `no model is configured: ${pick}`;
-  const listed = entries.some((e) => e.model_name === primary);
-  const why = listed ? 'whose model_list entry is disabled' : primary.includes('/') ? 'which is neither in model_list nor a vendor/model of a known provider' : 'which is not in model_list';
-  const fix = listed ? 'set "enabled": true on its model_list entry' : 'add it to model_list';
-  return `no usable model: agents.defaults.model_name is "${primary}", ${why}${fallbacks.length ? ', and none of agents.defaults.model_fallbacks is usable either' : ''}; ${fix}${enabled.length ? ` or ${pick}` : ''}`;
-}
-
 export function createModelRegistry(config: Config, options: ModelRegistryOptions = {}): ModelRegistry {
   const health = options.health ?? createHealthBook();
   const version = options.version ?? '0.0.0';
@@ -108,7 +81,7 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
       const disabled = entries.some((e) => e.model_name === ref);
       if (disabled) return [];
       // A raw `vendor/model` reference borrows the key of the first entry of that vendor.
-      if (!isRawReference(ref)) return [];
+      if (!isRawModelReference(ref)) return [];
       const target = resolveModelTarget({ model: ref });
       const donor = entries.find((e) => resolveModelTarget(e).provider.id === target.provider.id);
       const entry = { ...(donor ?? entries[0] ?? ({} as ModelEntry)), model_name: ref, model: ref, provider: '', api_base: donor?.api_base ?? '', fallbacks: [] } as ModelEntry;
