@@ -14,8 +14,9 @@
  * the dashboard loses none of them. Keys the schema accepts but that do nothing here are listed
  * in picoclaw-keys.ts too, and reported when the document sets them.
  */
-import { childNodes, describePlace, type SchemaNode } from './schema-walk.js';
 import { activeIgnoredKeys, picoclawOnlyKey } from './picoclaw-keys.js';
+import { configSchema } from './schema.js';
+import { objectKeysAt } from './schema-walk.js';
 
 type Json = Record<string, unknown>;
 type Path = (string | number)[];
@@ -68,57 +69,71 @@ const isChannelSettings = (path: Path) => path.length === 3 && path[0] === 'chan
 /** Keys of a channel entry beside its `settings` (a common place for a misplaced key). */
 const channelEnvelopeKeys = ['enabled', 'allow_from', 'reasoning_channel_id', 'group_trigger', 'typing', 'placeholder'];
 
-/**
- * Prepares a raw document (in place) for the schema `root`: see the module comment. Returns what
- * was set aside and what is ignored.
- */
-export function prepareDocument(doc: Json, root: SchemaNode): CompatResult {
-  const result: CompatResult = { kept: [], ignored: [] };
-  const visit = (nodes: SchemaNode[], value: unknown, path: Path) => {
-    if (nodes.length === 0) return;
-    if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(childNodes(nodes, '*', value), item, [...path, i]));
-      return;
-    }
-    if (!isObject(value)) return;
-    const place = describePlace(nodes, value);
-    if (place.keys.size === 0 && !place.open) return;
-    for (const key of Object.keys(value)) {
-      const child = value[key];
-      const at = [...path, key];
-      if (place.keys.has(key) || place.open) {
-        const below = childNodes(nodes, key, value);
-        const slot = describePlace(below, child);
-        if (child === null && !slot.nullable) {
-          if (slot.list) value[key] = [];
-          else if (slot.map) value[key] = {};
-          else delete value[key];
-        } else if (child === 0 && slot.min !== undefined && slot.min > 0) delete value[key];
-        else visit(below, child, at);
-        continue;
-      }
-      const setAside = (why?: string) => {
-        result.kept.push({ path: at, value: child });
-        if (why) result.ignored.push({ path: dotted(at), why });
-        delete value[key];
-      };
-      if (key.startsWith('_')) setAside();
-      else if (isChannelSettings(path)) {
-        const hint = nearestKey(key, [...place.keys, ...channelEnvelopeKeys]);
-        const where = hint && channelEnvelopeKeys.includes(hint) ? ` (did you mean "${hint}", beside "settings"?)` : hint ? ` (did you mean "${hint}"?)` : '';
-        setAside(`not a setting of this channel type; ignored, as PicoClaw ignores it${where}`);
-      } else {
-        const known = picoclawOnlyKey(at);
-        if (known) setAside(known);
-      }
-    }
-  };
-  visit([root], doc, []);
-  result.ignored.push(...activeIgnoredKeys(doc));
-  return result;
+type Issue = { code: string; path: PropertyKey[]; keys?: string[]; expected?: string; origin?: string; input?: unknown };
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let node = doc;
+  for (const segment of path) node = isObject(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[segment] : undefined;
+  return node;
 }
 
-/** Puts the values `prepareDocument` set aside back into a validated document (in place). */
+/**
+ * Parses a raw document (migrated, secrets merged) with `schema`, reading PicoClaw's spellings
+ * as PicoClaw does (see the module comment). It starts from the schema's own complaints, so a
+ * config that is already valid (any config saved here) costs one parse and nothing more; each
+ * complaint this module can answer is fixed in place and the document parsed again (a fix can
+ * uncover what a broken parent hid), a few rounds at most. What remains is the real problems.
+ */
+export function parseWithCompat<T>(doc: Json, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } } }): { result: ReturnType<typeof schema.safeParse>; compat: CompatResult } {
+  const compat: CompatResult = { kept: [], ignored: [] };
+  let result = schema.safeParse(doc);
+  for (let round = 0; round < 5 && !result.success; round++) {
+    let fixed = false;
+    for (const issue of result.error.issues as Issue[]) {
+      const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+      const parent = valueAt(doc, path);
+      if (issue.code === 'unrecognized_keys' && isObject(parent)) {
+        for (const key of issue.keys ?? []) {
+          const why = key.startsWith('_') ? '' : isChannelSettings(path) ? settingsReason(key, path, doc) : picoclawOnlyKey([...path, key]);
+          if (why === undefined) continue; // a key no PicoClaw version has: the error stays
+          compat.kept.push({ path: [...path, key], value: parent[key] });
+          if (why) compat.ignored.push({ path: dotted([...path, key]), why });
+          delete parent[key];
+          fixed = true;
+        }
+        continue;
+      }
+      const container = valueAt(doc, path.slice(0, -1));
+      const key = path.at(-1);
+      if (key === undefined || !(isObject(container) || Array.isArray(container))) continue;
+      const value = (container as Record<string | number, unknown>)[key];
+      if (issue.code === 'invalid_type' && value === null) {
+        // Go's decoder: null empties a list or a map and leaves anything else as it was (the default).
+        if (issue.expected === 'array') (container as Record<string | number, unknown>)[key] = [];
+        else if (issue.expected === 'record') (container as Record<string | number, unknown>)[key] = {};
+        else if (isObject(container)) delete container[key];
+        else continue;
+        fixed = true;
+      } else if (issue.code === 'too_small' && issue.origin === 'number' && value === 0 && isObject(container)) {
+        delete container[key]; // PicoClaw's `if x == 0 { x = default }`
+        fixed = true;
+      }
+    }
+    if (!fixed) break;
+    result = schema.safeParse(doc);
+  }
+  compat.ignored.push(...activeIgnoredKeys(doc));
+  return { result, compat };
+}
+
+/** Why an unknown setting of a channel is ignored, with the nearest valid key (beside "settings" too). */
+function settingsReason(key: string, path: Path, doc: Json): string {
+  const hint = nearestKey(key, [...(objectKeysAt(configSchema, path, doc) ?? []), ...channelEnvelopeKeys]);
+  const where = hint && channelEnvelopeKeys.includes(hint) ? ` (did you mean "${hint}", beside "settings"?)` : hint ? ` (did you mean "${hint}"?)` : '';
+  return `not a setting of this channel type; ignored, as PicoClaw ignores it${where}`;
+}
+
+/** Puts the values `parseWithCompat` set aside back into a validated document (in place). */
 export function restoreKept<T>(doc: T, kept: CompatResult['kept']): T {
   for (const { path, value } of kept) {
     let node: unknown = doc;

@@ -4,8 +4,9 @@
  */
 import type { z } from 'zod';
 import { PicoError } from '../errors.js';
+import { nearestKey } from './compat.js';
 import { channelTypes, configSchema } from './schema.js';
-import { childNodes, describePlace, objectKeysAt, type SchemaNode } from './schema-walk.js';
+import { childNodes, numberBounds, objectKeysAt, type SchemaNode } from './schema-walk.js';
 import { forEachSecret } from './secrets.js';
 
 export interface ConfigIssue {
@@ -33,30 +34,6 @@ export function formatIssues(title: string, issues: ConfigIssue[]): string {
 
 type Path = readonly PropertyKey[];
 export const dotted = (path: Path) => path.map(String).join('.');
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = row[j]!;
-      row[j] = next;
-    }
-  }
-  return row[b.length]!;
-}
-
-function suggest(key: string, valid: string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const candidate of valid) {
-    const score = distance(key.toLowerCase(), candidate.toLowerCase());
-    if (score < bestScore) [best, bestScore] = [candidate, score];
-  }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
 
 function isSecretPath(doc: unknown, path: Path): boolean {
   const key = dotted(path);
@@ -87,7 +64,7 @@ export function toConfigIssues(error: z.ZodError, doc: unknown, locate: (path: P
     if (issue.code === 'unrecognized_keys') {
       const valid = objectKeysAt(configSchema, path, doc) ?? [];
       for (const key of issue.keys) {
-        const hint = suggest(key, valid);
+        const hint = nearestKey(key, valid);
         issues.push({
           path: dotted(show([...path, key])),
           source: locate([...path, key]),
@@ -128,7 +105,7 @@ function numberRange(path: Path, doc: unknown): { min?: number; max?: number } {
     nodes = childNodes(nodes, typeof segment === 'number' ? segment : String(segment), parent);
     parent = typeof parent === 'object' && parent !== null ? (parent as Record<PropertyKey, unknown>)[segment] : undefined;
   }
-  const place = describePlace(nodes, parent);
+  const place = numberBounds(nodes);
   const display = (n: number | undefined) => (n === undefined || Math.abs(n) >= Number.MAX_SAFE_INTEGER ? undefined : Math.round(n * 1e6) / 1e6);
   return { ...(display(place.min) !== undefined ? { min: display(place.min) } : {}), ...(display(place.max) !== undefined ? { max: display(place.max) } : {}) };
 }

@@ -12,7 +12,7 @@ import { readFileIfExists } from '../atomic-write.js';
 import { jsonNestingTooDeep, MAX_JSON_DEPTH } from '../http-input.js';
 import { expandHome, resolvePaths } from '../paths.js';
 import { ConfigError, dotted, formatIssues, toConfigIssues, type ConfigIssue } from './config-error.js';
-import { ignoredWarnings, prepareDocument, restoreKept } from './compat.js';
+import { ignoredWarnings, parseWithCompat, restoreKept } from './compat.js';
 import { defaultModelProblem } from './providers.js';
 import { resolveCredential } from './credentials.js';
 import { channelEnvBindings, globalEnvBindings, parseEnvValue } from './env-overrides.js';
@@ -226,8 +226,8 @@ export function applyEnvOverrides(doc: Json, env: NodeJS.ProcessEnv): { sources:
  * Validates a raw document (already migrated and merged). `locate` names where a path came from.
  * Returns the typed config or throws a ConfigError.
  */
-function validate(doc: Json, title: string, locate: (path: Path) => string | undefined, show?: (path: Path) => Path): Config {
-  const result = configSchema.safeParse(doc);
+function validate(doc: Json, title: string, locate: (path: Path) => string | undefined, show?: (path: Path) => Path, parsed = configSchema.safeParse(doc)): Config {
+  const result = parsed;
   if (result.success) return result.data;
   const issues = toConfigIssues(result.error as z.ZodError, doc, locate, show);
   throw new ConfigError(formatIssues(title, issues), issues);
@@ -341,9 +341,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   };
 
   // PicoClaw's comments, nulls, zeros and keys this project lacks (compat.ts), then the schema.
-  const compat = prepareDocument(doc, configSchema);
+  const { result: parsed, compat } = parseWithCompat(doc, configSchema);
   warnings.push(...ignoredWarnings(compat.ignored.map((i) => ({ ...i, path: dotted(written(i.path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)))) }))));
-  const document = restoreKept(validate(doc, `${paths.config} is invalid`, locate(), written), compat.kept);
+  const document = restoreKept(validate(doc, `${paths.config} is invalid`, locate(), written, parsed as ReturnType<typeof configSchema.safeParse>), compat.kept);
   // Secrets belong in .security.yml (mode 0600, kept out of backups of config.json and of the API).
   const plaintext: string[] = [];
   forEachSecret(document, (value, path) => {
@@ -417,8 +417,8 @@ export function validateConfigDocument(
   if (!isObject(doc)) return { ok: false, issues: [{ path: '', source: 'request', message: 'the config must be a JSON object' }] };
   if (nestedDeeperThan(doc, MAX_NESTING)) return { ok: false, issues: [{ path: '', source: 'request', message: `nested more than ${MAX_NESTING} levels deep; a config is never nested like this` }] };
   const { doc: migrated } = migrateConfig(doc);
-  const compat = prepareDocument(migrated, configSchema);
-  const result = configSchema.safeParse(migrated);
+  const { result: parsed, compat } = parseWithCompat(migrated, configSchema);
+  const result = parsed as ReturnType<typeof configSchema.safeParse>;
   if (!result.success) return { ok: false, issues: toConfigIssues(result.error as z.ZodError, migrated, () => 'request') };
   restoreKept(result.data, compat.kept);
   // The runtime checks see what the gateway will see: the document plus the environment.

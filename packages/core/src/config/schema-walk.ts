@@ -14,13 +14,19 @@ function def(node: Node): { type: string } & Record<string, unknown> {
   return node._zod.def as unknown as { type: string } & Record<string, unknown>;
 }
 
-/** Every schema node a value at this level may be checked against (unions fan out). */
+/** Every schema node a value at this level may be checked against (unions fan out). Memoised: the schema does not change. */
+const variantCache = new WeakMap<Node, Node[]>();
 function variants(node: Node): Node[] {
-  const d = def(node);
-  if (wrappers.has(d.type)) return [node, ...variants(d.innerType as Node)];
-  if (d.type === 'pipe') return [node, ...variants(d.in as Node)];
-  if (d.type === 'union') return [node, ...(d.options as Node[]).flatMap(variants)];
-  return [node];
+  let found = variantCache.get(node);
+  if (!found) {
+    const d = def(node);
+    found = wrappers.has(d.type) ? [node, ...variants(d.innerType as Node)]
+      : d.type === 'pipe' ? [node, ...variants(d.in as Node)]
+      : d.type === 'union' ? [node, ...(d.options as Node[]).flatMap(variants)]
+      : [node];
+    variantCache.set(node, found);
+  }
+  return found;
 }
 
 /**
@@ -109,49 +115,26 @@ export function objectKeysAt(root: Node, path: readonly PropertyKey[], value?: u
   return keys.size ? [...keys] : undefined;
 }
 
-/** What a document value meets at one place of the schema (compat.ts walks the document with it). */
-export interface SchemaPlace {
-  /** Keys an object there accepts (empty: none, or no object there). */
-  keys: Set<string>;
-  /** An object there also takes keys it does not list (a record, a catchall). */
-  open: boolean;
-  /** A list is valid there (so `null` means an empty list, as in the reference). */
-  list: boolean;
-  /** A record (map) is valid there. */
-  map: boolean;
-  /** `null` itself is valid there. */
-  nullable: boolean;
-  /** The smallest and largest number valid there, when it is a bounded number. */
-  min?: number;
-  max?: number;
-}
-
 /** The schema nodes for the value at `segment` below a value whose nodes are `nodes`; `parent` is that value. */
 export function childNodes(nodes: readonly Node[], segment: string | number, parent: unknown): Node[] {
   return nodes.flatMap((n) => children(n, segment, parent));
 }
 
-export function describePlace(nodes: readonly Node[], value: unknown): SchemaPlace {
-  const place: SchemaPlace = { keys: new Set(), open: false, list: false, map: false, nullable: false };
+/** The bounds a number has where `nodes` are (for messages that say what is valid). */
+export function numberBounds(nodes: readonly Node[]): { min?: number; max?: number } {
+  const bounds: { min?: number; max?: number } = {};
   for (const n of nodes) {
     for (const v of variants(n)) {
       const d = def(v);
-      if (d.type === 'nullable') place.nullable = true;
-      else if (d.type === 'array') place.list = true;
-      else if (d.type === 'record') [place.map, place.open] = [true, true];
-      else if (d.type === 'object' && matchesDiscriminator(v, value)) {
-        for (const k of Object.keys(d.shape as object)) place.keys.add(k);
-        if (d.catchall && def(d.catchall as Node).type !== 'never') place.open = true;
-      } else if (d.type === 'number') {
-        const checks = ((d.checks as { _zod: { def: { check: string; value: number; inclusive: boolean; format?: string } } }[] | undefined) ?? []).map((c) => c._zod.def);
-        // An exclusive bound of a whole number is the next whole number.
-        const step = checks.some((c) => c.check === 'number_format' && /int/.test(c.format ?? '')) ? 1 : Number.EPSILON;
-        for (const c of checks) {
-          if (c.check === 'greater_than') place.min = c.inclusive ? c.value : c.value + step;
-          if (c.check === 'less_than') place.max = c.inclusive ? c.value : c.value - step;
-        }
+      if (d.type !== 'number') continue;
+      const checks = ((d.checks as { _zod: { def: { check: string; value: number; inclusive: boolean; format?: string } } }[] | undefined) ?? []).map((c) => c._zod.def);
+      // An exclusive bound of a whole number is the next whole number.
+      const step = checks.some((c) => c.check === 'number_format' && /int/.test(c.format ?? '')) ? 1 : Number.EPSILON;
+      for (const c of checks) {
+        if (c.check === 'greater_than') bounds.min = c.inclusive ? c.value : c.value + step;
+        if (c.check === 'less_than') bounds.max = c.inclusive ? c.value : c.value - step;
       }
     }
   }
-  return place;
+  return bounds;
 }
