@@ -15,6 +15,12 @@ export const gatewayRoutes = {
   picoWs: '/pico/ws',
 } as const;
 
+/** The URL to reach a gateway bound to `host`:`port` (a wildcard bind is reached on loopback). */
+export function gatewayUrl({ host, port }: { host: string; port: number }): string {
+  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' || host === '[::]' ? '::1' : host.replace(/^\[(.*)\]$/, '$1');
+  return `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}`;
+}
+
 /** `GET /health`: the process is alive. */
 export interface HealthResponse {
   status: 'ok';

@@ -47,6 +47,7 @@ export { loadLauncherSettings, loadGatewaySettings, describeSettings, settingsHe
 export {
   gatewayRoutes,
   gatewayExitCodes,
+  gatewayUrl,
   type HealthResponse,
   type ReadyResponse,
   type ReadyReason,

@@ -2,7 +2,7 @@
  * Terminal commands besides `picoclaw gateway`: config, status, models and MCP. They use the same
  * loader, model registry and MCP manager as the gateway, so a test here means what it means there.
  */
-import { CHALLENGE_HEADER, collectSecrets, newChallenge, proofMatches, PROOF_HEADER, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
+import { CHALLENGE_HEADER, collectSecrets, gatewayUrl, newChallenge, proofMatches, PROOF_HEADER, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
 import { probeMcpServer } from './mcp/mcp-manager.js';
 import { createModelRegistry } from './models/model-registry.js';
 import { readPidFile } from './pid-file.js';
@@ -23,8 +23,7 @@ const load = (io: CliIo): Promise<LoadedConfig> => loadConfig({ env: io.env, ...
 async function running(io: CliIo): Promise<{ url: string; token: string } | undefined> {
   const info = await readPidFile(resolvePaths({ env: io.env }).home);
   if (!info) return undefined;
-  const host = info.host === '0.0.0.0' || info.host === '::' ? '127.0.0.1' : info.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+  const url = gatewayUrl(info);
   // The token goes only to a process that proves it holds it: while the gateway is down, another
   // local process may have taken its port (core gateway-trust.ts).
   try {

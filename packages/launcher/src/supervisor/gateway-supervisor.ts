@@ -14,7 +14,7 @@
  * (PICOCLAW_GATEWAY_HOST/PORT), so the launcher and the gateway cannot disagree about it.
  */
 import { randomBytes } from 'node:crypto';
-import { backoffDelay, CHALLENGE_HEADER, gatewayExitCodes, httpRequest, newChallenge, proofMatches, PROOF_HEADER, sleep } from '@picoclaw/core';
+import { backoffDelay, CHALLENGE_HEADER, gatewayExitCodes, gatewayUrl, httpRequest, newChallenge, proofMatches, PROOF_HEADER, sleep } from '@picoclaw/core';
 import { execa, type ResultPromise } from 'execa';
 import type { LogBuffer } from './log-buffer.js';
 
@@ -77,12 +77,6 @@ export const inheritedEnv = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', '
 
 const CRASH_WINDOW_MS = 2 * 60_000;
 const CRASH_LIMIT = 5;
-
-/** The URL to reach a gateway bound to `address`: a wildcard bind is reached on loopback. */
-export function gatewayUrl({ host, port }: GatewayAddress): string {
-  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' || host === '[::]' ? '::1' : host.replace(/^\[(.*)\]$/, '$1');
-  return `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}`;
-}
 
 export function createGatewaySupervisor(options: SupervisorOptions): GatewaySupervisor {
   let address: GatewayAddress | undefined;
