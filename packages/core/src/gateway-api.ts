@@ -115,6 +115,61 @@ export interface GatewayStatus {
   tools: { name: string; source: string }[];
   active_turns: number;
   cluster: ClusterStatus;
+  /** Scheduled jobs: counts, the next runs and the jobs whose last run failed. */
+  schedules?: SchedulesStatus;
+}
+
+/**
+ * A scheduled job as stored in `<workspace>/cron/jobs.json` (PicoClaw's format, `{version: 1,
+ * jobs}`; the fields PicoClaw lacks — `deliver`, `missed`, the extra `state` — are ignored by it).
+ */
+export interface ScheduledJob {
+  /** 16 hex characters. */
+  id: string;
+  name: string;
+  enabled: boolean;
+  schedule: JobSchedule;
+  payload: {
+    kind: 'agent_turn';
+    /** The agent's prompt, or with `deliver` the text sent as is. */
+    message: string;
+    /** PicoClaw's shell jobs: kept in the file, never run here (there is no shell tool). */
+    command?: string;
+    /** Channel instance name (a channel_list key). */
+    channel: string;
+    /** The chat, as that channel knows it: a Telegram chat id, an MQTT device, a pico session id. */
+    to: string;
+    /** Send `message` as is, without the model. */
+    deliver?: boolean;
+  };
+  state: {
+    nextRunAtMs?: number;
+    lastRunAtMs?: number;
+    lastStatus?: 'ok' | 'error' | 'skipped';
+    lastError?: string;
+    lastDurationMs?: number;
+    /** The start of what was delivered. */
+    lastResult?: string;
+    runs?: number;
+  };
+  createdAtMs: number;
+  updatedAtMs: number;
+  deleteAfterRun: boolean;
+  /** A run missed while no gateway was up: run it once when one is, or skip it. Default: run for `at`, skip for repeating jobs. */
+  missed?: 'run' | 'skip';
+}
+
+export type JobSchedule = { kind: 'at'; atMs: number } | { kind: 'every'; everyMs: number } | { kind: 'cron'; expr: string; tz?: string };
+
+export interface SchedulesStatus {
+  jobs: number;
+  enabled: number;
+  /** Whether this gateway runs the jobs (in a cluster only the lease holder does). */
+  runner: boolean;
+  /** Why no job runs, when none does (e.g. tools.cron.enabled is false). */
+  paused?: string;
+  next: { id: string; name: string; at: string }[];
+  failing: { id: string; name: string; error: string; at: string }[];
 }
 
 /** Gateways sharing sessions in Redis; a lone gateway on JSONL files reports `store: "jsonl"` only. */

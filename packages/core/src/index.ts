@@ -60,6 +60,9 @@ export {
   type ClusterStatus,
   type ClusterMember,
   type ReloadResponse,
+  type ScheduledJob,
+  type JobSchedule,
+  type SchedulesStatus,
 } from './gateway-api.js';
 export { CHALLENGE_HEADER, PROOF_HEADER, newChallenge, isChallenge, gatewayProof, proofMatches, picoCredential } from './gateway-trust.js';
 export { parseEnvFile } from './env-file.js';

@@ -41,6 +41,7 @@ import type { SessionStore } from './sessions/session-store.js';
 import { createFileChannelState, createRedisChannelState, type ChannelStateStore } from './channels/channel-state.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { RedisConnection } from './cluster/redis.js';
+import { createSchedules, type Schedules } from './schedules/schedules.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
 import type { Tool } from './tools/types.js';
 import { version } from './version.js';
@@ -85,10 +86,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   let runtime: AgentRuntime;
   let channels: ChannelManager;
   let server: GatewayServer;
+  let schedules: Schedules | undefined;
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
-  const tools = (): Tool[] => [...builtins, ...(mcp?.list() ?? [])];
+  const tools = (): Tool[] => [...builtins, ...(schedules?.tools() ?? []), ...(mcp?.list() ?? [])];
   const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
 
   // No model is not an error: the gateway runs without one (degraded, reason `no_model`) and
@@ -160,6 +162,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       tools: tools().map((t) => ({ name: t.name, source: t.source })),
       active_turns: runtime.activeTurns,
       cluster: cluster?.status() ?? { store: 'jsonl', members: [], leaders: {} },
+      ...(schedules ? { schedules: schedules.status() } : {}),
     };
   }
 
@@ -342,6 +345,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       changes.push('tools updated');
     }
     changes.push(...(await channels.reload(next.config.channel_list)));
+    schedules?.configure();
     if (next.config.gateway.log_level !== previous.gateway.log_level && !env.PICOCLAW_LOG_LEVEL && settings.logLevel !== 'debug') {
       // The config's log level applies unless a flag or the environment chose one.
       log.level = next.config.gateway.log_level === 'fatal' ? 'error' : next.config.gateway.log_level;
@@ -405,6 +409,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           testMcp,
           callMcp,
           sessions: sessionsApi,
+          schedules: (method, path, body) => schedules!.api(method, path, body),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);
@@ -415,10 +420,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       channels = createChannelManager({
         factories,
         deps: { state: channelState, picoCredential: picoCredential(token) },
-        submit: (message, sink) => runtime.submit(message, sink),
+        submit: (message, sink) => {
+          schedules!.seen(message.channel, message.chatId);
+          return runtime.submit(message, sink);
+        },
         mountUpgrade: server.mountUpgrade,
         log: logFn,
       });
+      schedules = createSchedules({ config, runtime, outbound: channels, log: logFn });
       // Independent steps side by side (each is a few file or socket operations): the port, the
       // home and its folders are checked together (a home in use is the more telling error when
       // several fail), then the PID file is written while the channels start.
@@ -432,6 +441,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       // MCP servers connect in the background after the channels are up: loading the MCP SDK
       // would otherwise compete with the channels for the start-up time.
       if (mcpFor(cfg)) startMcp(cfg);
+      // Jobs are read after readiness too: ten thousand of them must not delay the channels.
+      void schedules.start().catch((error: Error) => log.error(`schedules could not start: ${error.message}`));
       log.info(`gateway ${version} ready on http://${settings.host}:${address.port}`, { pid: process.pid });
       // Warm the Mistral SDK now rather than on the first message.
       if (cfg.model_list.some((m) => resolveModelTarget(m).provider.wire === 'mistral')) void loadMistralSdk().catch(() => {});
@@ -441,6 +452,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (phase === 'stopping') return;
       phase = 'stopping';
       log.info('gateway stopping: finishing running turns');
+      await schedules?.close();
       await runtime?.close(options.shutdownGraceMs ?? 10_000);
       await store?.flush?.().catch((error: Error) => log.warn(`syncing the sessions to disk failed: ${error.message}`));
       await channels?.stop();

@@ -361,10 +361,11 @@ const tools = block({
     }),
   }),
   web_fetch: toolSwitch(false),
-  message: block({ enabled: bool(false), media_enabled: bool(false) }),
+  // `allow_targets`: chats a turn may message besides its own ("telegram:12345", "mqtt:*", "*").
+  message: block({ enabled: bool(true), media_enabled: bool(false), allow_targets: stringList() }),
   send_file: toolSwitch(false),
   load_image: toolSwitch(false),
-  cron: block({ enabled: bool(false), exec_timeout_minutes: int(5), allow_command: bool(true) }),
+  cron: block({ enabled: bool(true), exec_timeout_minutes: int(5), allow_command: bool(true) }),
   spawn: toolSwitch(false),
   spawn_status: toolSwitch(false),
   subagent: toolSwitch(false),
@@ -417,8 +418,14 @@ const config = z.strictObject({
   channel_list: z.record(z.string(), channelSchema).default({}),
   tools,
   gateway,
-  // Off unless configured (PicoClaw: on); it does nothing here yet (picoclaw-keys.ts).
-  heartbeat: block({ enabled: bool(false), interval: z.number().int().default(30).transform((m) => (m <= 0 ? 30 : Math.max(5, m))) }),
+  // Off unless configured (PicoClaw: on). `active_hours` "08:00-22:00" (the gateway's time zone;
+  // may wrap midnight), `target` "<channel>:<chat>" (empty: the last chat that wrote).
+  heartbeat: block({
+    enabled: bool(false),
+    interval: z.number().int().default(30).transform((m) => (m <= 0 ? 30 : Math.max(5, m))),
+    active_hours: str().refine((v) => v === '' || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(v), 'must be "HH:MM-HH:MM", e.g. "08:00-22:00", or empty for all day'),
+    target: str().refine((v) => v === '' || /^[^:\s]+:\S+$/.test(v), 'must be "<channel>:<chat>", e.g. "telegram:123456789", or empty for the last chat that wrote'),
+  }),
   devices: block({ enabled: bool(false), monitor_usb: bool(true) }),
   voice: block({ model_name: str(), tts_model_name: str(), echo_transcription: bool(false), elevenlabs_api_key: secret() }),
   hooks: block({

@@ -24,6 +24,11 @@ export interface InboundMessage {
   senderId?: string;
   senderName?: string;
   text: string;
+  /**
+   * A turn with no history: nothing is read from or written to the session (scheduled jobs and
+   * the heartbeat run so, and deliver what they want kept with `record`).
+   */
+  ephemeral?: boolean;
 }
 
 export interface RuntimeDeps {
@@ -49,6 +54,11 @@ export interface AgentRuntime {
   /** Resolves when the message has been answered (or the command run). Never rejects. */
   submit(message: InboundMessage, sink: AgentSink): Promise<void>;
   stop(sessionKey: string): boolean;
+  /**
+   * Adds an assistant message to a session's history (a scheduled job's delivery, so the next
+   * question in that chat has it in context), after the session's running turn if there is one.
+   */
+  record(sessionKey: string, text: string): Promise<void>;
   readonly activeTurns: number;
   /** Stops taking messages, waits up to `graceMs` for running turns, then aborts them. */
   close(graceMs: number): Promise<void>;
@@ -146,9 +156,10 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
     let unlock: (() => Promise<void>) | undefined;
     try {
       // A store shared by several gateways: this session's turns stay serial across all of them.
-      unlock = await deps.store.lock?.(message.sessionKey, controller.signal);
+      const ephemeral = message.ephemeral === true;
+      if (!ephemeral) unlock = await deps.store.lock?.(message.sessionKey, controller.signal);
       const model = deps.models().chain(currentModel(message.sessionKey));
-      const snapshot = await deps.store.load(message.sessionKey);
+      const snapshot = ephemeral ? { messages: [] } : await deps.store.load(message.sessionKey);
       const tools = deps.tools();
       const systemPrompt = await buildSystemPrompt({
         workspace: defaults.workspace,
@@ -175,7 +186,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         signal: controller.signal,
         toolContext: { sessionKey: message.sessionKey, channel: message.channel, chatId: message.chatId, workspace: defaults.workspace },
         mask,
-        persist: (messages) => deps.store.append(message.sessionKey, messages),
+        persist: (messages) => (ephemeral ? Promise.resolve() : deps.store.append(message.sessionKey, messages)),
         emit,
         log: (level, text, meta) => log(level, text, { session: message.sessionKey, ...meta }),
       });
@@ -183,7 +194,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       // One line per turn: where, who answered, how long, how many tools; never the content.
       log(outcome.reason === 'error' ? 'warn' : 'info', `turn on ${message.channel} ${outcome.reason === 'stop' ? 'answered' : outcome.reason}${outcome.model ? ` by ${outcome.model}` : ''} in ${Date.now() - started} ms${toolCalls ? ` with ${toolCalls} tool call${toolCalls === 1 ? '' : 's'}` : ''}`, { session: message.sessionKey, turn: turnId });
       // After the answer is out, still inside this session's queue: the next message waits for it.
-      if ((outcome.reason === 'stop' || outcome.reason === 'max-iterations') && needsSummary([...snapshot.messages, ...outcome.saved], defaults)) {
+      if (!ephemeral && (outcome.reason === 'stop' || outcome.reason === 'max-iterations') && needsSummary([...snapshot.messages, ...outcome.saved], defaults)) {
         await summarizeSession({ key: message.sessionKey, store: deps.store, model, defaults, signal: controller.signal, log: (level, text) => log(level, text) }).catch((error: Error) =>
           log('warn', `session ${message.sessionKey}: summary failed: ${error.message}`),
         );
@@ -197,6 +208,19 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       clearTimeout(timer);
       if (running.get(message.sessionKey) === controller) running.delete(message.sessionKey);
     }
+  }
+
+  /** Runs `work` after everything queued for the session before it. */
+  function enqueue(key: string, work: () => Promise<void>): Promise<void> {
+    // A failed `record` before must not hold up the session's next turn.
+    const task = (queues.get(key) ?? Promise.resolve()).catch(() => {}).then(work);
+    queues.set(key, task);
+    inFlight.add(task);
+    void task.finally(() => {
+      inFlight.delete(task);
+      if (queues.get(key) === task) queues.delete(key);
+    }).catch(() => {});
+    return task;
   }
 
   return {
@@ -218,24 +242,25 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
           (error: Error) => reply(`/${command.name} failed: ${error.message}`, 'error'),
         );
       }
-      const key = message.sessionKey;
-      const previous = queues.get(key) ?? Promise.resolve();
-      const task = previous.then(async () => {
+      return enqueue(message.sessionKey, async () => {
         await slots.acquire();
         try {
-          sink({ type: 'turn-start', turnId, sessionKey: key });
+          sink({ type: 'turn-start', turnId, sessionKey: message.sessionKey });
           await turn(message, sink, turnId);
         } finally {
           slots.release();
         }
       });
-      queues.set(key, task);
-      inFlight.add(task);
-      void task.finally(() => {
-        inFlight.delete(task);
-        if (queues.get(key) === task) queues.delete(key);
+    },
+    record(sessionKey, text) {
+      return enqueue(sessionKey, async () => {
+        const unlock = await deps.store.lock?.(sessionKey);
+        try {
+          await deps.store.append(sessionKey, [{ role: 'assistant', content: text, created_at: now().toISOString() }]);
+        } finally {
+          await unlock?.();
+        }
       });
-      return task;
     },
     async close(graceMs) {
       closing = true;

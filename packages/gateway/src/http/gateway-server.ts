@@ -23,6 +23,8 @@ export interface GatewayHandlers {
   callMcp(server: string, body: unknown): Promise<{ ok: boolean; body: unknown }>;
   /** GET /sessions?prefix=, GET|DELETE|PATCH /sessions/<key>: conversations for the dashboard. */
   sessions(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** /schedules…: scheduled jobs (schedules/schedules.ts); `path` is what follows /schedules. */
+  schedules(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
 }
 
 /** Reads a small JSON body (control endpoints only). */
@@ -98,7 +100,7 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       return false;
     };
     // Only the test endpoints read a body; drain any other so the connection stays usable.
-    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+)$/.test(path)) req.resume();
+    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+|schedules(\/.*)?)$/.test(path)) req.resume();
     const withBody = async (handler: (body: unknown) => Promise<{ ok: boolean; body: unknown }>) => {
       let body: unknown;
       try {
@@ -154,6 +156,19 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       const key = segment(sessionPath[1]);
       if (sessionPath[1] !== undefined && key === undefined) return;
       const result = await handlers.sessions(method, key, url.searchParams, body);
+      return send(res, result.status, result.body);
+    }
+    if (path === '/schedules' || path.startsWith('/schedules/')) {
+      if (!authorized()) return;
+      let body: unknown = {};
+      if (method === 'POST' || method === 'PATCH') {
+        try {
+          body = await readJson(req);
+        } catch (error) {
+          return send(res, (error as { status?: number }).status ?? 400, { error: (error as Error).message });
+        }
+      } else req.resume();
+      const result = await handlers.schedules(method, path.slice('/schedules'.length), body);
       return send(res, result.status, result.body);
     }
     const retry = /^\/mcp\/([^/]+)\/retry$/.exec(path);

@@ -1,0 +1,200 @@
+/**
+ * Schedules as the gateway sees them: one object that `gateway.ts` wires to the agent runtime,
+ * the channels and the HTTP server — the job store and scheduler, the job runner, the heartbeat,
+ * the `cron` and `message` tools, the last chat, and the `/schedules` API.
+ */
+import type { Config, JobSchedule, SchedulesStatus } from '@picoclaw/core';
+import { isPicoError } from '@picoclaw/core';
+import * as z from 'zod';
+import type { Tool } from '../tools/types.js';
+import { createCronTool } from './cron-tool.js';
+import { createHeartbeat, type Heartbeat } from './heartbeat.js';
+import { createJobRunner, type Outbound, type OwnChatDeliveries, type TurnRunner } from './job-runner.js';
+import { createFileJobStore, type JobStore } from './job-store.js';
+import { createLastChat } from './last-chat.js';
+import { createMessageTool } from './message-tool.js';
+import { defaultTimeZone, nextRuns, scheduleProblem } from './schedule.js';
+import { createScheduler, systemClock, type Clock, type Scheduler } from './scheduler.js';
+
+type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
+
+export interface ScheduleTargets {
+  targets(): { channel: string; type: string; to: string; label: string }[];
+}
+
+export interface SchedulesDeps {
+  config(): Config;
+  runtime: TurnRunner;
+  outbound: Outbound & ScheduleTargets;
+  log: Log;
+  /** Where jobs live; default `<workspace>/cron/jobs.json`. Gateways on Redis pass a shared store. */
+  store?: JobStore;
+  clock?: Clock;
+  /** The zone of jobs without one; default the process's (TZ). */
+  timeZone?: string;
+}
+
+export interface Schedules {
+  /** The `cron` and `message` tools the config enables. */
+  tools(): Tool[];
+  /** A person wrote from this chat (for the heartbeat's default target). */
+  seen(channel: string, chatId: string): void;
+  /** Reads the jobs and starts the timers; the gateway calls it once it is ready. */
+  start(): Promise<void>;
+  /** Follows a reloaded config. */
+  configure(): void;
+  /** In a cluster: whether this gateway is the one that runs jobs. */
+  setRunner(runner: boolean): void;
+  status(): SchedulesStatus;
+  /** `/schedules…` on the gateway's HTTP server; `path` is what follows `/schedules`. */
+  api(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  close(): Promise<void>;
+  readonly scheduler: Scheduler;
+  readonly heartbeat: Heartbeat;
+}
+
+const scheduleInput = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('at'), atMs: z.number().finite() }),
+  z.strictObject({ kind: z.literal('every'), everyMs: z.number().finite() }),
+  z.strictObject({ kind: z.literal('cron'), expr: z.string().max(200), tz: z.string().max(64).optional() }),
+]);
+const jobFields = {
+  name: z.string().max(200).optional(),
+  message: z.string().max(20_000),
+  schedule: scheduleInput,
+  channel: z.string().max(128),
+  to: z.string().max(256),
+  deliver: z.boolean().optional(),
+  missed: z.enum(['run', 'skip']).optional(),
+  enabled: z.boolean().optional(),
+};
+const newJobInput = z.strictObject(jobFields);
+const patchInput = z.strictObject(jobFields).partial();
+
+export function createSchedules(deps: SchedulesDeps): Schedules {
+  const clock = deps.clock ?? systemClock;
+  const tz = deps.timeZone ?? defaultTimeZone();
+  const timeZone = () => tz;
+  const workspace = () => deps.config().agents.defaults.workspace;
+  const store = deps.store ?? createFileJobStore({ workspace: workspace(), warn: (m) => deps.log('warn', m) });
+  const deliveries: OwnChatDeliveries = new Map();
+  const lastChat = createLastChat(workspace, (m) => deps.log('warn', m));
+  let runner = true;
+  const scheduler = createScheduler({
+    store,
+    clock,
+    log: deps.log,
+    timeZone,
+    targetProblem,
+    run: createJobRunner({ runtime: deps.runtime, outbound: deps.outbound, deliveries, timeZone, now: () => clock.now() }),
+  });
+  const heartbeat = createHeartbeat({
+    config: deps.config,
+    runtime: deps.runtime,
+    outbound: deps.outbound,
+    deliveries,
+    lastChat: () => lastChat.get(),
+    isRunner: () => runner,
+    timeZone,
+    clock,
+    log: (level, message) => deps.log(level, message),
+  });
+  const allowTargets = () => deps.config().tools.message.allow_targets;
+  const cronTool = createCronTool({ scheduler, timeZone, allowTargets, now: () => clock.now() });
+  const messageTool = createMessageTool({ outbound: deps.outbound, runtime: deps.runtime, deliveries, allowTargets });
+
+  function configure() {
+    const cfg = deps.config();
+    scheduler.setPaused(cfg.tools.cron.enabled ? undefined : 'tools.cron.enabled is false');
+    heartbeat.configure();
+  }
+
+  const answer = (status: number, body: unknown) => ({ status, body });
+  function refusal(error: unknown) {
+    if (isPicoError(error, 'invalid_input')) return answer(error.status ?? 400, { error: error.message });
+    throw error;
+  }
+  function parse<T>(schema: z.ZodType<T>, body: unknown): T | { error: string } {
+    const parsed = schema.safeParse(body);
+    return parsed.success ? parsed.data : { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') };
+  }
+  const isError = (v: unknown): v is { error: string } => !!v && typeof v === 'object' && 'error' in v && Object.keys(v).length === 1;
+
+  /** A target must be a configured, enabled channel; its chat is the channel's to refuse. */
+  function targetProblem(channel: string): string | undefined {
+    const known = deps.config().channel_list[channel];
+    if (!known) return `no channel named "${channel}" in channel_list`;
+    if (!known.enabled) return `channel "${channel}" is disabled; enable it or choose another`;
+    return undefined;
+  }
+
+  async function api(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    try {
+      if (path === '' || path === '/') {
+        if (method === 'GET') return answer(200, { jobs: await scheduler.list(), timezone: tz, runner, ...(scheduler.status().paused ? { paused: scheduler.status().paused } : {}) });
+        if (method !== 'POST') return answer(405, { error: 'use GET or POST' });
+        const input = parse(newJobInput, body);
+        if (isError(input)) return answer(400, input);
+        return answer(201, { job: await scheduler.add(input) });
+      }
+      if (path === '/preview') {
+        if (method !== 'POST') return answer(405, { error: 'use POST' });
+        const input = parse(z.object({ schedule: scheduleInput }), body);
+        if (isError(input)) return answer(400, input);
+        const schedule = input.schedule as JobSchedule;
+        const now = clock.now();
+        const problem = scheduleProblem(schedule, now, tz);
+        if (problem) return answer(200, { ok: false, error: problem });
+        return answer(200, { ok: true, timezone: schedule.kind === 'cron' && schedule.tz ? schedule.tz : tz, next: nextRuns(schedule, now, 5, { defaultTz: tz }).map((ms) => new Date(ms).toISOString()) });
+      }
+      if (path === '/targets') return method === 'GET' ? answer(200, { targets: deps.outbound.targets() }) : answer(405, { error: 'use GET' });
+      const m = /^\/([A-Za-z0-9_-]{1,64})(\/run)?$/.exec(path);
+      if (!m) return answer(404, { error: `no route ${method} /schedules${path}` });
+      const id = m[1]!;
+      if (m[2]) {
+        if (method !== 'POST') return answer(405, { error: 'use POST' });
+        await scheduler.runNow(id);
+        return answer(202, { status: 'started' });
+      }
+      if (method === 'GET') {
+        const job = await scheduler.get(id);
+        return job ? answer(200, { job }) : answer(404, { error: `no job with id ${id}` });
+      }
+      if (method === 'DELETE') return (await scheduler.remove(id)) ? answer(200, { status: 'deleted' }) : answer(404, { error: `no job with id ${id}` });
+      if (method === 'PATCH') {
+        const input = parse(patchInput, body);
+        if (isError(input)) return answer(400, input);
+        return answer(200, { job: await scheduler.update(id, input) });
+      }
+      return answer(405, { error: 'use GET, PATCH or DELETE' });
+    } catch (error) {
+      return refusal(error);
+    }
+  }
+
+  return {
+    scheduler,
+    heartbeat,
+    tools() {
+      const t = deps.config().tools;
+      return [...(t.cron.enabled ? [cronTool] : []), ...(t.message.enabled ? [messageTool] : [])];
+    },
+    seen: (channel, chatId) => lastChat.seen(channel, chatId),
+    async start() {
+      await lastChat.load();
+      configure();
+      await scheduler.start();
+    },
+    configure,
+    setRunner(next) {
+      runner = next;
+      scheduler.setRunner(next);
+    },
+    status: () => scheduler.status(),
+    api,
+    async close() {
+      heartbeat.stop();
+      await scheduler.stop();
+    },
+  };
+}
