@@ -22,6 +22,14 @@ export interface ChannelManager {
   reload(channels: Record<string, ChannelConfig>): Promise<string[]>;
   status(): ChannelStatus[];
   stop(): Promise<void>;
+  /**
+   * Sends `text` to `chatId` on the channel named `channel` (see Channel.send), waiting for a
+   * channel that is still starting. Rejects with a sentence fit for a user when there is no such
+   * running channel, when its type cannot send, or when the channel refuses the chat.
+   */
+  send(channel: string, chatId: string, text: string, signal?: AbortSignal): Promise<{ sessionKey: string }>;
+  /** What every running channel can send to now, for pickers. */
+  targets(): { channel: string; type: string; to: string; label: string }[];
 }
 
 export function createChannelManager(options: {
@@ -118,6 +126,31 @@ export function createChannelManager(options: {
     async stop() {
       await Promise.all([...running].map(([name, entry]) => halt(name, entry)));
       running.clear();
+    },
+    async send(name, chatId, text, signal) {
+      const entry = running.get(name);
+      // A schedule due while its channel starts (the gateway's own start, a reload) waits for it.
+      await entry?.started;
+      const channel = entry?.channel;
+      if (!entry || running.get(name) !== entry || !channel) {
+        const config = configs[name];
+        const why = !config ? '' : !config.enabled ? ` (it is disabled: set channel_list.${name}.enabled to true)` : entry?.error ? ` (it failed to start: ${entry.error})` : '';
+        throw new Error(`no running channel named "${name}"${why}`);
+      }
+      if (!channel.send) throw new Error(`channel ${name} (${channel.type}) cannot send messages`);
+      return channel.send(chatId, text, signal);
+    },
+    targets() {
+      return [...running].flatMap(([name, entry]) => {
+        const channel = entry.channel;
+        if (!channel?.targets) return [];
+        try {
+          return channel.targets().map((t) => ({ channel: name, type: channel.type, to: t.to, label: t.label }));
+        } catch (error) {
+          options.log('warn', `channel ${name}: could not list its chats: ${(error as Error).message}`, { channel: name });
+          return [];
+        }
+      });
     },
   };
 }

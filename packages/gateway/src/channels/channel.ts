@@ -1,6 +1,7 @@
 /**
  * The channel contract: a channel turns its transport's messages into InboundMessages for the
- * agent and renders the agent's events back. Capabilities stay private to each channel.
+ * agent and renders the agent's events back; a channel that can also speak first (schedules, the
+ * `message` tool) implements `send` and `targets`. Other capabilities stay private to each channel.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -37,6 +38,18 @@ export interface Channel {
   start(context: ChannelContext): Promise<void>;
   stop(): Promise<void>;
   status(): Omit<ChannelStatus, 'name' | 'type' | 'enabled'>;
+  /**
+   * Sends `text` (Markdown, rendered like an answer) to a chat with no inbound message — for
+   * schedules and the `message` tool. `chatId` is the bare id ("12345", "kitchen", "abc") or the
+   * prefixed form the channel uses in InboundMessage.chatId ("mqtt:kitchen", "pico:abc").
+   * Resolves with the session key the channel uses for that chat (e.g. "telegram:12345",
+   * "mqtt:kitchen", "pico:abc") once handed to the transport; rejects with an Error whose message
+   * is fit for a user (e.g. 'telegram: chat 999 is not in allow_from') when the chat is not
+   * allowed or the transport refuses.
+   */
+  send?(chatId: string, text: string, signal?: AbortSignal): Promise<{ sessionKey: string }>;
+  /** Chats this channel can send to now, for pickers ({ to: bare id, label: human text }). */
+  targets?(): { to: string; label: string }[];
 }
 
 /** Builds a channel; may load the channel's library first (so disabled channels cost nothing). */

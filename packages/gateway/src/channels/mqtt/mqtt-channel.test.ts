@@ -4,8 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { channelSchema } from '@picoclaw/core';
 import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
-import { brokerClientId, brokerUrl, topics } from './mqtt-channel.js';
+import type { Channel, ChannelContext } from '../channel.js';
+import { brokerClientId, brokerUrl, createMqttChannel, topics } from './mqtt-channel.js';
 
 let broker: Mosquitto | undefined;
 let llm: FakeLlm | undefined;
@@ -220,3 +222,44 @@ describe('MQTT helpers', () => {
     expect(brokerClientId('mqtt', { client_id: 'fixed', agent_id: 'assistant' })).toBe('fixed');
   });
 });
+
+describe('MQTT send (schedules speak first)', () => {
+  const channels: Channel[] = [];
+  afterEach(async () => {
+    for (const c of channels.splice(0)) await c.stop();
+  });
+  async function channel(allowFrom: string[], submitted: string[] = []) {
+    const config = channelSchema.parse({ type: 'mqtt', enabled: true, allow_from: allowFrom, settings: { broker: broker!.tcpUrl, agent_id: 'assistant' } });
+    const c = await createMqttChannel('mqtt', config, {});
+    channels.push(c);
+    const context: ChannelContext = { signal: new AbortController().signal, submit: async (m) => void submitted.push(m.text), log: () => {}, mountUpgrade: () => {}, afterStart: Promise.resolve() };
+    return { c, context };
+  }
+
+  it("publishes {text} on the device's response topic; refuses a device outside allow_from and a channel not connected", async () => {
+    broker = await startMosquitto();
+    const submitted: string[] = [];
+    const { c, context } = await channel(['kitchen'], submitted);
+    await expect(c.send!('kitchen', 'hi')).rejects.toThrow(/^mqtt: not connected to the broker 127\.0\.0\.1:\d+; the message to kitchen was not sent$/);
+    await c.start(context);
+    const kitchen = await device('kitchen');
+    const garage = await device('garage');
+    await expect(c.send!('mqtt:kitchen', 'Time to water the **plants**')).resolves.toEqual({ sessionKey: 'mqtt:kitchen' });
+    expect(await kitchen.next()).toEqual({ text: 'Time to water the **plants**' });
+    await expect(c.send!('garage', 'open sesame')).rejects.toThrow('mqtt: device garage is not in allow_from (channel_list.mqtt.allow_from)');
+    await expect(c.send!('kitchen/+', 'x')).rejects.toThrow(/is not a device id/);
+    expect(c.status().messages.out).toBe(1);
+    // targets(): allowed devices seen since start.
+    expect(c.targets!()).toEqual([]);
+    await garage.ask('let me in');
+    await kitchen.ask('hello');
+    await until(() => submitted.length === 1);
+    expect(c.targets!()).toEqual([{ to: 'kitchen', label: 'kitchen' }]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(garage.received).toEqual([{ error: 'this client is not allowed to use the assistant' }]);
+  });
+});
+
+async function until(check: () => boolean, ms = 5000) {
+  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > end) throw new Error('timed out');
+}

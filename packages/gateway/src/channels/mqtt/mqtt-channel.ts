@@ -5,6 +5,7 @@
  * same broker client id, and the subscription is restored after every reconnect. Beyond the
  * reference: errors go back on the response topic, payloads have a size limit, TLS can be
  * verified with a CA file, and an MQTT 5 shared subscription lets several gateways split the load.
+ * `send` speaks first (schedules): `{"text": …}` on a device's response topic.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -50,6 +51,9 @@ export function topics(settings: Pick<Settings, 'topic_prefix' | 'agent_id' | 's
   };
 }
 
+/** Devices remembered for targets() at most: with an open allow_from any client id may come. */
+const MAX_SEEN_DEVICES = 500;
+
 function allowed(client: string, allowFrom: string[]): boolean {
   const list = allowFrom.map((a) => a.trim()).filter(Boolean);
   if (list.length === 0 || list.includes('*')) return true;
@@ -73,6 +77,8 @@ export const createMqttChannel: ChannelFactory = async (name, config) => {
   let client: MqttClient | undefined;
   let context: ChannelContext | undefined;
   const host = new URL(settings.broker).host;
+  /** Allowed devices that have written since start, for targets(). */
+  const seen = new Set<string>();
 
   function publish(client_: string, body: Record<string, unknown>) {
     counters.out++;
@@ -124,6 +130,7 @@ export const createMqttChannel: ChannelFactory = async (name, config) => {
     }
     counters.in++;
     lastMessageAt = new Date();
+    if (seen.size < MAX_SEEN_DEVICES) seen.add(device);
     void context!.submit({ chatId: `mqtt:${device}`, sessionKey: `mqtt:${device}`, senderId: device, text }, renderer(device));
   }
 
@@ -192,6 +199,25 @@ export const createMqttChannel: ChannelFactory = async (name, config) => {
       state = 'stopped';
       await client?.endAsync(false).catch(() => client?.end(true));
     },
+    async send(chatId, text, signal) {
+      const device = chatId.trim().replace(/^mqtt:/, '');
+      // A device id is one topic level: no separators or wildcards.
+      if (!device || device.length > 256 || /[/+#]/.test(device) || device.includes('\0')) throw new Error(`mqtt: "${chatId.slice(0, 64)}" is not a device id (the client_id of the device's topics, e.g. kitchen)`);
+      if (!allowed(device, allow_from)) throw new Error(`mqtt: device ${device} is not in allow_from (channel_list.${name}.allow_from)`);
+      if (!text.trim()) throw new Error('mqtt: the message is empty');
+      // mqtt.js would queue it until a reconnect that may never come: refuse instead.
+      if (!client?.connected) throw new Error(`mqtt: not connected to the broker ${host}; the message to ${device} was not sent`);
+      signal?.throwIfAborted();
+      const topic = t.response(device);
+      await new Promise<void>((resolve, reject) => {
+        counters.out++;
+        client!.publish(topic, JSON.stringify({ text }), { qos: settings.qos, retain: false }, (error) =>
+          error ? reject(new Error(`mqtt: publish to ${topic} failed: ${error.message}`)) : resolve(),
+        );
+      });
+      return { sessionKey: `mqtt:${device}` };
+    },
+    targets: () => [...seen].map((device) => ({ to: device, label: device })),
     status: () => ({
       state,
       detail: `${host} as ${clientId}, ${t.subscription}`,

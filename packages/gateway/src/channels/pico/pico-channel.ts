@@ -3,6 +3,8 @@
  * the internal pico token (the launcher injects it; browsers never see it). Answers stream as
  * `message.create` then `message.update` frames; tool calls appear as their own messages.
  * Malformed, oversized or unknown frames get an `error` frame and the connection stays up.
+ * `send` (schedules) pushes a finished assistant message, a lone `message.create`, to the
+ * session's open sockets.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -249,6 +251,19 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
       await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
       clearTimeout(stragglers);
       connections.clear();
+    },
+    async send(chatId, text) {
+      const sessionId = chatId.startsWith('pico:') ? chatId.slice(5) : chatId;
+      if (!SESSION_ID.test(sessionId)) throw new Error(`pico: "${chatId.slice(0, 64)}" is not a session id (1-128 letters, digits or _ . : -)`);
+      if (!text.trim()) throw new Error('pico: the message is empty');
+      // The same frame as a finished answer; with no tab open the caller's session history keeps it.
+      broadcast(sessionId, 'message.create', { message_id: randomUUID(), content: text });
+      return { sessionKey: `pico:${sessionId}` };
+    },
+    targets() {
+      const sessions = new Set<string>();
+      for (const c of connections) for (const id of c.sessions) sessions.add(id);
+      return [...sessions].map((id) => ({ to: id, label: id }));
     },
     status: () => ({
       state,

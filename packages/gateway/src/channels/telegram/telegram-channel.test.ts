@@ -1,10 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { channelSchema } from '@picoclaw/core';
 import { startFakeLlm, startFakeTelegram, type FakeLlm, type FakeTelegram } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
-import { senderAllowed } from './telegram-channel.js';
+import type { Channel, ChannelContext } from '../channel.js';
+import type { ChannelStateStore } from '../channel-state.js';
+import { createTelegramChannel, senderAllowed } from './telegram-channel.js';
 
 let tg: FakeTelegram | undefined;
 let llm: FakeLlm | undefined;
@@ -57,7 +60,11 @@ describe('Telegram channel against a fake Bot API', () => {
       tg.pushMessage('second', { id: 42 });
       await until(() => finalText().find((b) => b.text === 'you said: second'));
       expect(finalText().map((b) => b.text)).toEqual(['you said: first', 'you said: second']);
-      expect(JSON.parse(await readFile(join(home, 'workspace', 'state', 'channels.json'), 'utf8'))).toEqual({ 'telegram:1:offset': '3' });
+      expect(JSON.parse(await readFile(join(home, 'workspace', 'state', 'channels.json'), 'utf8'))).toEqual({
+        'telegram:1:offset': '3',
+        // The chat user 42 wrote from, kept for schedules (under the bot id of the token).
+        'telegram:123456:chats': JSON.stringify({ 42: { label: 'T', by: { id: 42 } } }),
+      });
     } finally {
       await gw?.close();
       gw = undefined;
@@ -207,5 +214,83 @@ describe('senderAllowed', () => {
     [['*'], { id: 42 }, true],
   ])('%j allows %j: %s', (list, from, expected) => {
     expect(senderAllowed(from, list)).toBe(expected);
+  });
+});
+
+describe('Telegram send (schedules speak first)', () => {
+  const channels: Channel[] = [];
+  afterEach(async () => {
+    for (const c of channels.splice(0)) await c.stop();
+  });
+  const memoryState = (): ChannelStateStore & { values: Map<string, string> } => {
+    const values = new Map<string, string>();
+    return { values, get: async (k) => values.get(k), set: async (k, v) => void values.set(k, v) };
+  };
+  async function channel(state: ChannelStateStore, allowFrom = ['42', '@friend']) {
+    const config = channelSchema.parse({ type: 'telegram', enabled: true, allow_from: allowFrom, settings: { token: tg!.token, base_url: tg!.url } });
+    const c = await createTelegramChannel('telegram', config, { state });
+    channels.push(c);
+    return c;
+  }
+  function context(submitted: string[] = []): ChannelContext {
+    return { signal: new AbortController().signal, submit: async (m) => void submitted.push(`${m.sessionKey} ${m.text}`), log: () => {}, mountUpgrade: () => {}, afterStart: Promise.resolve() };
+  }
+
+  it('sends Markdown as HTML to a chat in allow_from, before any polling, keyed like inbound', async () => {
+    tg = await startFakeTelegram();
+    const c = await channel(memoryState());
+    // Never started: the client is created on demand.
+    await expect(c.send!('telegram:42', 'Take the **bins** out')).resolves.toEqual({ sessionKey: 'telegram:42' });
+    expect(tg.sent().map((s) => s.body)).toEqual([expect.objectContaining({ chat_id: 42, text: 'Take the <b>bins</b> out', parse_mode: 'HTML' })]);
+    expect(tg.calls.some((x) => x.method === 'getUpdates')).toBe(false);
+    expect(c.status().messages.out).toBe(1);
+    expect(c.targets!()).toEqual([{ to: '42', label: '42' }]);
+  });
+
+  it("gives up when the caller's signal says so while the Bot API is unreachable, naming no token", async () => {
+    tg = await startFakeTelegram();
+    const url = tg.url;
+    await tg.close();
+    const config = channelSchema.parse({ type: 'telegram', enabled: true, allow_from: ['42'], settings: { token: '123456:SECRET-part', base_url: url } });
+    const c = await createTelegramChannel('telegram', config, { state: memoryState() });
+    channels.push(c);
+    const started = Date.now();
+    const error = (await c.send!('42', 'hello', AbortSignal.timeout(1500)).catch((e: Error) => e)) as Error;
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Why it failed, not just "cancelled".
+    expect(error.message).toMatch(/^telegram: sending to chat 42 failed: .*ECONNREFUSED/);
+    expect(error.message).not.toContain('SECRET-part');
+    tg = undefined;
+  });
+
+  it('refuses a chat that is not allowed, with a clear message, and sends nothing', async () => {
+    tg = await startFakeTelegram();
+    const c = await channel(memoryState());
+    await expect(c.send!('999', 'hello')).rejects.toThrow('telegram: chat 999 is not in allow_from (add it to channel_list.telegram.allow_from');
+    await expect(c.send!('@someone', 'hello')).rejects.toThrow(/is not a chat id/);
+    expect(tg.sent()).toEqual([]);
+  });
+
+  it('remembers a group an allowed user wrote from, across a new instance on the same state store', async () => {
+    tg = await startFakeTelegram();
+    const state = memoryState();
+    const submitted: string[] = [];
+    const first = await channel(state);
+    await first.start(context(submitted));
+    tg.pushMessage('/help', { id: 42 }, { id: -100, type: 'group', title: 'Family' });
+    // A stranger's group is not remembered.
+    tg.pushMessage('/help', { id: 666 }, { id: -200, type: 'group', title: 'Strangers' });
+    await until(() => submitted.length === 1 && state.values.has('telegram:123456:chats'));
+    expect(first.targets!()).toEqual([{ to: '-100', label: 'Family' }, { to: '42', label: '42' }]);
+    await first.stop();
+
+    const second = await channel(state);
+    await expect(second.send!('-100', 'Dinner at **7**')).resolves.toEqual({ sessionKey: 'telegram:-100' });
+    expect(tg.sent().at(-1)!.body).toMatchObject({ chat_id: -100, text: 'Dinner at <b>7</b>', parse_mode: 'HTML' });
+    await expect(second.send!('-200', 'hi')).rejects.toThrow(/chat -200 is not in allow_from/);
+    // Taking the user out of allow_from takes their chats with them.
+    const revoked = await channel(state, ['7']);
+    await expect(revoked.send!('-100', 'hi')).rejects.toThrow(/chat -100 is not in allow_from/);
+    expect(revoked.targets!()).toEqual([{ to: '7', label: '7' }]);
   });
 });

@@ -4,7 +4,10 @@
  * only `allow_from` users are answered (others get one polite refusal and a log line), groups
  * only when the bot is mentioned or a trigger prefix is used. Answers are Markdown rendered to
  * Telegram HTML (plain text when Telegram rejects it), split at 4096 characters, with a typing
- * indicator and, when streaming is on, a placeholder edited as the answer grows.
+ * indicator and, when streaming is on, a placeholder edited as the answer grows. `send` speaks
+ * first (schedules): to a chat in allow_from, or one an allowed user has written from, which is
+ * remembered in the channel state store. It needs no poller, so a standby gateway of a cluster
+ * can send through an instance that is never started.
  */
 import { backoffDelay, classifyFailure, sleep, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
 import type { Telegram } from 'telegraf';
@@ -20,7 +23,7 @@ interface Update {
   message?: {
     message_id: number;
     text?: string;
-    chat: { id: number; type: string };
+    chat: { id: number; type: string; title?: string; first_name?: string };
     from?: { id: number; username?: string; first_name?: string; is_bot?: boolean };
     reply_to_message?: { from?: { id: number } };
   };
@@ -42,6 +45,24 @@ export function senderAllowed(from: { id: number; username?: string }, allowFrom
 
 /** How long an answer waits for an unreachable Bot API before it is given up (and logged). */
 const ANSWER_PATIENCE_MS = 10 * 60_000;
+/** Remembered chats kept at most (the oldest go first): a public bot meets any number of chats. */
+const MAX_REMEMBERED_CHATS = 500;
+
+/** A chat an allowed user has written from: `by` is checked against allow_from again at send time. */
+interface KnownChat {
+  label: string;
+  by: { id: number; username?: string };
+}
+
+/** Numeric chat ids listed in allow_from (`42`, `42|alice`, `telegram:42`); usernames name no chat. */
+function allowFromChatIds(allowFrom: string[]): string[] {
+  return allowFrom.flatMap((entry) =>
+    entry
+      .split('|')
+      .map((part) => part.trim().replace(/^telegram:/, ''))
+      .filter((part) => /^-?\d{1,20}$/.test(part)),
+  );
+}
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -52,13 +73,21 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
   const apiRoot = settings.base_url ? `${settings.base_url}/` : 'https://api.telegram.org/';
   // Created by connect(), in the background like the rest of the Bot API handshake: loading
   // telegraf takes longer than the rest of the gateway's start-up. Nothing calls it before.
+  // send() creates it too, on demand: it may come before connect(), or on an instance never started.
   let telegram!: Telegram;
-  async function createClient() {
-    const lib = await import('telegraf');
-    // A CommonJS package: in the bundle its exports sit on `default`.
-    const TelegramClient = lib.Telegram ?? (lib as unknown as { default: typeof lib }).default.Telegram;
-    telegram = new TelegramClient(settings.token, { apiRoot });
-  }
+  let clientCreated: Promise<void> | undefined;
+  const createClient = () =>
+    (clientCreated ??= import('telegraf').then(
+      (lib) => {
+        // A CommonJS package: in the bundle its exports sit on `default`.
+        const TelegramClient = lib.Telegram ?? (lib as unknown as { default: typeof lib }).default.Telegram;
+        telegram = new TelegramClient(settings.token, { apiRoot });
+      },
+      (error: unknown) => {
+        clientCreated = undefined;
+        throw error;
+      },
+    ));
   const counters = { in: 0, out: 0 };
   let state: ChannelStatus['state'] = 'starting';
   let lastError: string | undefined;
@@ -69,28 +98,85 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
   const stopper = new AbortController();
   const refused = new Map<number, number>();
 
+  // Chats allowed users have written from, by chat id, in the state store under the bot's id (the
+  // token's public part), so a restart or another gateway of a cluster knows them too.
+  const chatsKey = `telegram:${/^(\d+):/.exec(settings.token)?.[1] ?? name}:chats`;
+  const chats = new Map<string, KnownChat>();
+  let chatsLoaded: Promise<void> | undefined;
+  let chatsReadAt = 0;
+  let chatsSaving: Promise<unknown> = Promise.resolve();
+  /** Merges the stored chats into memory (what this instance learnt itself stays). */
+  async function readChats() {
+    chatsReadAt = Date.now();
+    try {
+      const stored = JSON.parse((await deps.state?.get(chatsKey)) ?? '{}') as Record<string, Partial<KnownChat>>;
+      for (const [id, chat] of Object.entries(stored && typeof stored === 'object' ? stored : {})) {
+        if (!chats.has(id) && typeof chat?.by?.id === 'number') chats.set(id, { label: typeof chat.label === 'string' ? chat.label : '', by: chat.by as KnownChat['by'] });
+      }
+    } catch (error) {
+      context?.log('warn', `could not read the remembered chats: ${describeError(error)}`);
+    }
+  }
+  const loadChats = () => (chatsLoaded ??= readChats());
+  /** Called per allowed message: writes only when the chat is new (or its label or sender changed). */
+  function rememberChat(chatId: number, label: string, by: { id: number; username?: string }) {
+    const id = String(chatId);
+    const known = chats.get(id);
+    if (known && known.label === label && (known.by.id === by.id || senderAllowed(known.by, allow_from))) return;
+    chats.delete(id);
+    chats.set(id, { label, by: { id: by.id, ...(by.username ? { username: by.username } : {}) } });
+    for (const oldest of chats.keys()) {
+      if (chats.size <= MAX_REMEMBERED_CHATS) break;
+      chats.delete(oldest);
+    }
+    if (!deps.state) return;
+    const value = JSON.stringify(Object.fromEntries(chats));
+    chatsSaving = chatsSaving.then(() => deps.state!.set(chatsKey, value)).catch((error: unknown) => context?.log('warn', `could not save the remembered chats: ${describeError(error)}`));
+  }
+  const openList = () => {
+    const list = allow_from.map((a) => a.trim()).filter(Boolean);
+    return list.length === 0 || list.includes('*');
+  };
+  /** Whether send() may write to a chat first: allow_from lists it, or an allowed user wrote from it. */
+  async function chatAllowed(id: string): Promise<boolean> {
+    if (openList() || senderAllowed({ id: Number(id) }, allow_from)) return true;
+    const allowedHere = () => {
+      const chat = chats.get(id);
+      return !!chat && senderAllowed(chat.by, allow_from);
+    };
+    await loadChats();
+    if (allowedHere()) return true;
+    // Another gateway of the cluster may have met the chat since this one read the store.
+    await readChats();
+    return allowedHere();
+  }
+
   /**
    * Calls the API, waiting out 429s (retry_after) and retrying network errors a few times — or,
    * with `patienceMs`, for that long: an answer is kept for a Bot API that is down for minutes.
    */
-  async function call<T>(fn: () => Promise<T>, what: string, patienceMs = 0): Promise<T> {
+  async function call<T>(fn: () => Promise<T>, what: string, patienceMs = 0, signal?: AbortSignal): Promise<T> {
     const started = Date.now();
+    const stop = signal ? AbortSignal.any([stopper.signal, signal]) : stopper.signal;
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (error) {
         const verdict = classifyFailure(error);
         const patient = Date.now() - started < patienceMs;
-        if (!verdict.retry || (attempt >= 4 && !patient) || stopper.signal.aborted) throw error;
+        if (!verdict.retry || (attempt >= 4 && !patient) || stop.aborted) throw error;
         const wait = Math.max(verdict.afterMs ?? 0, backoffDelay(attempt, { baseMs: 500, maxMs: patienceMs ? 30_000 : 8_000 }));
         context?.log('warn', `${what} failed (${describeError(error)}); retrying in ${Math.round(wait / 100) / 10} s`);
-        await sleep(wait, stopper.signal);
+        // A caller that stops waiting (a schedule's time limit) learns why the API was not reached.
+        await sleep(wait, stop).catch((abort: unknown) => {
+          throw signal?.aborted ? error : abort;
+        });
       }
     }
   }
 
   /** Sends HTML, falling back to plain text when Telegram cannot parse the HTML. */
-  async function deliver(chatId: number, markdown: string, editId?: number): Promise<number | undefined> {
+  async function deliver(chatId: number, markdown: string, editId?: number, signal?: AbortSignal): Promise<number | undefined> {
     let messageId: number | undefined;
     for (const [i, part] of splitMessage(markdown, 3500).entries()) {
       const html = markdownToTelegramHtml(part);
@@ -103,6 +189,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
               : telegram.sendMessage(chatId, text, parse ? { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } : { link_preview_options: { is_disabled: true } }),
           edit !== undefined ? 'editMessageText' : 'sendMessage',
           ANSWER_PATIENCE_MS,
+          signal,
         );
       try {
         const result = await (html.length <= TELEGRAM_LIMIT ? send(html, true) : Promise.reject(Object.assign(new Error('too long as HTML'), { response: { error_code: 400 } })));
@@ -204,6 +291,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       }
       return;
     }
+    rememberChat(chatId, (message.chat.type === 'private' ? (from.first_name ?? message.chat.first_name ?? '') : (message.chat.title ?? '')).slice(0, 128), from);
     let text = message.text.trim();
     if (message.chat.type !== 'private') {
       const mention = botUsername ? new RegExp(`@${botUsername}\\b`, 'i') : undefined;
@@ -227,6 +315,8 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
   async function connect() {
     try {
       await createClient();
+      // Known chats before the first update, which may add one.
+      await loadChats();
     } catch (error) {
       state = 'failed';
       lastError = `cannot load the Telegram client: ${describeError(error)}`;
@@ -321,6 +411,42 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       state = 'stopped';
       stopper.abort();
       await loop;
+    },
+    async send(chatId, text, signal) {
+      const id = chatId.trim().replace(/^telegram:/, '');
+      if (!/^-?\d{1,20}$/.test(id)) throw new Error(`telegram: "${chatId.slice(0, 64)}" is not a chat id (a number such as 12345, or -100… for a group)`);
+      const numeric = Number(id);
+      if (!Number.isSafeInteger(numeric)) throw new Error(`telegram: "${id}" is not a chat id Telegram uses (too large)`);
+      const key = String(numeric);
+      if (!text.trim()) throw new Error('telegram: the message is empty');
+      if (stopper.signal.aborted) throw new Error(state === 'failed' && lastError ? `telegram: ${lastError}` : `telegram: channel ${name} is stopped`);
+      if (!(await chatAllowed(key))) {
+        throw new Error(`telegram: chat ${key} is not in allow_from (add it to channel_list.${name}.allow_from, or write to the bot from that chat as an allowed user first)`);
+      }
+      signal?.throwIfAborted();
+      try {
+        await createClient();
+      } catch (error) {
+        throw new Error(`telegram: cannot load the Telegram client: ${describeError(error)}`, { cause: error });
+      }
+      // A network error of the client names the request URL, which holds the token (telegraf masks
+      // it in its messages; this makes sure): the error given back carries the message without the
+      // token, and not the original error as a cause.
+      const failure = await deliver(numeric, text, undefined, signal).then(
+        () => undefined,
+        (error: unknown) => describeError(error).replaceAll(settings.token, '<token>'),
+      );
+      if (failure !== undefined) throw new Error(`telegram: sending to chat ${key} failed: ${failure}`);
+      return { sessionKey: `telegram:${key}` };
+    },
+    targets() {
+      // An instance that does not poll (a standby gateway's) learns new chats from the store only.
+      if (!chatsLoaded) void loadChats();
+      else if (!context && Date.now() - chatsReadAt > 10_000) void readChats();
+      const out = new Map<string, string>();
+      for (const [id, chat] of chats) if (senderAllowed(chat.by, allow_from)) out.set(id, chat.label || id);
+      for (const id of allowFromChatIds(allow_from)) if (!out.has(id)) out.set(id, chats.get(id)?.label || id);
+      return [...out].map(([to, label]) => ({ to, label }));
     },
     status: () => ({
       state,
