@@ -16,9 +16,9 @@ import {
   loadGatewaySettings,
 } from '@picoclaw/core';
 import { channelFactories } from './channels/index.js';
-import { configCommand, mcpCommand, modelsCommand, statusCommand, type CliIo } from './cli-commands.js';
-import { commandHelp, complete, completionScript, findCommand, overview } from './cli-help.js';
-import { colourEnabled, createStyle } from './cli-style.js';
+import { configCommand, mcpCommand, modelsCommand, statusCommand, type CliIo } from './cli/cli-commands.js';
+import { commandHelp, complete, completionScript, findCommand, overview } from './cli/cli-help.js';
+import { colourEnabled, createStyle } from './cli/cli-style.js';
 import { createGateway } from './gateway.js';
 import { version } from './version.js';
 
@@ -127,9 +127,9 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (known?.name ?? command) {
     case 'agent':
-      return (await import('./cli-agent.js')).agentCommand(rest, { ...io, write: (text) => process.stdout.write(text) });
+      return (await import('./cli/cli-agent.js')).agentCommand(rest, { ...io, write: (text) => process.stdout.write(text) });
     case 'onboard':
-      return (await import('./cli-onboard.js')).onboardCommand(rest, { ...io, input: process.stdin, output: process.stdout });
+      return (await import('./cli/cli-onboard.js')).onboardCommand(rest, { ...io, input: process.stdin, output: process.stdout });
     case 'status':
       return statusCommand(io, rest);
     case 'config':

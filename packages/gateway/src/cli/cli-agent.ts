@@ -6,16 +6,16 @@
  */
 import { join } from 'node:path';
 import { collectSecrets, createLogger, createSecretMasker, loadConfig } from '@picoclaw/core';
-import { createAgentRuntime } from './agent/agent-runtime.js';
+import { createAgentRuntime } from '../agent/agent-runtime.js';
 import type { CliIo } from './cli-commands.js';
-import { createMcpManager, settledStatus, type McpManager } from './mcp/mcp-manager.js';
-import { createModelRegistry } from './models/model-registry.js';
-import type { RedisConnection } from './cluster/redis.js';
-import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
-import type { SessionStore } from './sessions/session-store.js';
-import { createBuiltinTools } from './tools/builtin-tools.js';
+import { createMcpManager, settledStatus, type McpManager } from '../mcp/mcp-manager.js';
+import { createModelRegistry } from '../models/model-registry.js';
+import type { RedisConnection } from '../cluster/redis.js';
+import { createJsonlSessionStore } from '../sessions/jsonl-session-store.js';
+import type { SessionStore } from '../sessions/session-store.js';
+import { createBuiltinTools } from '../tools/builtin-tools.js';
 import { startProgress, withProgress, type Progress } from './cli-style.js';
-import { version } from './version.js';
+import { version } from '../version.js';
 import { createInterface } from 'node:readline';
 
 /**
@@ -90,8 +90,8 @@ export async function agentCommand(args: string[], io: CliIo & { write(text: str
   let store: SessionStore;
   if (config.session.store === 'redis') {
     const r = config.session.redis;
-    redis = await (await import('./cluster/redis.js')).connectRedis({ url: r.url, username: r.username, password: r.password, log: (level, text) => log.log(level, text) });
-    store = (await import('./sessions/redis-session-store.js')).createRedisSessionStore({ redis, prefix: r.key_prefix });
+    redis = await (await import('../cluster/redis.js')).connectRedis({ url: r.url, username: r.username, password: r.password, log: (level, text) => log.log(level, text) });
+    store = (await import('../sessions/redis-session-store.js')).createRedisSessionStore({ redis, prefix: r.key_prefix });
   } else store = createJsonlSessionStore({ dir: join(config.agents.defaults.workspace, 'sessions') });
   const runtime = createAgentRuntime({
     config: () => config,

@@ -5,7 +5,7 @@
  * come from the user's own config.
  */
 import { settingsHelp } from '@picoclaw/core';
-import { version } from './version.js';
+import { version } from '../version.js';
 
 export interface CommandHelp {
   name: string;

@@ -3,9 +3,9 @@
  * loader, model registry and MCP manager as the gateway, so a test here means what it means there.
  */
 import { CHALLENGE_HEADER, collectSecrets, gatewayUrl, newChallenge, proofMatches, PROOF_HEADER, createSecretMasker, effectiveMcpTransport, loadConfig, redactSecrets, resolvePaths, type GatewayStatus, type LoadedConfig } from '@picoclaw/core';
-import { probeMcpServer } from './mcp/mcp-manager.js';
-import { createModelRegistry } from './models/model-registry.js';
-import { readPidFile } from './pid-file.js';
+import { probeMcpServer } from '../mcp/mcp-manager.js';
+import { createModelRegistry } from '../models/model-registry.js';
+import { readPidFile } from '../pid-file.js';
 import { styleState, withProgress, type Style } from './cli-style.js';
 
 export interface CliIo {
