@@ -60,7 +60,7 @@ export function createJobRunner(deps: { runtime: TurnRunner; outbound: Outbound;
       return job.payload.message;
     }
     const sessionKey = `cron:${job.id}`;
-    let sent = false;
+    let sent: boolean;
     deps.deliveries.set(sessionKey, false);
     // The model is told what this turn is, so it acts instead of asking back, and answers for the chat.
     const text = [

@@ -147,8 +147,11 @@ export function parseLocalTime(text: string, tz: string): number | undefined {
     const ms = Date.parse(text);
     return Number.isNaN(ms) ? undefined : ms;
   }
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  const wall = Date.UTC(y!, mo! - 1, d!, h!, mi!, s ?? 0);
+  const [y, mo, d, h, mi, s] = m.slice(1).map((part) => Number(part ?? 0));
+  const wall = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+  // 31 February is not a day (Date.UTC would make it 3 March), nor 25:00 an hour.
+  const check = new Date(wall);
+  if (check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== mi) return undefined;
   // The zone's offset at a moment: its wall clock read as if UTC, minus the moment.
   const offsetAt = (ms: number) => {
     const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));

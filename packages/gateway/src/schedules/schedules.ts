@@ -6,12 +6,14 @@
 import type { Config, JobSchedule, SchedulesStatus } from '@picoclaw/core';
 import { isPicoError } from '@picoclaw/core';
 import * as z from 'zod';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Tool } from '../tools/types.js';
 import { createCronTool } from './cron-tool.js';
 import { createHeartbeat, type Heartbeat } from './heartbeat.js';
 import { createJobRunner, type Outbound, type OwnChatDeliveries, type TurnRunner } from './job-runner.js';
 import { createFileJobStore, type JobStore } from './job-store.js';
 import { createLastChat } from './last-chat.js';
+import { leadSchedules } from './lead-schedules.js';
 import { createMessageTool } from './message-tool.js';
 import { defaultTimeZone, nextRuns, scheduleProblem } from './schedule.js';
 import { createScheduler, systemClock, type Clock, type Scheduler } from './scheduler.js';
@@ -28,7 +30,9 @@ export interface SchedulesDeps {
   outbound: Outbound & ScheduleTargets;
   log: Log;
   /** Where jobs live; default `<workspace>/cron/jobs.json`. Gateways on Redis pass a shared store. */
-  store?: JobStore;
+  store?: JobStore & { changed?(): Promise<boolean> };
+  /** Gateways on Redis: jobs run only while this one holds the cluster's `schedules` lease. */
+  cluster?: Pick<Cluster, 'leadership'>;
   clock?: Clock;
   /** The zone of jobs without one; default the process's (TZ). */
   timeZone?: string;
@@ -79,9 +83,11 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   const store = deps.store ?? createFileJobStore({ workspace: workspace(), warn: (m) => deps.log('warn', m) });
   const deliveries: OwnChatDeliveries = new Map();
   const lastChat = createLastChat(workspace, (m) => deps.log('warn', m));
-  let runner = true;
+  let runner = !deps.cluster;
+  let lead: { stop(): Promise<void> } | undefined;
   const scheduler = createScheduler({
     store,
+    runner,
     clock,
     log: deps.log,
     timeZone,
@@ -99,6 +105,10 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     clock,
     log: (level, message) => deps.log(level, message),
   });
+  function setRunner(next: boolean) {
+    runner = next;
+    scheduler.setRunner(next);
+  }
   const allowTargets = () => deps.config().tools.message.allow_targets;
   const cronTool = createCronTool({ scheduler, timeZone, allowTargets, now: () => clock.now() });
   const messageTool = createMessageTool({ outbound: deps.outbound, runtime: deps.runtime, deliveries, allowTargets });
@@ -147,6 +157,8 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
         if (problem) return answer(200, { ok: false, error: problem });
         return answer(200, { ok: true, timezone: schedule.kind === 'cron' && schedule.tz ? schedule.tz : tz, next: nextRuns(schedule, now, 5, { defaultTz: tz }).map((ms) => new Date(ms).toISOString()) });
       }
+      // "Test my heartbeat": one beat now, with what came of it (no-tasks, ok, sent, …).
+      if (path === '/heartbeat') return method === 'POST' ? answer(200, { outcome: await heartbeat.beat() }) : answer(405, { error: 'use POST' });
       if (path === '/targets') return method === 'GET' ? answer(200, { targets: deps.outbound.targets() }) : answer(405, { error: 'use GET' });
       const m = /^\/([A-Za-z0-9_-]{1,64})(\/run)?$/.exec(path);
       if (!m) return answer(404, { error: `no route ${method} /schedules${path}` });
@@ -184,15 +196,14 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       await lastChat.load();
       configure();
       await scheduler.start();
+      if (deps.cluster) lead = leadSchedules({ cluster: deps.cluster, changed: async () => (await deps.store?.changed?.()) ?? false, tick: () => scheduler.tick(), setRunner, log: deps.log });
     },
     configure,
-    setRunner(next) {
-      runner = next;
-      scheduler.setRunner(next);
-    },
+    setRunner,
     status: () => scheduler.status(),
     api,
     async close() {
+      await lead?.stop();
       heartbeat.stop();
       await scheduler.stop();
     },
