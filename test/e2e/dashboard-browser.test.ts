@@ -175,7 +175,8 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
     const notes = page.getByRole('group', { name: 'About your config.json' });
     await notes.waitFor();
-    expect(await notes.textContent()).toMatch(/heartbeat\.enabled — schedules, cron jobs and the heartbeat are not available here yet/);
+    // The heartbeat is implemented now: not among the ignored keys.
+    expect(await notes.textContent()).not.toMatch(/heartbeat/);
     expect(await notes.textContent()).toMatch(/tools\.exec\.enabled — no shell tool is offered here/);
     await page.close();
   });
@@ -198,7 +199,7 @@ describe('dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.locator('.message.assistant table').waitFor();
     await page.screenshot({ path: `${shots}chat.png` });
-    for (const [name, heading] of [['Models', 'Models'], ['Channels', 'Channels'], ['MCP', 'MCP servers'], ['Logs', 'Logs'], ['Settings', 'Settings']] as const) {
+    for (const [name, heading] of [['Models', 'Models'], ['Channels', 'Channels'], ['Schedules', 'Schedules'], ['MCP', 'MCP servers'], ['Logs', 'Logs'], ['Settings', 'Settings']] as const) {
       await page.getByRole('navigation').getByRole('button', { name }).click();
       await page.getByRole('heading', { name: heading }).waitFor();
       await page.waitForTimeout(300);
@@ -251,6 +252,11 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Elegir contraseña' }).click();
     await page.getByText('Gateway en marcha').waitFor({ timeout: 15_000 });
     await page.getByRole('navigation').getByRole('button', { name: 'Ajustes' }).waitFor();
+    // The cron sentence in Spanish: cronstrue's Spanish locale works in the built bundle.
+    await page.getByRole('navigation').getByRole('button', { name: 'Tareas programadas' }).click();
+    await page.getByLabel('Cuándo').selectOption('cron');
+    await page.getByLabel('Expresión cron').fill('30 7 * * 1-5');
+    await page.getByTestId('schedule-preview').getByText(/^A las 07:30, de lunes a viernes \(hora de .+\)$/).waitFor();
     await page.close();
   });
 
@@ -310,4 +316,101 @@ describe('dashboard in Chromium', () => {
     await page.getByText('you said: are you back?').waitFor({ timeout: 15_000 });
     await page.close();
   });
+
+  it('schedules: create a cron job with a time zone and see it in words, disable and enable it, run it now into the dashboard chat, see a failure in the banner, delete it', async () => {
+    // Agent turns whose prompt says FAIL get a 401 from the model: a job that fails.
+    llm = await startFakeLlm([], { answer: (body) => (JSON.stringify(body.messages.at(-1)?.content ?? '').includes('FAIL') ? { status: 401 } : `you said: ${String(body.messages.at(-1)?.content ?? '')}` ) });
+    const base = await start();
+    const shots = new URL('./screenshots/', import.meta.url).pathname;
+    await mkdir(shots, { recursive: true });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, timezoneId: 'Europe/Madrid' });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await setPassword(page);
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.getByText('Connected').waitFor();
+    const session = await page.evaluate<string | null>("localStorage.getItem('picoclaw.session')");
+    expect(session).toMatch(/^web-/);
+
+    await page.getByRole('navigation').getByRole('button', { name: 'Schedules' }).click();
+    expect(new URL(page.url()).pathname).toBe('/schedules');
+    await page.getByText(/No schedules yet/).waitFor();
+    const form = page.getByRole('form', { name: 'New schedule' });
+    await form.getByLabel('Message', { exact: true }).fill('Take the bins out');
+    await form.getByLabel('When', { exact: true }).selectOption('cron');
+    await form.getByLabel('Cron expression', { exact: true }).fill('0 20 * * 2');
+    // A time zone the gateway does not know: its sentence, next to the field.
+    await form.getByLabel('Time zone', { exact: true }).fill('Mars/Olympus');
+    await form.locator('#schedule-error-tz').getByText(/Mars\/Olympus/).waitFor();
+    expect(await form.getByLabel('Time zone', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await form.getByLabel('Time zone', { exact: true }).fill('America/New_York');
+    const preview = page.getByTestId('schedule-preview');
+    await preview.getByText(/^At 08:00 PM, only on Tuesday \(America\/New_York time\)$/).waitFor();
+    await expect.poll(() => preview.locator('time').count()).toBe(5);
+    expect(await form.locator('#schedule-error-tz').count()).toBe(0);
+    const next = await preview.locator('time').evaluateAll((times) => times.map((t) => t.getAttribute('datetime')!));
+    const inNewYork = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    expect(new Set(next.map((iso) => inNewYork.format(new Date(iso))))).toEqual(new Set(['Tue 20:00']));
+    // Shown in the browser's zone (Madrid: 02:00 on Wednesday, 01:00 around the DST switches).
+    expect(await preview.locator('li').first().textContent()).toMatch(/^Wed.*0[12]:00.*\(in \d+ (h|d|h \d+ min)\)$/);
+    expect(await form.getByLabel('Send to').locator('option:checked').textContent()).toBe('This dashboard chat');
+    await form.getByLabel('Name (optional)').fill('Bins');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await form.getByRole('status').getByText('Created “Bins”.').waitFor();
+
+    const job = page.getByRole('group', { name: 'Bins' });
+    await job.waitFor();
+    expect(await job.locator('[data-field="schedule"]').textContent()).toBe('At 08:00 PM, only on Tuesday (America/New_York time) → This dashboard chat');
+    expect(await job.locator('[data-field="next"]').textContent()).toMatch(/^Next run: Wed.*0[12]:00 AM \(in .+\)$/);
+    expect(await job.locator('[data-field="last"]').textContent()).toBe('Not run yet');
+    const stored = await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as { jobs: { id: string; enabled: boolean; schedule: unknown; payload: { channel: string; to: string; deliver?: boolean } }[] });
+    expect(stored.jobs).toHaveLength(1);
+    expect(stored.jobs[0]).toMatchObject({ enabled: true, schedule: { kind: 'cron', expr: '0 20 * * 2', tz: 'America/New_York' }, payload: { channel: 'pico', to: session, deliver: true } });
+    await page.screenshot({ path: `${shots}schedules.png`, fullPage: true });
+
+    await job.getByRole('checkbox', { name: 'Enabled' }).uncheck();
+    await job.locator('[data-field="next"]').getByText('Disabled: it does not run until enabled').waitFor();
+    expect((await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as { jobs: { enabled: boolean }[] })).jobs[0]!.enabled).toBe(false);
+    await job.getByRole('checkbox', { name: 'Enabled' }).check();
+    await job.locator('[data-field="next"]').getByText(/^Next run: /).waitFor();
+
+    await job.getByRole('button', { name: 'Run now' }).click();
+    await job.locator('[data-field="last"]').getByText('ok', { exact: true }).waitFor({ timeout: 15_000 });
+    expect(await job.locator('[data-field="last"]').textContent()).toMatch(/^Last run (just now|\d+ s ago):okTake the bins out$/);
+    // Delivered as is into this dashboard chat, live.
+    await page.getByRole('navigation').getByRole('button', { name: 'Chat' }).click();
+    await page.locator('.message.assistant').getByText('Take the bins out').waitFor({ timeout: 10_000 });
+
+    // A job that fails: the banner names it and links to the Schedules page.
+    await page.getByRole('navigation').getByRole('button', { name: 'Schedules' }).click();
+    await form.getByLabel('Message', { exact: true }).fill('FAIL: check the garage door');
+    await form.getByRole('radio', { name: /Ask the assistant/ }).check();
+    await form.getByLabel('When', { exact: true }).selectOption('every');
+    await form.getByLabel('Every', { exact: true }).fill('6');
+    await form.getByLabel('Unit', { exact: true }).selectOption('hours');
+    await preview.getByText('Every 6 hours').waitFor();
+    await form.getByLabel('Name (optional)').fill('Garage');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const garage = page.getByRole('group', { name: 'Garage' });
+    await garage.getByRole('button', { name: 'Run now' }).click();
+    await garage.locator('[data-field="last"] .error').waitFor({ timeout: 20_000 });
+    const hint = page.getByRole('link', { name: /^Schedule “Garage” failed: / });
+    await hint.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: `${shots}schedules-failed.png`, fullPage: true });
+    await page.getByRole('navigation').getByRole('button', { name: 'Chat' }).click();
+    await hint.click();
+    expect(new URL(page.url()).pathname).toBe('/schedules');
+    await garage.waitFor();
+
+    for (const name of ['Bins', 'Garage']) {
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('group', { name }).getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('group', { name }).waitFor({ state: 'detached' });
+    }
+    await page.getByText(/No schedules yet/).waitFor();
+    expect((await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as { jobs: unknown[] })).jobs).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
 });

@@ -288,12 +288,15 @@ describe('cross-site requests', () => {
         ['POST', '/api/models', { model_name: 'evil', model: 'openai/gpt', api_base: 'http://evil.example', api_keys: ['x'] }],
         ['POST', '/api/auth/password', { current: SECRETS.password, password: 'pwned-password' }],
         ['POST', '/api/gateway/restart', {}],
+        // A schedule made by another site would run turns (with the user's tools) for ever.
+        ['POST', '/api/schedules', { message: 'open the garage door', schedule: { kind: 'every', everyMs: 3_600_000 }, channel: 'pico', to: 'evil', deliver: false }],
       ] as const) {
         const r = await call(path, { method, json, cookie, xff: client, headers: { origin } });
         expect(r.status, `${method} ${path} from ${origin}`).toBe(403);
       }
     }
     expect(await readFile(join(home, 'config.json'), 'utf8')).toBe(before);
+    expect(JSON.parse((await call('/api/schedules', { cookie, xff: client })).body)).toMatchObject({ jobs: [] });
     // The same session from our own origin may write (the 403s above are about the origin).
     const own = await call('/api/config/validate', { method: 'POST', json: config, cookie, xff: client, headers: { origin: base } });
     expect(own.status).toBe(200);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, type AuthStatus } from './api.js';
 import { Chat } from './Chat.js';
 import { LoginPage, SetupPage } from './AuthPages.js';
@@ -10,7 +10,10 @@ import { SettingsPage } from './SettingsPage.js';
 import { StatusBanner } from './StatusBanner.js';
 import { t } from './i18n.js';
 
-const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
+// Its own chunk (with cronstrue): loaded when the page is first opened.
+const SchedulesPage = lazy(() => import('./SchedulesPage.js').then((m) => ({ default: m.SchedulesPage })));
+
+const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/schedules': 'nav.schedules', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
 type PagePath = keyof typeof pages;
 
 export function App() {
@@ -50,6 +53,7 @@ export function App() {
         onLogout={() => {
           void api('/api/auth/logout', { method: 'POST' }).then(refresh);
         }}
+        onOpenSchedules={() => go('/schedules')}
       />
       <nav className="tabs" aria-label={t('nav.pages')}>
         {(Object.keys(pages) as PagePath[]).map((path) => (
@@ -66,6 +70,7 @@ export function App() {
       {page === '/mcp' && <McpPage />}
       {page === '/logs' && <LogsPage />}
       {page === '/channels' && <ChannelsPage />}
+      {page === '/schedules' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SchedulesPage /></Suspense>}
       {page === '/settings' && <SettingsPage />}
     </div>
   );

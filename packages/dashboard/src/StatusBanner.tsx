@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type ClusterInfo, type GatewayProcess } from './api.js';
+import { api, type ClusterInfo, type GatewayProcess, type SchedulesStatus } from './api.js';
 import { t } from './i18n.js';
 
 const states = ['running', 'starting', 'restarting', 'stopped', 'stopping', 'config-error', 'crash-loop'] as const;
@@ -18,9 +18,10 @@ function uptime(since: string | undefined): string {
   return s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-export function StatusBanner({ onLogout }: { onLogout: () => void }) {
+export function StatusBanner({ onLogout, onOpenSchedules }: { onLogout: () => void; onOpenSchedules?: () => void }) {
   const [process, setProcess] = useState<GatewayProcess>();
   const [cluster, setCluster] = useState<ClusterInfo>();
+  const [failing, setFailing] = useState<SchedulesStatus['failing']>([]);
   const [busy, setBusy] = useState(false);
   const [version, setVersion] = useState('');
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('picoclaw.theme') as Theme | null) ?? 'system');
@@ -34,11 +35,12 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
   useEffect(() => {
     let alive = true;
     const poll = () =>
-      api<{ process: GatewayProcess; gateway?: { cluster?: ClusterInfo } }>('/api/gateway/status').then(
+      api<{ process: GatewayProcess; gateway?: { cluster?: ClusterInfo; schedules?: SchedulesStatus } }>('/api/gateway/status').then(
         (s) => {
           if (!alive) return;
           setProcess(s.process);
           setCluster(s.gateway?.cluster?.store === 'redis' ? s.gateway.cluster : undefined);
+          setFailing(s.gateway?.schedules?.failing ?? []);
         },
         () => {},
       );
@@ -57,6 +59,7 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
   };
   const state = process?.state ?? 'unknown';
   return (
+    <>
     <header className={`banner state-${state}`} role="status" aria-live="polite">
       <span className="dot" aria-hidden="true" />
       <span className="label">{label(state)}</span>
@@ -89,5 +92,19 @@ export function StatusBanner({ onLogout }: { onLogout: () => void }) {
       )}
       <button type="button" className="secondary" onClick={onLogout}>{t('banner.logout')}</button>
     </header>
+    {/* A line of its own under the banner: it can be long, and the banner's controls keep their room. */}
+    {state === 'running' && failing.length > 0 && (() => {
+      // The most recent failure names the job; the Schedules page has them all.
+      const last = failing.reduce((a, b) => (Date.parse(b.at) > Date.parse(a.at) ? b : a));
+      const text = failing.length === 1 ? t('banner.scheduleFailed', { name: last.name, error: last.error }) : t('banner.schedulesFailed', { n: failing.length, name: last.name, error: last.error });
+      return (
+        <p className="banner-hint" aria-live="polite"><a href="/schedules" title={text} onClick={(e) => {
+          if (!onOpenSchedules) return;
+          e.preventDefault();
+          onOpenSchedules();
+        }}>{text}</a></p>
+      );
+    })()}
+    </>
   );
 }

@@ -49,3 +49,64 @@ export interface GatewayProcess {
   lastError?: string;
   startedAt?: string;
 }
+
+/** When a job runs (see the gateway's schedules contract): once, at an interval, or on a cron expression. */
+export type ScheduleSpec =
+  | { kind: 'at'; atMs: number }
+  | { kind: 'every'; everyMs: number }
+  | { kind: 'cron'; expr: string; tz?: string };
+
+export interface ScheduleJob {
+  id: string;
+  name: string;
+  enabled: boolean;
+  schedule: ScheduleSpec;
+  payload: { kind: 'agent_turn'; message: string; command?: string; channel: string; to: string; deliver?: boolean };
+  state: {
+    nextRunAtMs?: number;
+    lastRunAtMs?: number;
+    lastStatus?: 'ok' | 'error' | 'skipped';
+    lastError?: string;
+    lastDurationMs?: number;
+    lastResult?: string;
+    runs?: number;
+  };
+  createdAtMs: number;
+  updatedAtMs: number;
+  deleteAfterRun: boolean;
+  missed?: 'run' | 'skip';
+}
+
+export interface ScheduleTarget { channel: string; type: string; to: string; label: string }
+export interface ScheduleList { jobs: ScheduleJob[]; timezone: string; runner: boolean; paused?: string }
+export type SchedulePreview = { ok: true; next: string[]; timezone: string } | { ok: false; error: string };
+export interface NewSchedule {
+  name?: string;
+  message: string;
+  schedule: ScheduleSpec;
+  channel: string;
+  to: string;
+  deliver?: boolean;
+  missed?: 'run' | 'skip';
+  enabled?: boolean;
+}
+
+/** The launcher's `/api/schedules` routes (proxied to the gateway). */
+export const schedulesApi = {
+  list: () => api<ScheduleList>('/api/schedules'),
+  targets: () => api<{ targets: ScheduleTarget[] }>('/api/schedules/targets'),
+  preview: (schedule: ScheduleSpec) => api<SchedulePreview>('/api/schedules/preview', { method: 'POST', body: { schedule } }),
+  create: (job: NewSchedule) => api<{ job: ScheduleJob }>('/api/schedules', { method: 'POST', body: job }),
+  update: (id: string, patch: Partial<NewSchedule>) => api<{ job: ScheduleJob }>(`/api/schedules/${id}`, { method: 'PATCH', body: patch }),
+  remove: (id: string) => api<{ status: string }>(`/api/schedules/${id}`, { method: 'DELETE' }),
+  run: (id: string) => api<{ status: string }>(`/api/schedules/${id}/run`, { method: 'POST' }),
+};
+
+/** `status.gateway.schedules` (GatewayStatus['schedules'] in core). */
+export interface SchedulesStatus {
+  jobs: number;
+  enabled: number;
+  runner: boolean;
+  next: { id: string; name: string; at: string }[];
+  failing: { id: string; name: string; error: string; at: string }[];
+}

@@ -14,6 +14,7 @@ import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
 import { resourceRoutes } from './api/resource-routes.js';
+import { scheduleRoutes } from './api/schedule-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
 import { authGate, checkBearer, suspiciousPath, type AuthDeps } from './auth/auth.js';
 import { createClientResolver } from './auth/client-address.js';
@@ -194,6 +195,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
     gatewayRunning: () => supervisor.status().state === 'running',
   }));
   app.use(sessionRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
+  app.use(scheduleRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));
   app.get('/api/system/version', (_req, res) => void res.json({ version: options.version }));
   app.use('/api', (req, res) => void res.status(404).json({ error: `no route ${req.method} ${req.path}` }));

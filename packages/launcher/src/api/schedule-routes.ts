@@ -1,0 +1,65 @@
+/**
+ * Schedules (reminders, cron jobs) for the dashboard: a thin proxy to the gateway's `/schedules`
+ * API, which owns the jobs, validates them and answers with sentences a user can act on. The
+ * launcher only checks what it can without the gateway (a running gateway, a well-formed job id,
+ * a JSON object body) so that nothing else reaches the gateway's URL space.
+ */
+import { Router, type Request, type Response } from 'express';
+
+/** Job ids are made by the gateway: 16 lowercase hex characters. */
+const JOB_ID = /^[0-9a-f]{16}$/;
+
+export interface ScheduleRoutesDeps {
+  /** A call to the gateway that keeps its status code; throws when it cannot be reached. */
+  gateway(path: string, method: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  running(): boolean;
+}
+
+export function scheduleRoutes(deps: ScheduleRoutesDeps): Router {
+  const router = Router();
+  router.use('/api/schedules', (_req, res, next) => {
+    if (deps.running()) next();
+    else res.status(503).json({ error: 'the gateway is not running: start it to see and change schedules' });
+  });
+
+  /** Forwards to the gateway; a gateway that stopped or hung in between is a 502 with the reason. */
+  const forward = async (res: Response, path: string, method: string, body?: unknown) => {
+    try {
+      const answer = await deps.gateway(path, method, body);
+      res.status(answer.status).json(answer.body ?? {});
+    } catch (error) {
+      res.status(502).json({ error: `the gateway did not answer: ${(error as Error).message}` });
+    }
+  };
+  /** The JSON body when it is an object; otherwise answers 400 and gives undefined. */
+  const objectBody = (req: Request, res: Response): Record<string, unknown> | undefined => {
+    const body: unknown = req.body ?? {};
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
+    res.status(400).json({ error: 'the body must be a JSON object' });
+    return undefined;
+  };
+  const withId = (handler: (req: Request<{ id: string }>, res: Response, id: string) => Promise<void>) => async (req: Request<{ id: string }>, res: Response) => {
+    const id = req.params.id;
+    if (!JOB_ID.test(id)) return void res.status(400).json({ error: 'invalid schedule id (16 hex characters expected)' });
+    await handler(req, res, id);
+  };
+
+  router.get('/api/schedules', (_req, res) => forward(res, '/schedules', 'GET'));
+  router.post('/api/schedules', async (req, res) => {
+    const body = objectBody(req, res);
+    if (body) await forward(res, '/schedules', 'POST', body);
+  });
+  router.post('/api/schedules/preview', async (req, res) => {
+    const body = objectBody(req, res);
+    if (body) await forward(res, '/schedules/preview', 'POST', body);
+  });
+  router.get('/api/schedules/targets', (_req, res) => forward(res, '/schedules/targets', 'GET'));
+  router.get('/api/schedules/:id', withId((_req, res, id) => forward(res, `/schedules/${id}`, 'GET')));
+  router.patch('/api/schedules/:id', withId(async (req, res, id) => {
+    const body = objectBody(req, res);
+    if (body) await forward(res, `/schedules/${id}`, 'PATCH', body);
+  }));
+  router.delete('/api/schedules/:id', withId((_req, res, id) => forward(res, `/schedules/${id}`, 'DELETE')));
+  router.post('/api/schedules/:id/run', withId((_req, res, id) => forward(res, `/schedules/${id}/run`, 'POST', {})));
+  return router;
+}
