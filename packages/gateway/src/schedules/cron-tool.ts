@@ -12,6 +12,9 @@ import type { Scheduler } from './scheduler.js';
 import { describeSchedule, formatIn, parseLocalTime, validTimeZone } from './schedule.js';
 import { ownTarget, refusedTarget, sameTarget, targetAllowed, type Target } from './targets.js';
 
+/** A prompt-injected model must not be able to fill the store (or the model bill) from one chat. */
+export const MAX_JOBS_PER_CHAT = 50;
+
 const actions = ['add', 'list', 'get', 'update', 'remove', 'enable', 'disable', 'run'] as const;
 
 export function createCronTool(deps: { scheduler: Scheduler; timeZone(): string; allowTargets(): readonly string[]; now?: () => number }): Tool {
@@ -28,7 +31,10 @@ export function createCronTool(deps: { scheduler: Scheduler; timeZone(): string;
       return atMs === undefined ? `at "${args.at}" is not a date and time; use "YYYY-MM-DDTHH:MM" (local time in ${tz})` : { kind: 'at', atMs };
     }
     if (args.every_seconds) return { kind: 'every', everyMs: args.every_seconds * 1000 };
-    if (args.cron_expr) return { kind: 'cron', expr: args.cron_expr, ...(args.tz ? { tz: args.tz } : {}) };
+    if (args.cron_expr) {
+      if (args.cron_expr.trim().split(/\s+/).length !== 5) return 'cron_expr takes 5 fields: minute hour day-of-month month day-of-week (e.g. "0 8 * * 1-5"); schedules by the second are not offered here';
+      return { kind: 'cron', expr: args.cron_expr, ...(args.tz ? { tz: args.tz } : {}) };
+    }
     return undefined;
   }
 
@@ -108,6 +114,8 @@ export function createCronTool(deps: { scheduler: Scheduler; timeZone(): string;
           if (context.channel === 'cli' && target === own) return fail('this terminal chat cannot receive messages later; give channel and to (e.g. channel "telegram", to "<chat id>")');
           if (!target.to) return fail('to is required with channel');
           if (!targetAllowed(own, target, deps.allowTargets())) return fail(refusedTarget(target));
+          const count = (await scheduler.list()).filter((j) => sameTarget(target, { channel: j.payload.channel, to: j.payload.to })).length;
+          if (count >= MAX_JOBS_PER_CHAT) return fail(`this chat has ${count} scheduled jobs, the most the assistant may make for one chat; remove some first (or use the dashboard)`);
           return guard(async () => {
             const job = await scheduler.add({
               message: args.message!,

@@ -1,7 +1,7 @@
 /**
  * Where the file tools may go, beyond the workspace rules of the config: PicoClaw's own files
- * (config, secrets, launcher settings, logs), every chat's conversation and the channels' state
- * are out of reach, so a chat user (or a page the model read) cannot make the model read or
+ * (config, secrets, launcher settings, logs), every chat's conversation, the channels' state and
+ * the scheduled jobs are out of reach, so a chat user (or a page the model read) cannot make the model read or
  * rewrite other people's conversations or the secrets; files a tool server runs are read-only.
  *
  * The policy only ever narrows: the tools still apply `restrict_to_workspace` and
@@ -42,6 +42,8 @@ export function createPathPolicy(input: {
       { path: workspace, access: 'full', why: 'the workspace' },
       { path: real(resolve(workspace, 'sessions')), access: 'none', why: state },
       { path: real(resolve(workspace, 'state')), access: 'none', why: state },
+      // Written here, a job would reach any chat (the cron tool keeps a turn to its own) and run with every tool.
+      { path: real(resolve(workspace, 'cron')), access: 'none', why: 'scheduled jobs (the cron tool changes them)' },
       // These may live outside the home (PICOCLAW_CONFIG).
       { path: real(input.configPath), access: 'none', why: "PicoClaw's configuration" },
       { path: real(input.securityPath), access: 'none', why: "PicoClaw's secrets" },
