@@ -16,7 +16,8 @@ export interface JobStore {
    * changed and handed back with `put`.
    */
   load(): Promise<ScheduledJob[]>;
-  put(job: ScheduledJob): Promise<void>;
+  /** Writes jobs (new or changed) in one go; resolves once they are stored. */
+  put(...jobs: ScheduledJob[]): Promise<void>;
   /** False when there was no such job. */
   remove(id: string): Promise<boolean>;
   /**
@@ -162,10 +163,10 @@ export function createFileJobStore(options: { workspace: string; warn?: (message
       loaded = true;
       return [...jobs.values()];
     },
-    async put(job) {
+    async put(...list) {
       // Another process's edit is read first, so this write does not undo it.
       await this.load();
-      jobs.set(job.id, job);
+      for (const job of list) jobs.set(job.id, job);
       await write();
     },
     async remove(id) {

@@ -12,7 +12,7 @@ const NOW = Date.parse('2026-12-06T10:00:00Z');
 
 function tools(allowTargets: string[] = []) {
   const jobs = new Map<string, ScheduledJob>();
-  const store: JobStore = { load: async () => [...jobs.values()], put: async (j) => void jobs.set(j.id, j), remove: async (id) => jobs.delete(id), flush: async () => {} };
+  const store: JobStore = { load: async () => [...jobs.values()], put: async (...list) => void list.forEach((j) => jobs.set(j.id, j)), remove: async (id) => jobs.delete(id), flush: async () => {} };
   const clock = { now: () => NOW, setTimeout: () => 0, clearTimeout: () => {} };
   const scheduler = createScheduler({ store, clock, log: () => {}, timeZone: () => 'Europe/Madrid', run: async () => 'ok', targetProblem: (c) => (c === 'telegram' || c === 'mqtt' ? undefined : `no channel named "${c}" in channel_list`) });
   const sent: { channel: string; to: string; text: string }[] = [];

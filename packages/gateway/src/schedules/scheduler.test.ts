@@ -38,7 +38,7 @@ function memoryStore(claims?: Set<string>): JobStore & { jobs: Map<string, Sched
   return {
     jobs,
     load: async () => [...jobs.values()],
-    put: async (job) => void jobs.set(job.id, job),
+    put: async (...list) => void list.forEach((job) => jobs.set(job.id, job)),
     remove: async (id) => jobs.delete(id),
     flush: async () => {},
     ...(claims ? { claim: async (id: string, at: number) => !claims.has(`${id}@${at}`) && !!claims.add(`${id}@${at}`) } : {}),
@@ -289,3 +289,18 @@ describe('scheduler: downtime', () => {
     expect((await s.scheduler.list()).map((j) => j.name).sort()).toEqual(['mine', 'theirs']);
   });
 });
+
+describe('scheduler: status', () => {
+  it('lists the five earliest next runs, and counts', async () => {
+    const { scheduler } = setup();
+    await scheduler.start();
+    for (const minutes of [50, 10, 40, 20, 60, 30, 70]) await scheduler.add({ name: `in ${minutes}`, message: 'x', schedule: { kind: 'at', atMs: NOW_PLUS(minutes) }, ...target });
+    await scheduler.update((await scheduler.list()).find((j) => j.name === 'in 10')!.id, { enabled: false });
+    expect(scheduler.status().next.map((n) => n.name)).toEqual(['in 20', 'in 30', 'in 40', 'in 50', 'in 60']);
+    expect(scheduler.status()).toMatchObject({ jobs: 7, enabled: 6, runner: true, failing: [] });
+  });
+});
+
+function NOW_PLUS(minutes: number) {
+  return Date.parse('2026-12-06T10:00:00Z') + minutes * 60_000;
+}

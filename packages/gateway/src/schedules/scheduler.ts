@@ -52,6 +52,8 @@ export interface SchedulerOptions {
   graceMs?: number;
   /** Runs at the same time at most (more due jobs wait their turn). */
   concurrency?: number;
+  /** False: another gateway may be running the jobs; wait for setRunner(true). Default true. */
+  runner?: boolean;
   /** Why a job cannot target this channel (not configured, disabled), checked when a job is made or edited. */
   targetProblem?: (channel: string) => string | undefined;
 }
@@ -97,7 +99,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const waiting: (() => void)[] = [];
   let active = 0;
   let timer: unknown;
-  let runner = true;
+  let runner = options.runner ?? true;
   let paused: string | undefined;
   let started = false;
   let stopped = false;
@@ -179,29 +181,28 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     });
   }
 
-  /** Settles one due (or broken) job: runs, skips or marks it, and writes its next run. */
-  async function settle(job: ScheduledJob, now: number) {
+  /**
+   * What one job needs now, decided without I/O: `changed` when its state must be written (a
+   * next run, a skip, a problem), `run` with the occurrence to run. The job is changed in place.
+   */
+  function plan(job: ScheduledJob, now: number): { changed: boolean; run?: { at: number; reason: string } } {
+    const due = job.state.nextRunAtMs ?? (job.schedule.kind === 'at' && job.state.lastRunAtMs === undefined ? job.schedule.atMs : undefined);
+    // The common case first, and without parsing anything: a job waiting for its next run.
+    if (due !== undefined && due > now) return { changed: false };
     const problem = unusable(job, now);
     if (problem) {
-      if (job.state.lastError !== problem || job.state.nextRunAtMs !== undefined) {
-        job.state = { ...job.state, lastStatus: 'error', lastError: problem };
-        delete job.state.nextRunAtMs;
-        log('warn', `${label(job)}: ${problem}`, { job: job.id });
-        await store.put(job);
-      }
-      return;
+      if (job.state.lastError === problem && job.state.nextRunAtMs === undefined) return { changed: false };
+      job.state = { ...job.state, lastStatus: 'error', lastError: problem };
+      delete job.state.nextRunAtMs;
+      log('warn', `${label(job)}: ${problem}`, { job: job.id });
+      return { changed: true };
     }
-    const due = job.state.nextRunAtMs ?? (job.schedule.kind === 'at' && job.state.lastRunAtMs === undefined ? job.schedule.atMs : undefined);
-    if (due === undefined || due > now) {
+    if (due === undefined) {
       // A job without a next run (new from a file, or after an edit) gets one.
-      if (due === undefined) {
-        const next = nextAfter(job, now);
-        if (next !== undefined) {
-          job.state = { ...job.state, nextRunAtMs: next };
-          await store.put(job);
-        }
-      }
-      return;
+      const next = nextAfter(job, now);
+      if (next === undefined) return { changed: false };
+      job.state = { ...job.state, nextRunAtMs: next };
+      return { changed: true };
     }
     const late = now - due > graceMs;
     const next = job.schedule.kind === 'at' ? undefined : nextAfter(job, now);
@@ -213,25 +214,32 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       job.state = { ...job.state, lastStatus: 'skipped', lastError: why };
       if (job.schedule.kind === 'at') job.enabled = false;
       log('info', `${label(job)} skipped: ${why}`, { job: job.id });
-      await store.put(job);
-      return;
+      return { changed: true };
     }
-    // Written before the run starts: a crash during it does not run it twice.
-    await store.put(job);
-    if (store.claim && !(await store.claim(job.id, due))) return;
-    launch(job, late ? `missed at ${new Date(due).toISOString()}, run once` : describeSchedule(job.schedule, tz()));
+    return { changed: true, run: { at: due, reason: late ? `missed at ${new Date(due).toISOString()}, run once` : describeSchedule(job.schedule, tz()) } };
   }
 
   async function tickNow() {
     if (!runner || paused || stopped) return;
     const now = clock.now();
+    const changed: ScheduledJob[] = [];
+    const due: { job: ScheduledJob; at: number; reason: string }[] = [];
     for (const job of await load()) {
       if (!job.enabled) continue;
       try {
-        await settle(job, now);
+        const { changed: dirty, run } = plan(job, now);
+        if (dirty) changed.push(job);
+        if (run) due.push({ job, ...run });
       } catch (error) {
         log('error', `${label(job)}: ${(error as Error).message}`, { job: job.id });
       }
+    }
+    // One write for all (ten thousand jobs read from a PicoClaw file get their next runs in one),
+    // and before any run starts: a crash during a run does not run it twice.
+    if (changed.length > 0) await store.put(...changed);
+    for (const { job, at, reason } of due) {
+      if (store.claim && !(await store.claim(job.id, at))) continue;
+      launch(job, reason);
     }
   }
 
@@ -286,17 +294,24 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   function status(): SchedulesStatus {
-    const enabled = snapshot.filter((j) => j.enabled);
-    const next = enabled
-      .filter((j) => j.state.nextRunAtMs !== undefined)
-      .sort((a, b) => a.state.nextRunAtMs! - b.state.nextRunAtMs!)
-      .slice(0, 5)
-      .map((j) => ({ id: j.id, name: j.name, at: new Date(j.state.nextRunAtMs!).toISOString() }));
+    // The five earliest in one pass (the dashboard polls this; a store may hold ten thousand jobs).
+    const soonest: ScheduledJob[] = [];
+    let enabled = 0;
+    for (const j of snapshot) {
+      if (!j.enabled) continue;
+      enabled++;
+      const at = j.state.nextRunAtMs;
+      if (at === undefined || (soonest.length === 5 && at >= soonest[4]!.state.nextRunAtMs!)) continue;
+      const later = soonest.findIndex((o) => o.state.nextRunAtMs! > at);
+      soonest.splice(later < 0 ? soonest.length : later, 0, j);
+      if (soonest.length > 5) soonest.pop();
+    }
+    const next = soonest.map((j) => ({ id: j.id, name: j.name, at: new Date(j.state.nextRunAtMs!).toISOString() }));
     const failing = snapshot
       .filter((j) => j.state.lastStatus === 'error')
       .slice(0, 5)
       .map((j) => ({ id: j.id, name: j.name, error: j.state.lastError ?? 'failed', at: new Date(j.state.lastRunAtMs ?? j.updatedAtMs).toISOString() }));
-    return { jobs: snapshot.length, enabled: enabled.length, runner, ...(paused ? { paused } : {}), next, failing };
+    return { jobs: snapshot.length, enabled, runner, ...(paused ? { paused } : {}), next, failing };
   }
 
   return {
