@@ -40,7 +40,8 @@ beforeAll(async () => {
     agents: { defaults: { model_name: 'm' } },
     model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
     channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
-    tools: { web_fetch: { enabled: true } },
+    // allow_targets offers the message tool in chats (it is offered to background turns only otherwise).
+    tools: { web_fetch: { enabled: true }, message: { allow_targets: ['telegram:*'] } },
   }, null, 2));
   await writeFile(join(home, '.security.yml'), `model_list:\n  m:\n    api_keys: ["${API_KEY}"]\nchannel_list:\n  pico:\n    settings:\n      token: ${PICO_TOKEN}\n`);
   gateway = spawnGateway({ home });

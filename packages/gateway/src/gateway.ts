@@ -26,7 +26,7 @@ import {
   type ReloadResponse,
   type SecretMasker,
 } from '@picoclaw/core';
-import { createAgentRuntime, type AgentRuntime } from './agent/agent-runtime.js';
+import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './agent/agent-runtime.js';
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
@@ -90,7 +90,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
-  const tools = (): Tool[] => [...builtins, ...(schedules?.tools() ?? []), ...(mcp?.list() ?? [])];
+  const tools = (turn?: InboundMessage): Tool[] => [...builtins, ...(schedules?.tools(turn) ?? []), ...(mcp?.list() ?? [])];
   const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
 
   // No model is not an error: the gateway runs without one (degraded, reason `no_model`) and

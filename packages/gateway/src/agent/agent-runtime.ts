@@ -34,7 +34,8 @@ export interface InboundMessage {
 export interface RuntimeDeps {
   config(): Config;
   models(): ModelRegistry;
-  tools(): readonly Tool[];
+  /** The tools a turn may use (all of them without a turn, for /tools). */
+  tools(turn?: InboundMessage): readonly Tool[];
   store: SessionStore;
   /** Lines for /status and /mcp. */
   describe?: { status(): string; mcp(): string };
@@ -160,7 +161,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       if (!ephemeral) unlock = await deps.store.lock?.(message.sessionKey, controller.signal);
       const model = deps.models().chain(currentModel(message.sessionKey));
       const snapshot = ephemeral ? { messages: [] } : await deps.store.load(message.sessionKey);
-      const tools = deps.tools();
+      const tools = deps.tools(message);
       const systemPrompt = await buildSystemPrompt({
         workspace: defaults.workspace,
         channel: message.channel,

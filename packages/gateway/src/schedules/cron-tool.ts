@@ -25,12 +25,12 @@ export function createCronTool(deps: { scheduler: Scheduler; timeZone(): string;
   function scheduleOf(args: Args): JobSchedule | string | undefined {
     const tz = args.tz || deps.timeZone();
     if (args.tz && !validTimeZone(args.tz)) return `"${args.tz}" is not a time zone; use an IANA name such as "Europe/Madrid"`;
-    if (args.at_seconds) return { kind: 'at', atMs: now() + args.at_seconds * 1000 };
+    if (args.at_seconds) return { kind: 'at', atMs: now() + Math.round(args.at_seconds * 1000) };
     if (args.at) {
       const atMs = parseLocalTime(args.at, tz);
       return atMs === undefined ? `at "${args.at}" is not a date and time; use "YYYY-MM-DDTHH:MM" (local time in ${tz})` : { kind: 'at', atMs };
     }
-    if (args.every_seconds) return { kind: 'every', everyMs: args.every_seconds * 1000 };
+    if (args.every_seconds) return { kind: 'every', everyMs: Math.round(args.every_seconds * 1000) };
     if (args.cron_expr) {
       if (args.cron_expr.trim().split(/\s+/).length !== 5) return 'cron_expr takes 5 fields: minute hour day-of-month month day-of-week (e.g. "0 8 * * 1-5"); schedules by the second are not offered here';
       return { kind: 'cron', expr: args.cron_expr, ...(args.tz ? { tz: args.tz } : {}) };
@@ -74,23 +74,24 @@ export function createCronTool(deps: { scheduler: Scheduler; timeZone(): string;
 
   return defineTool({
     name: 'cron',
+    // Short: this definition travels with every turn.
     description:
-      'Schedule reminders and recurring tasks for this chat. add: message + one of at (local "YYYY-MM-DDTHH:MM"), at_seconds (from now), every_seconds, cron_expr (5 fields, with tz); deliver=true sends the message as is, otherwise you run it as a task then (with tools) and your answer is sent. Also list, get, update, remove, enable, disable, run (now) with job_id.',
+      'Reminders and recurring tasks for this chat. add: message and one of at (local "YYYY-MM-DDTHH:MM"), at_seconds, every_seconds, cron_expr (5 fields; tz: IANA zone). deliver: send message as is; else it is a task you do then, your answer is sent. missed: run|skip after downtime. list; get/update/remove/enable/disable/run: job_id.',
     input: {
       action: z.enum(actions),
       name: z.string().optional(),
-      message: z.string().optional().describe('Reminder text (deliver) or the task to do when it runs'),
-      command: z.string().optional().describe('Not supported here (no shell)'),
+      message: z.string().optional(),
+      command: z.string().optional(),
       command_confirm: z.boolean().optional(),
-      at_seconds: z.number().int().nonnegative().optional(),
-      at: z.string().optional().describe('Local date-time "YYYY-MM-DDTHH:MM" in tz'),
-      every_seconds: z.number().int().nonnegative().optional(),
-      cron_expr: z.string().optional().describe('e.g. "0 8 * * 1-5" = weekdays 08:00'),
-      tz: z.string().optional().describe('IANA time zone; default the server\'s'),
+      at_seconds: z.number().nonnegative().optional(),
+      at: z.string().optional(),
+      every_seconds: z.number().nonnegative().optional(),
+      cron_expr: z.string().optional(),
+      tz: z.string().optional(),
       deliver: z.boolean().optional(),
-      missed: z.enum(['run', 'skip']).optional().describe('If the server was down at run time: run once later, or skip'),
-      channel: z.string().optional().describe('Another chat\'s channel (default this chat)'),
-      to: z.string().optional().describe('Another chat\'s id'),
+      missed: z.enum(['run', 'skip']).optional(),
+      channel: z.string().optional(),
+      to: z.string().optional(),
       job_id: z.string().optional(),
     },
     async execute(args, context) {

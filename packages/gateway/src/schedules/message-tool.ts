@@ -13,13 +13,13 @@ import { ownTarget, refusedTarget, sameTarget, targetAllowed } from './targets.j
 export function createMessageTool(deps: { outbound: Outbound; runtime: Pick<TurnRunner, 'record'>; deliveries: OwnChatDeliveries; allowTargets(): readonly string[] }): Tool {
   return defineTool({
     name: 'message',
-    description:
-      'Send a message to the user now, in this chat (default) or another chat given by channel and chat_id. Use it for progress notes or to reach another chat; your final answer is sent anyway.',
+    description: 'Send a message (Markdown) now: to this chat, or to channel + chat_id.',
     input: {
-      content: z.string().min(1).describe('The text (Markdown)'),
-      channel: z.string().optional().describe('Channel name, e.g. "telegram"; default this chat\'s'),
-      chat_id: z.string().optional().describe('Chat id in that channel; default this chat'),
-      reply_to_message_id: z.string().optional().describe('Ignored; accepted for compatibility'),
+      content: z.string().min(1),
+      channel: z.string().optional(),
+      chat_id: z.string().optional(),
+      // PicoClaw's; ignored.
+      reply_to_message_id: z.string().optional(),
     },
     async execute({ content, channel, chat_id }, context) {
       const own = ownTarget(context);

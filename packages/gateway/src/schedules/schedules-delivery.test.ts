@@ -76,6 +76,9 @@ describe('schedules through Telegram', () => {
     expect(jobs[0]).toMatchObject({ schedule: { kind: 'at' }, payload: { kind: 'agent_turn', message: 'Take the bins out 🗑️', channel: 'telegram', to: '42', deliver: true }, deleteAfterRun: true });
     expect(jobs[0]!.schedule.kind === 'at' && jobs[0]!.schedule.atMs - Date.now()).toBeGreaterThan(3500_000);
     // The tool result the model read.
+    // A chat's own turn has cron; `message` only with tools.message.allow_targets (its answer goes to its chat anyway).
+    expect(llm.requests[0]!.body.tools!.map((t) => t.function.name)).toEqual(expect.arrayContaining(['cron']));
+    expect(llm.requests[0]!.body.tools!.map((t) => t.function.name)).not.toContain('message');
     const toolResult = llm.requests[1]!.body.messages.find((m) => m.role === 'tool');
     expect(String(toolResult?.content)).toMatch(/^Cron job added: .*\(id: [0-9a-f]{16}\)/);
 

@@ -39,8 +39,11 @@ export interface SchedulesDeps {
 }
 
 export interface Schedules {
-  /** The `cron` and `message` tools the config enables. */
-  tools(): Tool[];
+  /**
+   * The `cron` and `message` tools the config enables. A chat's own turn gets `message` only when
+   * it may reach other chats (`tools.message.allow_targets`): its answer already goes to its own.
+   */
+  tools(turn?: { ephemeral?: boolean }): Tool[];
   /** A person wrote from this chat (for the heartbeat's default target). */
   seen(channel: string, chatId: string): void;
   /** Reads the jobs and starts the timers; the gateway calls it once it is ready. */
@@ -187,16 +190,20 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   return {
     scheduler,
     heartbeat,
-    tools() {
+    tools(turn) {
       const t = deps.config().tools;
-      return [...(t.cron.enabled ? [cronTool] : []), ...(t.message.enabled ? [messageTool] : [])];
+      const message = t.message.enabled && (!turn || turn.ephemeral === true || t.message.allow_targets.length > 0);
+      return [...(t.cron.enabled ? [cronTool] : []), ...(message ? [messageTool] : [])];
     },
     seen: (channel, chatId) => lastChat.seen(channel, chatId),
     async start() {
       await lastChat.load();
       configure();
       await scheduler.start();
-      if (deps.cluster) lead = leadSchedules({ cluster: deps.cluster, changed: async () => (await deps.store?.changed?.()) ?? false, tick: () => scheduler.tick(), setRunner, log: deps.log });
+      if (deps.cluster) {
+        const changed = async () => (await deps.store?.changed?.()) ?? false;
+        lead = leadSchedules({ cluster: deps.cluster, changed, tick: () => scheduler.tick(), refresh: () => scheduler.list(), setRunner, log: deps.log });
+      }
     },
     configure,
     setRunner,
