@@ -41,6 +41,7 @@ import type { SessionStore } from './sessions/session-store.js';
 import { createFileChannelState, createRedisChannelState, type ChannelStateStore } from './channels/channel-state.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { RedisConnection } from './cluster/redis.js';
+import type { RedisJobStore } from './schedules/redis-job-store.js';
 import { createSchedules, type Schedules } from './schedules/schedules.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
 import type { Tool } from './tools/types.js';
@@ -263,11 +264,12 @@ export function createGateway(options: GatewayOptions): Gateway {
    * membership, and channels that allow a single runner (Telegram) gated by a leader lease.
    */
   async function joinCluster(cfg: Config, factories: NonNullable<GatewayOptions['channelFactories']>) {
-    const [{ connectRedis }, { createCluster }, { createRedisSessionStore }, { createLeaderChannel }] = await Promise.all([
+    const [{ connectRedis }, { createCluster }, { createRedisSessionStore }, { createLeaderChannel }, { createRedisJobStore }] = await Promise.all([
       import('./cluster/redis.js'),
       import('./cluster/cluster.js'),
       import('./sessions/redis-session-store.js'),
       import('./cluster/leader-channel.js'),
+      import('./schedules/redis-job-store.js'),
     ]);
     const r = cfg.session.redis;
     redis = await connectRedis({ url: r.url, username: r.username, password: r.password, log: logFn });
@@ -280,8 +282,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       log: logFn,
     });
     const channelState = createRedisChannelState(redis, r.key_prefix);
+    const jobs = createRedisJobStore({ redis, prefix: r.key_prefix, owner: cluster.memberId, warn: (m) => log.warn(m) });
     const telegram = factories.telegram;
-    if (!telegram) return { store: shared, factories, channelState };
+    if (!telegram) return { store: shared, factories, channelState, jobs };
     const member = cluster;
     const gated: ChannelFactory = (name, channelConfig, deps) => {
       // One lease per bot token (hashed), so two channels on one bot still get one poller.
@@ -289,7 +292,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const lease = `telegram:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
       return createLeaderChannel({ name, type: channelConfig.type, lease, cluster: member, build: async () => telegram(name, channelConfig, deps) });
     };
-    return { store: shared, factories: { ...factories, telegram: gated }, channelState };
+    return { store: shared, factories: { ...factories, telegram: gated }, channelState, jobs };
   }
 
   /**
@@ -369,8 +372,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       const cfg = loaded.config;
       let factories = options.channelFactories ?? {};
       let channelState: ChannelStateStore;
+      let jobs: RedisJobStore | undefined;
       if (cfg.session.store === 'redis') {
-        ({ store, factories, channelState } = await joinCluster(cfg, factories));
+        ({ store, factories, channelState, jobs } = await joinCluster(cfg, factories));
       } else {
         channelState = createFileChannelState(cfg.agents.defaults.workspace);
         store = createJsonlSessionStore({
@@ -427,7 +431,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         mountUpgrade: server.mountUpgrade,
         log: logFn,
       });
-      schedules = createSchedules({ config, runtime, outbound: channels, log: logFn });
+      schedules = createSchedules({ config, runtime, outbound: channels, log: logFn, ...(jobs ? { store: jobs, cluster } : {}) });
       // Independent steps side by side (each is a few file or socket operations): the port, the
       // home and its folders are checked together (a home in use is the more telling error when
       // several fail), then the PID file is written while the channels start.
