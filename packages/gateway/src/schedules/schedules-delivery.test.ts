@@ -200,9 +200,13 @@ describe('jobs across a restart', () => {
     const { body } = await api('POST', '/schedules', { message: 'weekly digest', schedule: { kind: 'cron', expr: '0 9 * * 1', tz: 'UTC' }, channel: 'pico', to: 's1' });
     await gw.close();
     gw = await startTestGateway({ home, config: cfg });
+    let last: unknown;
     const { body: list } = await until('the jobs', async () => {
       const r = await api('GET', '/schedules');
-      return r.body.jobs.length ? r : undefined;
+      last = r;
+      return r.body.jobs?.length ? r : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; last answer ${JSON.stringify(last)}; jobs.json ${JSON.stringify(gw!.logs().split('\n').filter((l) => /job|cron/.test(l)))}`);
     });
     expect(list.jobs).toEqual([expect.objectContaining({ id: body.job.id, name: 'weekly digest', state: expect.objectContaining({ nextRunAtMs: body.job.state.nextRunAtMs }) })]);
     expect((await jobsFile()).version).toBe(1);
