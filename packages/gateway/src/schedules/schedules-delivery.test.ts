@@ -206,7 +206,7 @@ describe('jobs across a restart', () => {
       last = r;
       return r.body.jobs?.length ? r : undefined;
     }).catch((error: Error) => {
-      throw new Error(`${error.message}; last answer ${JSON.stringify(last)}; jobs.json ${JSON.stringify(gw!.logs().split('\n').filter((l) => /job|cron/.test(l)))}`);
+      throw new Error(`${error.message}; last answer ${JSON.stringify(last)}; its log about jobs ${JSON.stringify(gw!.logs().split('\n').filter((l) => /job|cron/.test(l)))}`);
     });
     expect(list.jobs).toEqual([expect.objectContaining({ id: body.job.id, name: 'weekly digest', state: expect.objectContaining({ nextRunAtMs: body.job.state.nextRunAtMs }) })]);
     expect((await jobsFile()).version).toBe(1);
