@@ -152,6 +152,39 @@ describe('picoclaw gateway (process)', () => {
     expect(gateway.output()).toMatch(/gateway\.port \(config\.json:3:16\): expected number, got string/);
   });
 
+  it('keeps its jobs across a SIGKILL; a reminder that fell due while it was down is sent once when it is back', async () => {
+    llm = await startFakeLlm();
+    await writeConfig();
+    const api = async (port: number, method: string, path: string, body?: unknown) => {
+      const token = JSON.parse(await readFile(join(home, '.picoclaw.pid'), 'utf8')).token as string;
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return (await res.json()) as { job?: { id: string; state: { nextRunAtMs?: number } }; jobs?: { id: string; name: string; state: { nextRunAtMs?: number } }[]; messages?: { role: string; content: string }[] };
+    };
+    gateway = spawnGateway({ home });
+    let port = await gateway.ready();
+    const dueAt = Date.now() + 2000;
+    const reminder = (await api(port, 'POST', '/schedules', { message: 'Take the bins out', deliver: true, schedule: { kind: 'at', atMs: dueAt }, channel: 'pico', to: 'e2e' })).job!;
+    const weekly = (await api(port, 'POST', '/schedules', { name: 'weekly digest', message: 'digest', schedule: { kind: 'cron', expr: '0 9 * * 1', tz: 'UTC' }, channel: 'pico', to: 'e2e' })).job!;
+    gateway.child.kill('SIGKILL');
+    await gateway.child.catch(() => {});
+    await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now()) + 200));
+
+    gateway = spawnGateway({ home });
+    port = await gateway.ready();
+    let history: { role: string; content: string }[] = [];
+    for (let i = 0; i < 200 && !history.some((m) => m.content === 'Take the bins out'); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      history = (await api(port, 'GET', `/sessions/${encodeURIComponent('pico:e2e')}`)).messages ?? [];
+    }
+    expect(history.filter((m) => m.content === 'Take the bins out')).toHaveLength(1);
+    const { jobs } = await api(port, 'GET', '/schedules');
+    // The one-time reminder ran and is gone; the weekly job is as it was.
+    expect(jobs!.map((j) => j.id)).toEqual([weekly.id]);
+    expect(jobs![0]!.state.nextRunAtMs).toBe(weekly.state.nextRunAtMs);
+    expect(reminder.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(gateway.output()).toContain(`job ${reminder.id} \\"Take the bins out\\" running`); // (JSON log lines)
+  }, 30_000);
+
   it('refuses to start a second gateway on the same home', async () => {
     llm = await startFakeLlm();
     await writeConfig();
