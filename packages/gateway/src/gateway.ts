@@ -335,7 +335,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       changes.push('models and agent settings updated');
     }
     const [nd, pd] = [next.config.agents.defaults, previous.agents.defaults];
-    if (nd.workspace !== pd.workspace) await makeGatewayFolders(settings.home, next.config, false).catch((error: Error) => log.warn(error.message));
+    if (nd.workspace !== pd.workspace) {
+      await makeGatewayFolders(settings.home, next.config, false).catch((error: Error) => log.warn(error.message));
+      restart.push("scheduled jobs are read from the new workspace's cron/jobs.json after a restart");
+    }
     if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || nd.workspace !== pd.workspace || nd.restrict_to_workspace !== pd.restrict_to_workspace || nd.allow_read_outside_workspace !== pd.allow_read_outside_workspace) {
       builtins = createBuiltinTools(next, (message) => log.warn(message));
       if (mcpFor(next.config)) {
