@@ -103,7 +103,7 @@ describe('Redis job store', () => {
     const warnings: string[] = [];
     const store = createRedisJobStore({ redis, prefix: 't:', owner: 'a', warn: (m) => warnings.push(m) });
     await store.put(job('good'));
-    await server.cli('HSET', 't:cron:jobs', 'broken', '{not json');
+    await server.cli('HSET', 't:cron:jobs', 'broken', 'private reminder text');
     await server.cli('HSET', 't:cron:jobs', 'nosched', JSON.stringify({ id: 'nosched', name: 'x' }));
     await server.cli('HSET', 't:cron:jobs', 'other', JSON.stringify(job('moved')));
     await server.cli('INCR', 't:cron:rev');
@@ -112,7 +112,8 @@ describe('Redis job store', () => {
     await server.cli('INCR', 't:cron:rev');
     expect((await store.load()).map((j) => j.id).sort()).toEqual(['good', 'more']);
     expect(warnings).toHaveLength(3);
-    expect(warnings.join('\n')).toMatch(/job broken: not JSON/);
+    expect(warnings.join('\n')).toMatch(/job broken: not valid JSON/);
+    expect(warnings.join('\n')).not.toContain('private re');
     expect(warnings.join('\n')).toMatch(/job nosched: schedule/);
     expect(warnings.join('\n')).toMatch(/job other: stored with the id moved/);
     expect(await server.cli('HLEN', 't:cron:jobs')).toBe('5');

@@ -49,8 +49,9 @@ export function createRedisJobStore(options: { redis: RedisConnection; prefix: s
       let problem: string | undefined;
       try {
         parsed = JSON.parse(value);
-      } catch (error) {
-        problem = `job ${field}: not JSON (${(error as Error).message})`;
+      } catch {
+        // Not the parser's message: it quotes the stored text, which does not belong in a log.
+        problem = `job ${field.slice(0, 64)}: not valid JSON`;
       }
       if (!problem) {
         const result = readJob(parsed);
