@@ -118,10 +118,11 @@ export function createFileJobStore(options: { workspace: string; warn?: (message
     let doc: unknown;
     try {
       doc = JSON.parse(text);
-    } catch (error) {
+    } catch {
+      // (JSON.parse's message quotes the file: reminders are nobody's business in a log)
       const aside = `${path}.bad-${Date.now()}`;
       await rename(path, aside).catch(() => {});
-      warn(`${path} is not valid JSON (${(error as Error).message}); moved it to ${aside} and started with no jobs`);
+      warn(`${path} is not valid JSON; moved it to ${aside} and started with no jobs`);
       seenMtime = 0;
       return;
     }

@@ -168,6 +168,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (current.schedule.kind === 'at' && current.state.nextRunAtMs === undefined) {
         if (current.deleteAfterRun && outcome.lastStatus === 'ok') {
           await store.remove(id);
+          await load(); // status() counts from the snapshot
           return;
         }
         current.enabled = false;
