@@ -143,6 +143,7 @@ describe('scheduler: running', () => {
     expect(left.map((j) => j.name)).toEqual(['bad']);
     expect(left[0]).toMatchObject({ id: bad.id, enabled: false, state: { lastStatus: 'error', lastError: 'telegram: chat 42 is not in allow_from' } });
     expect(scheduler.status().failing).toEqual([expect.objectContaining({ id: bad.id, error: 'telegram: chat 42 is not in allow_from' })]);
+    expect(scheduler.status().jobs).toBe(1);
   });
 
   it('a failing repeating job keeps its schedule and runs again next time', async () => {
