@@ -1,5 +1,5 @@
 /** `picoclaw config|models|mcp|status` from the gateway bundle, against fakes. */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,18 +156,155 @@ describe('picoclaw CLI', () => {
     expect(stopped.stdout).toMatch(/gateway: not running/);
     // A PicoClaw key that does nothing here: the running gateway's status says so, as validate does.
     const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as Record<string, unknown>;
-    await writeFile(join(home, 'config.json'), JSON.stringify({ ...config, heartbeat: { enabled: true } }));
-    expect((await picoclaw('config', 'validate')).stdout).toMatch(/warning: ignored for compatibility with PicoClaw: heartbeat\.enabled — schedules/);
+    await writeFile(join(home, 'config.json'), JSON.stringify({ ...config, tools: { ...(config.tools as object), skills: { enabled: true } } }));
+    expect((await picoclaw('config', 'validate')).stdout).toMatch(/warning: ignored for compatibility with PicoClaw: tools\.skills\.enabled — skills/);
     gateway = spawnGateway({ home });
     await gateway.ready();
     const status = await picoclaw('status');
-    expect(status.stdout).toMatch(/^ {2}warning: ignored for compatibility with PicoClaw: heartbeat\.enabled — schedules, cron jobs and the heartbeat are not available here yet$/m);
+    expect(status.stdout).toMatch(/^ {2}warning: ignored for compatibility with PicoClaw: tools\.skills\.enabled — skills are not available here yet$/m);
     expect(status.stdout).toMatch(/^gateway [\d.]+: (ready|degraded), up \d+ s/m);
     expect(status.stdout).toMatch(/^channel pico \(pico\): running/m);
     expect(status.stdout).toMatch(/^model mistral-small \(groq\/llama\) primary:/m);
     const json = JSON.parse((await picoclaw('status', '--json')).stdout);
     expect(json).toMatchObject({ running: true, channels: [{ name: 'pico', state: 'running' }], models: { primary: 'mistral-small' } });
     expect(JSON.stringify(json)).not.toMatch(/cli-secret-key|cli-pico-token|ha-test-token/);
+  });
+
+  it('cron without a gateway: add writes <workspace>/cron/jobs.json in PicoClaw\'s format, list reads it, disable/enable/remove change it; refusals exit 2, run and Redis need a gateway', async () => {
+    const jobsFile = join(home, 'workspace', 'cron', 'jobs.json');
+    const readJobs = async () => JSON.parse(await readFile(jobsFile, 'utf8')) as { version: number; jobs: { id: string; enabled: boolean }[] };
+    const added = await picoclaw('cron', 'add', '--name', 'Bins', '--message', 'take the bins out', '--at', '2030-12-07 08:00', '--tz', 'Europe/Madrid', '--channel', 'pico', '--to', 's1', '--deliver');
+    expect(added.exitCode, added.stderr).toBe(0);
+    const bins = /^✓ added ([0-9a-f]{16}) "Bins": once at 2030-12-07 08:00 Europe\/Madrid → pico:s1, sent as is$/m.exec(added.stdout)?.[1];
+    expect(bins, added.stdout).toBeDefined();
+    expect(added.stdout).toContain('next run (Europe/Madrid): 2030-12-07 08:00');
+    expect(added.stdout).toMatch(/no gateway is running: changed .*jobs\.json/);
+    // PicoClaw's spelling: -n -m -e <seconds>.
+    const picoStyle = await picoclaw('cron', 'add', '-n', 'Weather', '-m', 'send the weather', '-e', '3600', '--channel', 'pico', '--to', 's1', '--json');
+    expect(picoStyle.exitCode, picoStyle.stderr).toBe(0);
+    const weather = (JSON.parse(picoStyle.stdout) as { source: string; job: { id: string }; next: string[] });
+    expect(weather.source).toBe('file');
+    expect(weather.next).toHaveLength(5);
+    expect(Date.parse(weather.next[1]!) - Date.parse(weather.next[0]!)).toBe(3_600_000);
+
+    const doc = await readJobs();
+    expect(doc.version).toBe(1);
+    expect(doc.jobs).toHaveLength(2);
+    expect(doc.jobs[0]).toMatchObject({ id: bins, name: 'Bins', enabled: true, schedule: { kind: 'at', atMs: Date.UTC(2030, 11, 7, 7, 0) }, payload: { kind: 'agent_turn', message: 'take the bins out', channel: 'pico', to: 's1', deliver: true }, deleteAfterRun: true });
+    expect(doc.jobs[1]).toMatchObject({ id: weather.job.id, name: 'Weather', enabled: true, schedule: { kind: 'every', everyMs: 3_600_000 }, payload: { message: 'send the weather', channel: 'pico', to: 's1' }, state: { nextRunAtMs: expect.any(Number) }, deleteAfterRun: false });
+
+    const listed = JSON.parse((await picoclaw('cron', 'list', '--json')).stdout) as Record<string, unknown>;
+    expect(listed).toEqual({ source: 'file', timezone: 'UTC', path: jobsFile, jobs: doc.jobs });
+    const table = (await picoclaw('cron', 'list')).stdout;
+    expect(table).toMatch(/^ID\s+NAME\s+SCHEDULE\s+TARGET\s+NEXT RUN \(UTC\)\s+LAST RESULT$/m);
+    expect(table).toMatch(new RegExp(`^${weather.job.id}\\s+Weather\\s+every 1 hour\\s+pico:s1\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\s+never run$`, 'm'));
+    expect(table).toMatch(new RegExp(`^${bins}\\s+Bins\\s+once at 2030-12-07 07:00 UTC\\s+pico:s1 \\(as is\\)\\s+2030-12-07 07:00\\s+never run$`, 'm'));
+
+    // The start of an id is enough.
+    const disabled = await picoclaw('cron', 'disable', weather.job.id.slice(0, 6));
+    expect(disabled.exitCode, disabled.stderr).toBe(0);
+    expect(disabled.stdout).toMatch(/^✓ disabled .*"Weather"/);
+    expect((await readJobs()).jobs.find((j) => j.id === weather.job.id)?.enabled).toBe(false);
+    expect((await picoclaw('cron', 'list')).stdout).toMatch(new RegExp(`^${weather.job.id}.*\\sdisabled\\s`, 'm'));
+    expect((await picoclaw('cron', 'enable', weather.job.id)).exitCode).toBe(0);
+    expect((await readJobs()).jobs.find((j) => j.id === weather.job.id)?.enabled).toBe(true);
+    expect((await picoclaw('cron', 'remove', bins!)).stdout).toBe(`✓ removed ${bins} "Bins"`);
+    expect((await readJobs()).jobs.map((j) => j.id)).toEqual([weather.job.id]);
+
+    // Refusals: the scheduler's sentence and exit 2; nothing written.
+    const gone = await picoclaw('cron', 'remove', bins!);
+    expect([gone.exitCode, gone.stderr]).toEqual([2, `no job with id ${bins} (picoclaw cron list shows them)`]);
+    const badCron = await picoclaw('cron', 'add', '-m', 'x', '--cron', '61 * * * *', '--channel', 'pico', '--to', 's1');
+    expect([badCron.exitCode, badCron.stderr]).toEqual([2, '"61 * * * *" is not a valid cron expression: Invalid value for minute: 61']);
+    const noChannel = await picoclaw('cron', 'add', '-m', 'x', '--every', '30m', '--channel', 'telegram', '--to', '123456789');
+    expect([noChannel.exitCode, noChannel.stderr]).toEqual([2, 'no channel named "telegram" in channel_list']);
+    const usage = await picoclaw('cron', 'add', '-m', 'x', '--every', '30m');
+    expect(usage.exitCode).toBe(2);
+    expect(usage.stderr).toMatch(/^--channel and --to are required/);
+    expect((await readJobs()).jobs).toHaveLength(1);
+    const run = await picoclaw('cron', 'run', weather.job.id);
+    expect([run.exitCode, run.stderr]).toEqual([1, 'running a job now needs a running gateway, and none runs for this home; start one (picoclaw gateway, or the launcher) and try again']);
+
+    // Root editing another user's workspace would leave a jobs file that user's gateway cannot read.
+    if (process.getuid?.() === 0) {
+      await chown(join(home, 'workspace'), 10001, 10001);
+      const other = await picoclaw('cron', 'disable', weather.job.id);
+      expect(other.exitCode).toBe(1);
+      expect(other.stderr).toBe(`${join(home, 'workspace')} belongs to another user (uid 10001); run this as that user (e.g. sudo -u '#10001' picoclaw cron …) so that the gateway can still read the jobs file`);
+      expect((await picoclaw('cron', 'list')).exitCode).toBe(0);
+      await chown(join(home, 'workspace'), 0, 0);
+    }
+
+    // Jobs in Redis are reached through a gateway only: no file is read or written.
+    const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(home, 'config.json'), JSON.stringify({ ...config, session: { store: 'redis' } }));
+    const before = await readFile(jobsFile, 'utf8');
+    for (const args of [['list'], ['add', '-m', 'x', '--every', '1h', '--channel', 'pico', '--to', 's1'], ['remove', weather.job.id]]) {
+      const refused = await picoclaw('cron', ...args);
+      expect(refused.exitCode, args.join(' ')).toBe(1);
+      expect(refused.stderr).toMatch(/^with session\.store "redis" the jobs live in Redis, which this command reaches through a gateway only, and none runs for this home/);
+    }
+    expect(await readFile(jobsFile, 'utf8')).toBe(before);
+  });
+
+  it('cron with a running gateway: add goes through its /schedules API, which has it at once, and picoclaw status shows the next run; run, disable, remove', async () => {
+    gateway = spawnGateway({ home });
+    const port = await gateway.ready();
+    const token = (JSON.parse(await readFile(join(home, '.picoclaw.pid'), 'utf8')) as { token: string }).token;
+    const schedules = async () => (await (await fetch(`http://127.0.0.1:${port}/schedules`, { headers: { authorization: `Bearer ${token}` } })).json()) as { jobs: { id: string; enabled: boolean }[] };
+    const added = await picoclaw('cron', 'add', '--name', 'Windows', '--message', 'which windows are open?', '--every', '2h', '--channel', 'pico', '--to', 's1', '--json');
+    expect(added.exitCode, added.stderr).toBe(0);
+    const { source, job } = JSON.parse(added.stdout) as { source: string; job: { id: string; state: { nextRunAtMs: number } } };
+    expect(source).toBe('gateway');
+    // The gateway's scheduler has it now: status() shows what the scheduler holds, which a file
+    // edit would reach only at its next read (its timer, up to a minute later, or an API call).
+    const status = await picoclaw('status');
+    expect(status.stdout).toMatch(/^schedules: 1 job, 1 enabled$/m);
+    expect(status.stdout).toMatch(/^ {2}next runs \(UTC\):$/m);
+    const next = new Date(job.state.nextRunAtMs).toISOString();
+    expect(status.stdout).toContain(`    ${next.slice(0, 10)} ${next.slice(11, 16)}  Windows (${job.id})`);
+    const statusJson = JSON.parse((await picoclaw('status', '--json')).stdout) as { schedules: unknown };
+    expect(statusJson.schedules).toEqual({ jobs: 1, enabled: 1, runner: true, next: [{ id: job.id, name: 'Windows', at: next }], failing: [] });
+    expect((await schedules()).jobs.map((j) => j.id)).toEqual([job.id]);
+    // The text list comes from the gateway too (no note about the file).
+    const table = (await picoclaw('cron', 'list')).stdout;
+    expect(table).toMatch(new RegExp(`^${job.id}\\s+Windows\\s+every 2 hours\\s+pico:s1\\s`, 'm'));
+    expect(table).not.toContain('no gateway is running');
+
+    // A refusal is the API's sentence, exit 2.
+    const bad = await picoclaw('cron', 'add', '-m', 'x', '--cron', '0 25 * * *', '--channel', 'pico', '--to', 's1');
+    expect([bad.exitCode, bad.stderr]).toEqual([2, '"0 25 * * *" is not a valid cron expression: Invalid value for hour: 25']);
+
+    // Run now: the fake model answers, and the job records it.
+    const run = await picoclaw('cron', 'run', job.id.slice(0, 8));
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^✓ started .*"Windows"; what it sends goes to pico:s1/);
+    let state: { lastStatus?: string; lastResult?: string } = {};
+    for (let i = 0; i < 200 && !state.lastStatus; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = (JSON.parse((await picoclaw('cron', 'list', '--json')).stdout) as { jobs: { state: typeof state }[] }).jobs[0]!.state;
+    }
+    expect(state).toMatchObject({ lastStatus: 'ok', lastResult: 'pong' });
+    expect((await picoclaw('cron', 'list')).stdout).toMatch(/\sok \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/m);
+    // Run again: the fake model now refuses the key; status names the failing job and why.
+    expect((await picoclaw('cron', 'run', job.id)).exitCode).toBe(0);
+    let failing: { id: string; error: string }[] = [];
+    for (let i = 0; i < 200 && !failing.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      failing = (JSON.parse((await picoclaw('status', '--json')).stdout) as { schedules: { failing: typeof failing } }).schedules.failing;
+    }
+    expect(failing).toMatchObject([{ id: job.id, name: 'Windows', error: expect.stringMatching(/401/) }]);
+    expect((await picoclaw('status')).stdout).toMatch(new RegExp(`^ {2}failed \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} {2}Windows \\(${job.id}\\): .*401`, 'm'));
+    expect((await picoclaw('cron', 'list')).stdout).toMatch(/\serror \d{4}-\d{2}-\d{2} \d{2}:\d{2}: .*401/m);
+
+    const disabled = JSON.parse((await picoclaw('cron', 'disable', job.id, '--json')).stdout) as { source: string; job: { enabled: boolean } };
+    expect(disabled).toMatchObject({ source: 'gateway', job: { enabled: false } });
+    expect((await schedules()).jobs[0]!.enabled).toBe(false);
+    expect((JSON.parse((await picoclaw('status', '--json')).stdout) as { schedules: { enabled: number } }).schedules.enabled).toBe(0);
+    expect(JSON.parse((await picoclaw('cron', 'remove', job.id, '--json')).stdout)).toEqual({ status: 'deleted', id: job.id });
+    expect((await schedules()).jobs).toEqual([]);
+    const targets = JSON.parse((await picoclaw('cron', 'targets', '--json')).stdout) as { targets: unknown[] };
+    expect(Array.isArray(targets.targets)).toBe(true);
   });
 
   it('agent -m: one turn in the terminal, with the Home Assistant tool call', async () => {
@@ -287,7 +424,7 @@ describe('picoclaw CLI', () => {
   });
 
   it('--help on every command, help <command>, and unknown commands', async () => {
-    for (const command of ['gateway', 'agent', 'onboard', 'status', 'config', 'models', 'mcp', 'completion', 'version']) {
+    for (const command of ['gateway', 'agent', 'onboard', 'status', 'config', 'models', 'mcp', 'cron', 'completion', 'version']) {
       const help = await picoclaw(command, '--help');
       expect(help.exitCode, command).toBe(0);
       expect(help.stdout, command).toMatch(new RegExp(`^picoclaw ${command}`));
@@ -312,6 +449,10 @@ describe('picoclaw CLI', () => {
     expect(await completeWith('models', '')).toEqual(['list', 'test']);
     expect(await completeWith('models', 'test', '')).toEqual(['mistral-small']);
     expect(await completeWith('mcp', 'test', 'home')).toEqual(['homeassistant']);
+    expect(await completeWith('cron', '')).toEqual(['list', 'add', 'remove', 'enable', 'disable', 'run', 'targets']);
+    expect(await completeWith('cron', 'add', '--mi')).toEqual(['--missed']);
+    const id = (JSON.parse((await picoclaw('cron', 'add', '-m', 'x', '--every', '1h', '--channel', 'pico', '--to', 's', '--json')).stdout) as { job: { id: string } }).job.id;
+    expect(await completeWith('cron', 'remove', '')).toEqual([id]);
     expect((await picoclaw('completion', 'zsh')).stdout).toMatch(/^#compdef picoclaw/);
     expect((await picoclaw('completion', 'tcsh')).exitCode).toBe(2);
   });

@@ -138,6 +138,8 @@ async function main(argv: string[]): Promise<number> {
       return modelsCommand(rest, io);
     case 'mcp':
       return mcpCommand(rest, io);
+    case 'cron':
+      return (await import('./cli/cli-cron.js')).cronCommand(rest, io);
     case 'gateway':
       return runGateway(rest);
     case 'completion': {
@@ -153,6 +155,7 @@ async function main(argv: string[]): Promise<number> {
       for (const candidate of await complete(rest, {
         models: () => configNames(env, (c) => c.model_list.filter((m) => m.enabled).map((m) => m.model_name)),
         mcpServers: () => configNames(env, (c) => Object.keys(c.tools.mcp.servers)),
+        jobs: async () => (await import('./cli/cli-cron.js')).jobIdsForCompletion(env),
       }))
         out(candidate);
       return 0;

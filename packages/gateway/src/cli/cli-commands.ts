@@ -6,6 +6,7 @@ import { CHALLENGE_HEADER, collectSecrets, gatewayUrl, newChallenge, proofMatche
 import { probeMcpServer } from '../mcp/mcp-manager.js';
 import { createModelRegistry } from '../models/model-registry.js';
 import { readPidFile } from '../pid-file.js';
+import { defaultTimeZone, formatIn } from '../schedules/schedule.js';
 import { styleState, withProgress, type Style } from './cli-style.js';
 
 export interface CliIo {
@@ -18,9 +19,10 @@ export interface CliIo {
   progress: { isTTY?: boolean; write(text: string): unknown };
 }
 
-const load = (io: CliIo): Promise<LoadedConfig> => loadConfig({ env: io.env, ...(io.env.PICOCLAW_LAUNCHER_TOKEN ? { launcherToken: io.env.PICOCLAW_LAUNCHER_TOKEN } : {}) });
+export const load = (io: CliIo): Promise<LoadedConfig> => loadConfig({ env: io.env, ...(io.env.PICOCLAW_LAUNCHER_TOKEN ? { launcherToken: io.env.PICOCLAW_LAUNCHER_TOKEN } : {}) });
 
-async function running(io: CliIo): Promise<{ url: string; token: string } | undefined> {
+/** The gateway of this home (its PID file), once it proved it holds the token; undefined when none answers. */
+export async function findGateway(io: CliIo): Promise<{ url: string; token: string } | undefined> {
   const info = await readPidFile(resolvePaths({ env: io.env }).home);
   if (!info) return undefined;
   const url = gatewayUrl(info);
@@ -60,7 +62,7 @@ export async function configCommand(args: string[], io: CliIo): Promise<number> 
 
 export async function statusCommand(io: CliIo, args: string[] = []): Promise<number> {
   const json = args.includes('--json');
-  const gateway = await withProgress(io.progress, 'looking for the gateway', () => running(io));
+  const gateway = await withProgress(io.progress, 'looking for the gateway', () => findGateway(io));
   if (!gateway) {
     io.out(json ? JSON.stringify({ running: false }) : 'gateway: not running (no live gateway in the PID file of this home)');
     return 1;
@@ -83,6 +85,17 @@ export async function statusCommand(io: CliIo, args: string[] = []): Promise<num
   for (const m of status.mcp.servers) io.out(`mcp ${m.name}: ${st(m.state)}, ${m.tools.length} tools${m.lastError ? ` — ${m.lastError}` : ''}${m.hint ? `\n  hint: ${m.hint}` : ''}`);
   for (const m of status.models.list) io.out(`model ${m.name} (${m.model}) ${m.role}: ${m.problem ?? st(m.state)}${m.lastError ? ` — ${m.lastError}` : ''}`);
   if (status.models.problem) io.out(`model: ${io.style.bad('none can answer')} — ${status.models.problem}`);
+  const schedules = status.schedules;
+  if (schedules) {
+    // Times on this machine's clock, like the rest of a terminal (a gateway elsewhere: say TZ=…).
+    const tz = defaultTimeZone();
+    const when = (iso: string) => formatIn(Date.parse(iso), tz).slice(0, 16);
+    const runBy = schedules.runner ? '' : ', run by another gateway of the cluster';
+    io.out(`schedules: ${schedules.jobs} job${schedules.jobs === 1 ? '' : 's'}, ${schedules.enabled} enabled${runBy}${schedules.paused ? ` — ${io.style.warn('paused')}: ${schedules.paused}` : ''}`);
+    if (schedules.next.length) io.out(`  next runs (${tz}):`);
+    for (const n of schedules.next) io.out(`    ${when(n.at)}  ${n.name} (${n.id})`);
+    for (const f of schedules.failing) io.out(`  ${io.style.bad('failed')} ${when(f.at)}  ${f.name} (${f.id}): ${f.error}`);
+  }
   return status.ready === 'ready' ? 0 : 1;
 }
 

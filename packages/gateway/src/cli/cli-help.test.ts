@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandHelp, commands, complete, completionScript, findCommand, overview } from './cli-help.js';
 
-const names = { models: async () => ['mistral-small', 'groq-llama'], mcpServers: async () => ['homeassistant'] };
+const names = { models: async () => ['mistral-small', 'groq-llama'], mcpServers: async () => ['homeassistant'], jobs: async () => ['3f2a9c0e1b2d4f6a', '77aa00bb11cc22dd'] };
 
 describe('command table', () => {
   it('every command has a synopsis, a summary and help text, and appears in the overview', () => {
@@ -35,6 +35,19 @@ describe('complete', () => {
     expect(await complete(['completion', ''], names)).toEqual(['bash', 'zsh', 'fish']);
     expect(await complete(['help', 'st'], names)).toEqual(['status']);
     expect(await complete(['unknown', ''], names)).toEqual([]);
+  });
+
+  it('cron: subcommands, job ids after remove/enable/disable/run, every flag, the values of --missed', async () => {
+    expect(await complete(['cr'], names)).toEqual(['cron']);
+    expect(await complete(['cron', ''], names)).toEqual(['list', 'add', 'remove', 'enable', 'disable', 'run', 'targets']);
+    for (const sub of ['remove', 'enable', 'disable', 'run']) expect(await complete(['cron', sub, '3f'], names)).toEqual(['3f2a9c0e1b2d4f6a']);
+    expect(await complete(['cron', 'add', ''], names)).toEqual([]);
+    expect(await complete(['cron', 'add', '--e'], names)).toEqual(['--every']);
+    expect(await complete(['cron', 'add', '--missed', ''], names)).toEqual(['run', 'skip']);
+    expect(await complete(['c', 'add', '--ch'], names)).toEqual(['--channel']);
+    const help = commandHelp(findCommand('cron')!);
+    for (const flag of findCommand('cron')!.flags) expect(help, flag).toContain(flag);
+    for (const sub of findCommand('cron')!.subcommands!) expect(help, sub).toMatch(new RegExp(`^ {2}\\S*${sub}`, 'm'));
   });
 });
 

@@ -17,7 +17,11 @@ export interface CommandHelp {
   subcommands?: string[];
   flags: string[];
   /** What the positional argument after a subcommand names, for completion. */
-  argument?: 'model' | 'mcp-server' | 'shell';
+  argument?: 'model' | 'mcp-server' | 'shell' | 'job';
+  /** The subcommands that take that argument (default: test). */
+  argumentOf?: string[];
+  /** Flags whose value is one of a few words, for completion. */
+  flagValues?: Record<string, string[]>;
 }
 
 const gatewayFlags = [...settingsHelp('gateway').matchAll(/--[a-z-]+/g)].map((m) => m[0]);
@@ -103,6 +107,52 @@ Prefer the environment variables for secrets: command-line arguments are visible
     argument: 'mcp-server',
   },
   {
+    name: 'cron',
+    aliases: ['c'],
+    synopsis: 'picoclaw cron list|add|remove|enable|disable|run',
+    summary: 'scheduled jobs: reminders and recurring tasks that send to a chat',
+    details: `  list                         the jobs: id, name, schedule, target chat, next run, last result
+  add --message <text> <when> --channel <name> --to <chat id> [flags]
+                               a new job; prints it with its next runs
+  remove|enable|disable <id>   (the start of an id is enough when only one job has it)
+  run <id>                     run a job now (needs a running gateway)
+  targets                      the chats a running gateway can send to (--channel and --to values)
+
+When (one of):
+  --at "2026-12-07 08:00"      once, at this local time; "08:00": the next one; "20m": from now
+  --in 20m                     once, after this long (s, m, h, d, w; 1h30m)
+  --every 30m                  again and again (2h, 1d; a bare number is seconds, as in PicoClaw)
+  --cron "0 23 * * *"          a cron expression: minute hour day-of-month month day-of-week
+  --tz Europe/Madrid           the zone of --cron and --at (default: the gateway's)
+
+Flags of add:
+  -m, --message <text>         what the assistant does when the job runs (required)
+  -n, --name <text>            a short name (default: the start of the message)
+  --channel <name>             the channel_list entry to send through, e.g. telegram (required)
+  --to <chat id>               the chat on that channel, e.g. 123456789 (required)
+  -d, --deliver                send the message as it is, without the model (a plain reminder)
+  --missed run|skip            a run missed while no gateway ran: run it once later, or skip it
+                               (default: run for a one-time job, skip for a repeating one)
+  --json                       machine-readable output (every subcommand)
+PicoClaw's spelling works too: -n <name> -m <text> (-e <seconds> | -c "<expr>") [-d] --channel --to.
+
+Examples:
+  picoclaw cron add -m "take the bins out" --at "2026-12-07 08:00" --deliver --channel telegram --to 123456789
+  picoclaw cron add -m "turn off the porch light" --cron "0 23 * * *" --tz Europe/Madrid --channel telegram --to 123456789
+  picoclaw cron add -m "which windows are open?" --every 2h --channel mqtt --to kitchen
+
+With a gateway running for this home, changes go through its API and apply at once; without
+one, <workspace>/cron/jobs.json is edited and read by the gateway when it starts. With
+session.store "redis" the jobs live in Redis: a gateway must run.
+Exit codes: 0 done; 1 no gateway where one is needed, or the gateway failed; 2 wrong usage or a
+refused job (the message says what to change).`,
+    subcommands: ['list', 'add', 'remove', 'enable', 'disable', 'run', 'targets'],
+    flags: ['--json', '--name', '--message', '--at', '--in', '--every', '--cron', '--tz', '--channel', '--to', '--deliver', '--missed', '-n', '-m', '-e', '-c', '-d'],
+    argument: 'job',
+    argumentOf: ['remove', 'enable', 'disable', 'run'],
+    flagValues: { '--missed': ['run', 'skip'] },
+  },
+  {
     name: 'completion',
     synopsis: 'picoclaw completion bash|zsh|fish',
     summary: 'print a shell completion script',
@@ -138,6 +188,7 @@ export function commandHelp(command: CommandHelp): string {
 export interface CompletionNames {
   models(): Promise<string[]>;
   mcpServers(): Promise<string[]>;
+  jobs(): Promise<string[]>;
 }
 
 /** Candidates for the last word of `words` (the words after `picoclaw`). */
@@ -149,12 +200,15 @@ export async function complete(words: string[], names: CompletionNames): Promise
   const command = findCommand(before[0]!);
   if (!command) return [];
   if (command.name === 'help') return before.length === 1 ? starts(commands.map((c) => c.name)) : [];
+  const values = command.flagValues?.[before.at(-1)!];
+  if (values && before.length > 1) return starts(values);
   if (current.startsWith('-')) return starts([...command.flags, '--help']);
   const positional = before.slice(1).filter((w) => !w.startsWith('-'));
   if (command.subcommands && positional.length === 0) return starts(command.subcommands);
-  if (positional.length === 1 && positional[0] === 'test') {
+  if (positional.length === 1 && (command.argumentOf ?? ['test']).includes(positional[0]!)) {
     if (command.argument === 'model') return starts(await names.models());
     if (command.argument === 'mcp-server') return starts(await names.mcpServers());
+    if (command.argument === 'job') return starts(await names.jobs());
   }
   return [];
 }
