@@ -157,14 +157,6 @@ export function parseCronArgs(argv: string[]): CronArgs | { error: string } {
   };
 }
 
-/**
- * parseLocalTime with the seconds always written: schedule.ts reads a missing seconds field as
- * NaN (and throws), so "08:00" is passed as "08:00:00".
- */
-function localTime(text: string, tz: string): number | undefined {
-  return parseLocalTime(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}$/.test(text) ? `${text}:00` : text, tz);
-}
-
 /** YYYY-MM-DD of a moment in a zone. */
 function dateIn(ms: number, tz: string): string {
   return formatIn(ms, tz).slice(0, 10);
@@ -189,16 +181,14 @@ export function resolveSchedule(spec: ScheduleSpec, nowMs: number, defaultTz: st
         const [h, m] = spec.text.split(':').map(Number) as [number, number];
         if (h > 23 || m > 59) return { error: `--at "${spec.text}" is not a time of day` };
         const hhmm = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
-        const today = localTime(`${dateIn(nowMs, tz)} ${hhmm}`, tz)!;
+        const today = parseLocalTime(`${dateIn(nowMs, tz)} ${hhmm}`, tz)!;
         if (today > nowMs) return { kind: 'at', atMs: today };
         // Tomorrow's date in the zone: noon today plus a day stays on the right date across DST.
-        const noon = localTime(`${dateIn(nowMs, tz)} 12:00`, tz)!;
-        return { kind: 'at', atMs: localTime(`${dateIn(noon + 86_400_000, tz)} ${hhmm}`, tz)! };
+        const noon = parseLocalTime(`${dateIn(nowMs, tz)} 12:00`, tz)!;
+        return { kind: 'at', atMs: parseLocalTime(`${dateIn(noon + 86_400_000, tz)} ${hhmm}`, tz)! };
       }
-      const atMs = localTime(spec.text, tz);
-      // Date.UTC rolls "02-31" over into March: such a date is refused, not moved.
-      const local = /^\d{4}-\d{2}-\d{2}[T ]/.test(spec.text) && !/(Z|[+-]\d{2}:?\d{2})$/.test(spec.text) ? spec.text.slice(0, 10) : undefined;
-      if (atMs === undefined || Number.isNaN(atMs) || (local !== undefined && dateIn(atMs, tz) !== local)) return { error: `--at "${spec.text}" is not a date and time; use "YYYY-MM-DD HH:MM" (local time in ${tz})` };
+      const atMs = parseLocalTime(spec.text, tz);
+      if (atMs === undefined) return { error: `--at "${spec.text}" is not a date and time; use "YYYY-MM-DD HH:MM" (local time in ${tz})` };
       return { kind: 'at', atMs };
     }
   }
