@@ -10,6 +10,7 @@ import { isPicoError, loadConfig, type Config, type ScheduledJob } from '@picocl
 import { createFileJobStore, jobsPath } from '../schedules/job-store.js';
 import { defaultTimeZone, describeSchedule, formatIn, nextRuns } from '../schedules/schedule.js';
 import { createScheduler, type JobPatch, type NewJob } from '../schedules/scheduler.js';
+import { channelProblem } from '../schedules/targets.js';
 import { findGateway, load, type CliIo } from './cli-commands.js';
 import { withProgress } from './cli-style.js';
 import { parseCronArgs, resolveSchedule, type CronArgs } from './cron-args.js';
@@ -97,13 +98,6 @@ function gatewayJobs(gateway: Gateway, info: SchedulesList): Jobs {
 const noGateway = (what: string) => new Failed(`${what} needs a running gateway, and none runs for this home; start one (picoclaw gateway, or the launcher) and try again`);
 
 /** A job must target a configured, enabled channel: the gateway's own check, for the file path. */
-function targetProblem(config: Config, channel: string): string | undefined {
-  const known = config.channel_list[channel];
-  if (!known) return `no channel named "${channel}" in channel_list`;
-  if (!known.enabled) return `channel "${channel}" is disabled; enable it or choose another`;
-  return undefined;
-}
-
 function fileJobs(config: Config, io: CliIo): Jobs {
   const workspace = config.agents.defaults.workspace;
   const timeZone = defaultTimeZone();
@@ -114,7 +108,7 @@ function fileJobs(config: Config, io: CliIo): Jobs {
     run: () => Promise.reject(new Error('jobs run in the gateway')),
     log: () => {},
     timeZone: () => timeZone,
-    targetProblem: (channel) => targetProblem(config, channel),
+    targetProblem: (channel) => channelProblem(config, channel),
   });
   const refusals = async <T>(work: () => Promise<T>): Promise<T> => {
     try {

@@ -305,3 +305,17 @@ describe('scheduler: status', () => {
 function NOW_PLUS(minutes: number) {
   return Date.parse('2026-12-06T10:00:00Z') + minutes * 60_000;
 }
+
+describe('scheduler: targets', () => {
+  it('checks the channel when a job is made or moved, but lets a job whose channel went away be disabled', async () => {
+    let configured = new Set(['telegram']);
+    const store = memoryStore();
+    const scheduler = createScheduler({ store, clock: fakeClock('2026-12-06T10:00:00Z'), log: quiet, run: async () => '', targetProblem: (c) => (configured.has(c) ? undefined : `no channel named "${c}" in channel_list`) });
+    await scheduler.start();
+    await expect(scheduler.add({ message: 'x', schedule: { kind: 'every', everyMs: 60_000 }, channel: 'matrix', to: '1' })).rejects.toThrow('no channel named "matrix" in channel_list');
+    const job = await scheduler.add({ message: 'x', schedule: { kind: 'every', everyMs: 60_000 }, ...target });
+    configured = new Set();
+    expect((await scheduler.update(job.id, { enabled: false })).enabled).toBe(false);
+    await expect(scheduler.update(job.id, { channel: 'mqtt' })).rejects.toThrow('no channel named "mqtt"');
+  });
+});

@@ -267,7 +267,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const message = input.message.trim();
     if (!message) throw refuse('the message is empty: say what to send or what the assistant should do');
     if (!input.channel || !input.to) throw refuse('a job needs a target chat: channel and to');
-    const target = options.targetProblem?.(input.channel);
+    // Checked when the target is new: a job whose channel was removed since can still be disabled or deleted.
+    const target = !base || base.payload.channel !== input.channel ? options.targetProblem?.(input.channel) : undefined;
     if (target) throw refuse(target);
     const problem = scheduleProblem(input.schedule, now, tz());
     if (problem) throw refuse(problem);

@@ -17,6 +17,7 @@ import { leadSchedules } from './lead-schedules.js';
 import { createMessageTool } from './message-tool.js';
 import { defaultTimeZone, nextRuns, scheduleProblem } from './schedule.js';
 import { createScheduler, systemClock, type Clock, type Scheduler } from './scheduler.js';
+import { channelProblem } from './targets.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 
@@ -88,6 +89,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   const lastChat = createLastChat(workspace, (m) => deps.log('warn', m));
   let runner = !deps.cluster;
   let lead: { stop(): Promise<void> } | undefined;
+  const targetProblem = (channel: string) => channelProblem(deps.config(), channel);
   const scheduler = createScheduler({
     store,
     runner,
@@ -133,13 +135,6 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   }
   const isError = (v: unknown): v is { error: string } => !!v && typeof v === 'object' && 'error' in v && Object.keys(v).length === 1;
 
-  /** A target must be a configured, enabled channel; its chat is the channel's to refuse. */
-  function targetProblem(channel: string): string | undefined {
-    const known = deps.config().channel_list[channel];
-    if (!known) return `no channel named "${channel}" in channel_list`;
-    if (!known.enabled) return `channel "${channel}" is disabled; enable it or choose another`;
-    return undefined;
-  }
 
   async function api(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
     try {

@@ -4,6 +4,16 @@
  * "pico:abc"), which is dropped here so that both spellings name one chat.
  */
 
+import type { Config } from '@picoclaw/core';
+
+/** Why jobs cannot target a channel: not configured, or disabled (the chat is the channel's to refuse). */
+export function channelProblem(config: Config, channel: string): string | undefined {
+  const known = config.channel_list[channel];
+  if (!known) return `no channel named "${channel}" in channel_list`;
+  if (!known.enabled) return `channel "${channel}" is disabled; enable it or choose another`;
+  return undefined;
+}
+
 export interface Target {
   channel: string;
   to: string;
