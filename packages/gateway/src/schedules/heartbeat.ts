@@ -8,12 +8,12 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@picoclaw/core';
-import { runEphemeralTurn, type Outbound, type OwnChatDeliveries, type TurnRunner } from './job-runner.js';
+import { isQuiet, QUIET, runBackgroundTurn, type Outbound, type OwnChatDeliveries, type TurnRunner } from './job-runner.js';
 import type { Clock } from './scheduler.js';
 import { formatIn } from './schedule.js';
 import { parseTarget, type Target } from './targets.js';
 
-export const HEARTBEAT_OK = 'HEARTBEAT_OK';
+export const HEARTBEAT_OK = QUIET;
 const TASKS_MARKER = 'Add your heartbeat tasks below this line:';
 
 export const heartbeatTemplate = `# Heartbeat
@@ -120,17 +120,16 @@ export function createHeartbeat(deps: {
         '',
         list.join('\n'),
       ].join('\n');
-      deps.deliveries.set(sessionKey, false);
-      let answer: string;
-      try {
-        answer = await runEphemeralTurn(deps.runtime, { channel: target?.channel ?? 'heartbeat', chatId: target?.to ?? 'heartbeat', sessionKey, senderId: 'heartbeat', text: prompt }, controller.signal);
-      } finally {
-        deps.deliveries.delete(sessionKey);
-      }
+      const { answer, sent } = await runBackgroundTurn(deps.runtime, deps.deliveries, { channel: target?.channel ?? 'heartbeat', chatId: target?.to ?? 'heartbeat', sessionKey, senderId: 'heartbeat', text: prompt }, controller.signal);
       const log = (text: string) => appendFile(join(workspace(), 'heartbeat.log'), `${new Date(deps.clock.now()).toISOString()} ${text.replace(/\n/g, ' ').slice(0, 500)}\n`).catch(() => {});
-      if (!answer || answer.includes(HEARTBEAT_OK)) {
-        await log(HEARTBEAT_OK);
-        return 'ok';
+      if (!answer || isQuiet(answer)) {
+        await log(sent ? `${HEARTBEAT_OK} (after a message tool send)` : HEARTBEAT_OK);
+        return sent ? 'sent' : 'ok';
+      }
+      // Sent already with the message tool: not a second time.
+      if (sent) {
+        await log(`sent with the message tool; answer not sent again: ${answer}`);
+        return 'sent';
       }
       if (!target) {
         deps.log('warn', 'heartbeat: the model has something to report but there is no chat to send it to; set heartbeat.target (e.g. "telegram:123456789") or write to the assistant once');

@@ -46,6 +46,28 @@ export async function runEphemeralTurn(runtime: TurnRunner, message: Omit<Inboun
   return end.text.trim();
 }
 
+/**
+ * The answer by which a background turn (the heartbeat, a job's task) says there is nothing to
+ * tell the user, so nothing is sent: PicoClaw's heartbeat marker, alone (Markdown or quotes
+ * around it, a full stop after it are forgiven; a report that mentions it is still a report).
+ */
+export const QUIET = 'HEARTBEAT_OK';
+export const isQuiet = (answer: string) => answer.trim().replace(/^[*_`"'\s]+|[*_`"'.!\s]+$/g, '') === QUIET;
+
+/**
+ * A background turn (a job, the heartbeat) watched for the `message` tool: `sent` when the turn
+ * already messaged its own chat with it, so its answer must not go out a second time.
+ */
+export async function runBackgroundTurn(runtime: TurnRunner, deliveries: OwnChatDeliveries, message: Omit<InboundMessage, 'ephemeral'>, signal: AbortSignal): Promise<{ answer: string; sent: boolean }> {
+  deliveries.set(message.sessionKey, false);
+  try {
+    const answer = await runEphemeralTurn(runtime, message, signal);
+    return { answer, sent: deliveries.get(message.sessionKey) === true };
+  } finally {
+    deliveries.delete(message.sessionKey);
+  }
+}
+
 export function createJobRunner(deps: { runtime: TurnRunner; outbound: Outbound; deliveries: OwnChatDeliveries; timeZone(): string; now?: () => number }): JobRun {
   const now = deps.now ?? Date.now;
 
@@ -59,22 +81,14 @@ export function createJobRunner(deps: { runtime: TurnRunner; outbound: Outbound;
       await deliver(job, job.payload.message, signal);
       return job.payload.message;
     }
-    const sessionKey = `cron:${job.id}`;
-    let sent: boolean;
-    deps.deliveries.set(sessionKey, false);
     // The model is told what this turn is, so it acts instead of asking back, and answers for the chat.
     const text = [
-      `[Scheduled task "${job.name}" (job ${job.id}), run at ${formatIn(now(), deps.timeZone())}. Nobody is waiting for a reply in real time: do what it asks, then write what the user should read; it is sent to them.]`,
+      `[Scheduled task "${job.name}" (job ${job.id}), run at ${formatIn(now(), deps.timeZone())}. Nobody is waiting for a reply in real time: do what it asks, then write what the user should read; it is sent to them. If there is nothing worth telling them this time, answer only ${QUIET} and nothing is sent.]`,
       job.payload.message,
     ].join('\n');
-    let answer: string;
-    try {
-      answer = await runEphemeralTurn(deps.runtime, { channel: job.payload.channel, chatId: job.payload.to, sessionKey, senderId: 'cron', senderName: 'scheduler', text }, signal);
-    } finally {
-      sent = deps.deliveries.get(sessionKey) === true;
-      deps.deliveries.delete(sessionKey);
-    }
-    if (sent) return answer ? `(sent with the message tool) ${answer}` : '(sent with the message tool)';
+    const { answer, sent } = await runBackgroundTurn(deps.runtime, deps.deliveries, { channel: job.payload.channel, chatId: job.payload.to, sessionKey: `cron:${job.id}`, senderId: 'cron', senderName: 'scheduler', text }, signal);
+    if (sent) return answer && !isQuiet(answer) ? `(sent with the message tool) ${answer}` : '(sent with the message tool)';
+    if (isQuiet(answer)) return '(nothing to report)';
     if (!answer) throw new Error('the model gave an empty answer; nothing was sent');
     await deliver(job, answer, signal);
     return answer;

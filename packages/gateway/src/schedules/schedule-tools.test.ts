@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ToolContext } from '../tools/types.js';
 import { createCronTool } from './cron-tool.js';
 import { heartbeatTasks, withinActiveHours } from './heartbeat.js';
+import { isQuiet } from './job-runner.js';
 import type { JobStore } from './job-store.js';
 import { createMessageTool } from './message-tool.js';
 import { parseLocalTime } from './schedule.js';
@@ -99,6 +100,11 @@ describe('heartbeat file and hours', () => {
     expect(heartbeatTasks('# Heartbeat\n- example\nAdd your heartbeat tasks below this line:\n\n# later\n')).toEqual([]);
     expect(heartbeatTasks('intro\nAdd your heartbeat tasks below this line:\n- check the garage\n')).toEqual(['- check the garage']);
     expect(heartbeatTasks('- check the garage\n\n# note\n')).toEqual(['- check the garage']);
+  });
+
+  it('takes HEARTBEAT_OK alone (quotes, Markdown, a full stop forgiven) as nothing to report, never a report that mentions it', () => {
+    for (const quiet of ['HEARTBEAT_OK', ' **HEARTBEAT_OK** ', '`HEARTBEAT_OK`.', '"HEARTBEAT_OK"']) expect(isQuiet(quiet), quiet).toBe(true);
+    for (const report of ['All fine, HEARTBEAT_OK', 'The garage is open (not HEARTBEAT_OK)', 'HEARTBEAT_OK but the garage is open', '']) expect(isQuiet(report), report).toBe(false);
   });
 
   it('active hours, wrapping midnight or not', () => {

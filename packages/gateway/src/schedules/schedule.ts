@@ -84,6 +84,18 @@ export function nextRunAfter(schedule: JobSchedule, afterMs: number, options: { 
   }
 }
 
+/**
+ * Why a task (a job that calls the model) may not run on this schedule: runs closer than a
+ * minute apart, which a 6-field expression with seconds allows, would be a model-call storm.
+ * Plain messages (`deliver`) are not held to it.
+ */
+export function taskScheduleProblem(schedule: JobSchedule, nowMs: number, defaultTz?: string): string | undefined {
+  if (schedule.kind !== 'cron') return undefined;
+  const [a, b] = nextRuns(schedule, nowMs, 2, defaultTz ? { defaultTz } : {});
+  if (a !== undefined && b !== undefined && b - a < MIN_EVERY_MS) return `"${schedule.expr}" runs more often than once a minute, which a task (a model call each time) may not; send a plain message (deliver) or run it less often`;
+  return undefined;
+}
+
 /** Up to `count` runs after `afterMs`. */
 export function nextRuns(schedule: JobSchedule, afterMs: number, count: number, options: { anchorMs?: number; defaultTz?: string } = {}): number[] {
   const runs: number[] = [];

@@ -84,6 +84,10 @@ describe('scheduler: adding jobs', () => {
     await expect(scheduler.add({ message: 'x', schedule: { kind: 'at', atMs: Date.parse('2026-12-06T09:00:00Z') }, ...target })).rejects.toThrow(/in the past/);
     await expect(scheduler.add({ message: 'x', schedule: { kind: 'every', everyMs: 1000 }, ...target })).rejects.toThrow(/at least 1 minute/);
     await expect(scheduler.add({ message: '  ', schedule: { kind: 'every', everyMs: 60_000 }, ...target })).rejects.toThrow(/message is empty/);
+    // Seconds are fine for a plain message, not for a task (a model call each time).
+    await expect(scheduler.add({ message: 'x', schedule: { kind: 'cron', expr: '*/10 * * * * *' }, ...target })).rejects.toThrow(/more often than once a minute/);
+    await scheduler.add({ message: 'x', deliver: true, schedule: { kind: 'cron', expr: '*/10 * * * * *' }, ...target });
+    await scheduler.remove((await scheduler.list())[0]!.id);
     expect(await scheduler.list()).toEqual([]);
   });
 

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { PicoError, type JobSchedule, type ScheduledJob, type SchedulesStatus } from '@picoclaw/core';
 import type { JobStore } from './job-store.js';
-import { describeSchedule, nextRunAfter, scheduleProblem } from './schedule.js';
+import { describeSchedule, nextRunAfter, scheduleProblem, taskScheduleProblem } from './schedule.js';
 
 export interface Clock {
   now(): number;
@@ -127,7 +127,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (job.payload.command) return 'this is a shell-command job (PicoClaw); PicoClaw TS has no shell tool and does not run it — recreate it as a message job';
     if (!job.payload.channel || !job.payload.to) return 'the job has no target chat (payload.channel and payload.to); edit it to choose one';
     if (job.schedule.kind === 'at') return undefined; // a passed moment is a missed run, not a broken job
-    return scheduleProblem(job.schedule, now, tz());
+    return scheduleProblem(job.schedule, now, tz()) ?? (job.payload.deliver ? undefined : taskScheduleProblem(job.schedule, now, tz()));
   }
 
   async function acquire() {
@@ -270,7 +270,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // Checked when the target is new: a job whose channel was removed since can still be disabled or deleted.
     const target = !base || base.payload.channel !== input.channel ? options.targetProblem?.(input.channel) : undefined;
     if (target) throw refuse(target);
-    const problem = scheduleProblem(input.schedule, now, tz());
+    const problem = scheduleProblem(input.schedule, now, tz()) ?? (input.deliver ? undefined : taskScheduleProblem(input.schedule, now, tz()));
     if (problem) throw refuse(problem);
     const schedule = input.schedule.kind === 'cron' ? { kind: 'cron' as const, expr: input.schedule.expr.trim(), ...(input.schedule.tz ? { tz: input.schedule.tz } : {}) } : input.schedule;
     const job: ScheduledJob = {

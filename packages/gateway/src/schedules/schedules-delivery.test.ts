@@ -190,6 +190,37 @@ describe('the heartbeat', () => {
     expect((await api('POST', '/schedules/heartbeat')).body).toEqual({ outcome: 'sent' });
     await until('the report', () => telegram.messages().find((m) => m.chat_id === 42 && m.text.includes('garage door has been open')));
   });
+  it('does not send its answer again after the model used the message tool', async () => {
+    llm = await startFakeLlm([
+      { toolCalls: [{ id: 'm1', name: 'message', arguments: JSON.stringify({ content: 'The garage door is open!' }) }] },
+      { text: ['I told the user that the garage door is open.'] },
+    ]);
+    await mkdir(join(home, 'workspace'), { recursive: true });
+    await writeFile(join(home, 'workspace', 'HEARTBEAT.md'), '- Use the message tool to tell me if the garage door is open\n');
+    gw = await startTestGateway({ home, config: heartbeatConfig() });
+    expect((await api('POST', '/schedules/heartbeat')).body).toEqual({ outcome: 'sent' });
+    await until('the message', () => telegram.messages().find((m) => m.text.includes('garage door is open!')));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(telegram.messages().map((m) => m.text)).toEqual(['The garage door is open!']);
+  });
+});
+
+describe('a task with nothing to report', () => {
+  it('sends nothing when the model answers HEARTBEAT_OK, and records that', async () => {
+    const telegram = await startFakeTelegram();
+    try {
+      llm = await startFakeLlm([{ text: ['HEARTBEAT_OK'] }]);
+      gw = await startTestGateway({ home, config: config({ telegram: { type: 'telegram', enabled: true, allow_from: ['42'], settings: { token: telegram.token, base_url: telegram.url } } }) });
+      const { body } = await api('POST', '/schedules', { message: 'Tell me only if a window is open', schedule: { kind: 'cron', expr: '0 22 * * *' }, channel: 'telegram', to: '42' });
+      await api('POST', `/schedules/${body.job.id}/run`);
+      const job = await until('the run', async () => ((await api('GET', `/schedules/${body.job.id}`)).body.job as ScheduledJob).state.runs && (await api('GET', `/schedules/${body.job.id}`)).body.job);
+      expect(job.state).toMatchObject({ lastStatus: 'ok', lastResult: '(nothing to report)' });
+      expect(telegram.sent()).toEqual([]);
+      expect(String(llm.requests[0]!.body.messages.at(-1)!.content)).toMatch(/answer only HEARTBEAT_OK and nothing is sent/);
+    } finally {
+      await telegram.close();
+    }
+  });
 });
 
 describe('jobs across a restart', () => {
