@@ -56,6 +56,7 @@ describe('schedule routes', () => {
     expect(await call('/api/schedules', 'POST', job)).toEqual({ status: 201, body: { job: { id: ID } } });
     expect((await call('/api/schedules/preview', 'POST', { schedule: job.schedule })).status).toBe(200);
     expect(await call('/api/schedules/targets')).toEqual({ status: 200, body: { path: '/schedules/targets' } });
+    expect(await call('/api/schedules/heartbeat', 'POST')).toEqual({ status: 200, body: { path: '/schedules/heartbeat' } });
     expect(await call(`/api/schedules/${ID}`)).toEqual({ status: 200, body: { path: `/schedules/${ID}` } });
     expect((await call(`/api/schedules/${ID}`, 'PATCH', { enabled: false })).status).toBe(200);
     expect(await call(`/api/schedules/${ID}/run`, 'POST')).toEqual({ status: 202, body: { status: 'started' } });
@@ -65,6 +66,7 @@ describe('schedule routes', () => {
       { path: '/schedules', method: 'POST', body: job },
       { path: '/schedules/preview', method: 'POST', body: { schedule: job.schedule } },
       { path: '/schedules/targets', method: 'GET' },
+      { path: '/schedules/heartbeat', method: 'POST' },
       { path: `/schedules/${ID}`, method: 'GET' },
       { path: `/schedules/${ID}`, method: 'PATCH', body: { enabled: false } },
       { path: `/schedules/${ID}/run`, method: 'POST', body: {} },

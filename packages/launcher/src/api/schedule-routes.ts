@@ -54,6 +54,8 @@ export function scheduleRoutes(deps: ScheduleRoutesDeps): Router {
     if (body) await forward(res, '/schedules/preview', 'POST', body);
   });
   router.get('/api/schedules/targets', (_req, res) => forward(res, '/schedules/targets', 'GET'));
+  // One heartbeat now ("test my heartbeat"): what came of it, e.g. no-tasks, ok, sent.
+  router.post('/api/schedules/heartbeat', (_req, res) => forward(res, '/schedules/heartbeat', 'POST'));
   router.get('/api/schedules/:id', withId((_req, res, id) => forward(res, `/schedules/${id}`, 'GET')));
   router.patch('/api/schedules/:id', withId(async (req, res, id) => {
     const body = objectBody(req, res);
