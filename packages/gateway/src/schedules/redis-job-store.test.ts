@@ -1,10 +1,15 @@
-import type { ScheduledJob } from '@picoclaw/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config, ScheduledJob } from '@picoclaw/core';
 import { startRedis, type RedisServer } from '@picoclaw/test-fakes';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCluster, type Cluster } from '../cluster/cluster.js';
 import { connectRedis, type RedisConnection } from '../cluster/redis.js';
 import { leadSchedules } from './lead-schedules.js';
+import { createFileJobStore } from './job-store.js';
 import { createRedisJobStore } from './redis-job-store.js';
+import { createSchedules } from './schedules.js';
 import { createScheduler, type Clock } from './scheduler.js';
 
 let server: RedisServer;
@@ -214,6 +219,33 @@ describe('Redis job store', () => {
       await m.scheduler.stop();
       await m.cluster.close();
       await m.conn.close();
+    }
+  });
+
+  it('a gateway moving to Redis brings its jobs.json along, once: while Redis holds no jobs', async () => {
+    const workspace = await mkdtemp(join(tmpdir(), 'picoclaw-import-'));
+    try {
+      const file = createFileJobStore({ workspace });
+      await file.put(job('aaaaaaaaaaaaaaaa'), job('bbbbbbbbbbbbbbbb'));
+      const config = { agents: { defaults: { workspace } }, tools: { cron: { enabled: true }, message: { enabled: true, allow_targets: [] } }, heartbeat: { enabled: false, interval: 30, active_hours: '', target: '' }, channel_list: {} } as unknown as Config;
+      const start = async () => {
+        const store = createRedisJobStore({ redis, prefix: 'imp:', owner: 'g1' });
+        const schedules = createSchedules({
+          config: () => config,
+          runtime: { submit: async () => {}, stop: () => false, record: async () => {} },
+          outbound: { send: async () => ({ sessionKey: 'x' }), targets: () => [] },
+          log,
+          store,
+        });
+        await schedules.start();
+        await schedules.close();
+        return (await store.load()).map((j) => j.id).sort();
+      };
+      expect(await start()).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
+      await file.put(job('cccccccccccccccc'));
+      expect(await start()).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
     }
   });
 });

@@ -11,7 +11,7 @@ import type { Tool } from '../tools/types.js';
 import { createCronTool } from './cron-tool.js';
 import { createHeartbeat, type Heartbeat } from './heartbeat.js';
 import { createJobRunner, type Outbound, type OwnChatDeliveries, type TurnRunner } from './job-runner.js';
-import { createFileJobStore, type JobStore } from './job-store.js';
+import { createFileJobStore, jobsPath, type JobStore } from './job-store.js';
 import { createLastChat } from './last-chat.js';
 import { leadSchedules } from './lead-schedules.js';
 import { createMessageTool } from './message-tool.js';
@@ -118,6 +118,18 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   const cronTool = createCronTool({ scheduler, timeZone, allowTargets, now: () => clock.now() });
   const messageTool = createMessageTool({ outbound: deps.outbound, runtime: deps.runtime, deliveries, allowTargets });
 
+  /**
+   * A gateway moving to Redis brings the jobs of its jobs.json along, once: while the shared store
+   * is empty. (Gateways starting together may each copy the same jobs: same ids, same content.)
+   */
+  async function importFileJobs() {
+    const file = createFileJobStore({ workspace: workspace(), warn: (m) => deps.log('warn', m) });
+    const jobs = await file.load();
+    if (jobs.length === 0 || (await store.load()).length > 0) return;
+    await store.put(...jobs);
+    deps.log('info', `copied ${jobs.length} scheduled job(s) from ${jobsPath(workspace())} to Redis, which holds the jobs from now on`);
+  }
+
   function configure() {
     const cfg = deps.config();
     scheduler.setPaused(cfg.tools.cron.enabled ? undefined : 'tools.cron.enabled is false');
@@ -193,6 +205,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     seen: (channel, chatId) => lastChat.seen(channel, chatId),
     async start() {
       await lastChat.load();
+      if (deps.store) await importFileJobs();
       configure();
       await scheduler.start();
       if (deps.cluster) {
