@@ -317,7 +317,7 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('schedules: create a cron job with a time zone and see it in words, disable and enable it, run it now into the dashboard chat, see a failure in the banner, delete it', async () => {
+  it('schedules: create a cron job with a time zone and see it in words, edit its schedule, disable and enable it, run it now into the dashboard chat, see a failure in the banner, run the heartbeat, delete it', async () => {
     // Agent turns whose prompt says FAIL get a 401 from the model: a job that fails.
     llm = await startFakeLlm([], { answer: (body) => (JSON.stringify(body.messages.at(-1)?.content ?? '').includes('FAIL') ? { status: 401 } : `you said: ${String(body.messages.at(-1)?.content ?? '')}` ) });
     const base = await start();
@@ -364,10 +364,44 @@ describe('dashboard in Chromium', () => {
     expect(await job.locator('[data-field="schedule"]').textContent()).toBe('At 08:00 PM, only on Tuesday (America/New_York time) → This dashboard chat');
     expect(await job.locator('[data-field="next"]').textContent()).toMatch(/^Next run: Wed.*0[12]:00 AM \(in .+\)$/);
     expect(await job.locator('[data-field="last"]').textContent()).toBe('Not run yet');
-    const stored = await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as { jobs: { id: string; enabled: boolean; schedule: unknown; payload: { channel: string; to: string; deliver?: boolean } }[] });
+    const stored = await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as { jobs: { id: string; enabled: boolean; schedule: unknown; payload: { channel: string; to: string; deliver?: boolean }; state: { nextRunAtMs?: number } }[] });
     expect(stored.jobs).toHaveLength(1);
     expect(stored.jobs[0]).toMatchObject({ enabled: true, schedule: { kind: 'cron', expr: '0 20 * * 2', tz: 'America/New_York' }, payload: { channel: 'pico', to: session, deliver: true } });
     await page.screenshot({ path: `${shots}schedules.png`, fullPage: true });
+
+    // Edit: the same form, filled with the job; a new expression moves the next run.
+    type Stored = { jobs: { id: string; schedule: unknown; payload: { message: string }; state: { nextRunAtMs?: number } }[] };
+    const before = stored.jobs[0]!.state.nextRunAtMs!;
+    await job.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('form', { name: 'Edit “Bins”' });
+    expect(await edit.getByLabel('Message', { exact: true }).inputValue()).toBe('Take the bins out');
+    expect(await edit.getByLabel('When', { exact: true }).inputValue()).toBe('cron');
+    expect(await edit.getByLabel('Cron expression', { exact: true }).inputValue()).toBe('0 20 * * 2');
+    expect(await edit.getByLabel('Time zone', { exact: true }).inputValue()).toBe('America/New_York');
+    expect(await edit.getByLabel('Send to').locator('option:checked').textContent()).toBe('This dashboard chat');
+    expect(await edit.getByRole('radio', { name: 'Send the message as is' }).isChecked()).toBe(true);
+    // A bad expression: the gateway's sentence at the field, before anything is saved.
+    await edit.getByLabel('Cron expression', { exact: true }).fill('0 7 * * 9');
+    await edit.locator('#schedule-' + stored.jobs[0]!.id + '-error-expr').waitFor();
+    await edit.getByLabel('Cron expression', { exact: true }).fill('0 7 * * 6');
+    const editPreview = edit.getByTestId('schedule-preview');
+    await editPreview.getByText(/^At 07:00 AM, only on Saturday \(America\/New_York time\)$/).waitFor();
+    await expect.poll(() => editPreview.locator('time').count()).toBe(5);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await job.getByRole('status').getByText('Saved.').waitFor();
+    await job.locator('[data-field="schedule"]').getByText('At 07:00 AM, only on Saturday (America/New_York time) → This dashboard chat').waitFor();
+    const edited = (await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as unknown)) as Stored;
+    expect(edited.jobs[0]).toMatchObject({ id: stored.jobs[0]!.id, schedule: { kind: 'cron', expr: '0 7 * * 6', tz: 'America/New_York' }, payload: { message: 'Take the bins out' } });
+    const after = edited.jobs[0]!.state.nextRunAtMs!;
+    expect(after).not.toBe(before);
+    expect(inNewYork.format(new Date(after))).toBe('Sat 07:00');
+    expect(after - Date.now()).toBeLessThanOrEqual(7 * 24 * 3_600_000);
+    // Cancel leaves it as it is.
+    await job.getByRole('button', { name: 'Edit' }).click();
+    await edit.getByLabel('Message', { exact: true }).fill('Something else');
+    await edit.getByRole('button', { name: 'Cancel' }).click();
+    await job.getByText('“Take the bins out”').waitFor();
+    expect(((await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as unknown)) as Stored).jobs[0]!.payload.message).toBe('Take the bins out');
 
     await job.getByRole('checkbox', { name: 'Enabled' }).uncheck();
     await job.locator('[data-field="next"]').getByText('Disabled: it does not run until enabled').waitFor();
@@ -403,6 +437,27 @@ describe('dashboard in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/schedules');
     await garage.waitFor();
 
+    // The heartbeat: off, then turned on in Settings; with HEARTBEAT.md holding no tasks a beat asks no model.
+    const heartbeat = page.getByRole('group', { name: 'Heartbeat' });
+    expect(await heartbeat.locator('[data-field="heartbeat-state"]').textContent()).toBe('off');
+    await heartbeat.getByRole('button', { name: 'Run heartbeat now' }).click();
+    await heartbeat.getByRole('status').getByText('The heartbeat is off: turn it on in Settings.').waitFor();
+    await heartbeat.getByRole('button', { name: 'Heartbeat settings' }).click();
+    expect(new URL(page.url()).pathname).toBe('/settings');
+    const settings = page.getByRole('form', { name: 'Heartbeat' });
+    await settings.getByRole('checkbox', { name: 'On' }).check();
+    await settings.getByLabel(/^Every \(minutes/).fill('20');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await settings.getByRole('status').getByText('saved').waitFor();
+    expect(JSON.parse(await readFile(join(home, 'config.json'), 'utf8')).heartbeat).toMatchObject({ enabled: true, interval: 20 });
+    await page.getByRole('navigation').getByRole('button', { name: 'Schedules' }).click();
+    await heartbeat.getByText('Every 20 minutes, all day; reports go to the last chat that wrote.').waitFor();
+    const calls = llm.requests.length;
+    await heartbeat.getByRole('button', { name: 'Run heartbeat now' }).click();
+    await heartbeat.getByRole('status').getByText('HEARTBEAT.md has no tasks yet: nothing was asked of the model.').waitFor();
+    expect(llm.requests.length).toBe(calls);
+    await page.screenshot({ path: `${shots}schedules-heartbeat.png`, fullPage: true });
+
     for (const name of ['Bins', 'Garage']) {
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByRole('group', { name }).getByRole('button', { name: 'Delete' }).click();
@@ -412,5 +467,52 @@ describe('dashboard in Chromium', () => {
     expect((await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as { jobs: unknown[] })).jobs).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
-  }, 90_000);
+  }, 120_000);
+
+  it('schedules: a PicoClaw job with a bad cron expression cannot run, points to Edit, and an edit of its expression gives it a next run', async () => {
+    llm = await startFakeLlm([], { echo: true });
+    const id = 'a1b2c3d4e5f60718';
+    await mkdir(join(home, 'workspace', 'cron'), { recursive: true });
+    await writeFile(join(home, 'workspace', 'cron', 'jobs.json'), JSON.stringify({ version: 1, jobs: [{
+      id, name: 'Backup check', enabled: true, schedule: { kind: 'cron', expr: '0 25 * * *' },
+      payload: { kind: 'agent_turn', message: 'Check that the backup ran', channel: 'pico', to: 'web-abc', deliver: true },
+      state: {}, createdAtMs: Date.now(), updatedAtMs: Date.now(), deleteAfterRun: false,
+    }] }));
+    const base = await start();
+    const shots = new URL('./screenshots/', import.meta.url).pathname;
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await setPassword(page);
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.getByRole('navigation').getByRole('button', { name: 'Schedules' }).click();
+    const job = page.getByRole('group', { name: 'Backup check' });
+    await job.locator('[data-field="last"]').getByText('cannot run').waitFor();
+    expect(await job.locator('[data-field="last"] .error').textContent()).toMatch(/^"0 25 \* \* \*" is not a valid cron expression/);
+    expect(await job.locator('[data-field="fix"]').textContent()).toBe('Edit it to fix this: change “Cron expression”.');
+    expect(await job.getByRole('button', { name: 'Edit' }).getAttribute('class')).toBeNull();
+    await job.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('form', { name: 'Edit “Backup check”' });
+    const expr = edit.getByLabel('Cron expression', { exact: true });
+    expect(await expr.inputValue()).toBe('0 25 * * *');
+    expect(await expr.getAttribute('aria-invalid')).toBe('true');
+    expect(await edit.locator(`#schedule-${id}-error-expr`).textContent()).toMatch(/is not a valid cron expression/);
+    // The job's own chat is kept, though no channel lists it.
+    expect(await edit.getByLabel('Send to').locator('option:checked').textContent()).toBe('pico: web-abc');
+    await page.screenshot({ path: `${shots}schedules-edit.png`, fullPage: true });
+    await expr.fill('0 22 * * *');
+    await edit.getByTestId('schedule-preview').getByText(/^At 10:00 PM \(.+ time\)$/).waitFor();
+    expect(await expr.getAttribute('aria-invalid')).toBeNull();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await job.getByRole('status').getByText('Saved.').waitFor();
+    await job.locator('[data-field="next"]').getByText(/^Next run: /).waitFor();
+    expect(await job.locator('[data-field="last"]').textContent()).toBe('Not run yet');
+    expect(await job.locator('[data-field="fix"]').count()).toBe(0);
+    const list = await page.evaluate(async () => (await (await fetch('/api/schedules')).json()) as { timezone: string; jobs: { schedule: unknown; payload: unknown; state: { nextRunAtMs?: number } }[] });
+    expect(list.jobs[0]).toMatchObject({ schedule: { kind: 'cron', expr: '0 22 * * *', tz: list.timezone }, payload: { channel: 'pico', to: 'web-abc', message: 'Check that the backup ran' } });
+    expect(list.jobs[0]!.state.nextRunAtMs).toBeGreaterThan(Date.now());
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

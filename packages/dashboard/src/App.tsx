@@ -70,7 +70,7 @@ export function App() {
       {page === '/mcp' && <McpPage />}
       {page === '/logs' && <LogsPage />}
       {page === '/channels' && <ChannelsPage />}
-      {page === '/schedules' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SchedulesPage /></Suspense>}
+      {page === '/schedules' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SchedulesPage onOpenSettings={() => go('/settings')} /></Suspense>}
       {page === '/settings' && <SettingsPage />}
     </div>
   );

@@ -7,7 +7,7 @@
 import cronstrue from 'cronstrue';
 import 'cronstrue/locales/es';
 import { cloneElement, useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactElement, type ReactNode } from 'react';
-import { api, schedulesApi, type NewSchedule, type ScheduleJob, type ScheduleList, type SchedulePreview, type ScheduleSpec, type ScheduleTarget } from './api.js';
+import { api, schedulesApi, type HeartbeatConfig, type HeartbeatOutcome, type NewSchedule, type ScheduleJob, type ScheduleList, type SchedulePreview, type ScheduleSpec, type ScheduleTarget } from './api.js';
 import { language, t, type MessageKey } from './i18n.js';
 
 const SECOND = 1000;
@@ -75,6 +75,7 @@ export function targetChoices(targets: ScheduleTarget[], pico: string | undefine
 }
 
 type Field = 'name' | 'message' | 'at' | 'every' | 'expr' | 'tz' | 'target' | 'missed' | 'form';
+const fieldLabels: Record<Exclude<Field, 'form'>, MessageKey> = { name: 'schedules.name', message: 'schedules.message', at: 'schedules.at', every: 'schedules.every', expr: 'schedules.expr', tz: 'schedules.tz', target: 'schedules.target', missed: 'schedules.missed' };
 type Kind = ScheduleSpec['kind'];
 const scheduleField = (kind: Kind): Field => (kind === 'at' ? 'at' : kind === 'every' ? 'every' : 'expr');
 
@@ -99,9 +100,19 @@ interface Draft {
   everyUnit: Unit;
   expr: string;
   tz: string;
+  /** The chosen chat as targetKey(channel, to); '' = the first choice. */
   target: string;
   /** '' = the default for the kind (run once for `at`, skip for the others). */
   missed: '' | 'run' | 'skip';
+}
+
+const targetKey = (channel: string, to: string) => `${channel}\u0000${to}`;
+
+/** A moment as a `datetime-local` value in the browser's zone (to the minute). */
+function localInput(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 /** `datetime-local` value for tomorrow at 08:00 local time: "remind me tomorrow at 8". */
@@ -109,8 +120,42 @@ function tomorrowAtEight(): string {
   const d = new Date();
   d.setDate(d.getDate() + 1);
   d.setHours(8, 0, 0, 0);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T08:00`;
+  return localInput(d.getTime());
+}
+
+/** The form's fields for an existing job (an interval in the largest unit that divides it). */
+export function draftOf(job: ScheduleJob): Draft {
+  const s = job.schedule;
+  const unit = s.kind === 'every' ? ((['days', 'hours', 'minutes'] as const).find((u) => s.everyMs % units[u] === 0) ?? 'minutes') : 'hours';
+  return {
+    name: job.name,
+    message: job.payload.message,
+    deliver: !!job.payload.deliver,
+    kind: s.kind,
+    at: s.kind === 'at' ? localInput(s.atMs) : tomorrowAtEight(),
+    everyN: s.kind === 'every' ? String(s.everyMs / units[unit]) : '1',
+    everyUnit: unit,
+    expr: s.kind === 'cron' ? s.expr : '',
+    tz: s.kind === 'cron' ? (s.tz ?? '') : '',
+    // A job without a chat (hand-made) starts on the first choice.
+    target: job.payload.channel && job.payload.to ? targetKey(job.payload.channel, job.payload.to) : '',
+    missed: job.missed ?? '',
+  };
+}
+
+/**
+ * What an edit changed, as a PATCH body: only the fields that differ from the job's own (a
+ * schedule whose fields were not touched is not sent, so a job's exact seconds stay as they are).
+ */
+export function patchOf(draft: Draft, before: Draft, spec: ScheduleSpec | undefined, choice: Choice | undefined): Partial<NewSchedule> {
+  const patch: Partial<NewSchedule> = {};
+  if (draft.message !== before.message) patch.message = draft.message;
+  if (draft.deliver !== before.deliver) patch.deliver = draft.deliver;
+  if (draft.name.trim() && draft.name.trim() !== before.name) patch.name = draft.name.trim();
+  if (spec && (['kind', 'at', 'everyN', 'everyUnit', 'expr', 'tz'] as const).some((k) => draft[k] !== before[k])) patch.schedule = spec;
+  if (choice && targetKey(choice.channel, choice.to) !== before.target) Object.assign(patch, { channel: choice.channel, to: choice.to });
+  if (draft.missed && draft.missed !== before.missed) patch.missed = draft.missed;
+  return patch;
 }
 
 /** The schedule a draft describes, or undefined while it is incomplete. */
@@ -140,7 +185,7 @@ function FieldError({ id, error }: { id: string; error?: string }) {
 }
 
 /** A labelled control with its hint and, below it, the API's sentence about it (outside the label: not part of its name). */
-function Field({ label, field, errors, hint, children }: { label: string; field: Field; errors: Partial<Record<Field, string>>; hint?: string; children: ReactElement<{ id?: string }> }) {
+function Field({ label, field, errors, prefix = 'schedule', hint, children }: { label: string; field: Field; errors: Partial<Record<Field, string>>; prefix?: string; hint?: string; children: ReactElement<{ id?: string }> }) {
   // A label for the control alone: a wrapping label would add a select's options to its name.
   const id = useId();
   return (
@@ -148,7 +193,7 @@ function Field({ label, field, errors, hint, children }: { label: string; field:
       <label htmlFor={id}>{label}</label>
       {cloneElement(children, { id })}
       {hint && <span className="muted small">{hint}</span>}
-      <FieldError id={`schedule-error-${field}`} error={errors[field]} />
+      <FieldError id={`${prefix}-error-${field}`} error={errors[field]} />
     </div>
   );
 }
@@ -179,11 +224,15 @@ export function SchedulePreviewView({ spec, timezone, onError }: { spec: Schedul
   }, [key]);
   const preview = result?.key === key ? result.preview : undefined;
   const previewError = spec && preview && !preview.ok ? preview.error : undefined;
+  // Said once the gateway answered: until then an error shown (a failing job's) stays.
+  const known = !spec || preview !== undefined;
   useEffect(() => {
-    report.current?.(previewError);
-  }, [previewError]);
+    if (known) report.current?.(previewError);
+  }, [previewError, known]);
   if (!spec) return null;
   const sentence = spec.kind === 'cron' ? describeCron(spec.expr) : spec.kind === 'every' ? describeEvery(spec.everyMs) : t('schedules.once', { time: dateTime(spec.atMs) });
+  // Nothing to say yet (an expression cronstrue cannot read, before the gateway answered or when it refused): no empty box.
+  if (!sentence && !(preview?.ok && preview.next.length > 0)) return null;
   return (
     <div className="preview" aria-live="polite" data-testid="schedule-preview">
       {sentence && <p className="sentence"><strong>{spec.kind === 'cron' ? t('schedules.inZone', { sentence, tz: spec.tz || (preview?.ok ? preview.timezone : timezone) }) : sentence}</strong></p>}
@@ -203,13 +252,20 @@ export function SchedulePreviewView({ spec, timezone, onError }: { spec: Schedul
 
 export interface Preset { n: number; message: string; expr: string }
 
-function ScheduleForm({ choices, timezone, preset, onCreated }: { choices: Choice[]; timezone: string; preset?: Preset; onCreated: () => void }) {
-  const initial = (): Draft => ({ name: '', message: '', deliver: true, kind: 'at', at: tomorrowAtEight(), everyN: '1', everyUnit: 'hours', expr: '', tz: '', target: '0', missed: '' });
-  const [draft, setDraft] = useState<Draft>(initial);
-  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+/**
+ * The form to create a job, or (with `job`) to edit one: the same fields filled with the job,
+ * saved as a PATCH of what changed. `lastError` (a failing job's) starts at the field it is about.
+ */
+function ScheduleForm({ choices, timezone, preset, job, lastError, onSaved, onCancel }: { choices: Choice[]; timezone: string; preset?: Preset; job?: ScheduleJob; lastError?: string; onSaved: (saved: ScheduleJob) => void; onCancel?: () => void }) {
+  const initial = (): Draft => (job ? draftOf(job) : { name: '', message: '', deliver: true, kind: 'at', at: tomorrowAtEight(), everyN: '1', everyUnit: 'hours', expr: '', tz: '', target: '', missed: '' });
+  const [before] = useState<Draft>(initial);
+  const [draft, setDraft] = useState<Draft>(before);
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>(() => (job && lastError ? { [fieldFor(lastError, job.schedule.kind)]: lastError } : {}));
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string>();
   const message = useRef<HTMLTextAreaElement>(null);
+  // Ids unique per form: the create form and a job's edit form can be open together.
+  const prefix = job ? `schedule-${job.id}` : 'schedule';
   const set = (change: Partial<Draft>) => {
     setDraft((d) => ({ ...d, ...change }));
     setDone(undefined);
@@ -229,64 +285,78 @@ function ScheduleForm({ choices, timezone, preset, onCreated }: { choices: Choic
       return field ? { ...rest, [field]: error } : rest;
     });
   }, [draft.kind]);
-  const choice = choices[Number(draft.target)];
+  const choice = draft.target ? choices.find((c) => targetKey(c.channel, c.to) === draft.target) : choices[0];
   const missedDefault = draft.kind === 'at' ? 'run' : 'skip';
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!spec) return void setErrors({ [scheduleField(draft.kind)]: t('schedules.when') });
     if (!choice) return void setErrors({ target: t('schedules.noTargets') });
-    const job: NewSchedule = {
-      message: draft.message,
-      schedule: spec,
-      channel: choice.channel,
-      to: choice.to,
-      deliver: draft.deliver,
-      enabled: true,
-      ...(draft.name.trim() ? { name: draft.name.trim() } : {}),
-      ...(draft.missed ? { missed: draft.missed } : {}),
-    };
+    let call: Promise<{ job: ScheduleJob }>;
+    if (job) {
+      const patch = patchOf(draft, before, spec, choice);
+      if (Object.keys(patch).length === 0) return void onCancel?.();
+      call = schedulesApi.update(job.id, patch);
+    } else {
+      call = schedulesApi.create({
+        message: draft.message,
+        schedule: spec,
+        channel: choice.channel,
+        to: choice.to,
+        deliver: draft.deliver,
+        enabled: true,
+        ...(draft.name.trim() ? { name: draft.name.trim() } : {}),
+        ...(draft.missed ? { missed: draft.missed } : {}),
+      });
+    }
     setBusy(true);
-    schedulesApi.create(job).then(
-      ({ job: created }) => {
-        setDraft({ ...initial(), target: draft.target });
+    call.then(
+      ({ job: saved }) => {
+        setBusy(false);
         setErrors({});
-        setDone(t('schedules.created', { name: created.name }));
-        onCreated();
+        if (!job) {
+          setDraft({ ...initial(), target: draft.target });
+          setDone(t('schedules.created', { name: saved.name }));
+        }
+        onSaved(saved);
       },
-      (e: Error) => setErrors({ [fieldFor(e.message, draft.kind)]: e.message }),
-    ).finally(() => setBusy(false));
+      (e: Error) => {
+        setBusy(false);
+        setErrors({ [fieldFor(e.message, draft.kind)]: e.message });
+      },
+    );
   };
-  const invalid = (field: Field) => (errors[field] ? { 'aria-invalid': true, 'aria-describedby': `schedule-error-${field}` } : {});
+  const invalid = (field: Field) => (errors[field] ? { 'aria-invalid': true, 'aria-describedby': `${prefix}-error-${field}` } : {});
+  const title = `${prefix}-form-title`;
 
   return (
-    <form className="item schedule-form" onSubmit={submit} aria-labelledby="schedule-form-title">
-      <strong id="schedule-form-title">{t('schedules.create')}</strong>
-      <Field label={t('schedules.message')} field="message" errors={errors}>
+    <form className="item schedule-form" onSubmit={submit} aria-labelledby={title}>
+      <strong id={title}>{job ? t('schedules.editTitle', { name: job.name }) : t('schedules.create')}</strong>
+      <Field label={t('schedules.message')} field="message" errors={errors} prefix={prefix}>
         <textarea ref={message} rows={2} value={draft.message} onChange={(e) => set({ message: e.target.value })} required {...invalid('message')} />
       </Field>
       <fieldset className="row">
         <legend>{t('schedules.mode')}</legend>
-        <label className="row"><input type="radio" name="mode" checked={draft.deliver} onChange={() => set({ deliver: true })} />{t('schedules.deliver')}</label>
-        <label className="row"><input type="radio" name="mode" checked={!draft.deliver} onChange={() => set({ deliver: false })} />{t('schedules.agent')}</label>
+        <label className="row"><input type="radio" name={`${prefix}-mode`} checked={draft.deliver} onChange={() => set({ deliver: true })} />{t('schedules.deliver')}</label>
+        <label className="row"><input type="radio" name={`${prefix}-mode`} checked={!draft.deliver} onChange={() => set({ deliver: false })} />{t('schedules.agent')}</label>
       </fieldset>
       <div className="grid2">
-        <Field label={t('schedules.when')} field="form" errors={{}}>
+        <Field label={t('schedules.when')} field="form" errors={{}} prefix={prefix}>
           <select value={draft.kind} onChange={(e) => set({ kind: e.target.value as Kind })}>
             {(['at', 'every', 'cron'] as const).map((kind) => <option key={kind} value={kind}>{t(`schedules.kind.${kind}`)}</option>)}
           </select>
         </Field>
         {draft.kind === 'at' && (
-          <Field label={t('schedules.at')} field="at" errors={errors}>
+          <Field label={t('schedules.at')} field="at" errors={errors} prefix={prefix}>
             <input type="datetime-local" value={draft.at} onChange={(e) => set({ at: e.target.value })} required {...invalid('at')} />
           </Field>
         )}
         {draft.kind === 'every' && (
           <>
-            <Field label={t('schedules.every')} field="every" errors={errors}>
-              <input type="number" min="1" step="1" value={draft.everyN} onChange={(e) => set({ everyN: e.target.value })} required {...invalid('every')} />
+            <Field label={t('schedules.every')} field="every" errors={errors} prefix={prefix}>
+              <input type="number" min="0" step="any" value={draft.everyN} onChange={(e) => set({ everyN: e.target.value })} required {...invalid('every')} />
             </Field>
-            <Field label={t('schedules.unit')} field="form" errors={{}}>
+            <Field label={t('schedules.unit')} field="form" errors={{}} prefix={prefix}>
               <select value={draft.everyUnit} onChange={(e) => set({ everyUnit: e.target.value as Unit })}>
                 {(Object.keys(units) as Unit[]).map((unit) => <option key={unit} value={unit}>{t(`schedules.unit.${unit}`)}</option>)}
               </select>
@@ -295,36 +365,37 @@ function ScheduleForm({ choices, timezone, preset, onCreated }: { choices: Choic
         )}
         {draft.kind === 'cron' && (
           <>
-            <Field label={t('schedules.expr')} field="expr" errors={errors} hint={t('schedules.exprHint')}>
+            <Field label={t('schedules.expr')} field="expr" errors={errors} prefix={prefix} hint={t('schedules.exprHint')}>
               <input value={draft.expr} onChange={(e) => set({ expr: e.target.value })} placeholder="0 23 * * *" spellCheck={false} autoComplete="off" required {...invalid('expr')} />
             </Field>
-            <Field label={t('schedules.tz')} field="tz" errors={errors}>
-              <input value={draft.tz} onChange={(e) => set({ tz: e.target.value })} placeholder={timezone} list="schedule-zones" autoComplete="off" {...invalid('tz')} />
+            <Field label={t('schedules.tz')} field="tz" errors={errors} prefix={prefix}>
+              <input value={draft.tz} onChange={(e) => set({ tz: e.target.value })} placeholder={timezone} list={`${prefix}-zones`} autoComplete="off" {...invalid('tz')} />
             </Field>
-            {zones.length > 0 && <datalist id="schedule-zones">{zones.map((zone) => <option key={zone} value={zone} />)}</datalist>}
+            {zones.length > 0 && <datalist id={`${prefix}-zones`}>{zones.map((zone) => <option key={zone} value={zone} />)}</datalist>}
           </>
         )}
       </div>
       <SchedulePreviewView spec={spec} timezone={timezone} onError={onPreviewError} />
       <div className="grid2">
-        <Field label={t('schedules.target')} field="target" errors={errors} {...(choices.length === 0 ? { hint: t('schedules.noTargets') } : {})}>
-          <select value={draft.target} onChange={(e) => set({ target: e.target.value })} {...invalid('target')}>
-            {choices.map((c, i) => <option key={`${c.channel}\u0000${c.to}`} value={String(i)}>{c.label}</option>)}
+        <Field label={t('schedules.target')} field="target" errors={errors} prefix={prefix} {...(choices.length === 0 ? { hint: t('schedules.noTargets') } : {})}>
+          <select value={choice ? targetKey(choice.channel, choice.to) : ''} onChange={(e) => set({ target: e.target.value })} {...invalid('target')}>
+            {choices.map((c) => <option key={targetKey(c.channel, c.to)} value={targetKey(c.channel, c.to)}>{c.label}</option>)}
           </select>
         </Field>
-        <Field label={t('schedules.missed')} field="missed" errors={errors}>
+        <Field label={t('schedules.missed')} field="missed" errors={errors} prefix={prefix}>
           <select value={draft.missed || missedDefault} onChange={(e) => set({ missed: e.target.value as 'run' | 'skip' })} {...invalid('missed')}>
             <option value="run">{t('schedules.missed.run')}</option>
             <option value="skip">{t('schedules.missed.skip')}</option>
           </select>
         </Field>
-        <Field label={t('schedules.name')} field="name" errors={errors}>
+        <Field label={t('schedules.name')} field="name" errors={errors} prefix={prefix}>
           <input value={draft.name} onChange={(e) => set({ name: e.target.value })} {...invalid('name')} />
         </Field>
       </div>
       <div className="row">
-        <button type="submit" disabled={busy || !draft.message.trim() || !spec || !choice}>{t('schedules.add')}</button>
-        <FieldError id="schedule-error-form" error={errors.form} />
+        <button type="submit" disabled={busy || !draft.message.trim() || !spec || !choice}>{job ? t('common.save') : t('schedules.add')}</button>
+        {onCancel && <button type="button" className="secondary" onClick={onCancel}>{t('schedules.cancel')}</button>}
+        <FieldError id={`${prefix}-error-form`} error={errors.form} />
         {done && <span role="status">{done}</span>}
       </div>
     </form>
@@ -334,6 +405,7 @@ function ScheduleForm({ choices, timezone, preset, onCreated }: { choices: Choic
 function JobRow({ job, timezone, choices, onChanged }: { job: ScheduleJob; timezone: string; choices: Choice[]; onChanged: (soon?: boolean) => void }) {
   const [note, setNote] = useState<{ text: string; error?: boolean }>();
   const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState(false);
   /** The switch moves at once; it is the job's own state again once the list shows the change (or the change failed). */
   const [enabling, setEnabling] = useState<boolean>();
   useEffect(() => {
@@ -358,6 +430,26 @@ function JobRow({ job, timezone, choices, onChanged }: { job: ScheduleJob; timez
   const target = choices.find((c) => c.channel === job.payload.channel && c.to === job.payload.to)?.label ?? `${job.payload.channel}: ${job.payload.to}`;
   const { state } = job;
   const status = state.lastStatus;
+  const error = status === 'error' ? state.lastError : undefined;
+  // A job the scheduler cannot run (bad expression, no target, a shell job) has an error but no
+  // run (runs always record their time); once an edit fixed it, it has a next run again.
+  const cannotRun = error && !state.lastRunAtMs && state.nextRunAtMs === undefined ? error : undefined;
+  const shownError = state.lastRunAtMs ? error : cannotRun;
+  // An error about a field of the job (its expression, time zone, chat, …): an edit fixes it.
+  const field = shownError ? fieldFor(shownError, job.schedule.kind) : 'form';
+  const fix = field === 'form' ? undefined : field;
+  if (editing) {
+    const own = !job.payload.channel || choices.some((c) => c.channel === job.payload.channel && c.to === job.payload.to) ? choices : [...choices, { channel: job.payload.channel, to: job.payload.to, label: target }];
+    return (
+      <div data-job={job.id} aria-label={job.name} role="group">
+        <ScheduleForm job={job} choices={own} timezone={timezone} {...(fix ? { lastError: shownError } : {})} onCancel={() => setEditing(false)} onSaved={() => {
+          setEditing(false);
+          setNote({ text: t('schedules.saved') });
+          onChanged();
+        }} />
+      </div>
+    );
+  }
   return (
     <div className="item" data-job={job.id} aria-label={job.name} role="group">
       <div className="row">
@@ -389,14 +481,92 @@ function JobRow({ job, timezone, choices, onChanged }: { job: ScheduleJob; timez
             {status === 'error' && state.lastError && <span className="error">{state.lastError}</span>}
             {status !== 'error' && state.lastResult && <span className="muted clip" title={state.lastResult}>{state.lastResult}</span>}
           </>
+        ) : cannotRun ? (
+          <>
+            <span className="badge bad">{t('schedules.cannotRun')}</span>
+            <span className="error">{cannotRun}</span>
+          </>
         ) : (
           <span className="muted">{t('schedules.notRun')}</span>
         )}
       </div>
       <div className="row">
+        {/* The obvious next step for a job failing on one of its own fields. */}
+        <button type="button" className={fix ? undefined : 'secondary'} disabled={busy} onClick={() => {
+          setNote(undefined);
+          setEditing(true);
+        }}>{t('schedules.edit')}</button>
+        {fix && <span className="hint" data-field="fix">{t('schedules.fixHint', { field: t(fieldLabels[fix]) })}</span>}
         <button type="button" className="secondary" disabled={busy} onClick={() => act(() => schedulesApi.run(job.id), t('schedules.started'), true)}>{t('schedules.runNow')}</button>
         <button type="button" className="secondary" disabled={busy} onClick={remove}>{t('schedules.delete')}</button>
         {note && <span role={note.error ? 'alert' : 'status'} className={note.error ? 'error' : undefined}>{note.text}</span>}
+      </div>
+    </div>
+  );
+}
+
+/** "08:00-22:00" in words ("from 08:00 to 22:00 (Europe/Madrid time)"), or "all day" when empty. */
+const activeHours = (range: string, tz: string) => {
+  const [from, to] = range.split('-');
+  return range && to ? t('heartbeat.hours', { from: from!, to, tz }) : t('heartbeat.allDay');
+};
+
+/** What "Run heartbeat now" came to, as a sentence (`hb`: the config, for the hours and the chat). */
+export function heartbeatSentence(outcome: HeartbeatOutcome, hb: HeartbeatConfig | undefined, timezone: string): string {
+  switch (outcome) {
+    case 'outside-hours':
+      return t('heartbeat.outcome.outside-hours', { hours: activeHours(hb?.active_hours ?? '', timezone) });
+    case 'sent':
+      return t('heartbeat.outcome.sent', { target: hb?.target || t('heartbeat.lastChat') });
+    case 'off':
+    case 'not-runner':
+    case 'no-tasks':
+    case 'ok':
+    case 'no-target':
+      return t(`heartbeat.outcome.${outcome}`);
+    default:
+      return t('heartbeat.outcome.other', { outcome: String(outcome) });
+  }
+}
+
+/** The heartbeat as configured (read from the config, changed in Settings), and one beat on demand. */
+function HeartbeatCard({ timezone, onOpenSettings }: { timezone: string; onOpenSettings?: () => void }) {
+  const [config, setConfig] = useState<{ hb?: HeartbeatConfig; workspace?: string }>({});
+  const [result, setResult] = useState<{ outcome: HeartbeatOutcome } | { error: string }>();
+  const [busy, setBusy] = useState(false);
+  const load = useCallback(() => {
+    api<{ config?: { heartbeat?: HeartbeatConfig; agents?: { defaults?: { workspace?: string } } } }>('/api/config').then(
+      (c) => setConfig({ ...(c.config?.heartbeat ? { hb: c.config.heartbeat } : {}), ...(c.config?.agents?.defaults?.workspace ? { workspace: c.config.agents.defaults.workspace } : {}) }),
+      () => {},
+    );
+  }, []);
+  useEffect(load, [load]);
+  const run = () => {
+    setBusy(true);
+    setResult(undefined);
+    // The config again too: the sentence names the hours and chat the gateway just used.
+    load();
+    schedulesApi.heartbeat().then(
+      ({ outcome }) => setResult({ outcome }),
+      (e: Error) => setResult({ error: e.message }),
+    ).finally(() => setBusy(false));
+  };
+  const { hb, workspace } = config;
+  const n = hb?.interval ?? 30;
+  return (
+    <div className="item" role="group" aria-labelledby="heartbeat-title">
+      <div className="row">
+        <strong id="heartbeat-title">{t('heartbeat.title')}</strong>
+        {hb && <span className={`badge ${hb.enabled ? 'ok' : ''}`} data-field="heartbeat-state">{hb.enabled ? t('heartbeat.on') : t('heartbeat.off')}</span>}
+      </div>
+      {hb?.enabled && <div data-field="heartbeat">{t('heartbeat.summary', { n, hours: activeHours(hb.active_hours, timezone), target: hb.target || t('heartbeat.lastChat') })}</div>}
+      <span className="muted">{t('heartbeat.explain', { n })}</span>
+      {/* The document's own path: shown only when it names a place (empty: the home's workspace; relative: to the home). */}
+      {workspace && /^(\/|~\/)/.test(workspace) && <span className="muted small">{t('heartbeat.file')} <code>{workspace.replace(/\/+$/, '')}/HEARTBEAT.md</code></span>}
+      <div className="row">
+        <button type="button" className="secondary" disabled={busy} onClick={run}>{t('heartbeat.run')}</button>
+        {onOpenSettings && <button type="button" className="secondary" onClick={onOpenSettings}>{t('heartbeat.settings')}</button>}
+        {result && ('error' in result ? <span role="alert" className="error">{result.error}</span> : <span role="status">{heartbeatSentence(result.outcome, hb, timezone)}</span>)}
       </div>
     </div>
   );
@@ -422,7 +592,7 @@ function Empty({ onExample }: { onExample: (preset: Omit<Preset, 'n'>) => void }
   );
 }
 
-export function SchedulesPage() {
+export function SchedulesPage({ onOpenSettings }: { onOpenSettings?: () => void } = {}) {
   const [list, setList] = useState<ScheduleList>();
   const [error, setError] = useState<string>();
   const [targets, setTargets] = useState<ScheduleTarget[]>([]);
@@ -475,10 +645,11 @@ export function SchedulesPage() {
       {list && !list.runner && !list.paused && <p className="muted">{t('schedules.otherRunner')}</p>}
       {list && error && <p className="error" role="alert">{error}</p>}
       {body}
-      <ScheduleForm choices={choices} timezone={timezone} {...(preset ? { preset } : {})} onCreated={() => {
+      <ScheduleForm choices={choices} timezone={timezone} {...(preset ? { preset } : {})} onSaved={() => {
         load();
         loadTargets();
       }} />
+      <HeartbeatCard timezone={timezone} {...(onOpenSettings ? { onOpenSettings } : {})} />
     </section>
   );
 }

@@ -1,11 +1,13 @@
-/** Settings: tools on/off, change password, token status, about. */
+/** Settings: tools on/off, the heartbeat, change password, token status, about. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, type AuthStatus } from './api.js';
+import { api, type AuthStatus, type HeartbeatConfig } from './api.js';
 import { language, languages, setLanguage, type Language, type MessageKey, t } from './i18n.js';
 
 interface ToolsResponse { tools: { name: string; enabled: boolean }[]; mcp: boolean }
 const toolHelp = (name: string) => (`tool.${name}` in helpKeys ? t(`tool.${name}` as MessageKey) : '');
 const helpKeys = { 'tool.read_file': 1, 'tool.write_file': 1, 'tool.edit_file': 1, 'tool.append_file': 1, 'tool.list_dir': 1, 'tool.web_fetch': 1, 'tool.web': 1 };
+
+interface HeartbeatForm { enabled: boolean; interval: string; active_hours: string; target: string }
 
 export function SettingsPage() {
   const [tools, setTools] = useState<ToolsResponse>();
@@ -14,9 +16,16 @@ export function SettingsPage() {
   const [form, setForm] = useState({ current: '', password: '' });
   const [message, setMessage] = useState<string>();
   const [notes, setNotes] = useState<string[]>([]);
+  const [heartbeat, setHeartbeat] = useState<HeartbeatForm>();
+  const [heartbeatNote, setHeartbeatNote] = useState<{ text: string; error?: boolean }>();
   const load = useCallback(() => {
     // What the loader says about the config: keys ignored for compatibility, secrets in config.json, …
-    api<{ warnings?: string[] }>('/api/config').then((c) => setNotes(c.warnings ?? []), () => {});
+    api<{ warnings?: string[]; config?: { heartbeat?: HeartbeatConfig } }>('/api/config').then((c) => {
+      setNotes(c.warnings ?? []);
+      const hb = c.config?.heartbeat;
+      // Once: a reload after a tool toggle must not undo what is being typed.
+      if (hb) setHeartbeat((form) => form ?? { enabled: hb.enabled, interval: String(hb.interval), active_hours: hb.active_hours, target: hb.target });
+    }, () => {});
     api<ToolsResponse>('/api/tools').then(setTools, () => {});
     api<AuthStatus>('/api/auth/status').then(setAuth, () => {});
     api<{ version: string }>('/api/system/version').then((v) => setVersion(v.version), () => {});
@@ -35,6 +44,19 @@ export function SettingsPage() {
         setForm({ current: '', password: '' });
       },
       (e: Error) => setMessage(e.message),
+    );
+  };
+  const editHeartbeat = (change: Partial<HeartbeatForm>) => {
+    setHeartbeat((form) => form && { ...form, ...change });
+    setHeartbeatNote(undefined);
+  };
+  const saveHeartbeat = (event: FormEvent) => {
+    event.preventDefault();
+    if (!heartbeat) return;
+    const body = { enabled: heartbeat.enabled, interval: Number(heartbeat.interval), active_hours: heartbeat.active_hours.trim(), target: heartbeat.target.trim() };
+    api('/api/heartbeat', { method: 'PUT', body }).then(
+      () => setHeartbeatNote({ text: t('common.saved') }),
+      (e: Error) => setHeartbeatNote({ text: t('common.notSaved', { error: e.message }), error: true }),
     );
   };
   return (
@@ -59,6 +81,25 @@ export function SettingsPage() {
           {t('settings.mcpTools')} <span className="muted">— {t('settings.mcpHelp')}</span>
         </label>
       </div>
+      {heartbeat && (
+        <form className="item" onSubmit={saveHeartbeat} aria-labelledby="heartbeat-settings">
+          <strong id="heartbeat-settings">{t('settings.heartbeat')}</strong>
+          <span className="muted">{t('heartbeat.explain', { n: Math.max(5, Number(heartbeat.interval) || 30) })}</span>
+          <label className="row">
+            <input type="checkbox" style={{ width: 'auto' }} checked={heartbeat.enabled} onChange={(e) => editHeartbeat({ enabled: e.target.checked })} />
+            {t('settings.heartbeatEnabled')}
+          </label>
+          <div className="grid2">
+            <label>{t('settings.heartbeatInterval')}<input type="number" min={5} step={1} required value={heartbeat.interval} onChange={(e) => editHeartbeat({ interval: e.target.value })} /></label>
+            <label>{t('settings.heartbeatHours')}<input value={heartbeat.active_hours} placeholder="08:00-22:00" pattern="([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d" onChange={(e) => editHeartbeat({ active_hours: e.target.value })} /></label>
+            <label>{t('settings.heartbeatTarget')}<input value={heartbeat.target} placeholder="telegram:123456789" pattern="[^:\s]+:\S+" onChange={(e) => editHeartbeat({ target: e.target.value })} /></label>
+          </div>
+          <div className="row">
+            <button type="submit">{t('common.save')}</button>
+            {heartbeatNote && <span role={heartbeatNote.error ? 'alert' : 'status'} className={heartbeatNote.error ? 'error' : undefined}>{heartbeatNote.text}</span>}
+          </div>
+        </form>
+      )}
       <form className="item" onSubmit={change} aria-label={t('settings.changePassword')}>
         <strong>{t('settings.changePassword')}</strong>
         <div className="grid2">

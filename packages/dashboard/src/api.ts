@@ -100,7 +100,14 @@ export const schedulesApi = {
   update: (id: string, patch: Partial<NewSchedule>) => api<{ job: ScheduleJob }>(`/api/schedules/${id}`, { method: 'PATCH', body: patch }),
   remove: (id: string) => api<{ status: string }>(`/api/schedules/${id}`, { method: 'DELETE' }),
   run: (id: string) => api<{ status: string }>(`/api/schedules/${id}/run`, { method: 'POST' }),
+  /** One heartbeat now (the gateway's `POST /schedules/heartbeat`). */
+  heartbeat: () => api<{ outcome: HeartbeatOutcome }>('/api/schedules/heartbeat', { method: 'POST' }),
 };
+
+/** What one heartbeat came to: 'ok' = the model answered HEARTBEAT_OK (nothing sent). */
+export type HeartbeatOutcome = 'off' | 'not-runner' | 'outside-hours' | 'no-tasks' | 'ok' | 'sent' | 'no-target';
+/** The config's `heartbeat` block (core schema). */
+export interface HeartbeatConfig { enabled: boolean; interval: number; active_hours: string; target: string }
 
 /** `status.gateway.schedules` (GatewayStatus['schedules'] in core). */
 export interface SchedulesStatus {

@@ -1,11 +1,12 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SetupPage } from './AuthPages.js';
 import { t } from './i18n.js';
 import { Markdown } from './Markdown.js';
 import { ModelsPage } from './ModelsPage.js';
-import { SchedulePreviewView, SchedulesPage, fieldFor, relative } from './SchedulesPage.js';
+import { SchedulePreviewView, SchedulesPage, fieldFor, heartbeatSentence, relative } from './SchedulesPage.js';
+import { SettingsPage } from './SettingsPage.js';
 import { StatusBanner } from './StatusBanner.js';
 
 afterEach(cleanup);
@@ -170,6 +171,124 @@ describe('Schedules', () => {
     expect(job.querySelector('[data-field="next"]')?.textContent).toMatch(/^Next run: .+ \(in 3 h 1 min\)$/);
     expect(job.querySelector('[data-field="last"]')?.textContent).toBe('Last run 21 h ago:errorhomeassistant: 401 Unauthorized');
     expect((screen.getByRole('checkbox', { name: 'Enabled' }) as HTMLInputElement).checked).toBe(true);
+    // A model's refusal is no field of the job: Edit is not pressed on the user.
+    expect(job.querySelector('[data-field="fix"]')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Edit' }).className).toBe('secondary');
+    vi.unstubAllGlobals();
+  });
+
+  const porch = {
+    id: '0123456789abcdef', name: 'Porch light', enabled: true, schedule: { kind: 'cron', expr: '0 23 * * *', tz: 'Europe/Madrid' },
+    payload: { kind: 'agent_turn', message: 'Turn off the porch light', channel: 'telegram', to: '12345' },
+    state: { nextRunAtMs: Date.now() + 3 * HOUR }, createdAtMs: 0, updatedAtMs: 0, deleteAfterRun: false, missed: 'run',
+  };
+  const patches = (fetchMock: ReturnType<typeof stubSchedules>) =>
+    fetchMock.mock.calls.filter(([, init]) => init?.method === 'PATCH').map(([url, init]) => [url, JSON.parse(String(init!.body)) as unknown]);
+
+  it('edit: the form opens filled with the job, and saves only what changed with PATCH', async () => {
+    const fetchMock = stubSchedules([porch], (url, init) =>
+      init?.method === 'PATCH' ? new Response(JSON.stringify({ job: { ...porch, schedule: { kind: 'cron', expr: '30 22 * * 1-5', tz: 'Europe/Madrid' } } }), { status: 200 }) : undefined);
+    render(<SchedulesPage />);
+    const row = await screen.findByRole('group', { name: 'Porch light' });
+    fireEvent.click(within(row).getByRole('button', { name: 'Edit' }));
+    const form = screen.getByRole('form', { name: 'Edit “Porch light”' });
+    const field = (label: string | RegExp) => within(form).getByLabelText(label) as HTMLInputElement & HTMLSelectElement;
+    expect(field('Message').value).toBe('Turn off the porch light');
+    expect((within(form).getByRole('radio', { name: /Ask the assistant/ }) as HTMLInputElement).checked).toBe(true);
+    expect(field('When').value).toBe('cron');
+    expect(field(/^Cron expression/).value).toBe('0 23 * * *');
+    expect(field('Time zone').value).toBe('Europe/Madrid');
+    expect(field('If PicoClaw was off at that time').value).toBe('run');
+    expect(field('Name (optional)').value).toBe('Porch light');
+    await waitFor(() => expect(field('Send to').selectedOptions[0]?.textContent).toBe('telegram: Ana (12345)'));
+    // The same live preview as for a new job.
+    await within(form).findByText(/^At (11:00 PM|23:00) \(Europe\/Madrid time\)$/);
+    fireEvent.change(field(/^Cron expression/), { target: { value: '30 22 * * 1-5' } });
+    await within(form).findByText(/^At (10:30 PM|22:30), Monday through Friday \(Europe\/Madrid time\)$/);
+    fireEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    await screen.findByText('Saved.');
+    expect(screen.queryByRole('form', { name: 'Edit “Porch light”' })).toBeNull();
+    expect(patches(fetchMock)).toEqual([['/api/schedules/0123456789abcdef', { schedule: { kind: 'cron', expr: '30 22 * * 1-5', tz: 'Europe/Madrid' } }]]);
+    vi.unstubAllGlobals();
+  });
+
+  it("edit: the gateway's refusal shows at its field; Cancel leaves the job untouched", async () => {
+    const fetchMock = stubSchedules([porch], (url, init) =>
+      init?.method === 'PATCH' ? new Response(JSON.stringify({ error: 'telegram: chat 777 is not in allow_from' }), { status: 400 }) : undefined);
+    render(<SchedulesPage />);
+    fireEvent.click(within(await screen.findByRole('group', { name: 'Porch light' })).getByRole('button', { name: 'Edit' }));
+    const form = screen.getByRole('form', { name: 'Edit “Porch light”' });
+    await waitFor(() => expect((within(form).getByLabelText('Send to') as HTMLSelectElement).options.length).toBe(2));
+    fireEvent.change(within(form).getByLabelText('Send to'), { target: { value: 'pico\u0000web-1' } });
+    fireEvent.change(within(form).getByLabelText('Message'), { target: { value: 'Porch light off, please' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    const alert = await within(form).findByText('telegram: chat 777 is not in allow_from');
+    expect(alert.id).toBe('schedule-0123456789abcdef-error-target');
+    expect(patches(fetchMock)).toEqual([['/api/schedules/0123456789abcdef', { message: 'Porch light off, please', channel: 'pico', to: 'web-1' }]]);
+    fireEvent.click(within(form).getByRole('button', { name: 'Cancel' }));
+    const row = screen.getByRole('group', { name: 'Porch light' });
+    expect(within(row).getByText('“Turn off the porch light”')).toBeTruthy();
+    expect(patches(fetchMock)).toHaveLength(1);
+    vi.unstubAllGlobals();
+  });
+
+  it('a job that cannot run because of its expression says so, points to Edit, and the form opens with the error at the expression', async () => {
+    const bad = '"0 25 * * *" is not a valid cron expression: hour 25 is out of range 0-23';
+    const broken = { ...porch, schedule: { kind: 'cron', expr: '0 25 * * *' }, state: { lastStatus: 'error', lastError: bad } };
+    const fetchMock = stubSchedules([broken], (url, init) => {
+      if (url === '/api/schedules/preview' && String(init?.body).includes('0 25')) return new Response(JSON.stringify({ ok: false, error: bad }), { status: 200 });
+      if (init?.method === 'PATCH') return new Response(JSON.stringify({ job: porch }), { status: 200 });
+      return undefined;
+    });
+    render(<SchedulesPage />);
+    const row = await screen.findByRole('group', { name: 'Porch light' });
+    expect(row.querySelector('[data-field="last"]')?.textContent).toBe(`cannot run${bad}`);
+    expect(row.querySelector('[data-field="fix"]')?.textContent).toBe('Edit it to fix this: change “Cron expression”.');
+    const edit = within(row).getByRole('button', { name: 'Edit' });
+    expect(edit.className).toBe('');
+    fireEvent.click(edit);
+    const form = screen.getByRole('form', { name: 'Edit “Porch light”' });
+    const expr = within(form).getByLabelText(/^Cron expression/);
+    expect(expr.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(expr.getAttribute('aria-describedby')!)?.textContent).toBe(bad);
+    fireEvent.change(expr, { target: { value: '0 23 * * *' } });
+    await waitFor(() => expect(expr.getAttribute('aria-invalid')).toBeNull());
+    fireEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    await screen.findByText('Saved.');
+    // No tz in the job: the gateway's zone, said explicitly now that the schedule changes.
+    expect(patches(fetchMock)).toEqual([['/api/schedules/0123456789abcdef', { schedule: { kind: 'cron', expr: '0 23 * * *', tz: 'Europe/Madrid' } }]]);
+    vi.unstubAllGlobals();
+  });
+
+  it('says what "Run heartbeat now" came to, for every outcome', () => {
+    const hb = { enabled: true, interval: 30, active_hours: '08:00-22:00', target: 'telegram:12345' };
+    expect(heartbeatSentence('no-tasks', hb, 'Europe/Madrid')).toBe('HEARTBEAT.md has no tasks yet: nothing was asked of the model.');
+    expect(heartbeatSentence('ok', hb, 'Europe/Madrid')).toBe('Nothing to report (the model answered HEARTBEAT_OK).');
+    expect(heartbeatSentence('sent', hb, 'Europe/Madrid')).toBe('Reported to telegram:12345.');
+    expect(heartbeatSentence('sent', { ...hb, target: '' }, 'Europe/Madrid')).toBe('Reported to the last chat that wrote.');
+    expect(heartbeatSentence('off', hb, 'Europe/Madrid')).toBe('The heartbeat is off: turn it on in Settings.');
+    expect(heartbeatSentence('outside-hours', hb, 'Europe/Madrid')).toBe('Outside the active hours, from 08:00 to 22:00 (Europe/Madrid time): nothing was done.');
+    expect(heartbeatSentence('not-runner', hb, 'Europe/Madrid')).toBe('Another gateway of the cluster runs the heartbeat: nothing was done here.');
+    expect(heartbeatSentence('no-target', hb, 'Europe/Madrid')).toMatch(/^The model had something to report, but there is no chat to send it to: set the heartbeat’s chat in Settings/);
+  });
+
+  it('the heartbeat card says how the heartbeat is set and runs one beat on demand', async () => {
+    const config = { heartbeat: { enabled: true, interval: 45, active_hours: '08:00-22:00', target: 'telegram:12345' }, agents: { defaults: { workspace: '/srv/picoclaw/workspace' } } };
+    const fetchMock = stubSchedules([], (url, init) =>
+      url === '/api/config' ? new Response(JSON.stringify({ config }), { status: 200 })
+      : url === '/api/schedules/heartbeat' && init?.method === 'POST' ? new Response(JSON.stringify({ outcome: 'sent' }), { status: 200 })
+      : undefined);
+    const open = vi.fn();
+    render(<SchedulesPage onOpenSettings={open} />);
+    const card = await screen.findByRole('group', { name: 'Heartbeat' });
+    await within(card).findByText('Every 45 minutes, from 08:00 to 22:00 (Europe/Madrid time); reports go to telegram:12345.');
+    expect(within(card).getByText(/^Every 45 minutes the assistant reads HEARTBEAT.md in its workspace/)).toBeTruthy();
+    expect(card.querySelector('code')?.textContent).toBe('/srv/picoclaw/workspace/HEARTBEAT.md');
+    fireEvent.click(within(card).getByRole('button', { name: 'Run heartbeat now' }));
+    expect((await within(card).findByRole('status')).textContent).toBe('Reported to telegram:12345.');
+    expect(fetchMock).toHaveBeenCalledWith('/api/schedules/heartbeat', expect.objectContaining({ method: 'POST' }));
+    fireEvent.click(within(card).getByRole('button', { name: 'Heartbeat settings' }));
+    expect(open).toHaveBeenCalled();
     vi.unstubAllGlobals();
   });
 
@@ -191,6 +310,30 @@ describe('Schedules', () => {
     expect(screen.getByLabelText('Time zone').getAttribute('aria-describedby')).toBe('schedule-error-tz');
     const posted = fetchMock.mock.calls.find(([url, init]) => url === '/api/schedules' && init?.method === 'POST')!;
     expect(JSON.parse(String(posted[1]!.body))).toEqual({ message: 'Turn off the porch light if it is on.', schedule: { kind: 'cron', expr: '0 23 * * *', tz: 'Mars/Olympus' }, channel: 'pico', to: 'web-1', deliver: false, enabled: true });
+    vi.unstubAllGlobals();
+  });
+});
+
+describe('SettingsPage heartbeat', () => {
+  it('shows the heartbeat from the config and saves it with PUT /api/heartbeat', async () => {
+    const fetchMock = vi.fn(async (url: string, _init?: RequestInit) => {
+      if (url === '/api/heartbeat') return new Response(JSON.stringify({ error: 'invalid; nothing was written', issues: [{ path: 'heartbeat.target', message: 'must be "<channel>:<chat>"' }] }), { status: 400 });
+      const body = url === '/api/config' ? { warnings: [], config: { heartbeat: { enabled: false, interval: 30, active_hours: '', target: '' } } } : url === '/api/tools' ? { tools: [], mcp: false } : {};
+      return new Response(JSON.stringify(body), { status: 200 });
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    render(<SettingsPage />);
+    const form = await screen.findByRole('form', { name: 'Heartbeat' });
+    expect((within(form).getByLabelText('Every (minutes, at least 5)') as HTMLInputElement).value).toBe('30');
+    fireEvent.click(within(form).getByRole('checkbox', { name: 'On' }));
+    fireEvent.change(within(form).getByLabelText('Every (minutes, at least 5)'), { target: { value: '15' } });
+    fireEvent.change(within(form).getByLabelText(/^Active hours/), { target: { value: '08:00-22:00' } });
+    fireEvent.change(within(form).getByLabelText(/^Send reports to/), { target: { value: 'telegram:12345' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    expect((await within(form).findByRole('alert')).textContent).toBe('not saved: invalid; nothing was written: must be "<channel>:<chat>"');
+    const put = fetchMock.mock.calls.find(([url]) => url === '/api/heartbeat')!;
+    expect(put[1]!.method).toBe('PUT');
+    expect(JSON.parse(String(put[1]!.body))).toEqual({ enabled: true, interval: 15, active_hours: '08:00-22:00', target: 'telegram:12345' });
     vi.unstubAllGlobals();
   });
 });

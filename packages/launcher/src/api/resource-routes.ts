@@ -1,8 +1,8 @@
 /**
  * Focused endpoints the dashboard uses instead of editing the whole document: models (add, edit,
  * remove, primary and fallback order, test), channels, MCP servers (add Home Assistant by URL and
- * token, test, call a tool) and built-in tools. Each change goes through the same pipeline as
- * PUT /api/config: validated, secrets kept, saved atomically, gateway reloaded.
+ * token, test, call a tool), built-in tools and the heartbeat. Each change goes through the same
+ * pipeline as PUT /api/config: validated, secrets kept, saved atomically, gateway reloaded.
  */
 import { Router, type Response } from 'express';
 import { ConfigError, loadConfig, redactSecrets, restoreSecrets, saveConfig, SECRET_PLACEHOLDER, type Config } from '@picoclaw/core';
@@ -209,6 +209,30 @@ export function resourceRoutes(deps: ResourceRouteDeps): Router {
       if (name === 'mcp') doc.tools.mcp.enabled = enabled;
       else if ((toolNames as readonly string[]).includes(name)) (doc.tools[name] as { enabled: boolean }).enabled = enabled;
       else return `no tool named "${name}" (tools: ${toolNames.join(', ')}, mcp)`;
+      return undefined;
+    }),
+  );
+
+  // ── heartbeat ──
+  // The four settings of the heartbeat block; formats ("HH:MM-HH:MM", "<channel>:<chat>") are the
+  // schema's to judge. The interval is checked here: the schema raises a short one to 5 silently.
+  router.put('/api/heartbeat', (req, res) =>
+    mutate(res, (doc) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const extra = Object.keys(body).filter((key) => !['enabled', 'interval', 'active_hours', 'target'].includes(key));
+      if (Array.isArray(body) || extra.length > 0) return `send {"enabled", "interval", "active_hours", "target"}; not ${extra.map((k) => JSON.stringify(k)).join(', ') || 'a list'}`;
+      const { enabled, interval, active_hours: hours, target } = body;
+      if (enabled !== undefined && typeof enabled !== 'boolean') return 'heartbeat.enabled must be true or false';
+      if (interval !== undefined && !(Number.isInteger(interval) && (interval as number) >= 5 && (interval as number) <= 10_080)) return 'heartbeat.interval must be a whole number of minutes from 5 to 10080 (a week)';
+      if (hours !== undefined && typeof hours !== 'string') return 'heartbeat.active_hours must be text like "08:00-22:00", or "" for all day';
+      if (target !== undefined && typeof target !== 'string') return 'heartbeat.target must be text like "telegram:123456789", or "" for the last chat that wrote';
+      doc.heartbeat = {
+        ...doc.heartbeat,
+        ...(enabled !== undefined ? { enabled } : {}),
+        ...(interval !== undefined ? { interval: interval as number } : {}),
+        ...(hours !== undefined ? { active_hours: hours.trim() } : {}),
+        ...(target !== undefined ? { target: target.trim() } : {}),
+      };
       return undefined;
     }),
   );
