@@ -323,3 +323,20 @@ describe('scheduler: targets', () => {
     await expect(scheduler.update(job.id, { channel: 'mqtt' })).rejects.toThrow('no channel named "mqtt"');
   });
 });
+
+describe('scheduler: edits', () => {
+  it('an edit of the schedule or payload clears a failure (the banner stops); enabling alone does not', async () => {
+    const { scheduler, clock } = setup({ run: async () => { throw new Error('model down'); } });
+    await scheduler.start();
+    const job = await scheduler.add({ message: 'weather', schedule: { kind: 'every', everyMs: 3_600_000 }, ...target });
+    clock.advance(3_600_000);
+    await settle(scheduler);
+    expect(scheduler.status().failing).toHaveLength(1);
+    await scheduler.update(job.id, { enabled: false });
+    await scheduler.update(job.id, { enabled: true });
+    expect(scheduler.status().failing).toHaveLength(1);
+    await scheduler.update(job.id, { message: 'the weather, briefly' });
+    expect(scheduler.status().failing).toEqual([]);
+    expect((await scheduler.get(job.id))!.state).toMatchObject({ runs: 1 });
+  });
+});

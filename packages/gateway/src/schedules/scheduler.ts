@@ -292,6 +292,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (next === undefined) delete job.state.nextRunAtMs;
       else job.state.nextRunAtMs = next;
     }
+    // A failure belongs to the job as it was: an edit of what or where to send, or when, may well
+    // have fixed it, so the banner stops saying it failed (its next run will tell).
+    if (base?.state.lastStatus === 'error' && (JSON.stringify(base.schedule) !== JSON.stringify(job.schedule) || JSON.stringify(base.payload) !== JSON.stringify(job.payload))) {
+      delete job.state.lastStatus;
+      delete job.state.lastError;
+    }
     return job;
   }
 
