@@ -42,7 +42,7 @@ import { createFileChannelState, createRedisChannelState, type ChannelStateStore
 import type { Cluster } from './cluster/cluster.js';
 import type { RedisConnection } from './cluster/redis.js';
 import type { RedisJobStore } from './schedules/redis-job-store.js';
-import { createSchedules, type Schedules } from './schedules/schedules.js';
+import { deferSchedules } from './schedules/deferred-schedules.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
 import type { Tool } from './tools/types.js';
 import { version } from './version.js';
@@ -87,11 +87,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   let runtime: AgentRuntime;
   let channels: ChannelManager;
   let server: GatewayServer;
-  let schedules: Schedules | undefined;
+  const schedules = deferSchedules((message) => log.error(message));
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
-  const tools = (turn?: InboundMessage): Tool[] => [...builtins, ...(schedules?.tools(turn) ?? []), ...(mcp?.list() ?? [])];
+  const tools = (turn?: InboundMessage): Tool[] => [...builtins, ...schedules.tools(turn), ...(mcp?.list() ?? [])];
   const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
 
   // No model is not an error: the gateway runs without one (degraded, reason `no_model`) and
@@ -151,6 +151,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function status(): GatewayStatus {
+    const scheduled = schedules.status();
     return {
       version,
       pid: process.pid,
@@ -163,7 +164,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       tools: tools().map((t) => ({ name: t.name, source: t.source })),
       active_turns: runtime.activeTurns,
       cluster: cluster?.status() ?? { store: 'jsonl', members: [], leaders: {} },
-      ...(schedules ? { schedules: schedules.status() } : {}),
+      ...(scheduled ? { schedules: scheduled } : {}),
     };
   }
 
@@ -351,7 +352,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       changes.push('tools updated');
     }
     changes.push(...(await channels.reload(next.config.channel_list)));
-    schedules?.configure();
+    schedules.configure();
     if (next.config.gateway.log_level !== previous.gateway.log_level && !env.PICOCLAW_LOG_LEVEL && settings.logLevel !== 'debug') {
       // The config's log level applies unless a flag or the environment chose one.
       log.level = next.config.gateway.log_level === 'fatal' ? 'error' : next.config.gateway.log_level;
@@ -416,7 +417,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           testMcp,
           callMcp,
           sessions: sessionsApi,
-          schedules: (method, path, body) => schedules!.api(method, path, body),
+          schedules: (method, path, body) => schedules.api(method, path, body),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);
@@ -427,14 +428,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       channels = createChannelManager({
         factories,
         deps: { state: channelState, picoCredential: picoCredential(token) },
-        submit: (message, sink) => {
-          schedules!.seen(message.channel, message.chatId);
-          return runtime.submit(message, sink);
-        },
+        submit: (message, sink) => schedules.admit(message).then(() => runtime.submit(message, sink)),
         mountUpgrade: server.mountUpgrade,
         log: logFn,
       });
-      schedules = createSchedules({ config, runtime, outbound: channels, log: logFn, ...(jobs ? { store: jobs, cluster } : {}) });
       // Independent steps side by side (each is a few file or socket operations): the port, the
       // home and its folders are checked together (a home in use is the more telling error when
       // several fail), then the PID file is written while the channels start.
@@ -448,9 +445,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       // MCP servers connect in the background after the channels are up: loading the MCP SDK
       // would otherwise compete with the channels for the start-up time.
       if (mcpFor(cfg)) startMcp(cfg);
-      // Jobs are read after readiness too: ten thousand of them must not delay the channels.
-      void schedules.start().catch((error: Error) => log.error(`schedules could not start: ${error.message}`));
       log.info(`gateway ${version} ready on http://${settings.host}:${address.port}`, { pid: process.pid });
+      // Jobs are read after readiness: ten thousand of them must not delay the channels.
+      void schedules.start(() => ({ config, runtime, outbound: channels, log: logFn, ...(jobs ? { store: jobs, cluster } : {}) }));
       // Warm the Mistral SDK now rather than on the first message.
       if (cfg.model_list.some((m) => resolveModelTarget(m).provider.wire === 'mistral')) void loadMistralSdk().catch(() => {});
       return { host: settings.host, port: address.port, token };
@@ -459,7 +456,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (phase === 'stopping') return;
       phase = 'stopping';
       log.info('gateway stopping: finishing running turns');
-      await schedules?.close();
+      await schedules.close();
       await runtime?.close(options.shutdownGraceMs ?? 10_000);
       await store?.flush?.().catch((error: Error) => log.warn(`syncing the sessions to disk failed: ${error.message}`));
       await channels?.stop();

@@ -27,7 +27,8 @@ const MAX_MEMORY_CHARS = 8_000;
  */
 const FRESH_MS = 2_000;
 // toLocaleDateString builds an ICU formatter on every call: about half a millisecond per turn.
-const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+/** Asked for at the first prompt, not at start-up: ICU's zone data costs ~120 M instructions (~30 ms) to load. */
+let zone: string | undefined;
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const cache = new Map<string, { at: number; text: Promise<string | undefined> }>();
 
@@ -70,7 +71,7 @@ export async function buildSystemPrompt(context: PromptContext): Promise<string>
   const d = context.now;
   const pad = (n: number) => String(n).padStart(2, '0');
   // The zone is named: the model gives the cron tool local times and expressions in it.
-  const when = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())} (${WEEKDAYS[d.getDay()]}, ${ZONE})`;
+  const when = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())} (${WEEKDAYS[d.getDay()]}, ${(zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC')})`;
   let dynamic = `## Current Time\n${when}\n\n## Runtime\n${platform()} ${arch()}, Node ${process.versions.node}\n\n## Current Session\nChannel: ${context.channel}\nChat ID: ${context.chatId}`;
   if (context.senderId) dynamic += `\n\n## Current Sender\nCurrent sender: ${context.senderName ?? context.senderId} (ID: ${context.senderId})`;
   parts.push(dynamic);

@@ -6,7 +6,7 @@ import { CHALLENGE_HEADER, collectSecrets, gatewayUrl, newChallenge, proofMatche
 import { probeMcpServer } from '../mcp/mcp-manager.js';
 import { createModelRegistry } from '../models/model-registry.js';
 import { readPidFile } from '../pid-file.js';
-import { defaultTimeZone, formatIn } from '../schedules/schedule.js';
+import { defaultTimeZone, formatIn } from '../schedules/wall-clock.js';
 import { styleState, withProgress, type Style } from './cli-style.js';
 
 export interface CliIo {

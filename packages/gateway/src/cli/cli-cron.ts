@@ -8,7 +8,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isPicoError, loadConfig, type Config, type ScheduledJob } from '@picoclaw/core';
 import { createFileJobStore, jobsPath } from '../schedules/job-store.js';
-import { defaultTimeZone, describeSchedule, formatIn, nextRuns } from '../schedules/schedule.js';
+import { describeSchedule, nextRuns } from '../schedules/schedule.js';
+import { defaultTimeZone, formatIn } from '../schedules/wall-clock.js';
 import { createScheduler, type JobPatch, type NewJob } from '../schedules/scheduler.js';
 import { channelProblem } from '../schedules/targets.js';
 import { findGateway, load, type CliIo } from './cli-commands.js';

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { JobSchedule } from '@picoclaw/core';
-import { formatIn, parseLocalTime, validTimeZone } from '../schedules/schedule.js';
+import { formatIn, parseLocalTime, validTimeZone } from '../schedules/wall-clock.js';
 
 export const cronSubcommands = ['list', 'add', 'remove', 'enable', 'disable', 'run', 'targets'] as const;
 export type CronSubcommand = (typeof cronSubcommands)[number];

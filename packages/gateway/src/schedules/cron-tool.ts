@@ -9,7 +9,8 @@ import * as z from 'zod';
 import { defineTool } from '../tools/define-tool.js';
 import type { Tool, ToolContext } from '../tools/types.js';
 import type { Scheduler } from './scheduler.js';
-import { describeSchedule, formatIn, parseLocalTime, validTimeZone } from './schedule.js';
+import { describeSchedule } from './schedule.js';
+import { formatIn, parseLocalTime, validTimeZone } from './wall-clock.js';
 import { ownTarget, refusedTarget, sameTarget, targetAllowed, type Target } from './targets.js';
 
 /** A prompt-injected model must not be able to fill the store (or the model bill) from one chat. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Config } from '@picoclaw/core';
 import { isQuiet, QUIET, runBackgroundTurn, type Outbound, type OwnChatDeliveries, type TurnRunner } from './job-runner.js';
 import type { Clock } from './scheduler.js';
-import { formatIn } from './schedule.js';
+import { formatIn } from './wall-clock.js';
 import { parseTarget, type Target } from './targets.js';
 
 export const HEARTBEAT_OK = QUIET;

@@ -9,7 +9,7 @@ import type { ScheduledJob } from '@picoclaw/core';
 import type { InboundMessage } from '../agent/agent-runtime.js';
 import type { AgentEvent } from '../agent/events.js';
 import type { JobRun } from './scheduler.js';
-import { formatIn } from './schedule.js';
+import { formatIn } from './wall-clock.js';
 
 export interface Outbound {
   /** Sends to a chat (channels/channel-manager.ts); rejects with a sentence fit for the user. */

@@ -7,7 +7,7 @@
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readFileIfExists, writeFileAtomic, type ScheduledJob } from '@picoclaw/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface JobStore {
   /**

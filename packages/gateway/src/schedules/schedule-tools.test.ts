@@ -6,7 +6,7 @@ import { heartbeatTasks, withinActiveHours } from './heartbeat.js';
 import { isQuiet } from './job-runner.js';
 import type { JobStore } from './job-store.js';
 import { createMessageTool } from './message-tool.js';
-import { parseLocalTime } from './schedule.js';
+import { parseLocalTime } from './wall-clock.js';
 import { createScheduler } from './scheduler.js';
 
 const NOW = Date.parse('2026-12-06T10:00:00Z');

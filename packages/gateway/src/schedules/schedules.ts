@@ -15,7 +15,8 @@ import { createFileJobStore, jobsPath, type JobStore } from './job-store.js';
 import { createLastChat } from './last-chat.js';
 import { leadSchedules } from './lead-schedules.js';
 import { createMessageTool } from './message-tool.js';
-import { defaultTimeZone, nextRuns, scheduleProblem } from './schedule.js';
+import { nextRuns, scheduleProblem } from './schedule.js';
+import { defaultTimeZone } from './wall-clock.js';
 import { createScheduler, systemClock, type Clock, type Scheduler } from './scheduler.js';
 import { channelProblem } from './targets.js';
 
@@ -81,8 +82,9 @@ const patchInput = z.strictObject(jobFields).partial();
 
 export function createSchedules(deps: SchedulesDeps): Schedules {
   const clock = deps.clock ?? systemClock;
-  const tz = deps.timeZone ?? defaultTimeZone();
-  const timeZone = () => tz;
+  // Asked for on first use, after readiness: ICU's time-zone data costs ~120 M instructions to load.
+  let tz = deps.timeZone;
+  const timeZone = () => (tz ??= defaultTimeZone());
   const workspace = () => deps.config().agents.defaults.workspace;
   const store = deps.store ?? createFileJobStore({ workspace: workspace(), warn: (m) => deps.log('warn', m) });
   const deliveries: OwnChatDeliveries = new Map();
@@ -115,8 +117,9 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     scheduler.setRunner(next);
   }
   const allowTargets = () => deps.config().tools.message.allow_targets;
-  const cronTool = createCronTool({ scheduler, timeZone, allowTargets, now: () => clock.now() });
-  const messageTool = createMessageTool({ outbound: deps.outbound, runtime: deps.runtime, deliveries, allowTargets });
+  // Made at their first use (their JSON Schemas are built then), not on the way to readiness.
+  let cronTool: Tool | undefined;
+  let messageTool: Tool | undefined;
 
   /**
    * A gateway moving to Redis brings the jobs of its jobs.json along, once: while the shared store
@@ -151,7 +154,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   async function api(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
     try {
       if (path === '' || path === '/') {
-        if (method === 'GET') return answer(200, { jobs: await scheduler.list(), timezone: tz, runner, ...(scheduler.status().paused ? { paused: scheduler.status().paused } : {}) });
+        if (method === 'GET') return answer(200, { jobs: await scheduler.list(), timezone: timeZone(), runner, ...(scheduler.status().paused ? { paused: scheduler.status().paused } : {}) });
         if (method !== 'POST') return answer(405, { error: 'use GET or POST' });
         const input = parse(newJobInput, body);
         if (isError(input)) return answer(400, input);
@@ -163,9 +166,9 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
         if (isError(input)) return answer(400, input);
         const schedule = input.schedule as JobSchedule;
         const now = clock.now();
-        const problem = scheduleProblem(schedule, now, tz);
+        const problem = scheduleProblem(schedule, now, timeZone());
         if (problem) return answer(200, { ok: false, error: problem });
-        return answer(200, { ok: true, timezone: schedule.kind === 'cron' && schedule.tz ? schedule.tz : tz, next: nextRuns(schedule, now, 5, { defaultTz: tz }).map((ms) => new Date(ms).toISOString()) });
+        return answer(200, { ok: true, timezone: schedule.kind === 'cron' && schedule.tz ? schedule.tz : timeZone(), next: nextRuns(schedule, now, 5, { defaultTz: timeZone() }).map((ms) => new Date(ms).toISOString()) });
       }
       // "Test my heartbeat": one beat now, with what came of it (no-tasks, ok, sent, …).
       if (path === '/heartbeat') return method === 'POST' ? answer(200, { outcome: await heartbeat.beat() }) : answer(405, { error: 'use POST' });
@@ -200,7 +203,10 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     tools(turn) {
       const t = deps.config().tools;
       const message = t.message.enabled && (!turn || turn.ephemeral === true || t.message.allow_targets.length > 0);
-      return [...(t.cron.enabled ? [cronTool] : []), ...(message ? [messageTool] : [])];
+      return [
+        ...(t.cron.enabled ? [(cronTool ??= createCronTool({ scheduler, timeZone, allowTargets, now: () => clock.now() }))] : []),
+        ...(message ? [(messageTool ??= createMessageTool({ outbound: deps.outbound, runtime: deps.runtime, deliveries, allowTargets }))] : []),
+      ];
     },
     seen: (channel, chatId) => lastChat.seen(channel, chatId),
     async start() {
