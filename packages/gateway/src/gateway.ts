@@ -30,6 +30,7 @@ import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './ag
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
+import { sessionsApi } from './http/sessions-api.js';
 import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
 import { createHealthBook } from './models/fallback-chain.js';
 import { loadMistralSdk } from './models/mistral.js';
@@ -234,32 +235,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   let store: SessionStore;
   let redis: RedisConnection | undefined;
   let cluster: Cluster | undefined;
-  /** The dashboard's view of conversations: list, read (text only), rename, delete (archived). */
-  async function sessionsApi(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }> {
-    if (!key) {
-      if (method !== 'GET') return { status: 405, body: { error: 'use GET' } };
-      const prefix = query.get('prefix') ?? '';
-      return { status: 200, body: { sessions: (await store.list()).filter((s) => s.key.startsWith(prefix)) } };
-    }
-    if (method === 'GET') {
-      const { messages, summary } = await store.load(key);
-      const visible = messages.filter((m) => (m.role === 'user' || m.role === 'assistant') && m.content.trim()).map((m) => ({ role: m.role, content: m.content, ...(m.created_at ? { created_at: m.created_at } : {}) }));
-      return { status: 200, body: { key, messages: visible, ...(summary ? { summary } : {}) } };
-    }
-    if (method === 'DELETE') {
-      runtime.stop(key);
-      await store.clear(key);
-      return { status: 200, body: { status: 'archived' } };
-    }
-    if (method === 'PATCH') {
-      const title = (body as { title?: unknown }).title;
-      if (typeof title !== 'string' || !title.trim()) return { status: 400, body: { error: 'send {"title": "…"}' } };
-      await store.setTitle(key, title.trim());
-      return { status: 200, body: { status: 'renamed' } };
-    }
-    return { status: 405, body: { error: 'use GET, PATCH or DELETE' } };
-  }
-
   /**
    * `session.store: "redis"`: sessions shared with the other gateways on that Redis, cluster
    * membership, and channels that allow a single runner (Telegram) gated by a leader lease.
@@ -416,7 +391,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           testModel,
           testMcp,
           callMcp,
-          sessions: sessionsApi,
+          sessions: sessionsApi({ store, stop: (key) => runtime.stop(key) }),
           schedules: (method, path, body) => schedules.api(method, path, body),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
