@@ -25,7 +25,8 @@ export interface HttpResponse {
 export interface HttpRequestOptions {
   method?: 'POST' | 'GET' | 'DELETE' | 'PUT' | 'PATCH';
   headers: Record<string, string>;
-  body?: string;
+  /** Text, or bytes (a multipart upload). */
+  body?: string | Uint8Array;
   signal: AbortSignal;
 }
 
@@ -34,7 +35,7 @@ export async function httpRequest(url: string | URL, options: HttpRequestOptions
   const { https, agent: httpsAgent } = target.protocol === 'https:' ? await loadHttps() : { https: undefined, agent: undefined };
   const transport = https ?? http;
   const agent = httpsAgent ?? httpAgent;
-  const body = options.body === undefined ? undefined : Buffer.from(options.body);
+  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? Buffer.from(options.body) : options.body;
   const headers = body ? { ...options.headers, 'content-length': String(body.length) } : options.headers;
   const { signal } = options;
   if (signal.aborted) throw abortError(signal);

@@ -5,3 +5,4 @@ export { spawnGateway, spawnLauncher, type GatewayProcess, type LauncherProcess 
 export { startMosquitto, freePort, type Mosquitto } from './mosquitto.js';
 export { startFakeTelegram, type FakeTelegram, type SentCall } from './fake-telegram.js';
 export { startRedis, type RedisServer } from './redis-server.js';
+export { startFakeTranscription, parseMultipart, type FakeTranscription, type TranscriptionUpload } from './fake-transcription.js';

@@ -427,7 +427,17 @@ const config = z.strictObject({
     target: str().refine((v) => v === '' || /^[^:\s]+:\S+$/.test(v), 'must be "<channel>:<chat>", e.g. "telegram:123456789", or empty for the last chat that wrote'),
   }),
   devices: block({ enabled: bool(false), monitor_usb: bool(true) }),
-  voice: block({ model_name: str(), tts_model_name: str(), echo_transcription: bool(false), elevenlabs_api_key: secret() }),
+  // model_name (then model_fallbacks) transcribes voice notes: model_list entries served at
+  // <api_base>/audio/transcriptions. The limits are checked before anything is downloaded.
+  voice: block({
+    model_name: str(),
+    model_fallbacks: stringList(),
+    tts_model_name: str(),
+    echo_transcription: bool(false),
+    elevenlabs_api_key: secret(),
+    max_duration_seconds: int(300, 1, 3600),
+    max_bytes: int(20 * 1024 * 1024, 1024, 20 * 1024 * 1024),
+  }),
   hooks: block({
     enabled: bool(true),
     defaults: block({ observer_timeout_ms: int(500), interceptor_timeout_ms: int(5000), approval_timeout_ms: int(60000) }),
