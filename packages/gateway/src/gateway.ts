@@ -29,6 +29,7 @@ import {
 import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './agent/agent-runtime.js';
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
+import { createTranscriber } from './media/transcriber.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
 import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
@@ -402,7 +403,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       channels = createChannelManager({
         factories,
-        deps: { state: channelState, picoCredential: picoCredential(token) },
+        deps: { state: channelState, picoCredential: picoCredential(token), transcriber: createTranscriber({ config, version }) },
         submit: (message, sink) => schedules.admit(message).then(() => runtime.submit(message, sink)),
         mountUpgrade: server.mountUpgrade,
         log: logFn,

@@ -4,6 +4,9 @@
  * are recorded and kept as the chat's messages (an edit that changes nothing is refused with 400
  * "message is not modified", as Telegram does); `failNext` makes the next call of a method fail
  * like Telegram does (429 with retry_after, 409 from another poller, 400 for bad HTML, 401).
+ * Files: `addFile` registers bytes under a file_id; `getFile` answers their file_path and
+ * `GET /file/bot<token>/<file_path>` serves them (`downloads` records each fetch);
+ * `pushVoice` / `pushAudio` send a voice note or an audio file that refers to one.
  */
 import express from 'express';
 import { listen } from './listen.js';
@@ -44,7 +47,18 @@ export async function startFakeTelegram(options: { token?: string; username?: st
   const messages = new Map<number, { message_id: number; chat_id: number; text: string; content: string }>();
   let polling: express.Response | undefined;
   let conflicts = 0;
+  const files = new Map<string, { bytes: Buffer; path: string }>();
+  const downloads: string[] = [];
+  let nextFile = 1;
   const app = express().use(express.json());
+  app.get('/file/bot:token/*path', (req, res) => {
+    if (req.params.token !== token) return void res.status(401).send('Unauthorized');
+    const path = ([] as string[]).concat((req.params as { path: string | string[] }).path).join('/');
+    downloads.push(path);
+    const file = [...files.values()].find((f) => f.path === path);
+    if (!file) return void res.status(404).send('Not Found');
+    res.type('application/octet-stream').send(file.bytes);
+  });
   app.post('/bot:token/:method', (req, res) => {
     const method = req.params.method;
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -84,6 +98,11 @@ export async function startFakeTelegram(options: { token?: string; username?: st
         messages.set(message.message_id, message);
         return ok({ message_id: message.message_id, date: 0, chat: { id: body.chat_id, type: 'private' }, text: body.text });
       }
+      case 'getFile': {
+        const file = files.get(String(body.file_id));
+        if (!file) return void res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+        return ok({ file_id: body.file_id, file_unique_id: `u${String(body.file_id)}`, file_size: file.bytes.length, file_path: file.path.replace(/\.lost$/, '') });
+      }
       case 'editMessageText': {
         const message = messages.get(Number(body.message_id));
         if (!message || message.chat_id !== Number(body.chat_id)) return void res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: message to edit not found' });
@@ -114,6 +133,42 @@ export async function startFakeTelegram(options: { token?: string; username?: st
       updates.push({
         update_id: nextUpdateId++,
         message: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from: { id: from.id, is_bot: false, first_name: 'T', ...(from.username ? { username: from.username } : {}) }, text, ...extra },
+      });
+    },
+    /** Registers bytes the bot can download; returns the file_id to put in a message. */
+    addFile(bytes: Buffer, path = `voice/file_${nextFile}.oga`) {
+      const id = `file-${nextFile++}`;
+      files.set(id, { bytes, path });
+      return id;
+    },
+    /** getFile still answers for the file, but its download is a 404 (a file Telegram lost). */
+    loseFile(fileId: string) {
+      const file = files.get(fileId);
+      if (file) file.path = `${file.path}.lost`;
+    },
+    /** File paths the bot downloaded, in order. */
+    downloads,
+    /** A voice note (OGG/Opus) as Telegram sends it: file_size and duration come up front. */
+    pushVoice(fileId: string, voice: { duration: number; file_size?: number; caption?: string }, from: { id: number; username?: string } = { id: 42 }, chat: { id: number; type: string; title?: string } = { id: from.id, type: 'private' }) {
+      const size = voice.file_size ?? files.get(fileId)?.bytes.length;
+      updates.push({
+        update_id: nextUpdateId++,
+        message: {
+          message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from: { id: from.id, is_bot: false, first_name: 'T', ...(from.username ? { username: from.username } : {}) },
+          voice: { file_id: fileId, file_unique_id: `u${fileId}`, duration: voice.duration, mime_type: 'audio/ogg', ...(size !== undefined ? { file_size: size } : {}) },
+          ...(voice.caption ? { caption: voice.caption } : {}),
+        },
+      });
+    },
+    /** An audio file (sent as music, not recorded in the chat). */
+    pushAudio(fileId: string, audio: { duration: number; file_name?: string; mime_type?: string; file_size?: number }, from: { id: number; username?: string } = { id: 42 }) {
+      const size = audio.file_size ?? files.get(fileId)?.bytes.length;
+      updates.push({
+        update_id: nextUpdateId++,
+        message: {
+          message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: { id: from.id, type: 'private' }, from: { id: from.id, is_bot: false, first_name: 'T', ...(from.username ? { username: from.username } : {}) },
+          audio: { file_id: fileId, file_unique_id: `u${fileId}`, duration: audio.duration, mime_type: audio.mime_type ?? 'audio/mpeg', ...(audio.file_name ? { file_name: audio.file_name } : {}), ...(size !== undefined ? { file_size: size } : {}) },
+        },
       });
     },
     failNext(method: string, failure: Failure) {

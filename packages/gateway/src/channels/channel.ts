@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
 import type { InboundMessage } from '../agent/agent-runtime.js';
 import type { AgentSink } from '../agent/events.js';
+import type { Transcriber } from '../media/transcriber.js';
 import type { ChannelStateStore } from './channel-state.js';
 
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
@@ -67,4 +68,6 @@ export interface ChannelDeps {
    * the permanent token of config.json to whatever listens on the gateway port.
    */
   picoCredential?: string;
+  /** Speech to text for voice notes (voice.model_name); without it a voice note gets a reply saying how to set it up. */
+  transcriber?: Transcriber;
 }
