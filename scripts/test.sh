@@ -13,6 +13,9 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# Real voice notes for the Telegram voice tests: text to WAV, WAV to OGG/Opus.
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v opusenc >/dev/null || missing+=(opus-tools)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing system packages for the tests: ${missing[*]}"
