@@ -268,6 +268,10 @@ function runtimeWarnings(config: Config): string[] {
   };
   config.agents.defaults.model_fallbacks.forEach((ref, i) => check(ref, `agents.defaults.model_fallbacks.${i}`));
   config.model_list.forEach((m, i) => m.fallbacks.forEach((ref, j) => check(ref, `model_list.${i}.fallbacks.${j}`)));
+  // Transcription models come from model_list only: an entry holds the endpoint and its key.
+  [config.voice.model_name, ...config.voice.model_fallbacks].forEach((ref, i) => {
+    if (ref && !aliases.has(ref)) warnings.push(`${i ? `voice.model_fallbacks.${i - 1}` : 'voice.model_name'} "${ref}" is not a model_list model_name (known: ${known}); voice notes cannot be transcribed with it`);
+  });
   return warnings;
 }
 
