@@ -1,0 +1,76 @@
+/**
+ * Where files sent to the assistant land: `<workspace>/media/inbox/<date>-<safe name>`, mode 0600,
+ * inside the workspace so the file tools (read_file, send_file) reach them under the same path
+ * policy as everything else. A name from a chat is never trusted: no path separators, no leading
+ * dots (no `.bashrc`), no control characters, at most 100 characters; a name already taken by
+ * other bytes gets a suffix (`-2`, `-3`…), the same bytes under the same name are kept once.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { extname, join, relative, resolve } from 'node:path';
+import type { Config } from '@picoclaw/core';
+import { realPath } from '../tools/builtin/real-path.js';
+
+/** PicoClaw's default for `agents.defaults.max_media_size`: 20 MiB. */
+export const DEFAULT_MAX_MEDIA_BYTES = 20 * 1024 * 1024;
+const MAX_NAME = 100;
+
+export interface MediaInbox {
+  /** `agents.defaults.max_media_size` (default 20 MiB), read at each call so a reload applies. */
+  maxBytes(): number;
+  /** Stores `bytes` under a safe form of `name`; resolves with the path relative to the workspace. */
+  save(name: string, bytes: Buffer, at?: Date): Promise<{ path: string }>;
+}
+
+/** A file name a chat sent, made safe to create in one folder (never empty, never a dot file). */
+export function safeFileName(name: string, fallback = 'file'): string {
+  const base = name.split(/[/\\]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  let clean = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/\s+/g, ' ').trim().replace(/^[.\s-]+/, '');
+  if (!clean || clean === '.' || clean === '..') clean = fallback;
+  if (clean.length > MAX_NAME) {
+    const ext = extname(clean).slice(0, 16);
+    clean = clean.slice(0, MAX_NAME - ext.length) + ext;
+  }
+  return clean;
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+export function createMediaInbox(config: () => Config): MediaInbox {
+  return {
+    maxBytes: () => config().agents.defaults.max_media_size ?? DEFAULT_MAX_MEDIA_BYTES,
+    async save(name, bytes, at = new Date()) {
+      const workspace = await realPath(resolve(config().agents.defaults.workspace), { followLeaf: true });
+      const dir = join(workspace, 'media', 'inbox');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      // A `media` or `inbox` that is a link out of the workspace is not followed out of it.
+      const real = await realPath(dir, { followLeaf: true });
+      if (relative(workspace, real) !== join('media', 'inbox')) throw new Error('media/inbox in the workspace is a link; files are not stored through links');
+      const safe = safeFileName(name);
+      const stem = `${at.toISOString().slice(0, 10)}-${safe.slice(0, safe.length - extname(safe).length) || safe}`;
+      const ext = extname(safe);
+      const digest = sha256(bytes);
+      for (let n = 1; n <= 100; n++) {
+        const file = `${stem}${n > 1 ? `-${n}` : ''}${ext}`;
+        const target = join(dir, file);
+        try {
+          // O_EXCL and O_NOFOLLOW: never overwrites, never writes through a link.
+          const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+          try {
+            await handle.writeFile(bytes);
+          } finally {
+            await handle.close();
+          }
+          return { path: `media/inbox/${file}` };
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          const existing = await readFile(target).catch(() => undefined);
+          if (existing && existing.length === bytes.length && sha256(existing) === digest) return { path: `media/inbox/${file}` };
+        }
+      }
+      throw new Error(`media/inbox already holds 100 files named like ${safe}`);
+    },
+  };
+}
