@@ -29,6 +29,7 @@ import {
 import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './agent/agent-runtime.js';
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
+import { createMediaInbox } from './media/media-inbox.js';
 import { createTranscriber } from './media/transcriber.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
@@ -317,7 +318,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       restart.push("scheduled jobs are read from the new workspace's cron/jobs.json after a restart");
     }
     if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || nd.workspace !== pd.workspace || nd.restrict_to_workspace !== pd.restrict_to_workspace || nd.allow_read_outside_workspace !== pd.allow_read_outside_workspace) {
-      builtins = createBuiltinTools(next, (message) => log.warn(message));
+      builtins = createBuiltinTools(next, (message) => log.warn(message), () => channels);
       if (mcpFor(next.config)) {
         if (mcp) await mcp.reload(next.config.tools.mcp.servers);
         else startMcp(next.config);
@@ -366,7 +367,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
       // (the loader's warnings, logged above, already say it)
       modelProblem = defaultModelProblem(cfg);
-      builtins = createBuiltinTools(loaded, (message) => log.warn(message));
+      builtins = createBuiltinTools(loaded, (message) => log.warn(message), () => channels);
       runtime = createAgentRuntime({
         config,
         models: () => models,
@@ -403,7 +404,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       channels = createChannelManager({
         factories,
-        deps: { state: channelState, picoCredential: picoCredential(token), transcriber: createTranscriber({ config, version }) },
+        deps: { state: channelState, picoCredential: picoCredential(token), transcriber: createTranscriber({ config, version }), inbox: createMediaInbox(config) },
         submit: (message, sink) => schedules.admit(message).then(() => runtime.submit(message, sink)),
         mountUpgrade: server.mountUpgrade,
         log: logFn,

@@ -7,8 +7,10 @@
  * Files: `addFile` registers bytes under a file_id; `getFile` answers their file_path and
  * `GET /file/bot<token>/<file_path>` serves them (`downloads` records each fetch);
  * `pushVoice` / `pushAudio` send a voice note or an audio file that refers to one.
+ * `pushDocument` sends a file as a document; `documents()` lists what the bot sent with sendDocument.
  */
 import express from 'express';
+import { parseMultipart } from './fake-transcription.js';
 import { listen } from './listen.js';
 
 export interface SentCall {
@@ -50,7 +52,17 @@ export async function startFakeTelegram(options: { token?: string; username?: st
   const files = new Map<string, { bytes: Buffer; path: string }>();
   const downloads: string[] = [];
   let nextFile = 1;
-  const app = express().use(express.json());
+  // Uploads (sendVoice, sendDocument…) come as multipart/form-data: fields as strings, files as
+  // { filename, type, bytes } so a test sees exactly the bytes sent.
+  const multipart: express.RequestHandler = (req, _res, next) => {
+    if (!/^multipart\/form-data/i.test(String(req.headers['content-type'] ?? ''))) return next();
+    express.raw({ type: () => true, limit: '60mb' })(req, _res, () => {
+      const parts = parseMultipart(req.body as Buffer, String(req.headers['content-type']));
+      req.body = Object.fromEntries(parts.map((p) => [p.name, p.filename === undefined ? p.data.toString('utf8') : { filename: p.filename, type: p.type, bytes: Buffer.from(p.data) }]));
+      next();
+    });
+  };
+  const app = express().use(express.json()).use(multipart);
   app.get('/file/bot:token/*path', (req, res) => {
     if (req.params.token !== token) return void res.status(401).send('Unauthorized');
     const path = ([] as string[]).concat((req.params as { path: string | string[] }).path).join('/');
@@ -171,6 +183,27 @@ export async function startFakeTelegram(options: { token?: string; username?: st
         },
       });
     },
+    /** A file sent as a document (caption optional); file_size comes up front as on Telegram. */
+    pushDocument(fileId: string, document: { file_name?: string; mime_type?: string; file_size?: number; caption?: string }, from: { id: number; username?: string } = { id: 42 }, chat: { id: number; type: string; title?: string } = { id: from.id, type: 'private' }) {
+      const size = document.file_size ?? files.get(fileId)?.bytes.length;
+      const { caption, ...rest } = document;
+      updates.push({
+        update_id: nextUpdateId++,
+        message: {
+          message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from: { id: from.id, is_bot: false, first_name: 'T', ...(from.username ? { username: from.username } : {}) },
+          document: { file_id: fileId, file_unique_id: `u${fileId}`, ...rest, ...(size !== undefined ? { file_size: size } : {}) },
+          ...(caption ? { caption } : {}),
+        },
+      });
+    },
+    /** Documents the bot sent (sendDocument, multipart): chat, file name and the exact bytes. */
+    documents: () =>
+      calls
+        .filter((c) => c.method === 'sendDocument')
+        .map((c) => {
+          const file = c.body.document as { filename?: string; bytes?: Buffer } | undefined;
+          return { chat_id: Number(c.body.chat_id), filename: file?.filename ?? '', bytes: file?.bytes ?? Buffer.alloc(0) };
+        }),
     failNext(method: string, failure: Failure) {
       failures.set(method, [...(failures.get(method) ?? []), failure]);
     },

@@ -363,7 +363,8 @@ const tools = block({
   web_fetch: toolSwitch(false),
   // `allow_targets`: chats a turn may message besides its own ("telegram:12345", "mqtt:*", "*").
   message: block({ enabled: bool(true), media_enabled: bool(false), allow_targets: stringList() }),
-  send_file: toolSwitch(false),
+  // On, as in PicoClaw: it reaches what read_file reads (same path policy) and only the turn's own chat.
+  send_file: toolSwitch(true),
   load_image: toolSwitch(false),
   cron: block({ enabled: bool(true), exec_timeout_minutes: int(5), allow_command: bool(true) }),
   spawn: toolSwitch(false),

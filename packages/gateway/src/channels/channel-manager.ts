@@ -30,6 +30,13 @@ export interface ChannelManager {
   send(channel: string, chatId: string, text: string, signal?: AbortSignal): Promise<{ sessionKey: string }>;
   /** What every running channel can send to now, for pickers. */
   targets(): { channel: string; type: string; to: string; label: string }[];
+  /**
+   * Sends a file to `chatId` on the channel named `channel` (the send_file tool, to the turn's own
+   * chat). Rejects with a sentence for the model when the channel is not running, when its type
+   * cannot send files (then it says so and that the user should be told where the file is), or
+   * when the channel refuses.
+   */
+  sendFile(channel: string, chatId: string, file: { path: string; filename: string; bytes: Buffer }): Promise<void>;
 }
 
 export function createChannelManager(options: {
@@ -139,6 +146,14 @@ export function createChannelManager(options: {
       }
       if (!channel.send) throw new Error(`channel ${name} (${channel.type}) cannot send messages`);
       return channel.send(chatId, text, signal);
+    },
+    async sendFile(name, chatId, file) {
+      const entry = running.get(name);
+      await entry?.started;
+      const channel = entry?.channel;
+      if (!entry || running.get(name) !== entry || !channel) throw new Error(`this chat (${name}) cannot receive files: no running channel named "${name}"; tell the user where the file is (${file.path})`);
+      if (!channel.sendFile) throw new Error(`this chat (${channel.type}) cannot receive files yet; tell the user where the file is (${file.path})`);
+      return channel.sendFile(chatId, file);
     },
     targets() {
       return [...running].flatMap(([name, entry]) => {

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
 import type { InboundMessage } from '../agent/agent-runtime.js';
 import type { AgentSink } from '../agent/events.js';
+import type { MediaInbox } from '../media/media-inbox.js';
 import type { Transcriber } from '../media/transcriber.js';
 import type { ChannelStateStore } from './channel-state.js';
 
@@ -51,6 +52,12 @@ export interface Channel {
   send?(chatId: string, text: string, signal?: AbortSignal): Promise<{ sessionKey: string }>;
   /** Chats this channel can send to now, for pickers ({ to: bare id, label: human text }). */
   targets?(): { to: string; label: string }[];
+  /**
+   * Sends a file to a chat (the `send_file` tool, to the turn's own chat). Rejects with a sentence
+   * fit for the model when the chat is not allowed or the transport refuses; a channel without it
+   * cannot send files.
+   */
+  sendFile?(chatId: string, file: { path: string; filename: string; bytes: Buffer }): Promise<void>;
 }
 
 /** Builds a channel; may load the channel's library first (so disabled channels cost nothing). */
@@ -70,4 +77,6 @@ export interface ChannelDeps {
   picoCredential?: string;
   /** Speech to text for voice notes (voice.model_name); without it a voice note gets a reply saying how to set it up. */
   transcriber?: Transcriber;
+  /** Where files sent to the assistant are stored (<workspace>/media/inbox); without it a file gets a reply that files are not available. */
+  inbox?: MediaInbox;
 }

@@ -1,7 +1,9 @@
 /** The built-in tools the config enables (shell execution is not offered at all). */
 import { join, resolve } from 'node:path';
 import type { LoadedConfig } from '@picoclaw/core';
+import { DEFAULT_MAX_MEDIA_BYTES } from '../media/media-inbox.js';
 import { createFileTools } from './builtin/file-tools.js';
+import { createSendFileTool, type FileOutbound } from './builtin/send-file-tool.js';
 import { createTimeTool } from './builtin/time-tool.js';
 import { webFetchDefinition } from './builtin/web-fetch-definition.js';
 import type { WebFetchOptions } from './builtin/web-fetch-tool.js';
@@ -12,9 +14,9 @@ import type { Tool } from './types.js';
 /**
  * The tools of a loaded config; its path policy keeps the file tools away from PicoClaw's own
  * files, the conversations and what MCP servers run (path-policy.ts). `warn` hears about a
- * workspace the policy leaves unusable.
+ * workspace the policy leaves unusable; `outbound` (the channel manager, asked for at each call) sends send_file's files.
  */
-export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string) => void = () => {}): Tool[] {
+export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string) => void = () => {}, outbound: () => FileOutbound | undefined = () => undefined): Tool[] {
   const { config } = loaded;
   const policy = pathPolicyFor(loaded);
   // The home's own files win a tie with the workspace (path-policy.ts): then nothing is left to the tools.
@@ -23,16 +25,13 @@ export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string)
   }
   const t = config.tools;
   const d = config.agents.defaults;
-  const files = createFileTools({
-    restrictToWorkspace: d.restrict_to_workspace,
-    allowReadOutside: d.allow_read_outside_workspace,
-    policy,
-    maxReadBytes: t.read_file.max_read_file_size,
-  });
+  const rules = { restrictToWorkspace: d.restrict_to_workspace, allowReadOutside: d.allow_read_outside_workspace, policy };
+  const files = createFileTools({ ...rules, maxReadBytes: t.read_file.max_read_file_size });
   const tools: Tool[] = [createTimeTool()];
   for (const name of ['read_file', 'write_file', 'edit_file', 'append_file', 'list_dir'] as const) {
     if (t[name].enabled) tools.push(files[name]);
   }
+  if (t.send_file.enabled) tools.push(createSendFileTool({ ...rules, maxBytes: () => d.max_media_size ?? DEFAULT_MAX_MEDIA_BYTES, outbound }));
   if (t.web_fetch.enabled) tools.push(lazyWebFetch({ limitBytes: t.web.fetch_limit_bytes, whitelist: t.web.private_host_whitelist }));
   return tools;
 }

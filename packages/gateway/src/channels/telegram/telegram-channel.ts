@@ -28,11 +28,23 @@ interface Update {
     caption?: string;
     voice?: TelegramAudio;
     audio?: TelegramAudio & { file_name?: string };
+    document?: TelegramDocument;
     chat: { id: number; type: string; title?: string; first_name?: string };
     from?: { id: number; username?: string; first_name?: string; is_bot?: boolean };
     reply_to_message?: { from?: { id: number } };
   };
 }
+
+/** A file sent as a document (its size is known before download; photos are not documents). */
+interface TelegramDocument {
+  file_id: string;
+  file_name?: string;
+  mime_type?: string;
+  file_size?: number;
+}
+
+/** The most the Bot API lets a bot download (getFile): 20 MB. */
+const TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
 
 /** A voice note or audio file as the Bot API describes it (size and length known before download). */
 interface TelegramAudio {
@@ -299,7 +311,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
   /** Voice notes being transcribed, per chat: what the chat sends next waits, to keep the order. */
   const hearing = new Map<number, Promise<unknown>>();
   /** GETs a file of the Bot API, at most `maxBytes`; the URL holds the token, so no error names it. */
-  async function download(filePath: string, maxBytes: number): Promise<Buffer> {
+  async function download(filePath: string, maxBytes: number, setting = 'voice.max_bytes'): Promise<Buffer> {
     if (!/^[\w./-]{1,512}$/.test(filePath) || filePath.includes('..')) throw new Error('Telegram gave an unusable file path');
     const signal = AbortSignal.any([stopper.signal, AbortSignal.timeout(120_000)]);
     const response = await httpRequest(`${apiRoot}file/bot${settings.token}/${filePath}`, { method: 'GET', headers: {}, signal });
@@ -311,7 +323,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
     let size = 0;
     for await (const chunk of response.body) {
       size += chunk.length;
-      if (size > maxBytes) throw new Error(`it is larger than ${megabytes(maxBytes)} (voice.max_bytes)`);
+      if (size > maxBytes) throw new Error(`it is larger than ${megabytes(maxBytes)} (${setting})`);
       chunks.push(Buffer.from(chunk));
     }
     return Buffer.concat(chunks);
@@ -364,10 +376,47 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
     }
   }
 
+  /**
+   * A document to the text turn that tells the model where it is (then the caption), or undefined
+   * once the user has been told why not: over the size limit (nothing downloaded), or a failure.
+   */
+  async function receive(chatId: number, document: TelegramDocument, caption: string): Promise<string | undefined> {
+    const reply = (text: string) =>
+      call(() => telegram.sendMessage(chatId, text), 'sendMessage').then(
+        () => void counters.out++,
+        (error: unknown) => context?.log('warn', `replying to chat ${chatId} failed: ${describeError(error).replaceAll(settings.token, '<token>')}`),
+      );
+    const inbox = deps.inbox;
+    if (!inbox) return void (await reply('Files cannot be received here: this gateway has no place to store them.'));
+    const configured = inbox.maxBytes();
+    const limit = Math.min(configured, TELEGRAM_DOWNLOAD_LIMIT);
+    const setting = configured <= TELEGRAM_DOWNLOAD_LIMIT ? 'agents.defaults.max_media_size' : 'the most Telegram lets a bot download';
+    if ((document.file_size ?? 0) > limit) {
+      context?.log('info', `file in chat ${chatId} not downloaded: ${document.file_size} bytes is over ${limit}`);
+      return void (await reply(`That file is ${megabytes(document.file_size!)}; I accept files up to ${megabytes(limit)} (${setting}).`));
+    }
+    try {
+      const file = await call(() => telegram.getFile(document.file_id), 'getFile');
+      if (!file.file_path) throw new Error('Telegram gave no file path');
+      const bytes = await download(file.file_path, limit, setting);
+      const saved = await inbox.save(document.file_name ?? `${file.file_path.split('/').pop() ?? 'file'}`, bytes);
+      context?.log('debug', `file in chat ${chatId} (${bytes.length} bytes) stored as ${saved.path}`);
+      const type = document.mime_type && /^[\w.+-]+\/[\w.+-]+$/.test(document.mime_type) ? `, ${document.mime_type}` : '';
+      const line = `[file received: ${saved.path} (${megabytes(bytes.length)}${type})]`;
+      return caption ? `${line}\n\n${caption}` : line;
+    } catch (error) {
+      if (stopper.signal.aborted) return undefined;
+      const reason = describeError(error).replaceAll(settings.token, '<token>');
+      context?.log('warn', `file in chat ${chatId} not received: ${reason}`);
+      return void (await reply(`I could not receive that file: ${reason.replace(/\.?$/, '.')}`));
+    }
+  }
+
   async function handle(update: Update) {
     const message = update.message;
     const audio = message?.voice ?? message?.audio;
-    if ((!message?.text && !audio) || !message?.from || message.from.is_bot) return;
+    const document = message?.document;
+    if ((!message?.text && !audio && !document) || !message?.from || message.from.is_bot) return;
     const chatId = message.chat.id;
     const from = message.from;
     if (!senderAllowed(from, allow_from)) {
@@ -391,7 +440,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       else if (prefix && !group_trigger.mention_only) text = text.slice(prefix.length).trim();
       else return;
     }
-    if (!text && !audio) return;
+    if (!text && !audio && !document) return;
     counters.in++;
     lastMessageAt = new Date();
     // Not awaited (as before voice): a message sent during a turn reaches the agent at once.
@@ -403,10 +452,10 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       );
     };
     const before = hearing.get(chatId);
-    if (!audio && !before) return void submit(text);
+    if (!audio && !document && !before) return void submit(text);
     // Transcribing takes seconds: the poller goes on with other chats, this chat's next messages wait.
     const done = (before ?? Promise.resolve())
-      .then(() => (audio ? hear(chatId, audio, message.voice ? 'voice note' : 'audio file', text) : text))
+      .then(() => (audio ? hear(chatId, audio, message.voice ? 'voice note' : 'audio file', text) : document ? receive(chatId, document, text) : text))
       .then(submit)
       .catch((error: unknown) => context?.log('warn', `message in chat ${chatId} failed: ${describeError(error).replaceAll(settings.token, '<token>')}`))
       .finally(() => hearing.get(chatId) === done && hearing.delete(chatId));
@@ -549,6 +598,21 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       for (const [id, chat] of chats) if (senderAllowed(chat.by, allow_from)) out.set(id, chat.label || id);
       for (const id of allowFromChatIds(allow_from)) if (!out.has(id)) out.set(id, chats.get(id)?.label || id);
       return [...out].map(([to, label]) => ({ to, label }));
+    },
+    async sendFile(chatId, file) {
+      // The turn's own chat, still checked as send checks it: allowed, or an allowed user wrote from it.
+      const key = chatId.trim().replace(/^telegram:/, '');
+      const numeric = Number(key);
+      if (!/^-?\d{1,20}$/.test(key) || !Number.isSafeInteger(numeric)) throw new Error(`telegram: "${chatId.slice(0, 64)}" is not a chat id`);
+      if (stopper.signal.aborted) throw new Error(`telegram: channel ${name} is stopped`);
+      if (!(await chatAllowed(String(numeric)))) throw new Error(`telegram: chat ${numeric} is not in allow_from (channel_list.${name}.allow_from)`);
+      await createClient();
+      const failure = await call(() => telegram.sendDocument(numeric, { source: file.bytes, filename: file.filename }), 'sendDocument').then(
+        () => undefined,
+        (error: unknown) => describeError(error).replaceAll(settings.token, '<token>'),
+      );
+      if (failure !== undefined) throw new Error(`telegram: sending ${file.filename} to chat ${numeric} failed: ${failure}`);
+      counters.out++;
     },
     status: () => ({
       state,

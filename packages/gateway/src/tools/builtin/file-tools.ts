@@ -19,7 +19,7 @@ const failure = (error: unknown) => ({ content: error instanceof Error ? error.m
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_APPEND } = constants;
 const SAFE = (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-async function openRegular(file: string, shown: string, flags: number): Promise<FileHandle> {
+export async function openRegular(file: string, shown: string, flags: number): Promise<FileHandle> {
   let handle: FileHandle;
   try {
     handle = await open(file, flags | SAFE, 0o600);
