@@ -38,7 +38,7 @@ function rendered(body: Record<string, unknown>): string {
   return `text:${text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')}`;
 }
 
-export async function startFakeTelegram(options: { token?: string; username?: string } = {}) {
+export async function startFakeTelegram(options: { token?: string; username?: string; onCall?: (call: SentCall) => void } = {}) {
   const token = options.token ?? '123456:TEST-token';
   const updates: Record<string, unknown>[] = [];
   const calls: SentCall[] = [];
@@ -48,6 +48,8 @@ export async function startFakeTelegram(options: { token?: string; username?: st
   /** The bot's messages as the chat shows them, by id. */
   const messages = new Map<number, { message_id: number; chat_id: number; text: string; content: string }>();
   let polling: express.Response | undefined;
+  /** Answers the pending long poll now (a pushed update reaches the bot at once, as on Telegram). */
+  let wake: (() => void) | undefined;
   let conflicts = 0;
   const files = new Map<string, { bytes: Buffer; path: string }>();
   const downloads: string[] = [];
@@ -76,6 +78,7 @@ export async function startFakeTelegram(options: { token?: string; username?: st
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (req.params.token !== token) return void res.status(401).json({ ok: false, error_code: 401, description: 'Unauthorized' });
     calls.push({ method, body, at: Date.now() });
+    options.onCall?.(calls.at(-1)!);
     const queue = failures.get(method);
     const failure = queue?.find((f) => !f.when || f.when(body));
     if (failure) {
@@ -99,6 +102,11 @@ export async function startFakeTelegram(options: { token?: string; username?: st
         const timer = setTimeout(() => {
           if (!res.writableEnded) ok(serve());
         }, 200);
+        wake = () => {
+          wake = undefined;
+          clearTimeout(timer);
+          if (!res.writableEnded) ok(serve());
+        };
         res.on('close', () => {
           clearTimeout(timer);
           if (polling === res) polling = undefined;
@@ -146,6 +154,7 @@ export async function startFakeTelegram(options: { token?: string; username?: st
         update_id: nextUpdateId++,
         message: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from: { id: from.id, is_bot: false, first_name: 'T', ...(from.username ? { username: from.username } : {}) }, text, ...extra },
       });
+      wake?.();
     },
     /** Registers bytes the bot can download; returns the file_id to put in a message. */
     addFile(bytes: Buffer, path = `voice/file_${nextFile}.oga`) {
@@ -171,6 +180,7 @@ export async function startFakeTelegram(options: { token?: string; username?: st
           ...(voice.caption ? { caption: voice.caption } : {}),
         },
       });
+      wake?.();
     },
     /** An audio file (sent as music, not recorded in the chat). */
     pushAudio(fileId: string, audio: { duration: number; file_name?: string; mime_type?: string; file_size?: number }, from: { id: number; username?: string } = { id: 42 }) {
@@ -182,6 +192,7 @@ export async function startFakeTelegram(options: { token?: string; username?: st
           audio: { file_id: fileId, file_unique_id: `u${fileId}`, duration: audio.duration, mime_type: audio.mime_type ?? 'audio/mpeg', ...(audio.file_name ? { file_name: audio.file_name } : {}), ...(size !== undefined ? { file_size: size } : {}) },
         },
       });
+      wake?.();
     },
     /** A file sent as a document (caption optional); file_size comes up front as on Telegram. */
     pushDocument(fileId: string, document: { file_name?: string; mime_type?: string; file_size?: number; caption?: string }, from: { id: number; username?: string } = { id: 42 }, chat: { id: number; type: string; title?: string } = { id: from.id, type: 'private' }) {

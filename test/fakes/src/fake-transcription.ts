@@ -44,7 +44,14 @@ export async function startFakeTranscription(options: { key?: string; models?: s
   const uploads: TranscriptionUpload[] = [];
   const failures: { model?: string; status: number; message: string }[] = [];
   let text = options.text ?? 'turn on the kitchen light';
+  // The server's own time, summed: each request's arrival to its answer sent (a bench subtracts it).
+  let busyMs = 0;
   const app = express();
+  app.use((_req, res, next) => {
+    const start = performance.now();
+    res.once('finish', () => (busyMs += performance.now() - start));
+    next();
+  });
   app.post('/v1/audio/transcriptions', express.raw({ type: '*/*', limit: '30mb' }), (req, res) => {
     const parts = parseMultipart(req.body as Buffer, String(req.headers['content-type'] ?? ''));
     const fields = Object.fromEntries(parts.filter((p) => p.filename === undefined).map((p) => [p.name, p.data.toString('utf8')]));
@@ -68,6 +75,9 @@ export async function startFakeTranscription(options: { key?: string; models?: s
     /** What to put in a model_list entry's api_base. */
     apiBase: `${server.url}/v1`,
     uploads,
+    get busyMs() {
+      return busyMs;
+    },
     setText(next: string) {
       text = next;
     },

@@ -5,4 +5,5 @@ export { spawnGateway, spawnLauncher, type GatewayProcess, type LauncherProcess 
 export { startMosquitto, freePort, type Mosquitto } from './mosquitto.js';
 export { startFakeTelegram, type FakeTelegram, type SentCall } from './fake-telegram.js';
 export { startRedis, type RedisServer } from './redis-server.js';
+export { startFakeSpeech, type FakeSpeech, type SpeechRequest } from './fake-speech.js';
 export { startFakeTranscription, parseMultipart, type FakeTranscription, type TranscriptionUpload } from './fake-transcription.js';

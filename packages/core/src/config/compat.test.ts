@@ -103,7 +103,7 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
     const loaded = await load({
       model_list: [{ model_name: 'a', model: 'mistral/x' }],
       agents: { defaults: { model_name: 'glm-4.7', model_fallbacks: ['zz'] } },
-      voice: { model_name: 'a', model_fallbacks: ['groq/whisper-large-v3'] },
+      voice: { model_name: 'a', model_fallbacks: ['groq/whisper-large-v3'], tts_model_name: 'openai/tts-1' },
       channel_list: { mqtt: { type: 'mqtt', enabled: true, settings: { agent_id: 'a' } }, telegram: { type: 'telegram', enabled: true } },
     });
     const text = loaded.warnings.join('\n');
@@ -113,6 +113,7 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
     expect(text).toMatch(/agents\.defaults\.model_fallbacks\.0 "zz"/);
     expect(text).toMatch(/voice\.model_fallbacks\.0 "groq\/whisper-large-v3" is not a model_list model_name \(known: a\); voice notes cannot be transcribed with it/);
     expect(text).not.toMatch(/voice\.model_name/);
+    expect(text).toMatch(/voice\.tts_model_name "openai\/tts-1" is not a model_list model_name \(known: a\); send_tts cannot speak with it/);
   });
 
   it("reads a channel's settings written beside \"enabled\" (PicoClaw's channel docs) from \"settings\", and says so", async () => {

@@ -272,6 +272,9 @@ function runtimeWarnings(config: Config): string[] {
   [config.voice.model_name, ...config.voice.model_fallbacks].forEach((ref, i) => {
     if (ref && !aliases.has(ref)) warnings.push(`${i ? `voice.model_fallbacks.${i - 1}` : 'voice.model_name'} "${ref}" is not a model_list model_name (known: ${known}); voice notes cannot be transcribed with it`);
   });
+  if (config.voice.tts_model_name && !aliases.has(config.voice.tts_model_name)) {
+    warnings.push(`voice.tts_model_name "${config.voice.tts_model_name}" is not a model_list model_name (known: ${known}); send_tts cannot speak with it`);
+  }
   return warnings;
 }
 

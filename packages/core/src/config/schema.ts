@@ -430,10 +430,12 @@ const config = z.strictObject({
   devices: block({ enabled: bool(false), monitor_usb: bool(true) }),
   // model_name (then model_fallbacks) transcribes voice notes: model_list entries served at
   // <api_base>/audio/transcriptions. The limits are checked before anything is downloaded.
+  // tts_model_name (with tts_voice) speaks send_tts replies through <api_base>/audio/speech.
   voice: block({
     model_name: str(),
     model_fallbacks: stringList(),
     tts_model_name: str(),
+    tts_voice: str('alloy'),
     echo_transcription: bool(false),
     elevenlabs_api_key: secret(),
     max_duration_seconds: int(300, 1, 3600),

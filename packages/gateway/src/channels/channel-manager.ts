@@ -28,6 +28,8 @@ export interface ChannelManager {
    * running channel, when its type cannot send, or when the channel refuses the chat.
    */
   send(channel: string, chatId: string, text: string, signal?: AbortSignal): Promise<{ sessionKey: string }>;
+  /** A voice note, as `send`; rejects with "this chat cannot play voice" for a channel without sendVoice. */
+  sendVoice(channel: string, chatId: string, audio: Buffer, signal?: AbortSignal): Promise<void>;
   /** What every running channel can send to now, for pickers. */
   targets(): { channel: string; type: string; to: string; label: string }[];
   /**
@@ -146,6 +148,14 @@ export function createChannelManager(options: {
       }
       if (!channel.send) throw new Error(`channel ${name} (${channel.type}) cannot send messages`);
       return channel.send(chatId, text, signal);
+    },
+    async sendVoice(name, chatId, audio, signal) {
+      const entry = running.get(name);
+      await entry?.started;
+      const channel = entry?.channel;
+      if (!entry || running.get(name) !== entry || !channel) throw new Error(`no running channel named "${name}"`);
+      if (!channel.sendVoice) throw new Error(`this chat cannot play voice (channel ${name} is ${channel.type}; voice notes go to Telegram chats)`);
+      return channel.sendVoice(chatId, audio, signal);
     },
     async sendFile(name, chatId, file) {
       const entry = running.get(name);

@@ -58,6 +58,11 @@ export interface Channel {
    * cannot send files.
    */
   sendFile?(chatId: string, file: { path: string; filename: string; bytes: Buffer }): Promise<void>;
+  /**
+   * Sends OGG/Opus `audio` as a voice note (`send_tts`), to a chat `send` would accept; rejects
+   * with a sentence fit for a user. Channels that cannot play audio leave it out.
+   */
+  sendVoice?(chatId: string, audio: Buffer, signal?: AbortSignal): Promise<void>;
 }
 
 /** Builds a channel; may load the channel's library first (so disabled channels cost nothing). */

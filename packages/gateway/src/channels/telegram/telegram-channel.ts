@@ -590,6 +590,22 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       if (failure !== undefined) throw new Error(`telegram: sending to chat ${key} failed: ${failure}`);
       return { sessionKey: `telegram:${key}` };
     },
+    async sendVoice(chatId, audio, signal) {
+      // The same chats as send: the turn's own chat, which an allowed user wrote from.
+      const key = chatId.trim().replace(/^telegram:/, '');
+      const numeric = Number(key);
+      if (!/^-?\d{1,20}$/.test(key) || !Number.isSafeInteger(numeric)) throw new Error(`telegram: "${chatId.slice(0, 64)}" is not a chat id`);
+      if (stopper.signal.aborted) throw new Error(`telegram: channel ${name} is stopped`);
+      if (!(await chatAllowed(String(numeric)))) throw new Error(`telegram: chat ${numeric} is not in allow_from (channel_list.${name}.allow_from)`);
+      signal?.throwIfAborted();
+      await createClient();
+      const failure = await call(() => telegram.sendVoice(numeric, { source: audio, filename: 'voice.ogg' }), 'sendVoice', ANSWER_PATIENCE_MS, signal).then(
+        () => undefined,
+        (error: unknown) => describeError(error).replaceAll(settings.token, '<token>'),
+      );
+      if (failure !== undefined) throw new Error(`telegram: sending the voice note to chat ${numeric} failed: ${failure}`);
+      counters.out++;
+    },
     targets() {
       // An instance that does not poll (a standby gateway's) learns new chats from the store only.
       if (!chatsLoaded) void loadChats();

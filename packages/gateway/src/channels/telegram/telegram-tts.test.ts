@@ -1,0 +1,127 @@
+/**
+ * Voice replies end to end in one process: the fake model calls `send_tts`, the gateway asks the
+ * fake speech API (which checks the JSON body) for a real OGG/Opus recording (espeak-ng →
+ * opusenc, made here) and sends those exact bytes to the chat with the fake Bot API's sendVoice.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startFakeLlm, startFakeSpeech, startFakeTelegram, type FakeLlm, type FakeSpeech, type FakeTelegram, type FakeTurn } from '@picoclaw/test-fakes';
+import WebSocket from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
+
+const run = promisify(execFile);
+let speech: Buffer;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'picoclaw-tts-'));
+  await run('espeak-ng', ['-w', join(dir, 'reply.wav'), 'the garage door is open']);
+  await run('opusenc', ['--quiet', join(dir, 'reply.wav'), join(dir, 'reply.ogg')]);
+  speech = await readFile(join(dir, 'reply.ogg'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+let tg: FakeTelegram | undefined;
+let llm: FakeLlm | undefined;
+let tts: FakeSpeech | undefined;
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.close();
+  await Promise.all([tg?.close(), llm?.close(), tts?.close()]);
+  gw = tg = llm = tts = undefined;
+});
+
+const sayIt: FakeTurn = { toolCalls: [{ id: 't1', name: 'send_tts', arguments: JSON.stringify({ text: 'The garage door is open.' }) }] };
+
+async function start(options: { voice?: Record<string, unknown>; enabled?: boolean; key?: string } = {}) {
+  tg = await startFakeTelegram();
+  llm = await startFakeLlm([sayIt, { text: ['Done.'] }]);
+  tts = await startFakeSpeech({ audio: speech, models: ['tts-1'] });
+  gw = await startTestGateway({
+    config: {
+      agents: { defaults: { model_name: 'm' } },
+      model_list: [
+        { model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] },
+        { model_name: 'speech', model: 'openai/tts-1', api_base: tts.apiBase },
+      ],
+      voice: options.voice ?? { tts_model_name: 'speech' },
+      tools: { send_tts: { enabled: options.enabled ?? true } },
+      channel_list: {
+        telegram: { enabled: true, type: 'telegram', allow_from: ['42'], settings: { token: '[NOT_HERE]', base_url: tg.url } },
+        pico: { enabled: true, type: 'pico', settings: { token: 'pico-test-token' } },
+      },
+    },
+    security: `channel_list:\n  telegram:\n    settings:\n      token: "${tg.token}"\nmodel_list:\n  speech:\n    api_keys: ["${options.key ?? tts.key}"]\n`,
+  });
+}
+
+async function until<T>(check: () => T | undefined | false, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out; calls: ${JSON.stringify(tg?.calls.map((c) => c.method))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+/** What the model read back from its send_tts call. */
+const toolResult = () => llm!.requests.map((r) => r.body.messages.find((m) => m.role === 'tool')?.content).find(Boolean) as string | undefined;
+const voiceCalls = () => tg!.calls.filter((c) => c.method === 'sendVoice');
+
+describe('send_tts', () => {
+  it('speaks the text and sends the speech API\'s exact OGG bytes to the chat as a voice note', async () => {
+    await start({ voice: { tts_model_name: 'speech', tts_voice: 'nova' } });
+    tg!.pushMessage('tell me out loud whether the garage is open');
+    await until(() => toolResult());
+    expect(llm!.requests[0]!.body.tools!.map((t) => t.function.name)).toContain('send_tts');
+    expect(tts!.requests).toEqual([{ body: { model: 'tts-1', input: 'The garage door is open.', voice: 'nova', response_format: 'opus' }, authorization: `Bearer ${tts!.key}` }]);
+    const [call] = voiceCalls();
+    expect(voiceCalls()).toHaveLength(1);
+    expect(call!.body.chat_id).toBe('42');
+    const voice = call!.body.voice as { bytes: Buffer; filename: string };
+    expect(speech.subarray(0, 4).toString()).toBe('OggS');
+    expect(voice.bytes.equals(speech)).toBe(true);
+    expect(toolResult()).toMatch(/^Voice note sent \(\d+ KB\)\.$/);
+  });
+
+  it('off by default: no send_tts tool for the model', async () => {
+    await start({ enabled: false });
+    llm!.requests.length = 0;
+    tg!.pushMessage('hello');
+    await until(() => llm!.requests.length > 0);
+    expect(llm!.requests[0]!.body.tools?.map((t) => t.function.name) ?? []).not.toContain('send_tts');
+  });
+
+  it('enabled without voice.tts_model_name: the model is told how to configure it, nothing is sent', async () => {
+    await start({ voice: {} });
+    tg!.pushMessage('say it');
+    const result = await until(() => toolResult());
+    expect(result).toContain('voice replies are not configured: set voice.tts_model_name');
+    expect(tts!.requests).toHaveLength(0);
+    expect(voiceCalls()).toHaveLength(0);
+  });
+
+  it('a pico (web) chat cannot play voice: the tool says so, the speech is not sent anywhere', async () => {
+    await start();
+    const socket = new WebSocket(`ws://127.0.0.1:${gw!.port}/pico/ws?session_id=s1`, ['token.pico-test-token']);
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(JSON.stringify({ type: 'message.send', session_id: 's1', payload: { content: 'say it' } }));
+    const result = await until(() => toolResult());
+    socket.close();
+    expect(result).toMatch(/^no voice note sent: this chat cannot play voice \(channel pico is pico/);
+    expect(voiceCalls()).toHaveLength(0);
+  });
+
+  it('a refused key: the tool answer, the chat and the logs never hold the key the provider quoted back', async () => {
+    await start({ key: 'sk-live-secret-speech-key' });
+    tg!.pushMessage('say it');
+    const result = await until(() => toolResult());
+    expect(result).toMatch(/^no voice note sent: speech model speech: HTTP 401/);
+    expect(voiceCalls()).toHaveLength(0);
+    const everything = `${gw!.logs()}\n${JSON.stringify(llm!.requests)}\n${JSON.stringify(tg!.calls.map((c) => c.body))}`;
+    expect(everything).not.toContain('sk-live-secret-speech-key');
+  });
+});
