@@ -17,6 +17,7 @@ import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { scaleOut } from './scale-out.js';
 import { jobsFileText, makeJobs, schedulerFigures } from './schedules.js';
+import { voiceTurnOverhead } from './voice-turn.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -362,6 +363,23 @@ async function mcpToolOverhead(fakes: Fakes, count = 100) {
   }
 }
 
+/** A Telegram voice note's turn next to a text message's (bench/voice-turn.ts), on a gateway of its own. */
+async function voiceTurn(fakes: Fakes) {
+  return voiceTurnOverhead(fakes.llm, async (config, fn) => {
+    const dir = await mkdtemp(join(tmpdir(), 'picoclaw-bench-'));
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    const port = await freePort();
+    const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir });
+    try {
+      await poll(async () => (await get(`http://127.0.0.1:${port}/ready`)).status === 200);
+      return await fn();
+    } finally {
+      await stopChild(child);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
 /** `count` MQTT requests from distinct devices, each timed to its answer. */
 async function mqttOverheadAt(llm: Fakes['llm'], broker: string, count: number) {
   const client = await mqtt.connectAsync(broker);
@@ -510,6 +528,7 @@ type Results = {
   floor: Awaited<ReturnType<typeof floorOverhead>>;
   launcherProxy: Awaited<ReturnType<typeof launcherProxyOverhead>>;
   mcpToolTurn: Awaited<ReturnType<typeof mcpToolOverhead>>;
+  voiceTurn: Awaited<ReturnType<typeof voiceTurn>>;
   mqttRoundTrip: Awaited<ReturnType<typeof mqttOverhead>>;
   mqttFleet: Awaited<ReturnType<typeof mqttFleet>>;
   memory: Awaited<ReturnType<typeof leak>>;
@@ -550,6 +569,12 @@ function performanceTable(r: Results): string {
     ...overhead('Overhead: dashboard chat through the launcher proxy, minus the model, p50 / p99 ms', r.launcherProxy),
     ...(r.floor?.proxy ? [['… the floor: the pico floor behind one bare WebSocket relay, p50 / p99 ms', `${r.floor.proxy.p50Ms} / ${r.floor.proxy.p99Ms}`, ''] as Row] : []),
     ...(r.mcpToolTurn ? [['Overhead: a turn with one Home Assistant tool call (2 model calls + 1 MCP call), minus the model, p50 / p99 ms', `${r.mcpToolTurn.p50Ms} / ${r.mcpToolTurn.p99Ms}`, ''] as Row] : []),
+    ...(r.voiceTurn
+      ? ([
+          [`Overhead: Telegram voice note (${Math.round(r.voiceTurn.voice.noteBytes / 1024)} KB OGG/Opus) available → answer sent (getFile, download, transcription upload, turn), minus the transcription server and the model, p50 / p99 ms`, `${r.voiceTurn.voice.p50Ms} / ${r.voiceTurn.voice.p99Ms}`, ''],
+          ['… the same for a Telegram text message (interleaved with the voice notes), minus the model, p50 / p99 ms', `${r.voiceTurn.text.p50Ms} / ${r.voiceTurn.text.p99Ms}`, ''],
+        ] as Row[])
+      : []),
     [`${r.mqttFleet.requests} concurrent MQTT requests (500 devices × 10): lost / mis-routed`, `${r.mqttFleet.lost} / ${r.mqttFleet.misrouted} in ${r.mqttFleet.seconds} s`, '0 / 0', r.mqttFleet.lost === 0 && r.mqttFleet.misrouted === 0],
     ['… peak gateway RSS, MB', String(r.mqttFleet.peakRssMb), '≤ 150', r.mqttFleet.peakRssMb <= 150],
     [`RSS growth after ${r.memory.messagesOneSession} messages in one session + ${r.memory.sessions} sessions (after a 500-message warm-up), MB`, `${r.memory.growthMb} (${r.memory.rssBeforeMb} → ${r.memory.rssAfterMb}; ${r.memory.growthFromStartMb ?? '?'} from the first message)`, '≤ 10', r.memory.growthMb <= 10],
@@ -637,6 +662,7 @@ async function main() {
       mqttRoundTrip: ['MQTT request → answer', () => mqttOverhead(fakes)],
       launcherProxy: ['chat through the launcher proxy', () => launcherProxyOverhead(fakes)],
       mcpToolTurn: ['a turn with one Home Assistant tool call', () => mcpToolOverhead(fakes)],
+      voiceTurn: ['a Telegram voice note and a text message → answer', () => voiceTurn(fakes)],
       mqttFleet: ['500 MQTT devices × 10 requests', () => mqttFleet(fakes)],
       memory: ['memory after many messages', () => leak(fakes)],
       prompt: ['prompt bytes', () => promptBytes(fakes)],
