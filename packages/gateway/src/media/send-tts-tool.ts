@@ -25,7 +25,7 @@ export function createSendTtsTool(deps: { outbound: VoiceOutbound; speaker: Spea
     },
     async execute({ text }, context) {
       if (!deps.speaker.available()) {
-        return { content: 'voice replies are not configured: set voice.tts_model_name to a model_list entry served at <api_base>/audio/speech (e.g. OpenAI tts-1 or Groq playai-tts)', isError: true };
+        return { content: 'voice replies are not configured: set voice.tts_model_name to a model_list entry served at <api_base>/audio/speech (e.g. OpenAI tts-1)', isError: true };
       }
       try {
         const { audio } = await deps.speaker.speak(text, context.signal);

@@ -1,7 +1,7 @@
 /**
  * Text to speech for voice replies (`send_tts`): `voice.tts_model_name`, a model_list entry served
- * at `<api_base>/audio/speech` (the OpenAI-compatible endpoint OpenAI's speech models and Groq's
- * PlayAI TTS offer): `{ model, input, voice, response_format: "opus" }` in, OGG/Opus bytes out,
+ * at `<api_base>/audio/speech` (the OpenAI-compatible endpoint of OpenAI's speech models and of
+ * local servers): `{ model, input, voice, response_format: "opus" }` in, OGG/Opus bytes out,
  * over the project's http helper. An entry with several API keys is tried once per key on a rate
  * limit, a server error or a refused key. Errors name the model and never an API key.
  */
