@@ -5,7 +5,7 @@ import { language, languages, setLanguage, type Language, type MessageKey, t } f
 
 interface ToolsResponse { tools: { name: string; enabled: boolean }[]; mcp: boolean }
 const toolHelp = (name: string) => (`tool.${name}` in helpKeys ? t(`tool.${name}` as MessageKey) : '');
-const helpKeys = { 'tool.read_file': 1, 'tool.write_file': 1, 'tool.edit_file': 1, 'tool.append_file': 1, 'tool.list_dir': 1, 'tool.web_fetch': 1, 'tool.web': 1 };
+const helpKeys = { 'tool.read_file': 1, 'tool.write_file': 1, 'tool.edit_file': 1, 'tool.append_file': 1, 'tool.list_dir': 1, 'tool.send_file': 1, 'tool.web_fetch': 1, 'tool.web': 1 };
 
 interface HeartbeatForm { enabled: boolean; interval: string; active_hours: string; target: string }
 

@@ -244,6 +244,7 @@ const en = {
   'tool.edit_file': 'edit files in the workspace',
   'tool.append_file': 'append to files (e.g. memory)',
   'tool.list_dir': 'list workspace folders',
+  'tool.send_file': 'send workspace files to the chat being answered (Telegram)',
   'tool.web_fetch': 'fetch web pages (public addresses only)',
   'tool.web': 'web search',
 } as const;
@@ -491,6 +492,7 @@ const es: Record<MessageKey, string> = {
   'tool.edit_file': 'editar archivos del espacio de trabajo',
   'tool.append_file': 'añadir a archivos (p. ej. la memoria)',
   'tool.list_dir': 'listar carpetas del espacio de trabajo',
+  'tool.send_file': 'enviar archivos del espacio de trabajo al chat que se responde (Telegram)',
   'tool.web_fetch': 'descargar páginas web (solo direcciones públicas)',
   'tool.web': 'búsqueda web',
 };

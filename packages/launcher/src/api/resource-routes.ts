@@ -20,7 +20,7 @@ export interface ResourceRouteDeps {
 }
 
 type Doc = Config & Record<string, unknown>;
-const toolNames = ['read_file', 'write_file', 'edit_file', 'append_file', 'list_dir', 'web_fetch', 'exec', 'web'] as const;
+const toolNames = ['read_file', 'write_file', 'edit_file', 'append_file', 'list_dir', 'send_file', 'web_fetch', 'exec', 'web'] as const;
 
 export function resourceRoutes(deps: ResourceRouteDeps): Router {
   const router = Router();
