@@ -317,7 +317,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await makeGatewayFolders(settings.home, next.config, false).catch((error: Error) => log.warn(error.message));
       restart.push("scheduled jobs are read from the new workspace's cron/jobs.json after a restart");
     }
-    if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || nd.workspace !== pd.workspace || nd.restrict_to_workspace !== pd.restrict_to_workspace || nd.allow_read_outside_workspace !== pd.allow_read_outside_workspace) {
+    if (JSON.stringify(next.config.tools) !== JSON.stringify(previous.tools) || nd.workspace !== pd.workspace || nd.restrict_to_workspace !== pd.restrict_to_workspace || nd.allow_read_outside_workspace !== pd.allow_read_outside_workspace || nd.max_media_size !== pd.max_media_size) {
       builtins = createBuiltinTools(next, (message) => log.warn(message), () => channels);
       if (mcpFor(next.config)) {
         if (mcp) await mcp.reload(next.config.tools.mcp.servers);

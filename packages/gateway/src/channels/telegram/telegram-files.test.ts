@@ -115,6 +115,21 @@ describe('send_file on Telegram', () => {
     expect(toolResults()).toEqual(['File "chart.png" sent to user']);
   });
 
+  it('is capped by agents.defaults.max_media_size, and a reload of it applies', async () => {
+    await start([{ toolCalls: [call('c1', { path: 'big.bin' })] }, { text: ['too big'] }, { toolCalls: [call('c2', { path: 'big.bin' })] }, { text: ['sent'] }], { max_media_size: 1000 });
+    await writeFile(join(ws, 'big.bin'), Buffer.alloc(3000, 7));
+    tg!.pushMessage('send big.bin');
+    await until(() => texts().includes('too big'));
+    expect(toolResults()).toEqual(['big.bin is 3 KB; send_file sends up to 1 KB (agents.defaults.max_media_size)']);
+    const config = JSON.parse(await readFile(join(gw!.home, 'config.json'), 'utf8')) as { agents: { defaults: Record<string, unknown> } };
+    config.agents.defaults.max_media_size = 4000;
+    await writeFile(join(gw!.home, 'config.json'), JSON.stringify(config));
+    expect((await fetch(`${gw!.base}/reload`, { method: 'POST', headers: { authorization: 'Bearer control-token' } })).status).toBe(200);
+    tg!.pushMessage('send big.bin again');
+    await until(() => texts().includes('sent'));
+    expect(tg!.documents().map((d) => d.bytes.length)).toEqual([3000]);
+  });
+
   it('refuses a path outside the workspace, a session file and cron/jobs.json (the path policy), sending nothing', async () => {
     const outside = await mkdtemp(join(tmpdir(), 'picoclaw-outside-'));
     await writeFile(join(outside, 'secret.txt'), 'secret');
