@@ -85,6 +85,15 @@ describe('Telegram documents', () => {
     expect(llm!.requests).toHaveLength(0);
   });
 
+  it('a file larger than Telegram announced is cut off at the limit while downloading, and nothing is stored', async () => {
+    await start([], { max_media_size: 1000 });
+    tg!.pushDocument(tg!.addFile(Buffer.alloc(5000, 1), 'documents/file_1.bin'), { file_name: 'liar.bin', file_size: 500 });
+    await until(() => texts().length === 1);
+    expect(texts()).toEqual(['I could not receive that file: it is larger than 1 KB (agents.defaults.max_media_size).']);
+    expect(await readdir(join(ws, 'media', 'inbox')).catch(() => [])).toEqual([]);
+    expect(llm!.requests).toHaveLength(0);
+  });
+
   it('a download that fails gets a reply without the token, and nothing reaches the model', async () => {
     await start();
     const id = tg!.addFile(Buffer.from('x'), 'documents/file_1.txt');
