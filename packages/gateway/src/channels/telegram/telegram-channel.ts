@@ -9,7 +9,9 @@
  * remembered in the channel state store. It needs no poller, so a standby gateway of a cluster
  * can send through an instance that is never started. Voice notes and audio files are checked
  * against the voice limits before anything is downloaded, then transcribed (deps.transcriber) and
- * answered like the text they say.
+ * answered like the text they say. Documents are checked against agents.defaults.max_media_size the same
+ * way, stored in the workspace's media/inbox (deps.inbox) and announced to the agent by their path;
+ * `sendFile` (the send_file tool) sends one back with sendDocument, to a chat `send` would accept.
  */
 import { backoffDelay, classifyFailure, httpRequest, sleep, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
 import type { Telegram } from 'telegraf';
