@@ -60,7 +60,6 @@ export function createCronTool(deps: { scheduler: Scheduler; timeZone(): string;
     name?: string | undefined;
     message?: string | undefined;
     command?: string | undefined;
-    command_confirm?: boolean | undefined;
     at_seconds?: number | undefined;
     at?: string | undefined;
     every_seconds?: number | undefined;
@@ -77,13 +76,12 @@ export function createCronTool(deps: { scheduler: Scheduler; timeZone(): string;
     name: 'cron',
     // Short: this definition travels with every turn.
     description:
-      'Reminders and recurring tasks for this chat. add: message and one of at (local "YYYY-MM-DDTHH:MM"), at_seconds, every_seconds, cron_expr (5 fields; tz: IANA zone). deliver: send message as is; else it is a task you do then, your answer is sent. missed: run|skip after downtime. list; get/update/remove/enable/disable/run: job_id.',
+      'Reminders and recurring tasks for this chat. add: message + one of at (local "YYYY-MM-DDTHH:MM"), at_seconds, every_seconds, cron_expr (5 fields; tz). deliver: send as is; else a task you do then, your answer sent. missed: run|skip. Others: job_id.',
     input: {
       action: z.enum(actions),
       name: z.string().optional(),
       message: z.string().optional(),
       command: z.string().optional(),
-      command_confirm: z.boolean().optional(),
       at_seconds: z.number().nonnegative().optional(),
       at: z.string().optional(),
       every_seconds: z.number().nonnegative().optional(),

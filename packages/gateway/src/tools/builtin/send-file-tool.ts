@@ -24,10 +24,11 @@ const megabytes = (n: number) => (n < 1048576 ? `${Math.ceil(n / 1024)} KB` : `$
 export function createSendFileTool(options: PathRules & { maxBytes: () => number; outbound: () => FileOutbound | undefined }): Tool {
   return defineTool({
     name: 'send_file',
-    description: 'Sends a file from the workspace to the user in this chat (as a document). Use it when the user asks for a file, not to show text you can write in your answer.',
+    // Short: this definition travels with every turn.
+    description: 'Send a workspace file to the user in this chat, as a document.',
     input: {
-      path: z.string().min(1).describe('File path, relative to the workspace'),
-      filename: z.string().optional().describe('Name the user sees (default: the file\'s own name)'),
+      path: z.string().min(1),
+      filename: z.string().optional(),
     },
     async execute({ path, filename }, ctx) {
       try {

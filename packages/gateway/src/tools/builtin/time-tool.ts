@@ -5,7 +5,7 @@ import { defineTool } from '../define-tool.js';
 export function createTimeTool(now: () => Date = () => new Date()) {
   return defineTool({
     name: 'current_time',
-    description: 'Current date and time, in the server time zone or a given IANA time zone (e.g. Europe/Madrid).',
+    description: 'Current date and time, optionally in another IANA time zone.',
     input: { time_zone: z.string().optional() },
     async execute({ time_zone }) {
       try {
