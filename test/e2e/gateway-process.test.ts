@@ -162,21 +162,23 @@ describe('picoclaw gateway (process)', () => {
     };
     gateway = spawnGateway({ home });
     let port = await gateway.ready();
-    const dueAt = Date.now() + 2000;
+    // Far enough ahead that the first gateway is surely dead by then, on a loaded CI machine too.
+    const dueAt = Date.now() + 4000;
     const reminder = (await api(port, 'POST', '/schedules', { message: 'Take the bins out', deliver: true, schedule: { kind: 'at', atMs: dueAt }, channel: 'pico', to: 'e2e' })).job!;
     const weekly = (await api(port, 'POST', '/schedules', { name: 'weekly digest', message: 'digest', schedule: { kind: 'cron', expr: '0 9 * * 1', tz: 'UTC' }, channel: 'pico', to: 'e2e' })).job!;
     gateway.child.kill('SIGKILL');
     await gateway.child.catch(() => {});
+    expect(Date.now(), 'the first gateway was killed before the reminder was due').toBeLessThan(dueAt);
     await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now()) + 200));
 
     gateway = spawnGateway({ home });
     port = await gateway.ready();
     let history: { role: string; content: string }[] = [];
-    for (let i = 0; i < 200 && !history.some((m) => m.content === 'Take the bins out'); i++) {
+    for (let i = 0; i < 600 && !history.some((m) => m.content === 'Take the bins out'); i++) {
       await new Promise((r) => setTimeout(r, 25));
       history = (await api(port, 'GET', `/sessions/${encodeURIComponent('pico:e2e')}`)).messages ?? [];
     }
-    expect(history.filter((m) => m.content === 'Take the bins out')).toHaveLength(1);
+    expect(history.filter((m) => m.content === 'Take the bins out'), gateway.output()).toHaveLength(1);
     const { jobs } = await api(port, 'GET', '/schedules');
     // The one-time reminder ran and is gone; the weekly job is as it was.
     expect(jobs!.map((j) => j.id)).toEqual([weekly.id]);
