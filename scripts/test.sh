@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it:
-#   system packages the tests need (mosquitto, chromium, shellcheck, tmux, redis-server) → typecheck → lint → vitest,
+#   system packages the tests need (mosquitto, chromium, shellcheck, tmux, redis-server, espeak-ng, opus-tools) → typecheck → lint → vitest,
 # then one plain closing line "N passed, N failed". Exit status is non-zero on any failure,
 # and a failed typecheck or lint step counts as one failure each.
 set -uo pipefail
