@@ -7,11 +7,7 @@
  * a request's arrival to its answer, and the model's): what remains is ours — getFile, the
  * download, the multipart upload and the same path as a text message.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startFakeTelegram, startFakeTranscription, type FakeLlm } from '@picoclaw/test-fakes';
+import { makeVoiceNote, startFakeTelegram, startFakeTranscription, type FakeLlm } from '@picoclaw/test-fakes';
 
 const round = (x: number) => Math.round(x * 10) / 10;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -20,11 +16,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 export type WithConfig = <T>(config: Record<string, unknown>, fn: () => Promise<T>) => Promise<T>;
 
 export async function voiceTurnOverhead(llm: FakeLlm, withConfig: WithConfig, count = 60, warmUp = 5) {
-  const dir = await mkdtemp(join(tmpdir(), 'picoclaw-bench-voice-'));
-  execFileSync('espeak-ng', ['-w', join(dir, 'note.wav'), 'turn on the kitchen light']);
-  execFileSync('opusenc', ['--quiet', join(dir, 'note.wav'), join(dir, 'note.ogg')]);
-  const note = await readFile(join(dir, 'note.ogg'));
-  await rm(dir, { recursive: true, force: true });
+  const note = await makeVoiceNote('turn on the kitchen light');
 
   // The answer's Bot API call, seen the moment the fake receives it (same process, same clock).
   let waiting: { text: string; done: (at: number) => void } | undefined;

@@ -3,26 +3,15 @@
  * fake speech API (which checks the JSON body) for a real OGG/Opus recording (espeak-ng →
  * opusenc, made here) and sends those exact bytes to the chat with the fake Bot API's sendVoice.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { startFakeLlm, startFakeSpeech, startFakeTelegram, type FakeLlm, type FakeSpeech, type FakeTelegram, type FakeTurn } from '@picoclaw/test-fakes';
+import { makeVoiceNote, startFakeLlm, startFakeSpeech, startFakeTelegram, type FakeLlm, type FakeSpeech, type FakeTelegram, type FakeTurn } from '@picoclaw/test-fakes';
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
 
-const run = promisify(execFile);
 let speech: Buffer;
-let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'picoclaw-tts-'));
-  await run('espeak-ng', ['-w', join(dir, 'reply.wav'), 'the garage door is open']);
-  await run('opusenc', ['--quiet', join(dir, 'reply.wav'), join(dir, 'reply.ogg')]);
-  speech = await readFile(join(dir, 'reply.ogg'));
+  speech = await makeVoiceNote('the garage door is open');
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 let tg: FakeTelegram | undefined;
 let llm: FakeLlm | undefined;

@@ -3,25 +3,14 @@
  * opusenc, made here) is pushed on the fake Bot API, downloaded through its file endpoint,
  * uploaded to the fake transcription server and the transcript answered by the fake LLM.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { startFakeLlm, startFakeTelegram, startFakeTranscription, type FakeLlm, type FakeTelegram, type FakeTranscription } from '@picoclaw/test-fakes';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeVoiceNote, startFakeLlm, startFakeTelegram, startFakeTranscription, type FakeLlm, type FakeTelegram, type FakeTranscription } from '@picoclaw/test-fakes';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
 
-const run = promisify(execFile);
 let voiceNote: Buffer;
-let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'picoclaw-voice-'));
-  await run('espeak-ng', ['-w', join(dir, 'note.wav'), 'turn on the kitchen light']);
-  await run('opusenc', ['--quiet', join(dir, 'note.wav'), join(dir, 'note.ogg')]);
-  voiceNote = await readFile(join(dir, 'note.ogg'));
+  voiceNote = await makeVoiceNote('turn on the kitchen light');
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 let tg: FakeTelegram | undefined;
 let llm: FakeLlm | undefined;
