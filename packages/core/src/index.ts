@@ -66,6 +66,7 @@ export {
 } from './gateway-api.js';
 export { CHALLENGE_HEADER, PROOF_HEADER, newChallenge, isChallenge, gatewayProof, proofMatches, picoCredential } from './gateway-trust.js';
 export { parseEnvFile } from './env-file.js';
+export { DEFAULT_MAX_MEDIA_SIZE, picoFrameLimits, picoFrameLimitsOf, type PicoFrameLimits } from './pico-limits.js';
 export { parseRequestTarget, sameOriginOrNone, decodeSegment, jsonNestingTooDeep, MAX_JSON_DEPTH } from './http-input.js';
 export { runtimeEnv, runtimeNodeFlags } from './node-flags.js';
 export { httpRequest, requestJson, type HttpRequestOptions, type HttpResponse } from './http-request.js';

@@ -8,3 +8,4 @@ export { startRedis, type RedisServer } from './redis-server.js';
 export { startFakeSpeech, type FakeSpeech, type SpeechRequest } from './fake-speech.js';
 export { startFakeTranscription, parseMultipart, type FakeTranscription, type TranscriptionUpload } from './fake-transcription.js';
 export { makeVoiceNote } from './voice-note.js';
+export { makePng } from './png.js';
