@@ -9,10 +9,11 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { collectSecrets, jsonNestingTooDeep, loadConfig, loadGatewaySettings, MAX_JSON_DEPTH, parseRequestTarget, picoCredential, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type LoadedConfig, type Logger, type SecretMasker } from '@picoclaw/core';
+import { collectSecrets, jsonNestingTooDeep, loadConfig, loadGatewaySettings, MAX_JSON_DEPTH, parseRequestTarget, picoCredential, picoFrameLimitsOf, requestJson, runtimeEnv, type HttpRequestOptions, type LauncherSettings, type LoadedConfig, type Logger, type SecretMasker } from '@picoclaw/core';
 import { authRoutes } from './api/auth-routes.js';
 import { configRoutes } from './api/config-routes.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
+import { mediaRoutes } from './api/media-routes.js';
 import { resourceRoutes } from './api/resource-routes.js';
 import { scheduleRoutes } from './api/schedule-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
@@ -196,6 +197,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   }));
   app.use(sessionRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(scheduleRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
+  app.use(mediaRoutes({ gatewayUrl: () => supervisor.url, token: () => supervisor.token() }));
   app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));
   app.get('/api/system/version', (_req, res) => void res.json({ version: options.version }));
   app.use('/api', (req, res) => void res.status(404).json({ error: `no route ${req.method} ${req.path}` }));
@@ -217,7 +219,14 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   server.headersTimeout = 20_000;
   // A body sent byte by byte must not hold a connection for node's default 5 minutes.
   server.requestTimeout = 60_000;
-  const pico = createPicoProxy({ ...authDeps, gatewayUrl: () => supervisor.url, credential: () => { const token = supervisor.token(); return token ? picoCredential(token) : undefined; }, log: logFn });
+  const pico = createPicoProxy({
+    ...authDeps,
+    gatewayUrl: () => supervisor.url,
+    credential: () => { const token = supervisor.token(); return token ? picoCredential(token) : undefined; },
+    // Read at each chat connection (the env as the gateway child gets it): a config change applies to the next one.
+    frameLimits: async () => picoFrameLimitsOf(await loadConfig({ configPath: settings.config, home: settings.home, env: childEnv }).then((l) => l.config, () => undefined)),
+    log: logFn,
+  });
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {});
     const refuse = (status: string, text: string, extra = '') =>

@@ -4,15 +4,19 @@
  * gateway process that proved it is the launcher's child (core gateway-trust.ts), never the
  * permanent pico token of config.json. The browser never sees it, and the gateway never sees the
  * browser's cookies.
+ *
+ * A frame from the browser may be as large as the gateway's pico channel takes (core
+ * pico-limits.ts: text within max_frame_bytes, images within max_media_size as base64), read from
+ * the config at each connection; the gateway checks each frame exactly.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { parseRequestTarget, sameOriginOrNone } from '@picoclaw/core';
+import { parseRequestTarget, sameOriginOrNone, type PicoFrameLimits } from '@picoclaw/core';
 import { authenticate, type AuthDeps } from './auth/auth.js';
 
-export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; credential(): string | undefined; log: (level: 'warn' | 'debug', message: string) => void }) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; credential(): string | undefined; frameLimits(): Promise<PicoFrameLimits>; log: (level: 'warn' | 'debug', message: string) => void }) {
+  const wss = new WebSocketServer({ noServer: true });
   const refuse = (socket: Duplex, status: string, text: string) =>
     socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 
@@ -23,6 +27,7 @@ export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; credent
     if (!sameOriginOrNone(origin, req.headers.host)) return refuse(socket, '403 Forbidden', 'cross-origin WebSocket refused');
     const token = deps.credential();
     if (!token) return refuse(socket, '503 Service Unavailable', 'the gateway is not running');
+    const { payload: maxPayload } = await deps.frameLimits();
     const query = parseRequestTarget(req.url)?.searchParams ?? new URLSearchParams();
     const session = query.get('session_id');
     const target = `${deps.gatewayUrl().replace(/^http/, 'ws')}/pico/ws${session ? `?session_id=${encodeURIComponent(session)}` : ''}`;
@@ -36,6 +41,8 @@ export function createPicoProxy(deps: AuthDeps & { gatewayUrl(): string; credent
       if (upstream.readyState !== WebSocket.OPEN) refuse(socket, '503 Service Unavailable', `Gateway not available: ${error.message}`);
     });
     upstream.once('open', () => {
+      // ws reads options.maxPayload as it completes each upgrade (ws 8): this connection's ceiling.
+      wss.options.maxPayload = maxPayload;
       wss.handleUpgrade(req, socket, head, (browser) => {
         upstream.on('message', (data, isBinary) => browser.readyState === WebSocket.OPEN && browser.send(data, { binary: isBinary }));
         browser.on('message', (data, isBinary) => upstream.readyState === WebSocket.OPEN && upstream.send(data, { binary: isBinary }));
