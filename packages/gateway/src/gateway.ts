@@ -29,8 +29,7 @@ import {
 import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './agent/agent-runtime.js';
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
-import { createMediaInbox } from './media/media-inbox.js';
-import { createTranscriber } from './media/transcriber.js';
+import { createMedia } from './media/media.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
 import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
@@ -91,6 +90,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let channels: ChannelManager;
   let server: GatewayServer;
   const schedules = deferSchedules((message) => log.error(message));
+  const media = createMedia({ config: () => loaded.config, version });
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
@@ -373,6 +373,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         models: () => models,
         tools,
         store,
+        images: media.images,
         describe: { status: describeStatus, mcp: describeMcp },
         log: logFn,
         mask: (text) => masker.mask(text),
@@ -404,7 +405,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       channels = createChannelManager({
         factories,
-        deps: { state: channelState, picoCredential: picoCredential(token), transcriber: createTranscriber({ config, version }), inbox: createMediaInbox(config) },
+        deps: { state: channelState, picoCredential: picoCredential(token), ...media },
         submit: (message, sink) => schedules.admit(message).then(() => runtime.submit(message, sink)),
         mountUpgrade: server.mountUpgrade,
         log: logFn,

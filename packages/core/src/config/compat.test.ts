@@ -86,7 +86,7 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
   it('reports what a config switches on that does nothing here, and nothing for a config saved here', async () => {
     const loaded = await load({ model_list: [model], agents: { defaults: { model_name: 'm' } }, heartbeat: { enabled: true, interval: 30 }, tools: { exec: { enabled: true }, cron: { enabled: true, allow_command: false }, message: { media_enabled: true } }, channel_list: { discord: { type: 'discord', enabled: true, settings: { token: 'x' } } } });
     expect(loaded.warnings.join('\n')).toMatch(/tools\.exec\.enabled, tools\.cron\.allow_command — no shell tool/);
-    expect(loaded.warnings.join('\n')).toMatch(/tools\.message\.media_enabled — voice, images/);
+    expect(loaded.warnings.join('\n')).toMatch(/tools\.message\.media_enabled — this media option is not available here yet/);
     expect(loaded.warnings.join('\n')).not.toMatch(/heartbeat|tools\.cron\.enabled/);
     expect(loaded.warnings.join('\n')).toMatch(/channel_list\.discord — the discord channel is not available here/);
     await saveConfig({ ...loaded.document, tools: { ...loaded.document.tools, exec: { enabled: false }, cron: { enabled: true }, message: { media_enabled: false } }, channel_list: {} }, { configPath: configPath() });

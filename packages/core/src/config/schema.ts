@@ -171,6 +171,11 @@ export const modelEntrySchema = z
     custom_headers: z.record(z.string(), secret()).default({}),
     user_agent: str(),
     enabled: bool(true),
+    /**
+     * Whether the model can see images (not a PicoClaw key): unset means known from the model's
+     * name (vision-models.ts); set it for a local or new model the list does not know.
+     */
+    vision: z.boolean().optional(),
   });
 
 // ── channel_list ────────────────────────────────────────────────────────────────────────────────
@@ -365,7 +370,8 @@ const tools = block({
   message: block({ enabled: bool(true), media_enabled: bool(false), allow_targets: stringList() }),
   // On, as in PicoClaw: it reaches what read_file reads (same path policy) and only the turn's own chat.
   send_file: toolSwitch(true),
-  load_image: toolSwitch(false),
+  // On, as in PicoClaw; offered only in chats that have images (agent-runtime.ts), so other prompts do not carry it.
+  load_image: toolSwitch(true),
   cron: block({ enabled: bool(true), exec_timeout_minutes: int(5), allow_command: bool(true) }),
   spawn: toolSwitch(false),
   spawn_status: toolSwitch(false),

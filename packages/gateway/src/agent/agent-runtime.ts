@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@picoclaw/core';
 import type { ModelRegistry } from '../models/model-registry.js';
+import type { ImagePart } from '../models/types.js';
+import type { ImageStore } from '../media/image-store.js';
 import type { SessionStore } from '../sessions/session-store.js';
 import type { Tool } from '../tools/types.js';
 import { commands, parseCommand, type CommandContext } from './commands.js';
@@ -25,6 +27,12 @@ export interface InboundMessage {
   senderName?: string;
   text: string;
   /**
+   * Images sent with the message, already stored (ImageStore.save: `media/images/…` paths); `text`
+   * may then be empty. The turn goes to a model that can see images, or is answered with a
+   * sentence saying none is configured.
+   */
+  images?: string[];
+  /**
    * A turn with no history: nothing is read from or written to the session (scheduled jobs and
    * the heartbeat run so, and deliver what they want kept with `record`).
    */
@@ -37,6 +45,8 @@ export interface RuntimeDeps {
   /** The tools a turn may use (all of them without a turn, for /tools). */
   tools(turn?: InboundMessage): readonly Tool[];
   store: SessionStore;
+  /** Where images sent with messages and returned by tools are kept; without it images are not shown to models. */
+  images?: ImageStore;
   /** Lines for /status and /mcp. */
   describe?: { status(): string; mcp(): string };
   log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string, meta?: Record<string, unknown>) => void;
@@ -159,9 +169,23 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       // A store shared by several gateways: this session's turns stay serial across all of them.
       const ephemeral = message.ephemeral === true;
       if (!ephemeral) unlock = await deps.store.lock?.(message.sessionKey, controller.signal);
-      const model = deps.models().chain(currentModel(message.sessionKey));
+      const models = deps.models();
+      const model = models.chain(currentModel(message.sessionKey));
+      const images = deps.images;
+      const visionModel = () => {
+        try {
+          return images && models.chain(currentModel(message.sessionKey), { images: true });
+        } catch {
+          return undefined; // none can see images: the turn says so (run-turn.ts)
+        }
+      };
+      const userImages = message.images?.length && images
+        ? { paths: message.images, images: await Promise.all(message.images.map((path) => images.read(path))) }
+        : undefined;
       const snapshot = ephemeral ? { messages: [] } : await deps.store.load(message.sessionKey);
-      const tools = deps.tools(message);
+      // load_image only where there is an image to look at: the other prompts stay shorter.
+      const seen = message.images?.length || snapshot.messages.some((m) => m.media?.length);
+      const tools = seen ? deps.tools(message) : deps.tools(message).filter((t) => t.name !== 'load_image');
       const systemPrompt = await buildSystemPrompt({
         workspace: defaults.workspace,
         channel: message.channel,
@@ -179,6 +203,9 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         systemPrompt,
         history: sanitizeHistory(snapshot.messages),
         userText: message.text,
+        ...(userImages ? { userImages } : {}),
+        visionModel,
+        ...(images ? { saveImage: async (image: ImagePart) => (await images.save(Buffer.from(image.data, 'base64'))).path } : {}),
         tools,
         maxIterations: defaults.max_tool_iterations,
         maxTokens: defaults.max_tokens,

@@ -5,7 +5,8 @@ export type AgentEvent =
   | { type: 'model'; name: string }
   | { type: 'text-delta'; text: string }
   | { type: 'tool-call'; id: string; name: string; arguments: unknown }
-  | { type: 'tool-result'; id: string; name: string; content: string; isError: boolean }
+  /** `media`: the stored paths (`media/images/…`) of images the tool returned, when a model was shown them. */
+  | { type: 'tool-result'; id: string; name: string; content: string; isError: boolean; media?: string[] }
   | {
       type: 'turn-end';
       turnId: string;

@@ -6,15 +6,20 @@
 import type { ChatMessage, ToolDefinition } from '../models/types.js';
 import type { StoredMessage } from '../sessions/session-store.js';
 
-/** Strips storage-only fields. */
+/**
+ * Strips storage-only fields. Images of earlier turns are not sent again (each would cost the
+ * model hundreds of tokens every turn): their paths stay in the text as `[image: media/images/…]`
+ * tags, PicoClaw's form, which `load_image` opens when the model needs to look again.
+ */
 export function toChatMessage(m: StoredMessage): ChatMessage {
+  const content = m.media?.length ? `${m.content}${m.content ? '\n' : ''}${m.media.map((p) => `[image: ${p}]`).join('\n')}` : m.content;
   switch (m.role) {
     case 'assistant':
-      return m.tool_calls?.length ? { role: 'assistant', content: m.content, tool_calls: m.tool_calls } : { role: 'assistant', content: m.content };
+      return m.tool_calls?.length ? { role: 'assistant', content, tool_calls: m.tool_calls } : { role: 'assistant', content };
     case 'tool':
-      return { role: 'tool', content: m.content, tool_call_id: m.tool_call_id, ...(m.name ? { name: m.name } : {}) };
+      return { role: 'tool', content, tool_call_id: m.tool_call_id, ...(m.name ? { name: m.name } : {}) };
     default:
-      return { role: m.role, content: m.content };
+      return { role: m.role, content };
   }
 }
 
@@ -58,6 +63,8 @@ export function estimateTokens(messages: readonly ChatMessage[], tools: readonly
   let chars = 0;
   for (const m of messages) {
     chars += m.content.length + 12;
+    // An image costs a vision model roughly 500–1,600 tokens whatever its bytes: count ~1,000.
+    if (m.role === 'user' && m.images) chars += m.images.length * 2_500;
     if (m.role === 'assistant') for (const c of m.tool_calls ?? []) chars += c.id.length + c.name.length + c.arguments.length + 8;
     if (m.role === 'tool') chars += m.tool_call_id.length;
   }

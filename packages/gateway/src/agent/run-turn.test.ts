@@ -1,6 +1,7 @@
 import { PicoError } from '@picoclaw/core';
 import { describe, expect, it } from 'vitest';
-import type { LanguageModel, ModelEvent } from '../models/types.js';
+import { NO_VISION } from '../models/model-registry.js';
+import type { ChatMessage, ImagePart, LanguageModel, ModelEvent } from '../models/types.js';
 import type { StoredMessage } from '../sessions/session-store.js';
 import type { Tool } from '../tools/types.js';
 import type { AgentEvent } from './events.js';
@@ -151,5 +152,91 @@ describe('runTurn tool calls per model message', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/1000 tool calls/);
     expect(emitted.filter((t) => t === 'tool-result')).toHaveLength(20);
+  });
+});
+
+describe('runTurn images', () => {
+  /** Records what each call sent, and which model it went to. */
+  function recording(name: string, responses: ModelEvent[][], calls: { model: string; messages: ChatMessage[] }[]): LanguageModel {
+    let i = 0;
+    return {
+      name, provider: 'test', modelId: name,
+      async *stream(request) {
+        calls.push({ model: name, messages: structuredClone(request.messages) });
+        yield* responses[i++]!;
+      },
+    };
+  }
+  const image = { mime: 'image/png', data: 'iVBORw0KGgo=' };
+  const camera = (images: ImagePart[]): Tool => ({
+    name: 'camera', description: 'snapshot', parameters: { type: 'object' }, source: 'mcp:ha',
+    execute: async () => ({ content: '[MCP returned an image (image/png)]', images }),
+  });
+  const callCamera: ModelEvent[] = [{ type: 'tool-call', call: { id: 'c1', name: 'camera', arguments: '{}' } }, { type: 'response-end', finishReason: 'tool-calls' }];
+
+  it("the question's images go to the vision model; the session keeps their paths, not their bytes", async () => {
+    const calls: { model: string; messages: ChatMessage[] }[] = [];
+    const saves: StoredMessage[][] = [];
+    const vision = recording('vision', [answer('a red square')], calls);
+    const outcome = await runTurn({ ...input(recording('text', [], calls), saves), userText: 'what is this?', userImages: { paths: ['media/images/a.png'], images: [image] }, visionModel: () => vision });
+    expect(outcome).toMatchObject({ text: 'a red square', reason: 'stop' });
+    expect(calls.map((c) => c.model)).toEqual(['vision']);
+    expect(calls[0]!.messages.at(-1)).toEqual({ role: 'user', content: 'what is this?', images: [image] });
+    expect(saves[0]![0]).toMatchObject({ role: 'user', content: 'what is this?', media: ['media/images/a.png'] });
+    expect(JSON.stringify(saves)).not.toContain(image.data);
+  });
+
+  it('with no vision model, an image question is answered with what to set, never sent to a text model', async () => {
+    const calls: { model: string; messages: ChatMessage[] }[] = [];
+    const saves: StoredMessage[][] = [];
+    const outcome = await runTurn({ ...input(recording('text', [answer('I see a cat')], calls), saves), userImages: { paths: ['media/images/a.png'], images: [image] }, visionModel: () => undefined });
+    expect(outcome).toMatchObject({ reason: 'error', text: NO_VISION });
+    expect(calls).toEqual([]);
+    expect(saves.flat()[0]).toMatchObject({ role: 'user', media: ['media/images/a.png'] });
+  });
+
+  it("a tool's image is stored, shown after the tool results as a user message, and the turn moves to the vision model", async () => {
+    const calls: { model: string; messages: ChatMessage[] }[] = [];
+    const saves: StoredMessage[][] = [];
+    const events: AgentEvent[] = [];
+    const vision = recording('vision', [answer('the garage door is open')], calls);
+    const stored: ImagePart[] = [];
+    const outcome = await runTurn({
+      ...input(recording('text', [callCamera], calls), saves, [camera([image])]),
+      emit: (e) => events.push(e),
+      visionModel: () => vision,
+      saveImage: async (i) => (stored.push(i), 'media/images/snap.png'),
+    });
+    expect(outcome.text).toBe('the garage door is open');
+    expect(calls.map((c) => c.model)).toEqual(['text', 'vision']);
+    expect(calls[1]!.messages.slice(-3).map((m) => m.role)).toEqual(['assistant', 'tool', 'user']);
+    expect(calls[1]!.messages.at(-1)).toEqual({ role: 'user', content: '[Loaded image from tool result above]', images: [image] });
+    expect(stored).toEqual([image]);
+    expect(saves.flat().find((m) => m.role === 'tool')).toMatchObject({ media: ['media/images/snap.png'] });
+    expect(events.find((e) => e.type === 'tool-result')).toMatchObject({ media: ['media/images/snap.png'] });
+  });
+
+  it("without a vision model a tool's image is not shown and the tool's text says why", async () => {
+    const calls: { model: string; messages: ChatMessage[] }[] = [];
+    const saves: StoredMessage[][] = [];
+    await runTurn({ ...input(recording('text', [callCamera, answer('ok')], calls), saves, [camera([image])]), visionModel: () => undefined, saveImage: async () => 'x' });
+    expect(calls.map((c) => c.model)).toEqual(['text', 'text']);
+    expect(calls[1]!.messages.at(-1)).toMatchObject({ role: 'tool', content: expect.stringContaining('no vision model is configured') });
+    expect(calls[1]!.messages.some((m) => m.role === 'user' && m.images)).toBe(false);
+  });
+
+  it('at most 4 images of one tool result are shown, and a refused one is named', async () => {
+    const calls: { model: string; messages: ChatMessage[] }[] = [];
+    let n = 0;
+    await runTurn({
+      ...input(recording('text', [callCamera], calls), [], [camera(Array.from({ length: 6 }, () => image))]),
+      visionModel: () => recording('vision', [answer('ok')], calls),
+      saveImage: async () => {
+        if (++n === 2) throw new Error('that is not an image a model can read');
+        return `media/images/${n}.png`;
+      },
+    });
+    expect((calls[1]!.messages.at(-1) as { images: unknown[] }).images).toHaveLength(3);
+    expect(calls[1]!.messages.at(-2)!.content).toMatch(/not shown: that is not an image a model can read[\s\S]*returned 6 images; the first 4 are shown/);
   });
 });

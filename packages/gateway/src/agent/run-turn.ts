@@ -4,10 +4,11 @@
  * (`persist`), so a crash mid-turn leaves a valid session; events stream to the channel (`emit`).
  */
 import { isPicoError } from '@picoclaw/core';
-import type { ChatMessage, LanguageModel, ToolCall, ToolDefinition } from '../models/types.js';
+import type { ChatMessage, ImagePart, LanguageModel, ToolCall, ToolDefinition } from '../models/types.js';
 import type { StoredMessage } from '../sessions/session-store.js';
-import type { Tool, ToolContext } from '../tools/types.js';
+import type { Tool, ToolContext, ToolResult } from '../tools/types.js';
 import type { AgentEvent } from './events.js';
+import { NO_VISION } from '../models/model-registry.js';
 import { estimateTokens, trimToBudget } from './history.js';
 
 export interface TurnInput {
@@ -16,6 +17,15 @@ export interface TurnInput {
   systemPrompt: string;
   history: ChatMessage[];
   userText: string;
+  /** Images sent with the question: their stored paths (saved with it) and their bytes (for the model). */
+  userImages?: { paths: string[]; images: ImagePart[] };
+  /**
+   * The model for calls that carry images (the question's, or a tool's such as a camera snapshot);
+   * undefined when none can see images. Asked for only when a call carries images.
+   */
+  visionModel?: () => LanguageModel | undefined;
+  /** Stores an image a tool returned; resolves with its workspace path (kept on the tool message). */
+  saveImage?: (image: ImagePart) => Promise<string>;
   tools: readonly Tool[];
   maxIterations: number;
   maxTokens: number;
@@ -80,14 +90,15 @@ function toolDefinitions(tools: readonly Tool[]): ToolDefinition[] {
 export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
   const definitions = toolDefinitions(input.tools);
   const byName = new Map(input.tools.map((t) => [t.name, t]));
-  const user: ChatMessage = { role: 'user', content: input.userText };
+  const images = input.userImages;
+  const user: ChatMessage = { role: 'user', content: input.userText, ...(images?.images.length ? { images: images.images } : {}) };
   // The question is saved with the model's first message (its answer or tool call), in one
   // write, or on its own after QUESTION_SAVE_DELAY_MS if the model is slower: a quick turn
   // costs one file write instead of two and no file work comes before the first answer byte,
   // while a crash mid-turn still finds the question in the file. Saves run one after another,
   // so the session's order holds, and a failed save still fails the turn.
-  const question: StoredMessage = { ...user, created_at: new Date().toISOString() };
-  const saved: StoredMessage[] = [user];
+  const question: StoredMessage = { role: 'user', content: input.userText, ...(images?.paths.length ? { media: images.paths } : {}), created_at: new Date().toISOString() };
+  const saved: StoredMessage[] = [question];
   let saving: Promise<void> = Promise.resolve();
   let questionSaved = false;
   const timer = setTimeout(() => save([]), QUESTION_SAVE_DELAY_MS);
@@ -112,6 +123,29 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
   }
 }
 
+/** At most this many images a tool result shows the model (a camera tool returning a burst). */
+const MAX_TOOL_IMAGES = 4;
+
+/**
+ * Stores a tool's images and queues them for the model (`shown`) when a vision model exists; with
+ * none, or when storing fails, the tool's text says so instead (the model must not guess).
+ */
+async function toolImages(input: TurnInput, images: ImagePart[], shown: ImagePart[]): Promise<{ paths: string[]; note?: string }> {
+  if (!input.visionModel?.() || !input.saveImage) return { paths: [], note: '[The tool returned an image, but no vision model is configured (agents.defaults.image_model), so it cannot be shown.]' };
+  const paths: string[] = [];
+  const notes: string[] = [];
+  for (const image of images.slice(0, MAX_TOOL_IMAGES)) {
+    try {
+      paths.push(await input.saveImage(image));
+      shown.push(image);
+    } catch (error) {
+      notes.push(`[An image the tool returned was not shown: ${error instanceof Error ? error.message : String(error)}]`);
+    }
+  }
+  if (images.length > MAX_TOOL_IMAGES) notes.push(`[The tool returned ${images.length} images; the first ${MAX_TOOL_IMAGES} are shown.]`);
+  return { paths, ...(notes.length ? { note: notes.join('\n') } : {}) };
+}
+
 /** The model ↔ tools loop of one turn. */
 async function converse(
   input: TurnInput,
@@ -131,11 +165,15 @@ async function converse(
 
   let model: string | undefined;
   let partial = '';
+  // Once a call carries images, the rest of the turn goes to the vision model (it must see them).
+  let seeing = user.role === 'user' && user.images !== undefined;
   for (let iteration = 0; iteration < input.maxIterations; iteration++) {
     let text = '';
     const calls: ToolCall[] = [];
+    const speaker = seeing ? input.visionModel?.() : input.model;
     try {
-      for await (const event of input.model.stream({ messages, tools: definitions, maxTokens: input.maxTokens, temperature: input.temperature }, signal)) {
+      if (!speaker) throw new Error(NO_VISION);
+      for await (const event of speaker.stream({ messages, tools: definitions, maxTokens: input.maxTokens, temperature: input.temperature }, signal)) {
         switch (event.type) {
           case 'response-start':
             if (event.model !== model) emit({ type: 'model', name: (model = event.model) });
@@ -172,11 +210,12 @@ async function converse(
     messages.push(assistant);
     await persist([{ ...assistant, ...(model ? { model_name: model } : {}) }]);
     const over = calls.slice(MAX_TOOL_CALLS_PER_MESSAGE);
+    const shown: ImagePart[] = [];
     for (const call of calls.slice(0, MAX_TOOL_CALLS_PER_MESSAGE)) {
       const parsed = parseArguments(call.arguments);
       emit({ type: 'tool-call', id: call.id, name: call.name, arguments: parsed.ok ? parsed.value : call.arguments });
       const tool = byName.get(call.name);
-      let result: { content: string; isError?: boolean };
+      let result: ToolResult;
       if (signal.aborted) result = { content: 'Skipped: the turn was stopped.', isError: true };
       else if (!tool) result = { content: `tool "${call.name}" not found`, isError: true };
       else if (!parsed.ok) result = { content: `invalid arguments for tool "${call.name}": ${parsed.error}`, isError: true };
@@ -188,10 +227,12 @@ async function converse(
         }
       }
       if (result.isError && input.mask) result = { ...result, content: input.mask(result.content) };
-      emit({ type: 'tool-result', id: call.id, name: call.name, content: result.content, isError: result.isError === true });
+      const media = result.images?.length ? await toolImages(input, result.images, shown) : undefined;
+      if (media?.note) result = { ...result, content: `${result.content}\n${media.note}` };
+      emit({ type: 'tool-result', id: call.id, name: call.name, content: result.content, isError: result.isError === true, ...(media?.paths.length ? { media: media.paths } : {}) });
       const message: ChatMessage = { role: 'tool', tool_call_id: call.id, name: call.name, content: result.content };
       messages.push(message);
-      await persist([message]);
+      await persist([{ ...message, ...(media?.paths.length ? { media: media.paths } : {}) }]);
     }
     if (over.length) {
       // Not shown to the channel (nothing ran) and saved in one write, however many there are.
@@ -200,6 +241,12 @@ async function converse(
       const refused = over.map((call): ChatMessage => ({ role: 'tool', tool_call_id: call.id, name: call.name, content }));
       messages.push(...refused);
       await persist(refused);
+    }
+    if (shown.length) {
+      // Tool messages take text only (OpenAI, Mistral): the images follow the block of results as
+      // a user message, as PicoClaw does. Kept for this turn only; the session keeps their paths.
+      messages.push({ role: 'user', content: '[Loaded image from tool result above]', images: shown });
+      seeing = true;
     }
     if (signal.aborted) return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
   }

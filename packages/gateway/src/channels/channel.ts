@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
 import type { InboundMessage } from '../agent/agent-runtime.js';
 import type { AgentSink } from '../agent/events.js';
+import type { ImageStore } from '../media/image-store.js';
 import type { MediaInbox } from '../media/media-inbox.js';
 import type { Transcriber } from '../media/transcriber.js';
 import type { ChannelStateStore } from './channel-state.js';
@@ -84,4 +85,6 @@ export interface ChannelDeps {
   transcriber?: Transcriber;
   /** Where files sent to the assistant are stored (<workspace>/media/inbox); without it a file gets a reply that files are not available. */
   inbox?: MediaInbox;
+  /** Where images sent to the assistant are stored (<workspace>/media/images); without it an image gets a reply that images are not available. */
+  images?: ImageStore;
 }

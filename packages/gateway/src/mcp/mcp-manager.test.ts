@@ -151,7 +151,7 @@ describe('MCP helpers', () => {
   });
 
   it('maps results: text, images, errors, long text', () => {
-    expect(mapToolResult({ content: [{ type: 'text', text: ' hi ' }, { type: 'image', mimeType: 'image/png', data: 'x' }] }, 100)).toEqual({ content: 'hi\n[MCP returned image content (image/png); not shown to the model]' });
+    expect(mapToolResult({ content: [{ type: 'text', text: ' hi ' }, { type: 'image', mimeType: 'image/png', data: 'x' }] }, 100)).toEqual({ content: 'hi\n[MCP returned an image (image/png)]', images: [{ mime: 'image/png', data: 'x' }] });
     expect(mapToolResult({ content: [{ type: 'text', text: 'nope' }], isError: true }, 100)).toEqual({ content: 'MCP tool returned error: nope', isError: true });
     expect(mapToolResult({ content: [{ type: 'text', text: 'x'.repeat(50) }] }, 10).content).toMatch(/^x{10}\n\[… 40 more characters omitted\]$/);
   });

@@ -10,6 +10,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
 import { mkdir } from 'node:fs/promises';
 import { fetchFailure } from '../models/http-errors.js';
+import type { ImagePart } from '../models/types.js';
 import type { Tool, ToolProvider, ToolResult } from '../tools/types.js';
 import { readEnvFile } from './env-file.js';
 import { envFileProblem, resolveStdioLaunch, type StdioLaunch } from './stdio-launch.js';
@@ -84,13 +85,22 @@ function describeFailure(error: unknown, what: string, target: string): PicoErro
 
 const sameConfig = (a: McpServerConfig, b: McpServerConfig) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Text for the model from an MCP tool result (reference A8, without the media store). */
+/**
+ * Text and images for the model from an MCP tool result (reference A8). Images (a camera snapshot)
+ * are passed on with their declared type; the image store checks their bytes before any model sees them.
+ */
 export function mapToolResult(result: { content?: unknown; isError?: unknown; structuredContent?: unknown }, maxChars: number): ToolResult {
   const parts: string[] = [];
+  const images: ImagePart[] = [];
   for (const item of Array.isArray(result.content) ? (result.content as Record<string, unknown>[]) : []) {
     switch (item.type) {
       case 'text': if (typeof item.text === 'string' && item.text.trim()) parts.push(item.text.trim()); break;
-      case 'image': parts.push(`[MCP returned image content (${String(item.mimeType)}); not shown to the model]`); break;
+      case 'image':
+        if (typeof item.data === 'string' && item.data) {
+          images.push({ mime: String(item.mimeType), data: item.data });
+          parts.push(`[MCP returned an image (${String(item.mimeType)})]`);
+        } else parts.push(`[MCP returned an empty image]`);
+        break;
       case 'audio': parts.push(`[MCP returned audio content (${String(item.mimeType)}); not shown to the model]`); break;
       case 'resource_link': parts.push(`[MCP returned resource link, name="${String(item.name ?? '')}", uri="${String(item.uri ?? '')}"]`); break;
       case 'resource': {
@@ -105,7 +115,7 @@ export function mapToolResult(result: { content?: unknown; isError?: unknown; st
   let text = parts.join('\n');
   if (text.length > maxChars) text = `${text.slice(0, maxChars)}\n[… ${text.length - maxChars} more characters omitted]`;
   if (result.isError === true) return { content: `MCP tool returned error: ${text || '(no details)'}`, isError: true };
-  return { content: text || '(empty result)' };
+  return { content: text || '(empty result)', ...(images.length ? { images } : {}) };
 }
 
 /**

@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { extname, join, relative, resolve } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import type { Config } from '@picoclaw/core';
-import { realPath } from '../tools/builtin/real-path.js';
+import { mediaDir } from './media-dir.js';
 
 /** PicoClaw's default for `agents.defaults.max_media_size`: 20 MiB. */
 export const DEFAULT_MAX_MEDIA_BYTES = 20 * 1024 * 1024;
@@ -42,12 +42,7 @@ export function createMediaInbox(config: () => Config): MediaInbox {
   return {
     maxBytes: () => config().agents.defaults.max_media_size ?? DEFAULT_MAX_MEDIA_BYTES,
     async save(name, bytes, at = new Date()) {
-      const workspace = await realPath(resolve(config().agents.defaults.workspace), { followLeaf: true });
-      const dir = join(workspace, 'media', 'inbox');
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      // A `media` or `inbox` that is a link out of the workspace is not followed out of it.
-      const real = await realPath(dir, { followLeaf: true });
-      if (relative(workspace, real) !== join('media', 'inbox')) throw new Error('media/inbox in the workspace is a link; files are not stored through links');
+      const dir = await mediaDir(config().agents.defaults.workspace, 'inbox');
       const safe = safeFileName(name);
       const stem = `${at.toISOString().slice(0, 10)}-${safe.slice(0, safe.length - extname(safe).length) || safe}`;
       const ext = extname(safe);

@@ -49,6 +49,15 @@ function toSdkMessages(messages: ChatMessage[]) {
         };
       case 'tool':
         return { role: 'tool' as const, content: m.content, toolCallId: m.tool_call_id, ...(m.name ? { name: m.name } : {}) };
+      case 'user':
+        if (!m.images?.length) return { role: 'user' as const, content: m.content };
+        return {
+          role: 'user' as const,
+          content: [
+            ...(m.content ? [{ type: 'text' as const, text: m.content }] : []),
+            ...m.images.map((i) => ({ type: 'image_url' as const, imageUrl: { url: `data:${i.mime};base64,${i.data}` } })),
+          ],
+        };
       default:
         return { role: m.role, content: m.content };
     }

@@ -1,7 +1,7 @@
 import { configSchema, defaultModelProblem } from '@picoclaw/core';
 import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModelRegistry } from './model-registry.js';
+import { createModelRegistry, NO_VISION } from './model-registry.js';
 
 let fakes: FakeLlm[] = [];
 afterEach(async () => {
@@ -87,5 +87,25 @@ describe('model registry', () => {
       model_list: [{ model_name: 'groq-a', model: 'groq/llama-3.3-70b-versatile', api_keys: ['g'] }],
     });
     expect(r.chain().candidates.map((m) => [m.name, m.modelId])).toEqual([['groq-a', 'llama-3.3-70b-versatile'], ['groq/llama-3.1-8b-instant', 'llama-3.1-8b-instant']]);
+  });
+
+  it('sends images only to models that can see them: image_model when set, else the chain\'s vision candidates, else says so', async () => {
+    const list = [
+      { model_name: 'small', model: 'mistral/mistral-small-latest', api_keys: ['m'] },
+      { model_name: 'local', model: 'ollama/qwen3:8b' },
+      { model_name: 'local-vl', model: 'ollama/my-own-build', vision: true },
+      { model_name: 'groq', model: 'groq/llama-3.3-70b-versatile', api_keys: ['g'] },
+    ];
+    const names = (r: ReturnType<typeof registry>, primary?: string) => r.chain(primary, { images: true }).candidates.map((m) => m.name);
+    const r = registry({ agents: { defaults: { model_name: 'local', model_fallbacks: ['groq', 'small', 'local-vl'] } }, model_list: list });
+    expect(r.chain().candidates.map((m) => m.name)).toEqual(['local', 'groq', 'small', 'local-vl']);
+    expect(names(r)).toEqual(['small', 'local-vl']);
+    // image_model wins, with its own fallbacks (the user said these see images).
+    const withImageModel = registry({ agents: { defaults: { model_name: 'local', image_model: 'groq', image_model_fallbacks: ['small'] } }, model_list: list });
+    expect(names(withImageModel)).toEqual(['groq', 'small']);
+    // "vision": false overrides the known name.
+    const textOnly = registry({ agents: { defaults: { model_name: 'small', model_fallbacks: ['groq'] } }, model_list: list.map((e) => (e.model_name === 'small' ? { ...e, vision: false } : e)) });
+    expect(() => textOnly.chain(undefined, { images: true })).toThrow(NO_VISION);
+    expect(NO_VISION).toMatch(/^No vision model is configured.*agents\.defaults\.image_model/);
   });
 });

@@ -7,14 +7,20 @@ import { defaultModelProblem, findProvider, isRawModelReference, PicoError, reso
 import { createFallbackChain, createHealthBook, type CandidateStatus, type FallbackChain, type HealthBook } from './fallback-chain.js';
 import { createMistralModel } from './mistral.js';
 import { createOpenAiCompatibleModel } from './openai-compatible.js';
+import { seesImages } from './vision-models.js';
 import type { LanguageModel } from './types.js';
 
 /** A model_list entry as listings show it (the live state is added from the fallback chains). */
 export type ModelInfo = Pick<ModelStatus, 'name' | 'provider' | 'model' | 'enabled' | 'keys' | 'problem'>;
 
 export interface ModelRegistry {
-  /** The chain for a primary model name (default: `agents.defaults.model_name`). */
-  chain(primary?: string): FallbackChain;
+  /**
+   * The chain for a primary model name (default: `agents.defaults.model_name`). With `images`, the
+   * chain for a turn that carries images: `image_model` and `image_model_fallbacks` when set, else
+   * the candidates of the primary's chain that can see images; throws PicoError `unavailable` with
+   * what to set when there is none, so a text-only model is never asked to describe a picture.
+   */
+  chain(primary?: string, options?: { images?: boolean }): FallbackChain;
   list(): ModelInfo[];
   has(name: string): boolean;
   status(): CandidateStatus[];
@@ -28,6 +34,9 @@ export interface ModelRegistryOptions {
 }
 
 const CONNECT_TIMEOUT_MS = 30_000;
+
+export const NO_VISION =
+  'No vision model is configured, so I cannot look at images. Set agents.defaults.image_model to a model_list entry that can see images (for example mistral/mistral-small-latest), or add "vision": true to the entry of a model that can.';
 
 function build(entry: ModelEntry, key: string | undefined, name: string, version: string): LanguageModel {
   const target = resolveModelTarget(entry);
@@ -98,6 +107,7 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
   }
 
   const names = new Set<string>();
+  const entryOf = new Map<string, ModelEntry>();
   function cached(entry: ModelEntry, key: string | undefined, name: string): LanguageModel {
     const id = `${name}\u0000${entry.model}\u0000${key ?? ''}`;
     let model = built.get(id);
@@ -106,6 +116,7 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
       const unique = names.has(name) ? `${name}@${entry.model}` : name;
       names.add(unique);
       built.set(id, (model = build(entry, key, unique, version)));
+      entryOf.set(unique, entry);
     }
     return model;
   }
@@ -113,12 +124,19 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
   const defaults = config.agents.defaults;
   return {
     defaultModel: defaults.model_name,
-    chain(primary = defaults.model_name) {
-      let chain = chains.get(primary);
+    chain(primary = defaults.model_name, options = {}) {
+      const imageModel = options.images === true && defaults.image_model !== '';
+      const key = options.images ? `images\u0000${imageModel ? '' : primary}` : primary;
+      let chain = chains.get(key);
       if (chain) return chain;
       const seen = new Set<string>();
-      const candidates = [primary, ...defaults.model_fallbacks].flatMap((ref) => (ref ? expand(ref, seen) : []));
-      const unique = [...new Map(candidates.map((m) => [m.name, m])).values()];
+      const refs = imageModel ? [defaults.image_model, ...defaults.image_model_fallbacks] : [primary, ...defaults.model_fallbacks];
+      const candidates = refs.flatMap((ref) => (ref ? expand(ref, seen) : []));
+      let unique = [...new Map(candidates.map((m) => [m.name, m])).values()];
+      if (options.images && !imageModel) {
+        unique = unique.filter((m) => seesImages(entryOf.get(m.name)!));
+        if (unique.length === 0) throw new PicoError('unavailable', NO_VISION);
+      }
       if (unique.length === 0) {
         const problem = primary === defaults.model_name ? defaultModelProblem(config) : undefined;
         throw new PicoError('unavailable', problem ?? (primary
@@ -126,7 +144,7 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
           : 'no model is configured: set agents.defaults.model_name and add it to model_list in config.json'));
       }
       chain = createFallbackChain(unique, { health });
-      chains.set(primary, chain);
+      chains.set(key, chain);
       return chain;
     },
     list: () =>

@@ -74,6 +74,16 @@ describe.each([
     expect(replay[3]).toMatchObject({ role: 'tool', tool_call_id: 'call_1', content: 'turned on kitchen light' });
   });
 
+  it('sends images as image_url content parts with data URLs (the wire form of both APIs)', async () => {
+    const f = await fake({ text: ['a red square'] });
+    const png = 'iVBORw0KGgoAAAANSUhEUg==';
+    const withImage: ModelRequest = { ...request, tools: [], messages: [{ role: 'user', content: 'what is this?', images: [{ mime: 'image/png', data: png }] }] };
+    for await (const _ of make(f).stream(withImage)) void _;
+    expect(f.requests[0]!.body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] },
+    ]);
+  });
+
   it('maps an error status to a PicoError with the status and Retry-After', async () => {
     const f = await fake({ status: 429, headers: { 'retry-after': '7' }, body: { message: 'rate limited' } });
     const error = await collect(make(f)).catch((e: unknown) => e);

@@ -49,6 +49,15 @@ export function toWireMessages(messages: ChatMessage[]): unknown[] {
       };
     }
     if (m.role === 'tool') return { role: 'tool', tool_call_id: m.tool_call_id, content: m.content };
+    if (m.role === 'user' && m.images?.length) {
+      return {
+        role: 'user',
+        content: [
+          ...(m.content ? [{ type: 'text', text: m.content }] : []),
+          ...m.images.map((i) => ({ type: 'image_url', image_url: { url: `data:${i.mime};base64,${i.data}` } })),
+        ],
+      };
+    }
     return { role: m.role, content: m.content };
   });
 }

@@ -10,9 +10,16 @@ export interface ToolCall {
   arguments: string;
 }
 
+/** An image for the model: its type and its bytes in base64 (providers send it as a data URL). */
+export interface ImagePart {
+  mime: string;
+  data: string;
+}
+
 export type ChatMessage =
   | { role: 'system'; content: string }
-  | { role: 'user'; content: string }
+  /** `images` only on the messages of the turn being answered; history carries `[image: path]` tags instead. */
+  | { role: 'user'; content: string; images?: ImagePart[] }
   | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
   | { role: 'tool'; content: string; tool_call_id: string; name?: string };
 

@@ -4,7 +4,11 @@
  */
 import type { ChatMessage } from '../models/types.js';
 
-export type StoredMessage = ChatMessage & { created_at?: string; model_name?: string };
+/**
+ * A message as kept: never with image bytes; `media` lists the workspace paths of the images it
+ * carried (`media/images/…`, see ImageStore), on user and tool messages.
+ */
+export type StoredMessage = ChatMessage & { created_at?: string; model_name?: string; media?: string[] };
 
 export interface SessionSnapshot {
   messages: StoredMessage[];

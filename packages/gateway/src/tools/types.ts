@@ -1,4 +1,5 @@
 /** Tools the agent can call: built-ins and MCP server tools share this one shape. */
+import type { ImagePart } from '../models/types.js';
 
 export interface ToolContext {
   signal: AbortSignal;
@@ -12,6 +13,8 @@ export interface ToolResult {
   /** What the model reads. */
   content: string;
   isError?: boolean;
+  /** Images for the model to see (an MCP camera snapshot, load_image); stored in the workspace and shown to a vision model. */
+  images?: ImagePart[];
 }
 
 export interface Tool {
