@@ -8,6 +8,8 @@
  * `GET /file/bot<token>/<file_path>` serves them (`downloads` records each fetch);
  * `pushVoice` / `pushAudio` send a voice note or an audio file that refers to one.
  * `pushDocument` sends a file as a document; `documents()` lists what the bot sent with sendDocument.
+ * `pushPhoto` sends a photo as Telegram does (several sizes of it, each its own file);
+ * `pushMessage(…, extra)` sends anything else (a sticker, a video).
  */
 import express from 'express';
 import { parseMultipart } from './fake-transcription.js';
@@ -206,6 +208,26 @@ export async function startFakeTelegram(options: { token?: string; username?: st
           ...(caption ? { caption } : {}),
         },
       });
+      wake?.();
+    },
+    /**
+     * A photo: Telegram sends every size it keeps (smallest first), each a file of its own, with
+     * width, height and, as a rule, file_size (the file's length unless given).
+     */
+    pushPhoto(sizes: { fileId: string; width: number; height: number; file_size?: number }[], photo: { caption?: string } = {}, from: { id: number; username?: string } = { id: 42 }, chat: { id: number; type: string; title?: string } = { id: from.id, type: 'private' }, extra: Record<string, unknown> = {}) {
+      updates.push({
+        update_id: nextUpdateId++,
+        message: {
+          message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from: { id: from.id, is_bot: false, first_name: 'T', ...(from.username ? { username: from.username } : {}) },
+          photo: sizes.map(({ fileId, width, height, file_size }) => {
+            const size = file_size ?? files.get(fileId)?.bytes.length;
+            return { file_id: fileId, file_unique_id: `u${fileId}`, width, height, ...(size !== undefined ? { file_size: size } : {}) };
+          }),
+          ...(photo.caption ? { caption: photo.caption } : {}),
+          ...extra,
+        },
+      });
+      wake?.();
     },
     /** Documents the bot sent (sendDocument, multipart): chat, file name and the exact bytes. */
     documents: () =>

@@ -7,18 +7,18 @@
  * indicator and, when streaming is on, a placeholder edited as the answer grows. `send` speaks
  * first (schedules): to a chat in allow_from, or one an allowed user has written from, which is
  * remembered in the channel state store. It needs no poller, so a standby gateway of a cluster
- * can send through an instance that is never started. Voice notes and audio files are checked
- * against the voice limits before anything is downloaded, then transcribed (deps.transcriber) and
- * answered like the text they say. Documents are checked against agents.defaults.max_media_size the same
- * way, stored in the workspace's media/inbox (deps.inbox) and announced to the agent by their path;
- * `sendFile` (the send_file tool) sends one back with sendDocument, to a chat `send` would accept.
+ * can send through an instance that is never started. Voice notes, documents and photos are checked
+ * against their limits before anything is downloaded (telegram-media.ts) and reach the agent in the
+ * chat's order; `sendFile` (the send_file tool) sends a file back with sendDocument, to a chat
+ * `send` would accept.
  */
-import { backoffDelay, classifyFailure, httpRequest, sleep, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
+import { backoffDelay, classifyFailure, sleep, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
 import type { Telegram } from 'telegraf';
 import type { AgentEvent } from '../../agent/events.js';
 import { commands } from '../../agent/commands.js';
 import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
 import { markdownToTelegramHtml, splitMessage, TELEGRAM_LIMIT } from './telegram-format.js';
+import { createTelegramMedia, isImageDocument, UNSUPPORTED, type Said, type TelegramAudio, type TelegramDocument, type TelegramPhotoSize } from './telegram-media.js';
 
 type TelegramConfig = Extract<ChannelConfig, { type: 'telegram' }>;
 
@@ -29,39 +29,20 @@ interface Update {
     text?: string;
     caption?: string;
     voice?: TelegramAudio;
-    audio?: TelegramAudio & { file_name?: string };
+    audio?: TelegramAudio;
     document?: TelegramDocument;
+    photo?: TelegramPhotoSize[];
+    sticker?: unknown;
+    animation?: unknown;
+    video?: unknown;
+    video_note?: unknown;
     chat: { id: number; type: string; title?: string; first_name?: string };
     from?: { id: number; username?: string; first_name?: string; is_bot?: boolean };
     reply_to_message?: { from?: { id: number } };
   };
 }
+type Message = NonNullable<Update['message']>;
 
-/** A file sent as a document (its size is known before download; photos are not documents). */
-interface TelegramDocument {
-  file_id: string;
-  file_name?: string;
-  mime_type?: string;
-  file_size?: number;
-}
-
-/** The most the Bot API lets a bot download (getFile): 20 MB. */
-const TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
-
-/** A voice note or audio file as the Bot API describes it (size and length known before download). */
-interface TelegramAudio {
-  file_id: string;
-  duration: number;
-  mime_type?: string;
-  file_size?: number;
-}
-
-const NO_TRANSCRIBER =
-  'Voice notes need a transcription model: set voice.model_name in config.json. For Groq\'s Whisper, add a model_list ' +
-  'entry such as { "model_name": "whisper", "model": "groq/whisper-large-v3-turbo" } (its Groq key in .security.yml) and ' +
-  'set "voice": { "model_name": "whisper" }. See docs/voice-and-images.md.';
-const minutes = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}` : `${s} s`);
-const megabytes = (n: number) => (n < 1048576 ? `${Math.ceil(n / 1024)} KB` : `${Math.round((n / 1048576) * 10) / 10} MB`);
 
 /** Whether a sender may use the bot: ids, usernames (`@name` or bare), `id|name` or `telegram:id`. */
 export function senderAllowed(from: { id: number; username?: string }, allowFrom: string[]): boolean {
@@ -310,115 +291,40 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
 
   let context: ChannelContext | undefined;
 
-  /** Voice notes being transcribed, per chat: what the chat sends next waits, to keep the order. */
+  const media = createTelegramMedia({
+    apiRoot,
+    token: settings.token,
+    deps,
+    telegram: () => telegram,
+    call,
+    signal: stopper.signal,
+    typing: typing.enabled,
+    log: (level, message) => context?.log(level, message),
+    sent: () => void counters.out++,
+  });
+  /** Media being downloaded or transcribed, per chat: what the chat sends next waits, to keep the order. */
   const hearing = new Map<number, Promise<unknown>>();
-  /** GETs a file of the Bot API, at most `maxBytes`; the URL holds the token, so no error names it. */
-  async function download(filePath: string, maxBytes: number, setting = 'voice.max_bytes'): Promise<Buffer> {
-    if (!/^[\w./-]{1,512}$/.test(filePath) || filePath.includes('..')) throw new Error('Telegram gave an unusable file path');
-    const signal = AbortSignal.any([stopper.signal, AbortSignal.timeout(120_000)]);
-    const response = await httpRequest(`${apiRoot}file/bot${settings.token}/${filePath}`, { method: 'GET', headers: {}, signal });
-    if (!response.ok) {
-      await response.text().catch(() => '');
-      throw new Error(`downloading it from Telegram failed (HTTP ${response.status})`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += chunk.length;
-      if (size > maxBytes) throw new Error(`it is larger than ${megabytes(maxBytes)} (${setting})`);
-      chunks.push(Buffer.from(chunk));
-    }
-    return Buffer.concat(chunks);
-  }
 
-  /**
-   * A voice note or audio file to the text it says (with the caption first), or undefined once
-   * the user has been told why not: over a limit (nothing downloaded), no transcription model,
-   * or a failure (its reason, in one sentence).
-   */
-  async function hear(chatId: number, audio: TelegramAudio & { file_name?: string }, kind: 'voice note' | 'audio file', caption: string): Promise<string | undefined> {
-    const reply = (text: string) =>
-      call(() => telegram.sendMessage(chatId, text.length > TELEGRAM_LIMIT ? `${text.slice(0, TELEGRAM_LIMIT - 1)}…` : text), 'sendMessage').then(
-        () => void counters.out++,
-        (error: unknown) => context?.log('warn', `replying to chat ${chatId} failed: ${describeError(error).replaceAll(settings.token, '<token>')}`),
-      );
-    const transcriber = deps.transcriber;
-    if (!transcriber?.available()) {
-      context?.log('info', `${kind} in chat ${chatId} not transcribed: voice.model_name is not set`);
-      return void (await reply(NO_TRANSCRIBER));
-    }
-    const limits = transcriber.limits();
-    if (audio.duration > limits.maxDurationSeconds) {
-      return void (await reply(`That ${kind} is ${minutes(audio.duration)} long; I transcribe up to ${minutes(limits.maxDurationSeconds)} (voice.max_duration_seconds).`));
-    }
-    if ((audio.file_size ?? 0) > limits.maxBytes) {
-      return void (await reply(`That ${kind} is ${megabytes(audio.file_size!)}; I transcribe up to ${megabytes(limits.maxBytes)} (voice.max_bytes).`));
-    }
-    const tick = () => void telegram.sendChatAction(chatId, 'typing').catch(() => {});
-    if (typing.enabled) tick();
-    const typingTimer = typing.enabled ? setInterval(tick, 4_000) : undefined;
-    try {
-      const file = await call(() => telegram.getFile(audio.file_id), 'getFile');
-      if (!file.file_path) throw new Error('Telegram gave no file path');
-      const bytes = await download(file.file_path, limits.maxBytes);
-      const voice = kind === 'voice note';
-      const filename = voice ? 'voice.ogg' : (audio.file_name ?? `audio.${/ogg|opus/.test(audio.mime_type ?? '') ? 'ogg' : 'mp3'}`);
-      const heard = await transcriber.transcribe(bytes, { filename, mimeType: audio.mime_type ?? (voice ? 'audio/ogg' : 'audio/mpeg'), signal: stopper.signal });
-      context?.log('debug', `${kind} in chat ${chatId} (${bytes.length} bytes, ${audio.duration} s) transcribed by ${heard.model}`);
-      if (!heard.text) return void (await reply(`I could not make out any words in that ${kind}.`));
-      if (limits.echo) await reply(`🎙 heard: ${heard.text}`);
-      return caption ? `${caption}\n\n${heard.text}` : heard.text;
-    } catch (error) {
-      if (stopper.signal.aborted) return undefined;
-      const reason = describeError(error).replaceAll(settings.token, '<token>');
-      context?.log('warn', `${kind} in chat ${chatId} not transcribed: ${reason}`);
-      return void (await reply(`I could not transcribe that ${kind}: ${reason.replace(/\.?$/, '.')}`));
-    } finally {
-      clearInterval(typingTimer);
-    }
-  }
-
-  /**
-   * A document to the text turn that tells the model where it is (then the caption), or undefined
-   * once the user has been told why not: over the size limit (nothing downloaded), or a failure.
-   */
-  async function receive(chatId: number, document: TelegramDocument, caption: string): Promise<string | undefined> {
-    const reply = (text: string) =>
-      call(() => telegram.sendMessage(chatId, text), 'sendMessage').then(
-        () => void counters.out++,
-        (error: unknown) => context?.log('warn', `replying to chat ${chatId} failed: ${describeError(error).replaceAll(settings.token, '<token>')}`),
-      );
-    const inbox = deps.inbox;
-    if (!inbox) return void (await reply('Files cannot be received here: this gateway has no place to store them.'));
-    const configured = inbox.maxBytes();
-    const limit = Math.min(configured, TELEGRAM_DOWNLOAD_LIMIT);
-    const setting = configured <= TELEGRAM_DOWNLOAD_LIMIT ? 'agents.defaults.max_media_size' : 'the most Telegram lets a bot download';
-    if ((document.file_size ?? 0) > limit) {
-      context?.log('info', `file in chat ${chatId} not downloaded: ${document.file_size} bytes is over ${limit}`);
-      return void (await reply(`That file is ${megabytes(document.file_size!)}; I accept files up to ${megabytes(limit)} (${setting}).`));
-    }
-    try {
-      const file = await call(() => telegram.getFile(document.file_id), 'getFile');
-      if (!file.file_path) throw new Error('Telegram gave no file path');
-      const bytes = await download(file.file_path, limit, setting);
-      const saved = await inbox.save(document.file_name ?? `${file.file_path.split('/').pop() ?? 'file'}`, bytes);
-      context?.log('debug', `file in chat ${chatId} (${bytes.length} bytes) stored as ${saved.path}`);
-      const type = document.mime_type && /^[\w.+-]+\/[\w.+-]+$/.test(document.mime_type) ? `, ${document.mime_type}` : '';
-      const line = `[file received: ${saved.path} (${megabytes(bytes.length)}${type})]`;
-      return caption ? `${line}\n\n${caption}` : line;
-    } catch (error) {
-      if (stopper.signal.aborted) return undefined;
-      const reason = describeError(error).replaceAll(settings.token, '<token>');
-      context?.log('warn', `file in chat ${chatId} not received: ${reason}`);
-      return void (await reply(`I could not receive that file: ${reason.replace(/\.?$/, '.')}`));
-    }
+  /** The step that turns what a message holds besides text into what the agent is given; undefined for text only. */
+  function mediaOf(message: Message): ((text: string) => Promise<Said | undefined>) | undefined {
+    const chatId = message.chat.id;
+    const unsupported = (Object.keys(UNSUPPORTED) as (keyof typeof UNSUPPORTED)[]).find((kind) => message[kind] !== undefined);
+    if (unsupported) return () => media.refuse(chatId, UNSUPPORTED[unsupported]);
+    const audio = message.voice ?? message.audio;
+    if (audio) return (text) => media.hear(chatId, audio, message.voice ? 'voice note' : 'audio file', text);
+    const sizes = message.photo;
+    if (sizes?.length) return (text) => media.see(chatId, { sizes }, text);
+    const document = message.document;
+    // An image sent as a file goes where photos go (a model sees it); any other file to the inbox.
+    if (document) return (text) => (isImageDocument(document) ? media.see(chatId, { document }, text) : media.receive(chatId, document, text));
+    return undefined;
   }
 
   async function handle(update: Update) {
     const message = update.message;
-    const audio = message?.voice ?? message?.audio;
-    const document = message?.document;
-    if ((!message?.text && !audio && !document) || !message?.from || message.from.is_bot) return;
+    if (!message?.from || message.from.is_bot) return;
+    const take = mediaOf(message);
+    if (!message.text && !take) return;
     const chatId = message.chat.id;
     const from = message.from;
     if (!senderAllowed(from, allow_from)) {
@@ -442,22 +348,29 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       else if (prefix && !group_trigger.mention_only) text = text.slice(prefix.length).trim();
       else return;
     }
-    if (!text && !audio && !document) return;
+    if (!text && !take) return;
     counters.in++;
     lastMessageAt = new Date();
     // Not awaited (as before voice): a message sent during a turn reaches the agent at once.
-    const submit = (said: string | undefined) => {
-      if (!said) return;
+    const submit = (said: Said | undefined) => {
+      if (!said || (!said.text && !said.images?.length)) return;
       void context!.submit(
-        { chatId: String(chatId), sessionKey: `telegram:${chatId}`, senderId: String(from.id), ...(from.first_name ? { senderName: from.first_name } : {}), text: said },
+        {
+          chatId: String(chatId),
+          sessionKey: `telegram:${chatId}`,
+          senderId: String(from.id),
+          ...(from.first_name ? { senderName: from.first_name } : {}),
+          text: said.text,
+          ...(said.images?.length ? { images: said.images } : {}),
+        },
         renderer(chatId),
       );
     };
     const before = hearing.get(chatId);
-    if (!audio && !document && !before) return void submit(text);
-    // Transcribing takes seconds: the poller goes on with other chats, this chat's next messages wait.
+    if (!take && !before) return void submit({ text });
+    // Downloads and transcriptions take seconds: the poller goes on with other chats, this chat's next messages wait.
     const done = (before ?? Promise.resolve())
-      .then(() => (audio ? hear(chatId, audio, message.voice ? 'voice note' : 'audio file', text) : document ? receive(chatId, document, text) : text))
+      .then(() => (take ? take(text) : { text }))
       .then(submit)
       .catch((error: unknown) => context?.log('warn', `message in chat ${chatId} failed: ${describeError(error).replaceAll(settings.token, '<token>')}`))
       .finally(() => hearing.get(chatId) === done && hearing.delete(chatId));

@@ -7,48 +7,31 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeLlm, startFakeTelegram, type FakeLlm, type FakeTelegram, type FakeTurn } from '@picoclaw/test-fakes';
+import type { FakeLlm, FakeTelegram, FakeTurn } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionFileName } from '../../sessions/jsonl-session-store.js';
-import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
+import type { TestGateway } from '../../testing/start-test-gateway.js';
+import { startTelegramHarness, type TelegramHarness } from '../../testing/telegram-harness.js';
 
+let h: TelegramHarness | undefined;
 let tg: FakeTelegram | undefined;
 let llm: FakeLlm | undefined;
 let gw: TestGateway | undefined;
 let ws: string;
 afterEach(async () => {
-  await gw?.close();
-  await Promise.all([tg?.close(), llm?.close()]);
-  await rm(ws, { recursive: true, force: true });
-  gw = tg = llm = undefined;
+  await h?.close();
+  h = tg = llm = gw = undefined;
 });
 
 async function start(turns: FakeTurn[] = [], defaults: Record<string, unknown> = {}) {
-  ws = await mkdtemp(join(tmpdir(), 'picoclaw-files-'));
-  tg = await startFakeTelegram();
-  llm = await startFakeLlm(turns, { echo: true });
-  gw = await startTestGateway({
-    config: {
-      agents: { defaults: { model_name: 'm', workspace: ws, ...defaults } },
-      model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }],
-      channel_list: { telegram: { enabled: true, type: 'telegram', allow_from: ['42'], settings: { token: '[NOT_HERE]', base_url: tg.url } } },
-    },
-    security: `channel_list:\n  telegram:\n    settings:\n      token: "${tg.token}"\n`,
-  });
+  h = await startTelegramHarness({ turns, defaults });
+  ({ tg, llm, gw, workspace: ws } = h);
 }
 
-async function until<T>(check: () => T | undefined | false, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out; calls: ${JSON.stringify(tg?.calls.map((c) => [c.method, c.body.text]))}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const texts = () => tg!.sent().map((c) => String(c.body.text));
-const userMessages = () => llm!.requests.map((r) => r.body.messages.filter((m) => m.role === 'user').at(-1)?.content);
-const toolResults = () => llm!.requests.flatMap((r) => r.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)));
+const until = <T,>(check: () => T | undefined | false) => h!.until(check);
+const texts = () => h!.texts();
+const userMessages = () => h!.userMessages();
+const toolResults = () => h!.toolResults();
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe('Telegram documents', () => {

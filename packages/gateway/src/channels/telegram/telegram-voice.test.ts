@@ -3,57 +3,43 @@
  * opusenc, made here) is pushed on the fake Bot API, downloaded through its file endpoint,
  * uploaded to the fake transcription server and the transcript answered by the fake LLM.
  */
-import { makeVoiceNote, startFakeLlm, startFakeTelegram, startFakeTranscription, type FakeLlm, type FakeTelegram, type FakeTranscription } from '@picoclaw/test-fakes';
+import { makeVoiceNote, startFakeTranscription, type FakeLlm, type FakeTelegram, type FakeTranscription } from '@picoclaw/test-fakes';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
+import { startTelegramHarness, type TelegramHarness } from '../../testing/telegram-harness.js';
 
 let voiceNote: Buffer;
 beforeAll(async () => {
   voiceNote = await makeVoiceNote('turn on the kitchen light');
 });
 
+let h: TelegramHarness | undefined;
 let tg: FakeTelegram | undefined;
 let llm: FakeLlm | undefined;
 let stt: FakeTranscription | undefined;
-let gw: TestGateway | undefined;
 afterEach(async () => {
-  await gw?.close();
-  await Promise.all([tg?.close(), llm?.close(), stt?.close()]);
-  gw = tg = llm = stt = undefined;
+  await h?.close();
+  await stt?.close();
+  h = tg = llm = stt = undefined;
 });
 
 async function start(voice: Record<string, unknown> | undefined) {
-  tg = await startFakeTelegram();
-  llm = await startFakeLlm([], { echo: true });
   stt = await startFakeTranscription({ models: ['whisper-large-v3-turbo', 'voxtral-mini-latest'] });
-  gw = await startTestGateway({
-    config: {
-      agents: { defaults: { model_name: 'm' } },
-      model_list: [
-        { model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] },
-        { model_name: 'whisper', model: 'groq/whisper-large-v3-turbo', api_base: stt.apiBase },
-        { model_name: 'voxtral', model: 'mistral/voxtral-mini-latest', api_base: stt.apiBase },
-      ],
-      ...(voice ? { voice } : {}),
-      channel_list: { telegram: { enabled: true, type: 'telegram', allow_from: ['42'], settings: { token: '[NOT_HERE]', base_url: tg.url } } },
-    },
-    security: `channel_list:\n  telegram:\n    settings:\n      token: "${tg.token}"\nmodel_list:\n  whisper:\n    api_keys: ["${stt.key}"]\n  voxtral:\n    api_keys: ["${stt.key}"]\n`,
+  h = await startTelegramHarness({
+    models: [
+      { model_name: 'whisper', model: 'groq/whisper-large-v3-turbo', api_base: stt.apiBase },
+      { model_name: 'voxtral', model: 'mistral/voxtral-mini-latest', api_base: stt.apiBase },
+    ],
+    config: voice ? { voice } : {},
+    security: `model_list:\n  whisper:\n    api_keys: ["${stt.key}"]\n  voxtral:\n    api_keys: ["${stt.key}"]\n`,
   });
+  ({ tg, llm } = h);
 }
 
-async function until<T>(check: () => T | undefined | false, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out; calls: ${JSON.stringify(tg?.calls.map((c) => [c.method, c.body.text]))}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-const texts = () => tg!.sent().map((c) => String(c.body.text));
-const userMessages = () => llm!.requests.map((r) => (r.body as { messages: { role: string; content: string }[] }).messages.filter((m) => m.role === 'user').at(-1)?.content);
+const until = <T,>(check: () => T | undefined | false) => h!.until(check);
+const texts = () => h!.texts();
+const userMessages = () => h!.userMessages();
 /** Everything the bot wrote and logged: the token must be in none of it. */
-const everything = () => `${gw!.logs()}\n${JSON.stringify(tg!.calls.map((c) => c.body))}`;
+const everything = () => h!.everything();
 
 describe('Telegram voice notes', () => {
   it('a voice note reaches the transcription API as that exact OGG file, the model gets the transcript, and "heard" is echoed first', async () => {
