@@ -1,11 +1,15 @@
-import { startFakeLlm, startMosquitto, type FakeLlm, type Mosquitto } from '@picoclaw/test-fakes';
+import { makePng, startFakeLlm, startMosquitto, type FakeLlm, type Mosquitto } from '@picoclaw/test-fakes';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelSchema } from '@picoclaw/core';
+import { channelSchema, type Config } from '@picoclaw/core';
 import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
+import type { InboundMessage } from '../../agent/agent-runtime.js';
+import { createImageStore } from '../../media/image-store.js';
 import type { Channel, ChannelContext } from '../channel.js';
 import { brokerClientId, brokerUrl, createMqttChannel, topics } from './mqtt-channel.js';
 
@@ -257,6 +261,106 @@ describe('MQTT send (schedules speak first)', () => {
     expect(c.targets!()).toEqual([{ to: 'kitchen', label: 'kitchen' }]);
     await new Promise((r) => setTimeout(r, 200));
     expect(garage.received).toEqual([{ error: 'this client is not allowed to use the assistant' }]);
+  });
+});
+
+describe('MQTT requests with an image (channel with the real image store, through mosquitto)', () => {
+  const channels: Channel[] = [];
+  let ws: string | undefined;
+  afterEach(async () => {
+    for (const c of channels.splice(0)) await c.stop();
+    if (ws) await rm(ws, { recursive: true, force: true });
+    ws = undefined;
+  });
+  async function start(options: { allowFrom?: string[]; maxMediaSize?: number; maxPayloadBytes?: number; images?: boolean } = {}) {
+    broker = await startMosquitto();
+    const workspace = (ws = await mkdtemp(join(tmpdir(), 'picoclaw-mqtt-images-')));
+    const store = () => ({ agents: { defaults: { workspace, ...(options.maxMediaSize ? { max_media_size: options.maxMediaSize } : {}) } } }) as Config;
+    const config = channelSchema.parse({
+      type: 'mqtt', enabled: true, allow_from: options.allowFrom ?? [],
+      settings: { broker: broker.tcpUrl, agent_id: 'assistant', client_id: 'gw', ...(options.maxPayloadBytes ? { max_payload_bytes: options.maxPayloadBytes } : {}) },
+    });
+    const c = await createMqttChannel('mqtt', config, options.images === false ? {} : { images: createImageStore(store) });
+    channels.push(c);
+    const submitted: Omit<InboundMessage, 'channel'>[] = [];
+    await c.start({ signal: new AbortController().signal, submit: async (m) => void submitted.push(m), log: () => {}, mountUpgrade: () => {}, afterStart: Promise.resolve() });
+    const stored = async () => (await readdir(join(workspace, 'media', 'images')).catch(() => [] as string[])).sort();
+    return { submitted, stored, workspace };
+  }
+  const png = makePng(4, 4, { rgb: [0, 128, 255] });
+
+  it('{"text", "image": base64} is stored in media/images and submitted with the text; a data URL without text too', async () => {
+    const t = await start();
+    const d = await device('camera');
+    await d.raw(JSON.stringify({ text: ' who is at the door? ', image: png.toString('base64') }));
+    await until(() => t.submitted.length === 1);
+    const [name] = await t.stored();
+    expect(name).toMatch(/^[0-9a-f]{32}\.png$/);
+    expect(t.submitted[0]).toEqual({ chatId: 'mqtt:camera', sessionKey: 'mqtt:camera', senderId: 'camera', text: 'who is at the door?', images: [`media/images/${name}`] });
+    expect((await readFile(join(t.workspace, 'media', 'images', name!))).equals(png)).toBe(true);
+
+    const other = makePng(3, 3);
+    await d.raw(JSON.stringify({ image: `data:image/png;base64,${other.toString('base64')}` }));
+    await until(() => t.submitted.length === 2);
+    expect(t.submitted[1]).toMatchObject({ text: '', images: [expect.stringMatching(/^media\/images\/[0-9a-f]{32}\.png$/)] });
+    expect(await t.stored()).toHaveLength(2);
+    expect(d.received).toEqual([]);
+  });
+
+  it('a bad image is answered on the response topic with what is wrong, nothing is stored or submitted, and the device is still served', async () => {
+    const t = await start({ maxMediaSize: 1000 });
+    const d = await device('bad');
+    const cases: [unknown, string][] = [
+      [{ text: 'x', image: 'not base64 at all!' }, 'invalid base64 image data'],
+      [{ text: 'x', image: Buffer.from('just some text, no picture').toString('base64') }, 'that is not an image a model can read: send a JPEG, PNG, GIF or WebP picture'],
+      [{ image: 'data:image/svg+xml;base64,PHN2Zy8+' }, 'unsupported image format: image/svg+xml (send JPEG, PNG, GIF or WebP)'],
+      [{ image: 'data:image/png,raw' }, 'image data URL must be base64 encoded'],
+      [{ text: 'x', image: 42 }, '"image" must be a base64 string or a data:image/…;base64, URL'],
+      [{ image: '' }, '"image" must be a base64 string or a data:image/…;base64, URL'],
+      [{ image: makePng(40, 40, { noise: true }).toString('base64') }, 'image exceeds 1000 byte limit (agents.defaults.max_media_size)'],
+    ];
+    for (const [i, [payload, error]] of cases.entries()) {
+      await d.raw(JSON.stringify(payload));
+      expect(await d.next(i + 1)).toEqual({ error });
+    }
+    expect(t.submitted).toEqual([]);
+    expect(await t.stored()).toEqual([]);
+    await d.ask('still there?');
+    await until(() => t.submitted.length === 1);
+    expect(t.submitted[0]!.text).toBe('still there?');
+  });
+
+  it('a payload over max_payload_bytes is refused before it is parsed, naming the setting to raise', async () => {
+    const t = await start({ maxPayloadBytes: 1024 });
+    const d = await device('cam');
+    await d.raw(JSON.stringify({ image: makePng(40, 40, { noise: true }).toString('base64') }));
+    expect((await d.next()).error).toMatch(/^payload of \d+ bytes exceeds the 1024 byte limit \(channel_list\.mqtt\.settings\.max_payload_bytes\)$/);
+    expect(await t.stored()).toEqual([]);
+  });
+
+  it('a device outside allow_from is refused before its image is stored; without an image store the device is told', async () => {
+    const t = await start({ allowFrom: ['trusted'] });
+    const stranger = await device('stranger');
+    await stranger.raw(JSON.stringify({ image: png.toString('base64') }));
+    expect(await stranger.next()).toEqual({ error: 'this client is not allowed to use the assistant' });
+    expect(await t.stored()).toEqual([]);
+    for (const c of channels.splice(0)) await c.stop();
+    await broker!.close();
+
+    const none = await start({ images: false });
+    const d = await device('cam');
+    await d.raw(JSON.stringify({ text: 'look', image: png.toString('base64') }));
+    expect(await d.next()).toEqual({ error: 'images cannot be received here: this gateway has no place to store them' });
+    expect(none.submitted).toEqual([]);
+  });
+
+  it("keeps a device's order: a text sent right after an image reaches the agent after it", async () => {
+    const t = await start();
+    const d = await device('cam');
+    await d.raw(JSON.stringify({ text: 'first', image: makePng(200, 200, { noise: true }).toString('base64') }));
+    await d.ask('second');
+    await until(() => t.submitted.length === 2);
+    expect(t.submitted.map((m) => [m.text, m.images?.length ?? 0])).toEqual([['first', 1], ['second', 0]]);
   });
 });
 

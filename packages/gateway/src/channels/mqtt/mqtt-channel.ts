@@ -5,13 +5,16 @@
  * same broker client id, and the subscription is restored after every reconnect. Beyond the
  * reference: errors go back on the response topic, payloads have a size limit, TLS can be
  * verified with a CA file, and an MQTT 5 shared subscription lets several gateways split the load.
+ * A request may carry an image (`"image"`: base64, or a `data:image/…;base64,` URL), stored in
+ * the workspace's media/images (deps.images) before the turn, which then has it attached.
  * `send` speaks first (schedules): `{"text": …}` on a device's response topic.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
+import { PicoError, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
 import type { MqttClient, IClientOptions } from 'mqtt';
 import type { AgentEvent } from '../../agent/events.js';
+import type { ImageStore } from '../../media/image-store.js';
 import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
 
 type MqttConfig = Extract<ChannelConfig, { type: 'mqtt' }>;
@@ -54,13 +57,26 @@ export function topics(settings: Pick<Settings, 'topic_prefix' | 'agent_id' | 's
 /** Devices remembered for targets() at most: with an open allow_from any client id may come. */
 const MAX_SEEN_DEVICES = 500;
 
+/**
+ * Stores a request's `image`: a data URL as the dashboard sends it, or bare base64 (what a
+ * camera's firmware most easily writes). Rejects with PicoError `invalid_input` and a sentence
+ * for the device. The size is checked before decoding.
+ */
+export async function saveRequestImage(images: ImageStore, image: string): Promise<string> {
+  if (/^data:/i.test(image)) return (await images.saveDataUrl(image)).path;
+  if (Math.floor((image.length * 3) / 4) > images.maxBytes() + 3) throw new PicoError('invalid_input', `image exceeds ${images.maxBytes()} byte limit (agents.defaults.max_media_size)`);
+  const clean = image.replace(/\s+/g, '');
+  if (!clean || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) throw new PicoError('invalid_input', 'invalid base64 image data');
+  return (await images.save(Buffer.from(clean, 'base64'))).path;
+}
+
 function allowed(client: string, allowFrom: string[]): boolean {
   const list = allowFrom.map((a) => a.trim()).filter(Boolean);
   if (list.length === 0 || list.includes('*')) return true;
   return list.some((entry) => entry === client || entry.split('|').includes(client) || entry === `mqtt:${client}`);
 }
 
-export const createMqttChannel: ChannelFactory = async (name, config) => {
+export const createMqttChannel: ChannelFactory = async (name, config, deps) => {
   if (config.type !== 'mqtt') throw new Error(`mqtt channel given a ${config.type} config`);
   const { settings, allow_from } = config as MqttConfig;
   const [mqtt, packet] = await Promise.all([import('mqtt').then((m) => m.default), import('mqtt-packet')]);
@@ -79,6 +95,8 @@ export const createMqttChannel: ChannelFactory = async (name, config) => {
   const host = new URL(settings.broker).host;
   /** Allowed devices that have written since start, for targets(). */
   const seen = new Set<string>();
+  /** Requests with an image being stored, per device: what the device sends next waits, to keep the order. */
+  const storing = new Map<string, Promise<unknown>>();
 
   function publish(client_: string, body: Record<string, unknown>) {
     counters.out++;
@@ -115,23 +133,46 @@ export const createMqttChannel: ChannelFactory = async (name, config) => {
       context?.log('warn', `request from ${device} refused: ${message}`);
       publish(device, { error: message });
     };
-    if (payload.length > settings.max_payload_bytes) return refuse(`payload of ${payload.length} bytes exceeds the ${settings.max_payload_bytes} byte limit`);
+    if (payload.length > settings.max_payload_bytes) {
+      return refuse(`payload of ${payload.length} bytes exceeds the ${settings.max_payload_bytes} byte limit (channel_list.${name}.settings.max_payload_bytes)`);
+    }
     let body: unknown;
     try {
       body = JSON.parse(payload.toString('utf8'));
     } catch {
       return refuse('payload is not JSON; send {"text": "your message"}');
     }
-    const text = body && typeof body === 'object' && typeof (body as { text?: unknown }).text === 'string' ? (body as { text: string }).text.trim() : '';
-    if (!text) return refuse('payload has no "text"; send {"text": "your message"}');
+    const fields = body && typeof body === 'object' ? (body as { text?: unknown; image?: unknown }) : {};
+    const text = typeof fields.text === 'string' ? fields.text.trim() : '';
+    const image = fields.image;
+    if (image !== undefined && (typeof image !== 'string' || !image)) return refuse('"image" must be a base64 string or a data:image/…;base64, URL');
+    if (!text && image === undefined) return refuse('payload has no "text"; send {"text": "your message"}');
     if (!allowed(device, allow_from)) {
       context?.log('warn', `request from ${device} refused: not in allow_from`);
       return publish(device, { error: 'this client is not allowed to use the assistant' });
     }
+    if (image !== undefined && !deps.images) return refuse('images cannot be received here: this gateway has no place to store them');
     counters.in++;
     lastMessageAt = new Date();
     if (seen.size < MAX_SEEN_DEVICES) seen.add(device);
-    void context!.submit({ chatId: `mqtt:${device}`, sessionKey: `mqtt:${device}`, senderId: device, text }, renderer(device));
+    const submit = (images?: string[]) =>
+      void context!.submit({ chatId: `mqtt:${device}`, sessionKey: `mqtt:${device}`, senderId: device, text, ...(images ? { images } : {}) }, renderer(device));
+    const before = storing.get(device);
+    if (image === undefined && !before) return submit();
+    // Storing an image is asynchronous: this device's next requests wait for it, in order.
+    const done = (before ?? Promise.resolve())
+      .then(async () => {
+        if (image === undefined) return submit();
+        try {
+          submit([await saveRequestImage(deps.images!, image)]);
+        } catch (error) {
+          if (error instanceof PicoError) return refuse(error.message);
+          context?.log('warn', `image from ${device} could not be stored: ${(error as Error).message}`);
+          publish(device, { error: 'the image could not be stored' });
+        }
+      })
+      .finally(() => storing.get(device) === done && storing.delete(device));
+    storing.set(device, done);
   }
 
   const channel: Channel = {
