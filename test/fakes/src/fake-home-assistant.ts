@@ -16,7 +16,8 @@ export interface HaCall {
   args: Record<string, unknown>;
 }
 
-export async function startFakeHomeAssistant(options: { token?: string; port?: number; callDelayMs?: number } = {}) {
+/** `camera`: also expose `CameraSnapshot`, which returns this image (PNG bytes) as MCP image content. */
+export async function startFakeHomeAssistant(options: { token?: string; port?: number; callDelayMs?: number; camera?: Buffer } = {}) {
   const token = options.token ?? 'ha-test-token';
   const calls: HaCall[] = [];
   const states = new Map<string, string>([['kitchen light', 'off'], ['living room light', 'on']]);
@@ -47,6 +48,13 @@ export async function startFakeHomeAssistant(options: { token?: string; port?: n
       await record('GetLiveContext', {});
       return { content: [{ type: 'text', text: [...states].map(([name, state]) => `- ${name}: ${state}`).join('\n') }] };
     });
+    const camera = options.camera;
+    if (camera) {
+      server.registerTool('CameraSnapshot', { description: 'Takes a snapshot from a camera', inputSchema: { name: z.string() } }, async (args) => {
+        await record('CameraSnapshot', args);
+        return { content: [{ type: 'text', text: `snapshot of ${args.name}` }, { type: 'image', data: camera.toString('base64'), mimeType: 'image/png' }] };
+      });
+    }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();

@@ -53,6 +53,18 @@ function movesOn(error: unknown): boolean {
   return status === 401 || status === 402 || status === 403 || status === 404;
 }
 
+/**
+ * A candidate that refuses the images of a request (a model wrongly counted as seeing images, or a
+ * provider route without vision: "does not support image input", "unsupported content type:
+ * image_url"). The next candidate may see them; the refusing one stays healthy for text.
+ */
+function refusesImages(error: unknown, request: ModelRequest): boolean {
+  const status = error instanceof PicoError ? error.status : undefined;
+  return (status === 400 || status === 415 || status === 422) &&
+    /image|vision|multimodal/i.test(error instanceof Error ? error.message : '') &&
+    request.messages.some((m) => m.role === 'user' && m.images !== undefined);
+}
+
 /** Health is shared by every chain that uses the same candidate, across sessions and reloads. */
 export type HealthBook = Map<string, Health>;
 export const createHealthBook = (): HealthBook => new Map();
@@ -121,6 +133,10 @@ export function createFallbackChain(
         } catch (error) {
           if (signal?.aborted) throw new PicoError('aborted', 'the turn was stopped', { cause: error });
           const message = error instanceof Error ? error.message : String(error);
+          if (!produced && refusesImages(error, request)) {
+            reasons.push(message);
+            continue;
+          }
           if (produced || !movesOn(error)) throw error;
           if (now() - h.lastFailureAt > 24 * 60 * MINUTE) h.failures = 0;
           h.failures++;

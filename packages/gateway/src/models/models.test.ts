@@ -180,6 +180,20 @@ describe('fallback chain', () => {
     expect(unused.requests).toHaveLength(0);
   });
 
+  it('moves on from a model that refuses images, without cooling it down for text', async () => {
+    const a = await fake({ status: 400, body: { error: { message: 'this model does not support image input' } } });
+    const b = await fake({ text: ['a red square'] });
+    const chain = createFallbackChain([openai(a, 'text-only'), openai(b, 'vision')]);
+    let answer = '';
+    const withImage: ModelRequest = { ...request, messages: [{ role: 'user', content: 'what is this?', images: [{ mime: 'image/png', data: 'iVBORw0KGgo=' }] }] };
+    for await (const e of chain.stream(withImage)) if (e.type === 'text-delta') answer += e.text;
+    expect(answer).toBe('a red square');
+    expect(chain.status()[0]).toMatchObject({ name: 'text-only', state: 'ready', failures: 0 });
+    // The same 400 on a text request is a malformed request: no fallback.
+    a.push({ status: 400, body: { error: { message: 'this model does not support image input' } } });
+    await expect(collect(chain)).rejects.toThrow(/HTTP 400/);
+  });
+
   it('gives one clear message when every model fails', async () => {
     const a = await fake({ status: 503, body: { error: { message: 'overloaded' } } });
     const b = await fake({ status: 429 });
