@@ -396,6 +396,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           callMcp,
           sessions: sessionsApi({ store, stop: (key) => runtime.stop(key) }),
           schedules: (method, path, body) => schedules.api(method, path, body),
+          image: (name) => media.images.file(name),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CHALLENGE_HEADER, decodeSegment, gatewayProof, gatewayRoutes, isChallenge, jsonNestingTooDeep, MAX_JSON_DEPTH, parseRequestTarget, PicoError, PROOF_HEADER, type ReadyResponse } from '@picoclaw/core';
 import type { UpgradeHandler } from '../channels/channel.js';
+import { sendImage, type ImageFile } from './image-response.js';
 
 export interface GatewayHandlers {
   health(): unknown;
@@ -25,6 +26,8 @@ export interface GatewayHandlers {
   sessions(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
   /** /schedules…: scheduled jobs (schedules/schedules.ts); `path` is what follows /schedules. */
   schedules(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** GET /media/images/<name>: the file of a stored image (ImageStore.file), undefined for any other name. */
+  image(name: string): Promise<ImageFile | undefined>;
 }
 
 /** Reads a small JSON body (control endpoints only). */
@@ -170,6 +173,14 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       } else req.resume();
       const result = await handlers.schedules(method, path.slice('/schedules'.length), body);
       return send(res, result.status, result.body);
+    }
+    const image = /^\/media\/images\/([^/]+)$/.exec(path);
+    if (image) {
+      if (!only('GET') || !authorized()) return;
+      const name = segment(image[1]);
+      if (name === undefined) return;
+      if (await sendImage(req, res, await handlers.image(name))) return;
+      return send(res, 404, { error: 'no such image' });
     }
     const retry = /^\/mcp\/([^/]+)\/retry$/.exec(path);
     if (retry) {

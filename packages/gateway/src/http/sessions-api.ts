@@ -1,7 +1,14 @@
-/** The dashboard's view of conversations: list, read (text only), rename, delete (archived). */
-import type { SessionStore } from '../sessions/session-store.js';
+/**
+ * The dashboard's view of conversations: list, read (text, and the paths of the images a user
+ * sent: `media`, served by GET /media/images/<name>), rename, delete (archived).
+ */
+import { isStoredImagePath } from '../media/image-store.js';
+import type { SessionStore, StoredMessage } from '../sessions/session-store.js';
 
 type Answer = Promise<{ status: number; body: unknown }>;
+
+/** Images of a user message that the media route can serve; a message with images and no text is shown too. */
+const imagesOf = (m: StoredMessage) => (m.role === 'user' && Array.isArray(m.media) ? m.media.filter((p) => typeof p === 'string' && isStoredImagePath(p)) : []);
 
 export function sessionsApi(deps: { store: SessionStore; stop(key: string): void }) {
   const { store } = deps;
@@ -13,7 +20,12 @@ export function sessionsApi(deps: { store: SessionStore; stop(key: string): void
     }
     if (method === 'GET') {
       const { messages, summary } = await store.load(key);
-      const visible = messages.filter((m) => (m.role === 'user' || m.role === 'assistant') && m.content.trim()).map((m) => ({ role: m.role, content: m.content, ...(m.created_at ? { created_at: m.created_at } : {}) }));
+      const visible = messages
+        .filter((m) => (m.role === 'user' || m.role === 'assistant') && (m.content.trim() || imagesOf(m).length))
+        .map((m) => {
+          const media = imagesOf(m);
+          return { role: m.role, content: m.content, ...(media.length ? { media } : {}), ...(m.created_at ? { created_at: m.created_at } : {}) };
+        });
       return { status: 200, body: { key, messages: visible, ...(summary ? { summary } : {}) } };
     }
     if (method === 'DELETE') {

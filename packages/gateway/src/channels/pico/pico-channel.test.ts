@@ -1,39 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { channelSchema } from '@picoclaw/core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { channelSchema, configSchema } from '@picoclaw/core';
+import { makePng } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Channel, UpgradeHandler } from '../channel.js';
+import type { InboundMessage } from '../../agent/agent-runtime.js';
+import { createImageStore, type ImageStore } from '../../media/image-store.js';
+import type { Channel, ChannelDeps, UpgradeHandler } from '../channel.js';
 import { createPicoChannel } from './pico-channel.js';
 
 let channel: Channel | undefined;
 let server: Server | undefined;
+let workspace: string | undefined;
 const sockets: WebSocket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.terminate();
   await channel?.stop();
   await new Promise((r) => (server ? server.close(r) : r(undefined)));
-  channel = server = undefined;
+  if (workspace) await rm(workspace, { recursive: true, force: true });
+  channel = server = workspace = undefined;
 });
 
+/** A real image store in a fresh workspace (agents.defaults.max_media_size = `maxMediaSize`). */
+async function imageStore(maxMediaSize?: number): Promise<ImageStore> {
+  workspace = await mkdtemp(join(tmpdir(), 'pico-images-'));
+  const config = configSchema.parse({ agents: { defaults: { workspace, ...(maxMediaSize ? { max_media_size: maxMediaSize } : {}) } } });
+  return createImageStore(() => config);
+}
+
 /** The pico channel on a real HTTP server, as the gateway mounts it. */
-async function start() {
-  channel = await createPicoChannel('pico', channelSchema.parse({ type: 'pico', enabled: true, settings: { token: 'pico-token' } }), {});
+async function start(options: { deps?: ChannelDeps; settings?: Record<string, unknown>; submit?: (message: InboundMessage) => void } = {}) {
+  channel = await createPicoChannel('pico', channelSchema.parse({ type: 'pico', enabled: true, settings: { token: 'pico-token', ...options.settings } }), options.deps ?? {});
   let upgrade: UpgradeHandler | undefined;
-  await channel.start({ signal: new AbortController().signal, submit: async () => {}, log: () => {}, mountUpgrade: (_path, handler) => (upgrade = handler), afterStart: Promise.resolve() });
+  const submit = async (message: InboundMessage) => void options.submit?.(message);
+  await channel.start({ signal: new AbortController().signal, submit, log: () => {}, mountUpgrade: (_path, handler) => (upgrade = handler), afterStart: Promise.resolve() });
   server = createServer();
   server.on('upgrade', (request, socket, head) => upgrade!(request, socket, head));
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   return `ws://127.0.0.1:${(server.address() as AddressInfo).port}/pico/ws`;
 }
 
-async function connect(url: string, session: string) {
+type Frame = { type: string; session_id?: string; payload?: Record<string, unknown> };
+
+async function open(url: string, session: string) {
   const ws = new WebSocket(`${url}?session_id=${session}`, { headers: { authorization: 'Bearer pico-token' } });
   sockets.push(ws);
-  const frames: { type: string; session_id?: string; payload?: Record<string, unknown> }[] = [];
+  const frames: Frame[] = [];
   ws.on('message', (data) => frames.push(JSON.parse(String(data))));
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  return frames;
+  return { ws, frames };
+}
+
+async function connect(url: string, session: string) {
+  return (await open(url, session)).frames;
 }
 
 async function until(check: () => boolean, ms = 3000) {
@@ -66,5 +89,140 @@ describe('pico send (schedules speak first)', () => {
     await expect(channel!.send!('../etc', 'x')).rejects.toThrow(/pico: "..\/etc" is not a session id/);
     await expect(channel!.send!('', 'x')).rejects.toThrow(/is not a session id/);
     expect(channel!.targets!()).toEqual([]);
+  });
+});
+
+const png = makePng();
+const pngUrl = `data:image/png;base64,${png.toString('base64')}`;
+
+describe('pico images (payload.media and payload.attachments, as PicoClaw takes them)', () => {
+  it('stores each inline image first, then submits {text, images} with the stored paths; a text-only message is unchanged', async () => {
+    const images = await imageStore();
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: { images }, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-img');
+    const payloads = [
+      { content: ' what is this? ', media: pngUrl },
+      { content: '', media: [pngUrl, { url: pngUrl }, { data_url: pngUrl }] },
+      { content: 'attached', attachments: [{ type: 'image', url: pngUrl }, { type: 'file', url: 'data:text/plain;base64,aGk=' }, { url: 'https://example.com/x.png' }] },
+      { content: 'just text' },
+    ];
+    for (const [i, payload] of payloads.entries()) ws.send(JSON.stringify({ type: i === 1 ? 'media.send' : 'message.send', id: `f${i}`, payload }));
+    await until(() => submitted.length === 4);
+    const path = expect.stringMatching(/^media\/images\/[0-9a-f]{32}\.png$/);
+    // In the order sent, although the first three waited for the store.
+    expect(submitted.map((m) => [m.text, m.images])).toEqual([
+      ['what is this?', [path]],
+      ['', [path, path, path]],
+      ['attached', [path]],
+      ['just text', undefined],
+    ]);
+    expect(submitted[0]).toMatchObject({ chatId: 'pico:web-img', sessionKey: 'pico:web-img', senderId: 'pico-user' });
+    // Named by content: the same picture is one file, with the bytes sent.
+    const files = await readdir(join(workspace!, 'media', 'images'));
+    expect(files).toHaveLength(1);
+    expect(await readFile(join(workspace!, submitted[0]!.images![0]!))).toEqual(png);
+    expect(frames.filter((f) => f.type === 'error')).toEqual([]);
+  });
+
+  const tiff = 'data:image/tiff;base64,AAAA';
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['media of the wrong type', { media: 5 }, 'media must be a string or array of strings'],
+    ['a URL to fetch', { media: ['https://example.com/cat.png'] }, 'media[0]: only inline image data URLs are supported'],
+    ['a data URL that is not an image', { media: 'data:text/plain;base64,aGk=' }, 'only inline image data URLs are supported'],
+    ['an empty entry', { media: [pngUrl, ' '] }, 'media[1]: image payload is empty'],
+    ['an object without url', { media: [{ href: pngUrl }] }, 'media[0]: image payload must include url or data_url'],
+    ['a number in the list', { media: [7] }, 'media[0]: image payload must be a string or object'],
+    ['no comma', { media: ['data:image/png;base64'] }, 'media[0]: image data URL is malformed'],
+    ['not base64', { media: ['data:image/png,%89PNG'] }, 'media[0]: image data URL must be base64 encoded'],
+    ['an unsupported format', { media: [tiff] }, 'media[0]: unsupported image format: image/tiff (send JPEG, PNG, GIF or WebP)'],
+    ['broken base64', { media: ['data:image/png;base64,iVBO$$$$'] }, 'media[0]: invalid base64 image data'],
+    ['bytes that are no picture', { media: [`data:image/png;base64,${Buffer.from('<svg onload=alert(1)>').toString('base64')}`] }, 'media[0]: that is not an image a model can read: send a JPEG, PNG, GIF or WebP picture'],
+    ['attachments not a list', { attachments: { type: 'image', url: pngUrl } }, 'attachments must be an array'],
+    ['an attachment not an object', { attachments: ['x'] }, 'attachments[0]: attachment must be an object'],
+    ['an image attachment without url', { attachments: [{ type: 'image' }] }, 'attachments[0]: image payload must include url or data_url'],
+    ['an image attachment of another format', { attachments: [{ type: 'Image', data_url: tiff }] }, 'attachments[0]: unsupported image format: image/tiff (send JPEG, PNG, GIF or WebP)'],
+  ];
+  it.each(cases)('refuses %s with an invalid_media frame naming the problem and the frame id; nothing is stored or submitted', async (_what, media, message) => {
+    const images = await imageStore();
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: { images }, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-bad');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'req-7', payload: { content: 'look', ...media } }));
+    await until(() => frames.some((f) => f.type === 'error'));
+    expect(frames.find((f) => f.type === 'error')!.payload).toEqual({ code: 'invalid_media', message, request_id: 'req-7' });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(submitted).toEqual([]);
+    expect(await readdir(join(workspace!, 'media', 'images')).catch(() => [])).toEqual([]);
+  });
+
+  it('refuses an image over agents.defaults.max_media_size before decoding it', async () => {
+    const images = await imageStore(1024);
+    const url = await start({ deps: { images } });
+    const { ws, frames } = await open(url, 'web-big');
+    const big = Buffer.concat([png, randomBytes(2000)]).toString('base64');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'big', payload: { media: [`data:image/png;base64,${big}`] } }));
+    await until(() => frames.some((f) => f.type === 'error'));
+    expect(frames.find((f) => f.type === 'error')!.payload).toEqual({ code: 'invalid_media', message: 'media[0]: image exceeds 1024 byte limit (agents.defaults.max_media_size)', request_id: 'big' });
+  });
+
+  it('empty_content when there is neither text nor an image (skipped attachments do not count)', async () => {
+    const url = await start({ deps: { images: await imageStore() } });
+    const { ws, frames } = await open(url, 'web-empty');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'e1', payload: { content: '  ' } }));
+    ws.send(JSON.stringify({ type: 'message.send', id: 'e2', payload: { content: '', media: [], attachments: [{ type: 'file', url: 'data:text/plain;base64,aGk=' }] } }));
+    await until(() => frames.filter((f) => f.type === 'error').length === 2);
+    expect(frames.filter((f) => f.type === 'error').map((f) => f.payload)).toEqual([
+      { code: 'empty_content', message: 'message content is empty', request_id: 'e1' },
+      { code: 'empty_content', message: 'message content is empty', request_id: 'e2' },
+    ]);
+  });
+
+  it('says so when the gateway has no image store', async () => {
+    const url = await start();
+    const { ws, frames } = await open(url, 'web-none');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'n1', payload: { content: 'hi', media: pngUrl } }));
+    await until(() => frames.some((f) => f.type === 'error'));
+    expect(frames.find((f) => f.type === 'error')!.payload).toEqual({ code: 'invalid_media', message: 'images are not available on this gateway', request_id: 'n1' });
+  });
+
+  it('only a frame with images may pass max_frame_bytes, by the base64 size of max_media_size at most', async () => {
+    const images = await imageStore(64 * 1024);
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: { images }, settings: { max_frame_bytes: 1024 }, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-size');
+    const errors = () => frames.filter((f) => f.type === 'error').map((f) => f.payload);
+    // Text alone: the text limit, as before.
+    ws.send(JSON.stringify({ type: 'message.send', id: 't1', payload: { content: 'x'.repeat(2000) } }));
+    // A 60 KiB picture (80 KB as base64) in a 1 KiB-frame channel: taken.
+    const photo = Buffer.concat([png, randomBytes(60 * 1024)]);
+    ws.send(JSON.stringify({ type: 'message.send', id: 'p1', payload: { content: 'photo', media: [`data:image/png;base64,${photo.toString('base64')}`] } }));
+    // Images do not make room for more text.
+    ws.send(JSON.stringify({ type: 'message.send', id: 't2', payload: { content: 'y'.repeat(2000), media: pngUrl } }));
+    // Two such pictures are more than max_media_size in one message.
+    ws.send(JSON.stringify({ type: 'message.send', id: 'p2', payload: { media: [1, 2].map(() => `data:image/png;base64,${photo.toString('base64')}`) } }));
+    await until(() => errors().length === 3 && submitted.length === 1);
+    expect(errors()).toEqual([
+      { code: 'message_too_large', message: expect.stringMatching(/^frame of 20\d\d bytes exceeds the 1024 byte limit \(channel_list\.pico\.settings\.max_frame_bytes; only a message with images may be larger\)$/) },
+      { code: 'message_too_large', message: 'message content exceeds the 1024 byte limit (channel_list.pico.settings.max_frame_bytes)', request_id: 't2' },
+      { code: 'message_too_large', message: expect.stringMatching(/^frame of \d+ bytes exceeds the \d+ byte limit \(the images of one message may total 65536 bytes: agents\.defaults\.max_media_size\)$/) },
+    ]);
+    expect(submitted.map((m) => [m.text, m.images?.length])).toEqual([['photo', 1]]);
+    // Past the ceiling the library closes the socket (1009) instead of holding more in memory.
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+    ws.send(JSON.stringify({ type: 'message.send', payload: { media: 'x'.repeat(1024 * 1024 + 120 * 1024) } }));
+    expect(await closed).toBe(1009);
+  });
+
+  it('with the default limits a 5 MiB photo gets through (the text ceiling was 1 MiB)', async () => {
+    const images = await imageStore();
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: { images }, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-photo');
+    const photo = Buffer.concat([png, randomBytes(5 * 1024 * 1024)]);
+    ws.send(JSON.stringify({ type: 'message.send', id: 'big', payload: { content: 'my garden', media: `data:image/png;base64,${photo.toString('base64')}` } }));
+    await until(() => submitted.length === 1 || frames.some((f) => f.type === 'error'), 10_000);
+    expect(frames.filter((f) => f.type === 'error')).toEqual([]);
+    expect((await readFile(join(workspace!, submitted[0]!.images![0]!))).equals(photo)).toBe(true);
   });
 });

@@ -3,17 +3,20 @@
  * the internal pico token (the launcher injects it; browsers never see it). Answers stream as
  * `message.create` then `message.update` frames; tool calls appear as their own messages.
  * Malformed, oversized or unknown frames get an `error` frame and the connection stays up.
+ * Images come inline as data URLs (pico-media.ts); they are stored before the message goes to the
+ * agent, and only a frame with images may be larger than `max_frame_bytes` (core pico-limits.ts).
  * `send` (schedules) pushes a finished assistant message, a lone `message.create`, to the
  * session's open sockets.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ChannelConfig, ChannelStatus } from '@picoclaw/core';
+import { picoFrameLimits, type ChannelConfig, type ChannelStatus, type PicoFrameLimits } from '@picoclaw/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentEvent } from '../../agent/events.js';
 import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
 import { parseClientFrame, SESSION_ID, type PicoErrorCode, type PicoFrame } from './pico-frames.js';
+import { collectMedia, storeMedia } from './pico-media.js';
 
 type PicoConfig = Extract<ChannelConfig, { type: 'pico' }>;
 
@@ -25,6 +28,8 @@ interface Connection {
   sessionId: string;
   alive: boolean;
   sessions: Set<string>;
+  /** Messages are handed to the agent in the order they came, though storing images takes a while. */
+  inbound: Promise<void>;
 }
 
 /**
@@ -148,33 +153,51 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
     };
   }
 
+  /** Read at each frame and upgrade: a reload that changes agents.defaults.max_media_size applies. */
+  const limits = (): PicoFrameLimits => picoFrameLimits(settings.max_frame_bytes, deps.images?.maxBytes());
+  const tooLarge = (size: number, limit: number, media: boolean) =>
+    `frame of ${size} bytes exceeds the ${limit} byte limit${media ? ` (the images of one message may total ${deps.images!.maxBytes()} bytes: agents.defaults.max_media_size)` : ` (channel_list.pico.settings.max_frame_bytes${deps.images ? '; only a message with images may be larger' : ''})`}`;
+
   function onMessage(connection: Connection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
     const socket = connection.socket;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) return error(socket, 'invalid_message', 'binary frames are not supported; send JSON text');
-    if (bytes.length > settings.max_frame_bytes) return error(socket, 'message_too_large', `frame of ${bytes.length} bytes exceeds the ${settings.max_frame_bytes} byte limit`);
+    const limit = limits();
+    // Past the text limit only a frame with images is read at all (checked again after parsing).
+    const mayHaveMedia = bytes.length > limit.text && (bytes.includes('"media"') || bytes.includes('"attachments"'));
+    if (bytes.length > limit.text && (!mayHaveMedia || bytes.length > limit.frame)) return error(socket, 'message_too_large', tooLarge(bytes.length, mayHaveMedia ? limit.frame : limit.text, mayHaveMedia));
     const parsed = parseClientFrame(bytes.toString('utf8'));
     if (!parsed.ok) return error(socket, parsed.code, parsed.message, parsed.id);
     const { frame: f } = parsed;
+    const withMedia = (f.type === 'message.send' || f.type === 'media.send') && (f.payload?.media != null || f.payload?.attachments != null);
+    if (bytes.length > limit.text && !withMedia) return error(socket, 'message_too_large', tooLarge(bytes.length, limit.text, false), f.id);
     switch (f.type) {
       case 'ping':
         return send(socket, frame('pong', undefined, f.id ? { id: f.id } : {}));
       case 'message.send':
       case 'media.send': {
         const payload = f.payload ?? {};
-        if (payload.media !== undefined || payload.attachments !== undefined) {
-          return error(socket, 'invalid_media', 'images and attachments are not supported yet; send text', f.id);
-        }
+        const media = collectMedia(payload);
+        if (!media.ok) return error(socket, 'invalid_media', media.message, f.id);
         const content = typeof payload.content === 'string' ? payload.content.trim() : '';
-        if (!content) return error(socket, 'empty_content', 'message content is empty', f.id);
+        if (!content && !media.images.length) return error(socket, 'empty_content', 'message content is empty', f.id);
+        if (Buffer.byteLength(content) > limit.text) return error(socket, 'message_too_large', `message content exceeds the ${limit.text} byte limit (channel_list.pico.settings.max_frame_bytes)`, f.id);
         const sessionId = f.session_id ?? connection.sessionId;
         connection.sessions.add(sessionId);
-        counters.in++;
-        lastMessageAt = new Date();
-        void context!.submit(
-          { chatId: `pico:${sessionId}`, sessionKey: `pico:${sessionId}`, senderId: 'pico-user', text: content },
-          renderer(sessionId),
-        );
+        // Images are stored first (the session keeps their paths), then the message goes to the agent.
+        connection.inbound = connection.inbound.then(async () => {
+          const stored = await storeMedia(media.images, deps.images).catch((e: Error) => {
+            context?.log('warn', `an image from the chat could not be stored: ${e.message}`);
+            return { ok: false as const, message: 'the image could not be stored on the gateway (see the gateway log)' };
+          });
+          if (!stored.ok) return error(socket, 'invalid_media', stored.message, f.id);
+          counters.in++;
+          lastMessageAt = new Date();
+          void context!.submit(
+            { chatId: `pico:${sessionId}`, sessionKey: `pico:${sessionId}`, senderId: 'pico-user', text: content, ...(stored.images.length ? { images: stored.images } : {}) },
+            renderer(sessionId),
+          );
+        });
         return;
       }
       default:
@@ -194,8 +217,11 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
     const requested = new URL(request.url ?? '/', 'http://x').searchParams.get('session_id');
     if (requested !== null && !SESSION_ID.test(requested)) return reject(socket, 400, 'Bad Request', 'invalid session_id');
     const sessionId = requested ?? randomUUID();
+    // ws reads `options.maxPayload` when it completes an upgrade (ws 8): each connection gets the
+    // ceiling of the current max_media_size without restarting the channel.
+    wss.options.maxPayload = limits().payload;
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection: Connection = { socket: ws, sessionId, alive: true, sessions: new Set([sessionId]) };
+      const connection: Connection = { socket: ws, sessionId, alive: true, sessions: new Set([sessionId]), inbound: Promise.resolve() };
       connections.add(connection);
       ws.on('pong', () => (connection.alive = true));
       ws.on('message', (data, isBinary) => {
@@ -222,7 +248,8 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
       wss = new WebSocketServer({
         noServer: true,
         // Past this the library closes with 1009; below it we answer too-large frames ourselves.
-        maxPayload: Math.max(settings.max_frame_bytes * 4, 1024 * 1024),
+        // Set again at each upgrade (limits().payload): base64 images need more than text.
+        maxPayload: limits().payload,
         handleProtocols: (protocols) => [...protocols].find((p) => p.startsWith('token.')) ?? false,
       });
       ctx.mountUpgrade('/pico/ws', upgrade);
