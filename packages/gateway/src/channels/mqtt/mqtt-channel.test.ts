@@ -139,6 +139,23 @@ describe('MQTT channel against a real mosquitto', () => {
     expect(g.logs()).toMatch(/request from bad refused: payload is not JSON/);
   });
 
+  it('a request with an image reaches a vision model as an image_url part with the exact bytes, and its answer the device', async () => {
+    broker = await startMosquitto();
+    llm = await startFakeLlm([{ text: ['Someone in a blue coat.'] }]);
+    const base = config({ max_payload_bytes: 256 * 1024 });
+    const g = await startTestGateway({ config: { ...base, model_list: [{ model_name: 'm', model: 'openai/gpt-4o', api_base: llm.url, api_keys: ['k'] }] } });
+    gateways.push(g);
+    const d = await device('doorcam');
+    const png = makePng(32, 24, { noise: true });
+    await d.raw(JSON.stringify({ text: 'Who is at the door?', image: png.toString('base64') }));
+    expect(await d.next()).toEqual({ text: 'Someone in a blue coat.' });
+    const content = llm.requests[0]!.body.messages.at(-1)!.content as { type: string; text?: string; image_url?: { url: string } }[];
+    expect(content.find((p) => p.type === 'text')?.text).toContain('Who is at the door?');
+    const url = content.find((p) => p.type === 'image_url')!.image_url!.url;
+    expect(url.startsWith('data:image/png;base64,')).toBe(true);
+    expect(Buffer.from(url.split(',')[1]!, 'base64').equals(png)).toBe(true);
+  });
+
   it('refuses devices outside allow_from', async () => {
     broker = await startMosquitto();
     llm = await startFakeLlm([], { echo: true });

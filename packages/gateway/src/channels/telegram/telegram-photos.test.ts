@@ -2,6 +2,7 @@
  * Photos and images on Telegram. The channel on its own first (the fake Bot API, the real image
  * store in a temporary workspace, a submit that records what the agent would be given): which
  * size is fetched, the limits before and during download, image documents, what is refused.
+ * Then through a whole gateway: the fake LLM is sent the photo's exact bytes as an image part.
  */
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,17 +14,20 @@ import type { InboundMessage } from '../../agent/agent-runtime.js';
 import { createImageStore } from '../../media/image-store.js';
 import { createMediaInbox } from '../../media/media-inbox.js';
 import type { Channel } from '../channel.js';
+import { startTelegramHarness, type TelegramHarness } from '../../testing/telegram-harness.js';
 import { createTelegramChannel } from './telegram-channel.js';
 import { pickPhotoSize } from './telegram-media.js';
 
 let tg: FakeTelegram | undefined;
 let channel: Channel | undefined;
 let ws: string | undefined;
+let h: TelegramHarness | undefined;
 afterEach(async () => {
   await channel?.stop();
   await tg?.close();
+  await h?.close();
   if (ws) await rm(ws, { recursive: true, force: true });
-  tg = channel = ws = undefined;
+  tg = channel = ws = h = undefined;
 });
 
 type Submitted = Omit<InboundMessage, 'channel'>;
@@ -204,6 +208,42 @@ describe('Telegram image documents, stickers and videos', () => {
     expect(t.texts()).toEqual([`I cannot take ${noun}; send text, a photo, a voice note or a file.`]);
     expect(t.tg.calls.some((c) => c.method === 'getFile')).toBe(false);
     expect(t.submitted).toHaveLength(0);
+  });
+});
+
+describe('Telegram photos through the gateway', () => {
+  type Part = { type: string; text?: string; image_url?: { url: string } };
+
+  it('a vision model gets the caption and the photo’s exact bytes as an image_url part; the answer reaches the chat and the session keeps the path', async () => {
+    h = await startTelegramHarness({ turns: [{ text: ['A red square.'] }], model: { model: 'openai/gpt-4o' } });
+    const png = makePng(3, 3);
+    h.tg.pushPhoto([{ fileId: h.tg.addFile(png, 'photos/file_1.jpg'), width: 3, height: 3 }], { caption: 'what is this?' });
+    await h.until(() => h!.texts().includes('A red square.'));
+    const content = h.llm.requests[0]!.body.messages.at(-1)!.content as Part[];
+    expect(Array.isArray(content)).toBe(true);
+    expect(content.find((p) => p.type === 'text')?.text).toContain('what is this?');
+    const url = content.find((p) => p.type === 'image_url')!.image_url!.url;
+    expect(url.startsWith('data:image/png;base64,')).toBe(true);
+    expect(Buffer.from(url.slice('data:image/png;base64,'.length), 'base64').equals(png)).toBe(true);
+    const [name] = await readdir(join(h.workspace, 'media', 'images'));
+    const session = await readFile(join(h.workspace, 'sessions', (await readdir(join(h.workspace, 'sessions'))).find((f) => f.endsWith('.jsonl'))!), 'utf8');
+    expect(session).toContain(`"media":["media/images/${name}"]`);
+    expect(h.everything()).not.toContain(h.tg.token);
+  });
+
+  it('a caption-less photo reaches the model as an image part alone; with no vision model the chat is told and no model is called', async () => {
+    h = await startTelegramHarness({ turns: [{ text: ['Looks like a red square.'] }], model: { model: 'openai/gpt-4o' } });
+    h.tg.pushPhoto([{ fileId: h.tg.addFile(makePng(2, 2), 'photos/file_1.jpg'), width: 2, height: 2 }]);
+    await h.until(() => h!.texts().includes('Looks like a red square.'));
+    const content = h.llm.requests[0]!.body.messages.at(-1)!.content as Part[];
+    expect(content.some((p) => p.type === 'image_url' && p.image_url!.url.startsWith('data:image/'))).toBe(true);
+    await h.close();
+
+    h = await startTelegramHarness(); // groq/llama: no vision
+    h.tg.pushPhoto([{ fileId: h.tg.addFile(makePng(2, 2), 'photos/file_1.jpg'), width: 2, height: 2 }], { caption: 'what is this?' });
+    const answer = await h.until(() => h!.texts().find((t) => t.startsWith('No vision model is configured')));
+    expect(answer).toContain('agents.defaults.image_model');
+    expect(h.llm.requests).toHaveLength(0);
   });
 });
 
