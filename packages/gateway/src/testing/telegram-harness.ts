@@ -1,6 +1,7 @@
 /**
  * One in-process gateway with its Telegram channel on a fake Bot API and its model on the fake
- * LLM (echoing unless scripted), for the Telegram media tests (voice notes, files, photos): user
+ * LLM (echoing once its script is used up), for the Telegram media tests (voice notes, voice
+ * replies, files, photos): user
  * 42 is the only one allowed. Extra models, config and .security.yml entries come from the test.
  */
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ export async function startTelegramHarness(options: {
   config?: Record<string, unknown>;
   /** More top-level .security.yml text (after the bot token). */
   security?: string;
+  /** More channel_list entries beside telegram (e.g. pico). */
+  channels?: Record<string, unknown>;
 } = {}): Promise<TelegramHarness> {
   const tg = await startFakeTelegram();
   const llm = await startFakeLlm(options.turns ?? [], { echo: true });
@@ -49,7 +52,7 @@ export async function startTelegramHarness(options: {
         agents: { defaults: { model_name: 'm', ...options.defaults } },
         model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'], ...options.model }, ...(options.models ?? [])],
         ...options.config,
-        channel_list: { telegram: { enabled: true, type: 'telegram', allow_from: ['42'], settings: { token: '[NOT_HERE]', base_url: tg.url } } },
+        channel_list: { telegram: { enabled: true, type: 'telegram', allow_from: ['42'], settings: { token: '[NOT_HERE]', base_url: tg.url } }, ...options.channels },
       },
       security: `channel_list:\n  telegram:\n    settings:\n      token: "${tg.token}"\n${options.security ?? ''}`,
     });

@@ -3,59 +3,43 @@
  * fake speech API (which checks the JSON body) for a real OGG/Opus recording (espeak-ng →
  * opusenc, made here) and sends those exact bytes to the chat with the fake Bot API's sendVoice.
  */
-import { makeVoiceNote, startFakeLlm, startFakeSpeech, startFakeTelegram, type FakeLlm, type FakeSpeech, type FakeTelegram, type FakeTurn } from '@picoclaw/test-fakes';
+import { makeVoiceNote, startFakeSpeech, type FakeLlm, type FakeSpeech, type FakeTelegram, type FakeTurn } from '@picoclaw/test-fakes';
 import WebSocket from 'ws';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../testing/start-test-gateway.js';
+import type { TestGateway } from '../../testing/start-test-gateway.js';
+import { startTelegramHarness, type TelegramHarness } from '../../testing/telegram-harness.js';
 
 let speech: Buffer;
 beforeAll(async () => {
   speech = await makeVoiceNote('the garage door is open');
 });
 
+let h: TelegramHarness | undefined;
 let tg: FakeTelegram | undefined;
 let llm: FakeLlm | undefined;
 let tts: FakeSpeech | undefined;
 let gw: TestGateway | undefined;
 afterEach(async () => {
-  await gw?.close();
-  await Promise.all([tg?.close(), llm?.close(), tts?.close()]);
-  gw = tg = llm = tts = undefined;
+  await h?.close();
+  await tts?.close();
+  h = gw = tg = llm = tts = undefined;
 });
 
 const sayIt: FakeTurn = { toolCalls: [{ id: 't1', name: 'send_tts', arguments: JSON.stringify({ text: 'The garage door is open.' }) }] };
 
 async function start(options: { voice?: Record<string, unknown>; enabled?: boolean; key?: string } = {}) {
-  tg = await startFakeTelegram();
-  llm = await startFakeLlm([sayIt, { text: ['Done.'] }]);
   tts = await startFakeSpeech({ audio: speech, models: ['tts-1'] });
-  gw = await startTestGateway({
-    config: {
-      agents: { defaults: { model_name: 'm' } },
-      model_list: [
-        { model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] },
-        { model_name: 'speech', model: 'openai/tts-1', api_base: tts.apiBase },
-      ],
-      voice: options.voice ?? { tts_model_name: 'speech' },
-      tools: { send_tts: { enabled: options.enabled ?? true } },
-      channel_list: {
-        telegram: { enabled: true, type: 'telegram', allow_from: ['42'], settings: { token: '[NOT_HERE]', base_url: tg.url } },
-        pico: { enabled: true, type: 'pico', settings: { token: 'pico-test-token' } },
-      },
-    },
-    security: `channel_list:\n  telegram:\n    settings:\n      token: "${tg.token}"\nmodel_list:\n  speech:\n    api_keys: ["${options.key ?? tts.key}"]\n`,
+  h = await startTelegramHarness({
+    turns: [sayIt, { text: ['Done.'] }],
+    models: [{ model_name: 'speech', model: 'openai/tts-1', api_base: tts.apiBase }],
+    config: { voice: options.voice ?? { tts_model_name: 'speech' }, tools: { send_tts: { enabled: options.enabled ?? true } } },
+    channels: { pico: { enabled: true, type: 'pico', settings: { token: 'pico-test-token' } } },
+    security: `model_list:\n  speech:\n    api_keys: ["${options.key ?? tts.key}"]\n`,
   });
+  ({ tg, llm, gw } = h);
 }
 
-async function until<T>(check: () => T | undefined | false, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out; calls: ${JSON.stringify(tg?.calls.map((c) => c.method))}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T,>(check: () => T | undefined | false) => h!.until(check);
 /** What the model read back from its send_tts call. */
 const toolResult = () => llm!.requests.map((r) => r.body.messages.find((m) => m.role === 'tool')?.content).find(Boolean) as string | undefined;
 const voiceCalls = () => tg!.calls.filter((c) => c.method === 'sendVoice');
