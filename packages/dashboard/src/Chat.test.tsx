@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, render, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Chat } from './Chat.js';
 
@@ -23,8 +23,25 @@ class FakeSocket {
       this.onopen?.();
     });
   }
-  send() {}
+  sent: string[] = [];
+  send(data: string) {
+    this.sent.push(data);
+  }
   close() {}
+}
+
+const PNG = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0));
+const pngFile = (name = 'cat.png') => new File([PNG], name, { type: 'image/png' });
+
+/** The chat with a history (`messages`) and a socket the test drives. */
+async function chat(messages: unknown[] = []) {
+  vi.stubGlobal('WebSocket', FakeSocket);
+  vi.stubGlobal('fetch', vi.fn(async (url: string) => new Response(JSON.stringify(url.endsWith('/api/sessions') ? { sessions: [] } : { messages }), { status: 200 })));
+  const view = render(<Chat />);
+  await waitFor(() => expect(FakeSocket.last?.readyState).toBe(1));
+  const fileInput = view.container.querySelector('input[type=file]') as HTMLInputElement;
+  const choose = (...files: File[]) => fireEvent.change(fileInput, { target: { files } });
+  return { ...view, socket: FakeSocket.last!, choose };
 }
 
 describe('Chat', () => {
@@ -38,5 +55,64 @@ describe('Chat', () => {
     expect(message.querySelector('strong')?.textContent).toBe('meeting');
     expect(container.querySelector('.message.user')).toBeNull();
     expect(container.querySelector('.typing')).toBeNull();
+  });
+});
+
+describe('Chat images', () => {
+  it('attaches a chosen picture as a chip, sends it as a data URL in payload.media, shows it in the bubble; the chip can be removed', async () => {
+    const { container, socket, choose, getByRole, getByLabelText } = await chat();
+    choose(pngFile('cat.png'), pngFile('dog.png'));
+    await waitFor(() => expect(container.querySelectorAll('.attachments img')).toHaveLength(2));
+    fireEvent.click(getByRole('button', { name: 'Remove dog.png' }));
+    expect([...container.querySelectorAll('.attachments img')].map((i) => i.getAttribute('alt'))).toEqual(['cat.png']);
+    // An image alone can be sent: the button is enabled with an empty text box.
+    expect((getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(false);
+    fireEvent.change(getByLabelText('Message'), { target: { value: 'what is this?' } });
+    fireEvent.click(getByRole('button', { name: 'Send' }));
+    const frame = JSON.parse(socket.sent.at(-1)!) as { type: string; id: string; payload: { content: string; media: string[] } };
+    expect(frame).toMatchObject({ type: 'message.send', id: expect.any(String), payload: { content: 'what is this?', media: [expect.stringMatching(/^data:image\/png;base64,iVBORw0KGgo/)] } });
+    const bubble = container.querySelector('.message.user')!;
+    expect(bubble.querySelector('img')!.getAttribute('src')).toBe(frame.payload.media[0]);
+    expect(bubble.querySelector('a')!.getAttribute('target')).toBe('_blank');
+    expect(bubble.textContent).toContain('what is this?');
+    expect(container.querySelector('.attachments')).toBeNull();
+  });
+
+  it('refuses a file that is not a supported picture, and one over 20 MB, with a message; nothing is attached', async () => {
+    const { container, choose, findByRole } = await chat();
+    choose(new File(['<svg/>'], 'logo.svg', { type: 'image/svg+xml' }));
+    expect((await findByRole('alert')).textContent).toContain('logo.svg is not a JPEG, PNG, GIF or WebP picture');
+    const huge = pngFile('huge.png');
+    Object.defineProperty(huge, 'size', { value: 25 * 1024 * 1024 });
+    choose(huge);
+    await waitFor(() => expect(container.querySelector('[role=alert]')!.textContent).toContain('huge.png is 25.0 MB; a message can carry up to 20 MB of images.'));
+    expect(container.querySelector('.attachments')).toBeNull();
+  });
+
+  it('pasting a picture into the text box attaches it', async () => {
+    const { container, getByLabelText } = await chat();
+    fireEvent.paste(getByLabelText('Message'), { clipboardData: { files: [pngFile('pasted.png')], types: ['Files'] } });
+    await waitFor(() => expect(container.querySelector('.attachments img')?.getAttribute('alt')).toBe('pasted.png'));
+  });
+
+  it('an invalid_media answer to the frame shows the reason and puts the text and the image back in the composer', async () => {
+    const { container, socket, choose, getByRole, getByLabelText, findByRole } = await chat();
+    choose(pngFile());
+    await waitFor(() => expect(container.querySelector('.attachments img')).not.toBeNull());
+    fireEvent.change(getByLabelText('Message'), { target: { value: 'look' } });
+    fireEvent.click(getByRole('button', { name: 'Send' }));
+    const { id } = JSON.parse(socket.sent.at(-1)!) as { id: string };
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'error', payload: { code: 'invalid_media', message: 'media[0]: image exceeds 1024 byte limit (agents.defaults.max_media_size)', request_id: id } }) }));
+    expect((await findByRole('alert')).textContent).toContain('Not sent: media[0]: image exceeds 1024 byte limit (agents.defaults.max_media_size)');
+    expect((getByLabelText('Message') as HTMLTextAreaElement).value).toBe('look');
+    expect(container.querySelector('.attachments img')).not.toBeNull();
+    expect(container.querySelector('.message.user')).toBeNull();
+  });
+
+  it("shows the history's images from the launcher's media route, an image-only message included", async () => {
+    const name = `${'a'.repeat(32)}.png`;
+    const { container } = await chat([{ role: 'user', content: '', media: [`media/images/${name}`] }, { role: 'assistant', content: 'A cat.' }]);
+    await waitFor(() => expect(container.querySelector('.message.user img')?.getAttribute('src')).toBe(`/api/media/images/${name}`));
+    expect(container.querySelector('.message.user a')!.getAttribute('href')).toBe(`/api/media/images/${name}`);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * The chat: one pico WebSocket through the launcher, answers streamed into place, tool calls as
- * collapsible cards with their arguments and results, automatic reconnection.
+ * collapsible cards with their arguments and results, automatic reconnection. Images go with a
+ * message as data URLs in `payload.media` (ChatImages.tsx).
  */
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { AttachmentChips, filesOf, IMAGE_TYPES, MessageImages, storedImageUrl, useAttachments, type Attachment } from './ChatImages.js';
 import { Markdown } from './Markdown.js';
 import { t } from './i18n.js';
 
@@ -20,6 +22,8 @@ interface Message {
   model?: string;
   toolCalls?: ToolCall[];
   stopped?: boolean;
+  /** Image sources: data URLs just sent, or /api/media/images/… from the history. */
+  images?: string[];
 }
 
 type Connection = 'connecting' | 'open' | 'closed';
@@ -38,8 +42,8 @@ function sessionId(): string {
 const historyOf = async (id: string): Promise<Message[]> => {
   const response = await fetch(`/api/sessions/${encodeURIComponent(id)}`);
   if (!response.ok) return [];
-  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string }[] };
-  return data.messages.map((m) => ({ id: crypto.randomUUID(), role: m.role, content: m.content }));
+  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string; media?: string[] }[] };
+  return data.messages.map((m) => ({ id: crypto.randomUUID(), role: m.role, content: m.content, ...(m.media?.length ? { images: m.media.map(storedImageUrl) } : {}) }));
 };
 
 export function Chat() {
@@ -51,6 +55,18 @@ export function Chat() {
   const socket = useRef<WebSocket | undefined>(undefined);
   /** Messages typed while the connection was down: sent as soon as it is back. */
   const outbox = useRef<string[]>([]);
+  /** Messages with images by frame id: an `invalid_media` answer puts them back in the composer. */
+  const sent = useRef(new Map<string, { text: string; attachments: Attachment[]; bubble: string }>());
+  const [toast, setToast] = useState<string | undefined>();
+  const toastTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const showToast = (message: string) => {
+    setToast(message);
+    clearTimeout(toastTimer.current);
+    toastTimer.current = setTimeout(() => setToast(undefined), 8000);
+  };
+  const { attachments, setAttachments, add: attach, remove: detach } = useAttachments(showToast);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
   const end = useRef<HTMLDivElement>(null);
   const [sessions, setSessions] = useState<SessionInfo[]>([]);
   const [showSessions, setShowSessions] = useState(false);
@@ -126,6 +142,14 @@ export function Chat() {
             copy[index] = { ...copy[index]!, ...next };
             return copy;
           });
+        } else if (frame.type === 'error' && sent.current.has(String(p.request_id))) {
+          // The message is kept: its text and images go back to the composer, with the reason.
+          const kept = sent.current.get(String(p.request_id))!;
+          sent.current.delete(String(p.request_id));
+          setMessages((current) => current.filter((m) => m.id !== kept.bubble));
+          setDraft((current) => current || kept.text);
+          setAttachments((current) => (current.length ? current : kept.attachments));
+          showToast(t('chat.imageRefused', { message: String(p.message ?? p.code ?? '') }));
         } else if (frame.type === 'error') {
           setMessages((current) => [...current, { id: crypto.randomUUID(), role: 'assistant', kind: 'error', content: String(p.message ?? 'error') }]);
         }
@@ -143,17 +167,42 @@ export function Chat() {
     end.current?.scrollIntoView?.({ block: 'end' });
   }, [messages, typing]);
 
-  const send = (text: string) => {
-    if (!text.trim()) return;
-    const frame = JSON.stringify({ type: 'message.send', id: crypto.randomUUID(), payload: { content: text } });
+  const send = (text: string, images: Attachment[] = []) => {
+    if (!text.trim() && !images.length) return;
+    const id = crypto.randomUUID();
+    const media = images.map((a) => a.dataUrl);
+    const frame = JSON.stringify({ type: 'message.send', id, payload: { content: text, ...(media.length ? { media } : {}) } });
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(frame);
     else outbox.current.push(frame);
-    if (!text.startsWith('/')) setMessages((current) => [...current, { id: crypto.randomUUID(), role: 'user', content: text }]);
+    const bubble = crypto.randomUUID();
+    if (media.length) {
+      sent.current.set(id, { text, attachments: images, bubble });
+      // Only the last few can still be refused; older ones are forgotten.
+      for (const key of sent.current.keys()) if (sent.current.size > 10) sent.current.delete(key);
+    }
+    if (!text.startsWith('/') || media.length) setMessages((current) => [...current, { id: bubble, role: 'user', content: text, ...(media.length ? { images: media } : {}) }]);
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    send(draft);
+    send(draft, attachments);
     setDraft('');
+    setAttachments([]);
+  };
+  const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = filesOf(event.clipboardData);
+    if (!files.length) return;
+    event.preventDefault();
+    void attach(files);
+  };
+  const onDrop = (event: DragEvent<HTMLElement>) => {
+    event.preventDefault();
+    setDragging(false);
+    void attach(filesOf(event.dataTransfer));
+  };
+  const onDragOver = (event: DragEvent<HTMLElement>) => {
+    if (![...event.dataTransfer.types].includes('Files')) return;
+    event.preventDefault();
+    setDragging(true);
   };
   const onKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) submit(event);
@@ -178,7 +227,7 @@ export function Chat() {
         ))}
       </ul>
     </aside>
-    <main className="chat">
+    <main className={`chat ${dragging ? 'dragging' : ''}`} onDragOver={onDragOver} onDragLeave={() => setDragging(false)} onDrop={onDrop}>
       <div className="toolbar">
         <button type="button" className="secondary sessions-toggle" onClick={() => setShowSessions(!showSessions)} aria-expanded={showSessions}>{t('chat.conversations')}</button>
         <span className={`connection ${connection}`}>{connection === 'open' ? t('chat.connected') : connection === 'connecting' ? t('chat.connecting') : t('chat.disconnected')}</span>
@@ -208,6 +257,7 @@ export function Chat() {
             </details>
           ) : (
             <div key={m.id} className={`message ${m.role} ${m.kind ?? ''}`} data-role={m.role}>
+              {m.images && <MessageImages images={m.images} />}
               <div className="content">
                 {m.role === 'assistant' && !m.kind ? <Markdown text={m.content} /> : m.content}
                 {m.stopped && <em> {t('chat.stopped')}</em>}
@@ -219,13 +269,25 @@ export function Chat() {
         {typing && <div className="typing" aria-label={t('chat.typing')}>…</div>}
         <div ref={end} />
       </div>
+      {toast && (
+        <div className="toast" role="alert">
+          <span>{toast}</span>
+          <button type="button" className="icon" aria-label={t('chat.dismiss')} onClick={() => setToast(undefined)}>×</button>
+        </div>
+      )}
+      <AttachmentChips attachments={attachments} remove={detach} />
       <form className="composer" onSubmit={submit}>
         <label className="visually-hidden" htmlFor="composer">{t('chat.message')}</label>
-        <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} rows={2} placeholder={t('chat.placeholder')} />
+        <input ref={fileInput} type="file" accept={IMAGE_TYPES.join(',')} multiple hidden onChange={(e) => {
+          void attach([...(e.target.files ?? [])]);
+          e.target.value = '';
+        }} />
+        <button type="button" className="secondary attach" aria-label={t('chat.attach')} title={t('chat.attach')} onClick={() => fileInput.current?.click()}>📎</button>
+        <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} onPaste={onPaste} rows={2} placeholder={t('chat.placeholder')} />
         {typing ? (
           <button type="button" onClick={() => send('/stop')}>{t('chat.stop')}</button>
         ) : (
-          <button type="submit" disabled={!draft.trim()}>{t('chat.send')}</button>
+          <button type="submit" disabled={!draft.trim() && !attachments.length}>{t('chat.send')}</button>
         )}
       </form>
     </main>

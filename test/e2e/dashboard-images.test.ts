@@ -1,0 +1,160 @@
+/// <reference lib="dom" />
+/**
+ * Images in the dashboard chat, in real headless Chromium: the real launcher (login, chat proxy,
+ * /api/media/images) runs the real gateway (pico channel, image store, agent) against the fake
+ * model, which records what it was sent.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, makePng, spawnLauncher, startFakeLlm, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+let browser: Browser;
+let home: string;
+let llm: FakeLlm | undefined;
+let launcher: LauncherProcess | undefined;
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+  });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-images-'));
+});
+afterEach(async () => {
+  launcher?.child.kill('SIGTERM');
+  await launcher?.child;
+  await llm?.close();
+  launcher = llm = undefined;
+  await rm(home, { recursive: true, force: true });
+});
+
+/** The launcher with one model the gateway knows can see images (gpt-4o). */
+async function start(defaults: Record<string, unknown> = {}) {
+  await writeFile(join(home, 'config.json'), JSON.stringify({
+    agents: { defaults: { model_name: 'vision', ...defaults } },
+    model_list: [{ model_name: 'vision', model: 'openai/gpt-4o', api_base: llm!.url, api_keys: ['k'] }],
+  }));
+  launcher = spawnLauncher({ home, gatewayPort: await freePort() });
+  return `http://127.0.0.1:${await launcher.listening()}`;
+}
+
+async function logIn(page: Page, base: string) {
+  await page.goto(base);
+  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+  await page.getByLabel('Repeat it').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.getByText('Connected').waitFor({ timeout: 15_000 });
+}
+
+/** What the last message of a model request carried: its text parts and its image URLs. */
+function lastUserParts(llm: FakeLlm, index: number) {
+  const content = llm.requests[index]!.body.messages.at(-1)!.content as { type: string; text?: string; image_url?: { url: string } }[];
+  expect(Array.isArray(content)).toBe(true);
+  return { text: content.filter((p) => p.type === 'text').map((p) => p.text), images: content.filter((p) => p.type === 'image_url').map((p) => p.image_url!.url) };
+}
+
+/** Whether every picture of a locator has loaded and decoded (a broken image has no width). */
+const allDecoded = (page: Page, selector: string) =>
+  page.locator(selector).evaluateAll((imgs) => imgs.length > 0 && imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
+
+describe('dashboard chat images in Chromium', () => {
+  it('attach (button) and paste pictures; the model gets image_url parts; after a reload the pictures are in the history and open full size', async () => {
+    llm = await startFakeLlm([{ text: ['A red square.'] }, { text: ['A blue one.'] }]);
+    const base = await start();
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await logIn(page, base);
+
+    // 3.5 MiB: as base64 more than the 1 MiB the pico channel and the 4 MiB the launcher's proxy took for text.
+    const red = Buffer.concat([makePng(48, 32, { rgb: [220, 40, 40] }), randomBytes(3.5 * 1024 * 1024)]); // bytes after IEND are ignored by decoders
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Attach images' }).click()]);
+    await chooser.setFiles({ name: 'red.png', mimeType: 'image/png', buffer: red });
+    await page.getByRole('button', { name: 'Remove red.png' }).waitFor();
+    await page.getByLabel('Message').fill('what is this?');
+    await page.keyboard.press('Enter');
+    await page.getByText('A red square.').waitFor({ timeout: 15_000 });
+    const first = lastUserParts(llm, 0);
+    expect(first.text).toEqual(['what is this?']);
+    expect(first.images).toEqual([`data:image/png;base64,${red.toString('base64')}`]);
+    expect(await page.locator('.attachments').count()).toBe(0);
+
+    // A picture pasted into the text box, sent without text.
+    const blue = makePng(16, 16, { rgb: [30, 60, 220] });
+    await page.getByLabel('Message').focus();
+    await page.evaluate((b64) => {
+      const data = new DataTransfer();
+      data.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'blue.png', { type: 'image/png' }));
+      document.querySelector('#composer')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, blue.toString('base64'));
+    await page.getByRole('button', { name: 'Remove blue.png' }).waitFor();
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('A blue one.').waitFor({ timeout: 15_000 });
+    expect(lastUserParts(llm, 1).images).toEqual([`data:image/png;base64,${blue.toString('base64')}`]);
+    expect(await allDecoded(page, '.message.user img')).toBe(true);
+
+    // The picture just sent opens full size in a new tab (a blob: URL: browsers do not open data: URLs).
+    const [live] = await Promise.all([page.waitForEvent('popup'), page.locator('.message.user img').last().click()]);
+    await live.waitForLoadState();
+    expect(live.url()).toMatch(/^blob:/);
+    expect(await live.evaluate(() => document.contentType)).toBe('image/png');
+    expect(await allDecoded(live, 'img')).toBe(true);
+    await live.close();
+
+    // Stored once each, by content, in the workspace.
+    expect((await readdir(join(home, 'workspace', 'media', 'images'))).sort()).toHaveLength(2);
+
+    await page.reload();
+    await page.getByText('A blue one.').waitFor({ timeout: 15_000 });
+    const sources = await page.locator('.message.user img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).getAttribute('src')));
+    expect(sources).toEqual([expect.stringMatching(/^\/api\/media\/images\/[0-9a-f]{32}\.png$/), expect.stringMatching(/^\/api\/media\/images\/[0-9a-f]{32}\.png$/)]);
+    expect(await allDecoded(page, '.message.user img')).toBe(true);
+    expect(await page.locator('.message.user').first().textContent()).toContain('what is this?');
+
+    const [full] = await Promise.all([page.waitForEvent('popup'), page.locator('.message.user img').first().click()]);
+    await full.waitForLoadState();
+    expect(new URL(full.url()).pathname).toBe(sources[0]);
+    expect(await full.evaluate(() => document.contentType)).toBe('image/png');
+    await full.close();
+
+    // Only for the logged-in user.
+    const stranger = await browser.newContext();
+    expect((await stranger.request.get(`${base}${sources[0]}`)).status()).toBe(401);
+    await stranger.close();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a picture the gateway refuses: the reason shows and the message stays in the composer; a dropped file of another type is refused before sending', async () => {
+    llm = await startFakeLlm([], { echo: true });
+    const base = await start({ max_media_size: 1000 });
+    const page = await browser.newPage();
+    await logIn(page, base);
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Attach images' }).click()]);
+    await chooser.setFiles({ name: 'big.png', mimeType: 'image/png', buffer: Buffer.concat([makePng(), randomBytes(4000)]) });
+    await page.getByLabel('Message').fill('and this one?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('alert').getByText('Not sent: media[0]: image exceeds 1000 byte limit (agents.defaults.max_media_size)').waitFor();
+    expect(await page.getByLabel('Message').inputValue()).toBe('and this one?');
+    await page.getByRole('button', { name: 'Remove big.png' }).waitFor();
+    expect(await page.locator('.message.user').count()).toBe(0);
+    expect(llm.requests).toEqual([]);
+
+    await page.locator('main.chat').evaluate((main) => {
+      const data = new DataTransfer();
+      data.items.add(new File(['<svg xmlns="http://www.w3.org/2000/svg"/>'], 'logo.svg', { type: 'image/svg+xml' }));
+      main.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await page.getByRole('alert').getByText('logo.svg is not a JPEG, PNG, GIF or WebP picture').waitFor();
+    await page.close();
+  });
+});
