@@ -6,6 +6,7 @@
  */
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_MAX_MEDIA_SIZE, picoFrameLimits } from '@picoclaw/core';
 import { spawnGateway, startFakeLlm, startMosquitto, type FakeLlm, type GatewayProcess, type Mosquitto } from '@picoclaw/test-fakes';
 import { execa } from 'execa';
 import fc from 'fast-check';
@@ -84,6 +85,51 @@ afterAll(async () => {
 
 type Expected = { kind: 'error'; code: string; requestId?: string } | { kind: 'pong' } | { kind: 'turn'; session?: string };
 
+/**
+ * Whether a payload's `media`/`attachments` are refused (pico-media.ts, PicoClaw's rules), and if
+ * not, whether they hold an image. An entry that passes the shape checks goes to the image store,
+ * which refuses anything but real image bytes: random input never makes it through.
+ */
+function mediaOf(payload: Record<string, unknown>): 'refused' | 'images' | 'none' {
+  const inline = (item: unknown): string | undefined => {
+    if (typeof item === 'string') return item.trim() || undefined;
+    if (item && typeof item === 'object' && !Array.isArray(item)) {
+      for (const key of ['url', 'data_url']) {
+        const raw = (item as Record<string, unknown>)[key];
+        if (typeof raw === 'string' && raw.trim()) return raw.trim();
+      }
+    }
+    return undefined;
+  };
+  let found = false;
+  const { media, attachments } = payload;
+  if (typeof media === 'string' || Array.isArray(media)) {
+    for (const item of typeof media === 'string' ? [media] : media) {
+      const url = inline(item);
+      if (!url?.startsWith('data:image/')) return 'refused';
+      found = true;
+    }
+  } else if (media !== undefined && media !== null) return 'refused';
+  if (attachments !== undefined && attachments !== null) {
+    if (!Array.isArray(attachments)) return 'refused';
+    for (const item of attachments) {
+      if (!item || typeof item !== 'object' || Array.isArray(item)) return 'refused';
+      const declared = (item as { type?: unknown }).type;
+      const type = typeof declared === 'string' ? declared.trim().toLowerCase() : '';
+      if (type !== '' && type !== 'image') continue;
+      const url = inline(item);
+      if (url === undefined) {
+        if (type === 'image') return 'refused';
+        continue;
+      }
+      if (!url.startsWith('data:')) continue;
+      if (!url.startsWith('data:image/')) return 'refused';
+      found = true;
+    }
+  }
+  return found ? 'images' : 'none';
+}
+
 /** What the pico protocol (pico-frames.ts, reference §4.3) says a text frame must produce. */
 function expectedFor(text: string): Expected {
   if (Buffer.byteLength(text) > MAX_FRAME) return { kind: 'error', code: 'message_too_large' };
@@ -103,7 +149,9 @@ function expectedFor(text: string): Expected {
   if (f.type === 'ping') return { kind: 'pong' };
   if (f.type === 'message.send' || f.type === 'media.send') {
     const payload = (f.payload ?? {}) as Record<string, unknown>;
-    if (payload.media !== undefined || payload.attachments !== undefined) return error('invalid_media');
+    const media = mediaOf(payload);
+    // 'images' from random input cannot be real image bytes: the store refuses them.
+    if (media !== 'none') return error('invalid_media');
     if (typeof payload.content !== 'string' || !payload.content.trim()) return error('empty_content');
     return { kind: 'turn', ...(typeof f.session_id === 'string' ? { session: f.session_id } : {}) };
   }
@@ -187,9 +235,13 @@ describe('pico WebSocket frames', () => {
     bad.socket.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc0, 0xaf, 0x22, 0x7d]), { binary: false });
     expect(await bad.closed).toBe(1007);
 
-    // Past the library's hard limit (4 × max_frame_bytes or 1 MB) the server closes with 1009.
+    // Past max_frame_bytes, a frame without images is refused with an error frame, unread, even
+    // where the ceiling now leaves room for images (base64 of max_media_size).
+    const limits = picoFrameLimits(MAX_FRAME, DEFAULT_MAX_MEDIA_SIZE);
+    await checkFrame(client, JSON.stringify({ type: 'message.send', payload: { content: 'y'.repeat(MAX_FRAME * 4 + 10) } }), 'barrage');
+    // Past the library's hard limit (4 × max_frame_bytes or 1 MB, plus the images' room) the server closes with 1009.
     const huge = await openPico();
-    huge.socket.send(JSON.stringify({ type: 'message.send', payload: { content: 'y'.repeat(MAX_FRAME * 4 + 10) } }));
+    huge.socket.send(JSON.stringify({ type: 'message.send', payload: { content: 'y'.repeat(limits.payload + 10) } }));
     expect(await huge.closed).toBe(1009);
 
     from = client.frames.length;
