@@ -29,7 +29,7 @@ import {
 import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './agent/agent-runtime.js';
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
-import { createMedia } from './media/media.js';
+import { createMedia, type Media } from './media/media.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
 import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
@@ -90,11 +90,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   let channels: ChannelManager;
   let server: GatewayServer;
   const schedules = deferSchedules((message) => log.error(message));
-  const media = createMedia({ config: () => loaded.config, version });
+  let media: Media;
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
-  const tools = (turn?: InboundMessage): Tool[] => [...builtins, ...schedules.tools(turn), ...(mcp?.list() ?? [])];
+  const tools = (turn?: InboundMessage): Tool[] => [...builtins, ...media.tools(), ...schedules.tools(turn), ...(mcp?.list() ?? [])];
   const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
 
   // No model is not an error: the gateway runs without one (degraded, reason `no_model`) and
@@ -363,6 +363,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           onBadLine: (key, line) => log.warn(`session ${key}: skipped unreadable line ${line}`),
         });
       }
+      media = createMedia({ config, version, outbound: () => channels, state: channelState, log: logFn });
       models = createModelRegistry(cfg, { health, version });
       for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
       // (the loader's warnings, logged above, already say it)
@@ -374,6 +375,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         tools,
         store,
         images: media.images,
+        voice: (message, args) => media.voiceReplies.command(message, args),
         describe: { status: describeStatus, mcp: describeMcp },
         log: logFn,
         mask: (text) => masker.mask(text),
@@ -406,8 +408,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       channels = createChannelManager({
         factories,
-        deps: { state: channelState, picoCredential: picoCredential(token), ...media },
-        submit: (message, sink) => schedules.admit(message).then(() => runtime.submit(message, sink)),
+        deps: { state: channelState, picoCredential: picoCredential(token), ...media.channelDeps },
+        submit: (message, sink) => schedules.admit(message).then(() => runtime.submit(message, media.voiceReplies.sink(message, sink))),
         mountUpgrade: server.mountUpgrade,
         log: logFn,
       });

@@ -441,7 +441,10 @@ const config = z.strictObject({
     model_name: str(),
     model_fallbacks: stringList(),
     tts_model_name: str(),
+    /** Not PicoClaw keys: speech models tried after tts_model_name; when answers are also spoken (voice-replies.ts). */
+    tts_model_fallbacks: stringList(),
     tts_voice: str('alloy'),
+    voice_replies: z.enum(['off', 'voice_notes', 'always']).default('off'),
     echo_transcription: bool(false),
     elevenlabs_api_key: secret(),
     max_duration_seconds: int(300, 1, 3600),

@@ -32,6 +32,8 @@ export interface InboundMessage {
    * sentence saying none is configured.
    */
   images?: string[];
+  /** The text is a transcribed voice note (voice replies may answer it with one). */
+  voice?: boolean;
   /**
    * A turn with no history: nothing is read from or written to the session (scheduled jobs and
    * the heartbeat run so, and deliver what they want kept with `record`).
@@ -49,6 +51,8 @@ export interface RuntimeDeps {
   images?: ImageStore;
   /** Lines for /status and /mcp. */
   describe?: { status(): string; mcp(): string };
+  /** `/voice [on|off|auto]` (media/voice-replies.ts). */
+  voice?: (message: InboundMessage, args: string) => Promise<string>;
   log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string, meta?: Record<string, unknown>) => void;
   now?: () => Date;
   version?: string;
@@ -136,6 +140,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         return tools.length ? tools.map((t) => `• ${t.name} — ${t.description.split('\n')[0]}`).join('\n') : 'No tools are enabled.';
       },
       mcp: () => deps.describe?.mcp() ?? 'No MCP servers are configured.',
+      voice: () => deps.voice?.(message, args) ?? Promise.resolve('Voice replies are not available here.'),
       status: () => deps.describe?.status() ?? 'ok',
     };
   }

@@ -13,6 +13,7 @@ export interface CommandContext {
   tools(): string;
   mcp(): string;
   status(): string;
+  voice(): Promise<string>;
 }
 
 interface Command {
@@ -48,6 +49,7 @@ export const commands: Record<string, Command> = {
   tools: { usage: '/tools', help: 'list the tools I can use', run: (c) => c.tools() },
   mcp: { usage: '/mcp', help: 'show the MCP servers (e.g. Home Assistant) and their state', run: (c) => c.mcp() },
   status: { usage: '/status', help: 'show the gateway status', run: (c) => c.status() },
+  voice: { usage: '/voice [on|off|auto]', help: 'also speak my answers in this chat (Telegram), or not', run: (c) => c.voice() },
 };
 const aliases: Record<string, string> = { clear: 'new', reset: 'new', list: 'models', switch: 'model' };
 

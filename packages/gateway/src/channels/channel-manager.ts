@@ -30,6 +30,8 @@ export interface ChannelManager {
   send(channel: string, chatId: string, text: string, signal?: AbortSignal): Promise<{ sessionKey: string }>;
   /** A voice note, as `send`; rejects with "this chat cannot play voice" for a channel without sendVoice. */
   sendVoice(channel: string, chatId: string, audio: Buffer, signal?: AbortSignal): Promise<void>;
+  /** Whether a running channel can play voice notes (has sendVoice). */
+  canSendVoice(channel: string): boolean;
   /** What every running channel can send to now, for pickers. */
   targets(): { channel: string; type: string; to: string; label: string }[];
   /**
@@ -157,6 +159,7 @@ export function createChannelManager(options: {
       if (!channel.sendVoice) throw new Error(`this chat cannot play voice (channel ${name} is ${channel.type}; voice notes go to Telegram chats)`);
       return channel.sendVoice(chatId, audio, signal);
     },
+    canSendVoice: (name) => running.get(name)?.channel?.sendVoice !== undefined,
     async sendFile(name, chatId, file) {
       const entry = running.get(name);
       await entry?.started;

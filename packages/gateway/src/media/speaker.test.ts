@@ -55,6 +55,22 @@ describe('createSpeaker', () => {
     expect(error.message).not.toContain('sk-wrong-key-5678');
   });
 
+  it('tts_model_fallbacks: a failing speech model hands over to the next, whatever the failure', async () => {
+    tts = await startFakeSpeech({ audio: ogg });
+    const doc = (fallbacks: string[]) => configSchema.parse({
+      model_list: [
+        { model_name: 'broken', model: 'openai/tts-1', api_base: 'http://127.0.0.1:9/v1', api_keys: ['k'], request_timeout: 2 },
+        { model_name: 'picky', model: 'openai/tts-1', api_base: tts!.apiBase, api_keys: [tts!.key] },
+        { model_name: 'speech', model: 'openai/tts-1', api_base: tts!.apiBase, api_keys: [tts!.key] },
+      ],
+      voice: { tts_model_name: 'broken', tts_model_fallbacks: fallbacks },
+    });
+    tts.failNext(400, 'unknown voice alloy');
+    await expect(createSpeaker({ config: () => doc(['picky', 'speech']) }).speak('hi')).resolves.toMatchObject({ model: 'speech' });
+    const error = (await createSpeaker({ config: () => doc([]) }).speak('hi').catch((e: Error) => e)) as Error;
+    expect(error.message).toMatch(/^speech model broken: .*(refused|connect)/i);
+  });
+
   it('a server error or a wrong api_base (an answer that is not OGG) is explained', async () => {
     tts = await startFakeSpeech({ audio: Buffer.from('{"ok":true}') });
     const speaker = createSpeaker({ config: () => config({ tts_model_name: 'speech' }) });

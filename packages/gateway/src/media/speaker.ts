@@ -1,5 +1,6 @@
 /**
- * Text to speech for voice replies (`send_tts`): `voice.tts_model_name`, a model_list entry served
+ * Text to speech for voice replies (`send_tts`, per-chat voice replies): `voice.tts_model_name`
+ * then `voice.tts_model_fallbacks`, model_list entries served
  * at `<api_base>/audio/speech` (the OpenAI-compatible endpoint of OpenAI's speech models and of
  * local servers): `{ model, input, voice, response_format: "opus" }` in, OGG/Opus bytes out,
  * over the project's http helper. An entry with several API keys is tried once per key on a rate
@@ -69,7 +70,9 @@ export function createSpeaker(options: { config: () => Config; request?: typeof 
       const input = text.trim();
       if (!input) throw new PicoError('invalid_input', 'the text to speak is empty');
       if (input.length > SPEECH_MAX_CHARS) throw new PicoError('invalid_input', `the text is ${input.length} characters; a voice reply takes up to ${SPEECH_MAX_CHARS}`);
-      const entries = config.model_list.filter((e) => e.model_name === name && e.enabled);
+      // The speech model, then its fallbacks (each entry once, every key of it in turn).
+      const names = [...new Set([name, ...config.voice.tts_model_fallbacks])];
+      const entries = names.flatMap((n) => config.model_list.filter((e) => e.model_name === n && e.enabled));
       if (entries.length === 0) throw new PicoError('unavailable', `speech model ${name} (voice.tts_model_name) is not in model_list or is disabled`);
       const keys = entries.flatMap((e) => e.api_keys.filter(Boolean));
       // A remote error body could quote the request; no key leaves this function in a message.
@@ -78,20 +81,26 @@ export function createSpeaker(options: { config: () => Config; request?: typeof 
       for (const entry of entries) {
         const unsupported = resolveModelTarget(entry).provider.unsupported;
         if (unsupported) {
-          problems.push(`speech model ${name}: ${unsupported}`);
+          problems.push(`speech model ${entry.model_name}: ${unsupported}`);
           continue;
         }
         const entryKeys = entry.api_keys.filter(Boolean);
+        const last = entry === entries.at(-1);
         for (const [i, key] of (entryKeys.length ? entryKeys : [undefined]).entries()) {
-          const label = i === 0 ? name : `${name}#key${i + 1}`;
+          const label = i === 0 ? entry.model_name : `${entry.model_name}#key${i + 1}`;
           try {
             return { audio: await once(entry, key, `speech model ${label}`, input, config.voice.tts_voice, signal), model: label };
           } catch (error) {
             const failure = error instanceof PicoError ? error : new PicoError('network', String(error));
             if (failure.code === 'aborted') throw failure;
             problems.push(mask(failure.message));
+            // Another key helps with a rate limit, a server error or a refused key; another model
+            // (a fallback) with anything else too, such as a voice this provider lacks.
             const keyProblem = failure.status === 401 || failure.status === 403;
-            if (!classifyFailure(failure).retry && !keyProblem) throw new PicoError('unavailable', problems.join('; '));
+            if (!classifyFailure(failure).retry && !keyProblem) {
+              if (last) throw new PicoError('unavailable', problems.join('; '));
+              break;
+            }
           }
         }
       }

@@ -14,8 +14,6 @@ import { formatIn } from './wall-clock.js';
 export interface Outbound {
   /** Sends to a chat (channels/channel-manager.ts); rejects with a sentence fit for the user. */
   send(channel: string, chatId: string, text: string, signal?: AbortSignal): Promise<{ sessionKey: string }>;
-  /** A voice note to a chat (send_tts); absent where no channel can play one. */
-  sendVoice?(channel: string, chatId: string, audio: Buffer, signal?: AbortSignal): Promise<void>;
 }
 
 export interface TurnRunner {

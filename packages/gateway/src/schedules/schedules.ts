@@ -15,8 +15,6 @@ import { createFileJobStore, jobsPath, type JobStore } from './job-store.js';
 import { createLastChat } from './last-chat.js';
 import { leadSchedules } from './lead-schedules.js';
 import { createMessageTool } from './message-tool.js';
-import { createSendTtsTool } from '../media/send-tts-tool.js';
-import { createSpeaker } from '../media/speaker.js';
 import { nextRuns, scheduleProblem } from './schedule.js';
 import { defaultTimeZone } from './wall-clock.js';
 import { createScheduler, systemClock, type Clock, type Scheduler } from './scheduler.js';
@@ -44,7 +42,7 @@ export interface SchedulesDeps {
 
 export interface Schedules {
   /**
-   * The `cron`, `message` and `send_tts` tools the config enables. A chat's own turn gets `message` only when
+   * The `cron` and `message` tools the config enables. A chat's own turn gets `message` only when
    * it may reach other chats (`tools.message.allow_targets`): its answer already goes to its own.
    */
   tools(turn?: { ephemeral?: boolean }): Tool[];
@@ -122,7 +120,6 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   // Made at their first use (their JSON Schemas are built then), not on the way to readiness.
   let cronTool: Tool | undefined;
   let messageTool: Tool | undefined;
-  let sendTtsTool: Tool | undefined;
 
   /**
    * A gateway moving to Redis brings the jobs of its jobs.json along, once: while the shared store
@@ -209,8 +206,6 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       return [
         ...(t.cron.enabled ? [(cronTool ??= createCronTool({ scheduler, timeZone, allowTargets, now: () => clock.now() }))] : []),
         ...(message ? [(messageTool ??= createMessageTool({ outbound: deps.outbound, runtime: deps.runtime, deliveries, allowTargets }))] : []),
-        // Loaded with the schedules (after readiness) for the same reason: it reaches chats through the channels.
-        ...(t.send_tts.enabled && deps.outbound.sendVoice ? [(sendTtsTool ??= createSendTtsTool({ outbound: deps.outbound as Required<Outbound>, speaker: createSpeaker({ config: deps.config }) }))] : []),
       ];
     },
     seen: (channel, chatId) => lastChat.seen(channel, chatId),

@@ -43,6 +43,8 @@ export interface TelegramPhotoSize {
 export interface Said {
   text: string;
   images?: string[];
+  /** The text is a transcribed voice note or audio file. */
+  voice?: boolean;
 }
 
 /** The most the Bot API lets a bot download (getFile): 20 MB. */
@@ -164,7 +166,7 @@ export function createTelegramMedia(options: TelegramMediaOptions) {
       log('debug', `${kind} in chat ${chatId} (${bytes.length} bytes, ${audio.duration} s) transcribed by ${heard.model}`);
       if (!heard.text) return void (await reply(chatId, `I could not make out any words in that ${kind}.`));
       if (limits.echo) await reply(chatId, `🎙 heard: ${heard.text}`);
-      return { text: caption ? `${caption}\n\n${heard.text}` : heard.text };
+      return { text: caption ? `${caption}\n\n${heard.text}` : heard.text, voice: true };
     } catch (error) {
       return failed(chatId, `transcribe that ${kind}`, `${kind} in chat ${chatId} not transcribed`, error);
     } finally {

@@ -98,3 +98,56 @@ describe('send_tts', () => {
     expect(everything).not.toContain('sk-live-secret-speech-key');
   });
 });
+
+describe('voice replies (/voice, voice.voice_replies)', () => {
+  it('/voice on: the answer is written, then spoken as a voice note of the speech API\'s bytes; /voice off stops it', async () => {
+    tts = await startFakeSpeech({ audio: speech, models: ['tts-1'] });
+    h = await startTelegramHarness({
+      models: [{ model_name: 'speech', model: 'openai/tts-1', api_base: tts.apiBase }],
+      config: { voice: { tts_model_name: 'speech' } },
+      security: `model_list:\n  speech:\n    api_keys: ["${tts.key}"]\n`,
+    });
+    ({ tg, llm, gw } = h);
+    tg.pushMessage('/voice on');
+    await until(() => h!.texts().some((t) => t.startsWith('Voice replies on')));
+    tg.pushMessage('is the **garage** open?');
+    await until(() => voiceCalls().length === 1);
+    expect(h.texts().at(-1)).toBe('you said: is the <b>garage</b> open?');
+    // Markdown is not read out.
+    expect(tts.requests.map((r) => r.body.input)).toEqual(['you said: is the garage open?']);
+    expect((voiceCalls()[0]!.body.voice as { bytes: Buffer }).bytes.equals(speech)).toBe(true);
+    const answerAt = tg.calls.filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText').at(-1)!.at;
+    expect(voiceCalls()[0]!.at).toBeGreaterThanOrEqual(answerAt);
+    tg.pushMessage('/voice off');
+    await until(() => h!.texts().some((t) => t.startsWith('Voice replies off')));
+    tg.pushMessage('and now?');
+    await until(() => h!.texts().includes('you said: and now?'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(voiceCalls()).toHaveLength(1);
+  });
+
+  it('voice.voice_replies "voice_notes": a voice note is answered with a voice note, a text with text', async () => {
+    const { startFakeTranscription } = await import('@picoclaw/test-fakes');
+    const stt = await startFakeTranscription({ models: ['whisper-large-v3-turbo'] });
+    tts = await startFakeSpeech({ audio: speech, models: ['tts-1'] });
+    try {
+      h = await startTelegramHarness({
+        models: [
+          { model_name: 'speech', model: 'openai/tts-1', api_base: tts.apiBase },
+          { model_name: 'whisper', model: 'groq/whisper-large-v3-turbo', api_base: stt.apiBase },
+        ],
+        config: { voice: { model_name: 'whisper', tts_model_name: 'speech', voice_replies: 'voice_notes' } },
+        security: `model_list:\n  speech:\n    api_keys: ["${tts.key}"]\n  whisper:\n    api_keys: ["${stt.key}"]\n`,
+      });
+      ({ tg, llm, gw } = h);
+      tg.pushMessage('typed question');
+      await until(() => h!.texts().includes('you said: typed question'));
+      tg.pushVoice(tg.addFile(speech), { duration: 2 });
+      await until(() => voiceCalls().length === 1);
+      // The fake transcription service always hears the same sentence.
+      expect(tts.requests.map((r) => r.body.input)).toEqual(['you said: turn on the kitchen light']);
+    } finally {
+      await stt.close();
+    }
+  });
+});
