@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PicoError, type Config } from '@picoclaw/core';
-import { DEFAULT_MAX_MEDIA_BYTES } from './media-inbox.js';
+import { DEFAULT_MAX_MEDIA_SIZE, PicoError, type Config } from '@picoclaw/core';
 import { mediaDir } from './media-dir.js';
 
 export interface StoredImage {
@@ -63,7 +62,7 @@ export function isStoredImagePath(path: string): boolean {
 const mimeOf = (name: string) => TYPES.find((t) => name.endsWith(`.${t.ext}`))!.mime;
 
 export function createImageStore(config: () => Config): ImageStore {
-  const maxBytes = () => config().agents.defaults.max_media_size ?? DEFAULT_MAX_MEDIA_BYTES;
+  const maxBytes = () => config().agents.defaults.max_media_size ?? DEFAULT_MAX_MEDIA_SIZE;
   const dir = () => mediaDir(config().agents.defaults.workspace, 'images');
 
   async function save(bytes: Buffer): Promise<StoredImage> {

@@ -9,11 +9,9 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { Config } from '@picoclaw/core';
+import { DEFAULT_MAX_MEDIA_SIZE, type Config } from '@picoclaw/core';
 import { mediaDir } from './media-dir.js';
 
-/** PicoClaw's default for `agents.defaults.max_media_size`: 20 MiB. */
-export const DEFAULT_MAX_MEDIA_BYTES = 20 * 1024 * 1024;
 const MAX_NAME = 100;
 
 export interface MediaInbox {
@@ -40,7 +38,7 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 
 export function createMediaInbox(config: () => Config): MediaInbox {
   return {
-    maxBytes: () => config().agents.defaults.max_media_size ?? DEFAULT_MAX_MEDIA_BYTES,
+    maxBytes: () => config().agents.defaults.max_media_size ?? DEFAULT_MAX_MEDIA_SIZE,
     async save(name, bytes, at = new Date()) {
       const dir = await mediaDir(config().agents.defaults.workspace, 'inbox');
       const safe = safeFileName(name);

@@ -1,7 +1,6 @@
 /** The built-in tools the config enables (shell execution is not offered at all). */
 import { join, resolve } from 'node:path';
-import type { LoadedConfig } from '@picoclaw/core';
-import { DEFAULT_MAX_MEDIA_BYTES } from '../media/media-inbox.js';
+import { DEFAULT_MAX_MEDIA_SIZE, type LoadedConfig } from '@picoclaw/core';
 import { createFileTools } from './builtin/file-tools.js';
 import { createLoadImageTool } from './builtin/load-image-tool.js';
 import { createSendFileTool, type FileOutbound } from './builtin/send-file-tool.js';
@@ -32,7 +31,7 @@ export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string)
   for (const name of ['read_file', 'write_file', 'edit_file', 'append_file', 'list_dir'] as const) {
     if (t[name].enabled) tools.push(files[name]);
   }
-  const maxBytes = () => d.max_media_size ?? DEFAULT_MAX_MEDIA_BYTES;
+  const maxBytes = () => d.max_media_size ?? DEFAULT_MAX_MEDIA_SIZE;
   if (t.send_file.enabled) tools.push(createSendFileTool({ ...rules, maxBytes, outbound }));
   if (t.load_image.enabled) tools.push(createLoadImageTool({ ...rules, maxBytes }));
   if (t.web_fetch.enabled) tools.push(lazyWebFetch({ limitBytes: t.web.fetch_limit_bytes, whitelist: t.web.private_host_whitelist }));

@@ -374,7 +374,8 @@ describe('MQTT requests with an image (channel with the real image store, throug
   it("keeps a device's order: a text sent right after an image reaches the agent after it", async () => {
     const t = await start();
     const d = await device('cam');
-    await d.raw(JSON.stringify({ text: 'first', image: makePng(200, 200, { noise: true }).toString('base64') }));
+    // ~34 KB of noise (under the default 64 KiB payload limit as base64): big enough to take a moment to store.
+    await d.raw(JSON.stringify({ text: 'first', image: makePng(105, 105, { noise: true }).toString('base64') }));
     await d.ask('second');
     await until(() => t.submitted.length === 2);
     expect(t.submitted.map((m) => [m.text, m.images?.length ?? 0])).toEqual([['first', 1], ['second', 0]]);
