@@ -17,7 +17,7 @@ import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { scaleOut } from './scale-out.js';
 import { jobsFileText, makeJobs, schedulerFigures } from './schedules.js';
-import { voiceTurnOverhead } from './voice-turn.js';
+import { imageTurnOverhead, voiceTurnOverhead, type WithConfig } from './media-turn.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -363,22 +363,24 @@ async function mcpToolOverhead(fakes: Fakes, count = 100) {
   }
 }
 
-/** A Telegram voice note's turn next to a text message's (bench/voice-turn.ts), on a gateway of its own. */
-async function voiceTurn(fakes: Fakes) {
-  return voiceTurnOverhead(fakes.llm, async (config, fn) => {
-    const dir = await mkdtemp(join(tmpdir(), 'picoclaw-bench-'));
-    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
-    const port = await freePort();
-    const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir });
-    try {
-      await poll(async () => (await get(`http://127.0.0.1:${port}/ready`)).status === 200);
-      return await fn();
-    } finally {
-      await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-}
+/** Runs `fn` against a gateway of its own, started with `config` (the media turns: bench/media-turn.ts). */
+const ownGateway: WithConfig = async (config, fn) => {
+  const dir = await mkdtemp(join(tmpdir(), 'picoclaw-bench-'));
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+  const port = await freePort();
+  const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir });
+  try {
+    await poll(async () => (await get(`http://127.0.0.1:${port}/ready`)).status === 200);
+    return await fn();
+  } finally {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+/** A Telegram voice note's turn next to a text message's. */
+const voiceTurn = (fakes: Fakes) => voiceTurnOverhead(fakes.llm, ownGateway);
+/** A Telegram photo's turn (to a vision model) next to a text message's. */
+const imageTurn = (fakes: Fakes) => imageTurnOverhead(fakes.llm, ownGateway);
 
 /** `count` MQTT requests from distinct devices, each timed to its answer. */
 async function mqttOverheadAt(llm: Fakes['llm'], broker: string, count: number) {
@@ -529,6 +531,7 @@ type Results = {
   launcherProxy: Awaited<ReturnType<typeof launcherProxyOverhead>>;
   mcpToolTurn: Awaited<ReturnType<typeof mcpToolOverhead>>;
   voiceTurn: Awaited<ReturnType<typeof voiceTurn>>;
+  imageTurn: Awaited<ReturnType<typeof imageTurn>>;
   mqttRoundTrip: Awaited<ReturnType<typeof mqttOverhead>>;
   mqttFleet: Awaited<ReturnType<typeof mqttFleet>>;
   memory: Awaited<ReturnType<typeof leak>>;
@@ -573,6 +576,12 @@ function performanceTable(r: Results): string {
       ? ([
           [`Overhead: Telegram voice note (${Math.round(r.voiceTurn.voice.noteBytes / 1024)} KB OGG/Opus) available → answer sent (getFile, download, transcription upload, turn), minus the transcription server and the model, p50 / p99 ms`, `${r.voiceTurn.voice.p50Ms} / ${r.voiceTurn.voice.p99Ms}`, ''],
           ['… the same for a Telegram text message (interleaved with the voice notes), minus the model, p50 / p99 ms', `${r.voiceTurn.text.p50Ms} / ${r.voiceTurn.text.p99Ms}`, ''],
+        ] as Row[])
+      : []),
+    ...(r.imageTurn
+      ? ([
+          [`Overhead: Telegram photo (${Math.round(r.imageTurn.image.bytes / 1024)} KB) available → answer sent (getFile, download, type check, hash and store, read back, base64 to a vision model), minus the model, p50 / p99 ms`, `${r.imageTurn.image.p50Ms} / ${r.imageTurn.image.p99Ms}`, ''],
+          ['… the same for a Telegram text message (interleaved with the photos), minus the model, p50 / p99 ms', `${r.imageTurn.text.p50Ms} / ${r.imageTurn.text.p99Ms}`, ''],
         ] as Row[])
       : []),
     [`${r.mqttFleet.requests} concurrent MQTT requests (500 devices × 10): lost / mis-routed`, `${r.mqttFleet.lost} / ${r.mqttFleet.misrouted} in ${r.mqttFleet.seconds} s`, '0 / 0', r.mqttFleet.lost === 0 && r.mqttFleet.misrouted === 0],
@@ -663,6 +672,7 @@ async function main() {
       launcherProxy: ['chat through the launcher proxy', () => launcherProxyOverhead(fakes)],
       mcpToolTurn: ['a turn with one Home Assistant tool call', () => mcpToolOverhead(fakes)],
       voiceTurn: ['a Telegram voice note and a text message → answer', () => voiceTurn(fakes)],
+      imageTurn: ['a Telegram photo and a text message → answer', () => imageTurn(fakes)],
       mqttFleet: ['500 MQTT devices × 10 requests', () => mqttFleet(fakes)],
       memory: ['memory after many messages', () => leak(fakes)],
       prompt: ['prompt bytes', () => promptBytes(fakes)],

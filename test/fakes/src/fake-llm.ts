@@ -86,7 +86,9 @@ export async function startFakeLlm(turns: FakeTurn[] = [], options: FakeLlmOptio
     if (options.record !== false) requests.push({ path: req.path, authorization: req.headers.authorization, headers: req.headers, body: req.body });
     const lastUser = [...(req.body?.messages ?? [])].reverse().find((m: { role: string }) => m.role === 'user') as { content?: unknown } | undefined;
     const unscripted = (): FakeTurn => {
-      const answer = options.answer ? options.answer(req.body) : options.echo ? `you said: ${String(lastUser?.content ?? '')}` : (options.fallbackText ?? '(script exhausted)');
+      // A message with images has content parts: the echo repeats its text.
+      const said = Array.isArray(lastUser?.content) ? (lastUser.content as { type?: string; text?: string }[]).filter((p) => p.type === 'text').map((p) => p.text).join('') : String(lastUser?.content ?? '');
+      const answer = options.answer ? options.answer(req.body) : options.echo ? `you said: ${said}` : (options.fallbackText ?? '(script exhausted)');
       return typeof answer === 'string' ? { text: [answer] } : answer;
     };
     const scripted = script.shift();
