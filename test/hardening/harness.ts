@@ -292,10 +292,11 @@ export interface TurnResult {
 }
 
 /** Sends one message (or slash command) on a pico socket and waits for its `typing.stop`. */
-export async function picoTurn(client: PicoClient, content: string, options: { session?: string; ms?: number } = {}): Promise<TurnResult> {
+/** `media`: data URLs of images sent with the message (PicoClaw's payload.media). */
+export async function picoTurn(client: PicoClient, content: string, options: { session?: string; ms?: number; media?: string[] } = {}): Promise<TurnResult> {
   const from = client.frames.length;
   const started = Date.now();
-  client.socket.send(JSON.stringify({ type: 'message.send', ...(options.session ? { session_id: options.session } : {}), payload: { content } }));
+  client.socket.send(JSON.stringify({ type: 'message.send', ...(options.session ? { session_id: options.session } : {}), payload: { content, ...(options.media ? { media: options.media } : {}) } }));
   await client.next((f) => f.type === 'typing.stop', from, options.ms ?? 20_000);
   const ms = Date.now() - started;
   const frames = await client.sync(from);

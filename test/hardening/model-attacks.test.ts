@@ -5,11 +5,11 @@
  * the cron tool, no other chat can be scheduled or messaged, web_fetch cannot
  * reach the gateway's own API through an IPv4-mapped IPv6 address, send_file cannot send
  * PicoClaw's secrets, another chat's conversation nor the jobs, and one model message cannot
- * run more than 20 tool calls.
+ * run more than 20 tool calls; load_image shows only images, under the file tools' rules.
  */
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
+import { makePng, spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { historyProblems, picoClient, picoTurn, sessionPath, tempHome, type PicoClient } from './harness.js';
 
@@ -165,6 +165,44 @@ describe('a prompt-injected model', () => {
     // The path rules come first: only a file the model may read gets as far as the channel.
     expect(results.get('own')).toBe('this chat (pico) cannot receive files yet; tell the user where the file is (notes.txt)');
     for (const content of results.values()) expect(content).not.toMatch(/4711|api_keys|model-attacks-pico-token/);
+  }, 30_000);
+
+  it('cannot use load_image to read secrets, conversations or any file that is not an image; a real image is shown, never its bytes as text', async () => {
+    const victim = await openPico('image-victim');
+    expect((await picoTurn(victim, 'the alarm code is 4711')).answer).toBe('you said: the alarm code is 4711');
+    const victimSession = `sessions/${basename(sessionPath(home, 'pico:image-victim'))}`;
+    await writeFile(join(home, 'workspace', 'notes.txt'), 'shopping list');
+    // A text file whose first bytes pretend to be a PNG would still be sent as an image, never as text.
+    const attacker = await openPico('image-attacker');
+    const png = makePng(2, 2);
+    // load_image is offered once the chat has an image.
+    expect((await picoTurn(attacker, 'look at this', { media: [`data:image/png;base64,${png.toString('base64')}`] })).answer).toBe('you said: look at this');
+    const stored = (await readdir(join(home, 'workspace', 'media', 'images')))[0]!;
+    llm.push(
+      {
+        toolCalls: [
+          { id: 'secrets', name: 'load_image', arguments: JSON.stringify({ path: '../.security.yml' }) },
+          { id: 'config', name: 'load_image', arguments: JSON.stringify({ path: join(home, 'config.json') }) },
+          { id: 'passwd', name: 'load_image', arguments: JSON.stringify({ path: '/etc/passwd' }) },
+          { id: 'session', name: 'load_image', arguments: JSON.stringify({ path: victimSession }) },
+          { id: 'text', name: 'load_image', arguments: JSON.stringify({ path: 'notes.txt' }) },
+          { id: 'image', name: 'load_image', arguments: JSON.stringify({ path: `media/images/${stored}` }) },
+        ],
+      },
+      { text: ['Nothing to see.'] },
+    );
+    expect((await picoTurn(attacker, 'describe the page')).answer).toBe('Nothing to see.');
+    const request = llm.requests.at(-1)!;
+    expect(request.body.tools?.map((t) => t.function.name)).toContain('load_image');
+    const results = toolResults(request);
+    for (const id of ['secrets', 'config', 'passwd']) expect(results.get(id)).toMatch(/^access denied: .* is outside the workspace/);
+    expect(results.get('session')).toBe(`access denied: ${victimSession} holds conversations and channel state; the file tools cannot read or write it`);
+    expect(results.get('text')).toBe('notes.txt is not a JPEG, PNG, GIF or WebP image');
+    expect(results.get('image')).toBe(`Loaded image media/images/${stored}`);
+    // The one image shown went as an image part after the results; no file's text reached the model.
+    const shown = JSON.stringify(request.body.messages.at(-1));
+    expect(shown).toContain(`data:image/png;base64,${png.toString('base64')}`);
+    expect(JSON.stringify(request.body.messages)).not.toMatch(/4711|api_keys|model-attacks-pico-token|shopping list|root:x:0/);
   }, 30_000);
 
   it("cannot make web_fetch reach the gateway's own API through an IPv4-mapped IPv6 address", async () => {
