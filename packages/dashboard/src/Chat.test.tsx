@@ -78,14 +78,34 @@ describe('Chat images', () => {
     expect(container.querySelector('.attachments')).toBeNull();
   });
 
-  it('refuses a file that is not a supported picture, and one over 20 MB, with a message; nothing is attached', async () => {
+  it('any other file (an SVG too) is a file chip, sent as an attachment of type file with its name; the bubble shows its name and size', async () => {
+    const { container, socket, choose, getByRole } = await chat();
+    choose(new File(['a,b\n1,2\n'], 'data.csv', { type: 'text/csv' }), new File(['<svg/>'], 'logo.svg', { type: 'image/svg+xml' }), pngFile('cat.png'));
+    await waitFor(() => expect(container.querySelectorAll('.attachments li')).toHaveLength(3));
+    expect([...container.querySelectorAll('.attachments li.file')].map((li) => li.textContent)).toEqual(['📄 data.csv 1 KB×', '📄 logo.svg 1 KB×']);
+    fireEvent.click(getByRole('button', { name: 'Send' }));
+    const frame = JSON.parse(socket.sent.at(-1)!) as { payload: Record<string, unknown> };
+    expect(frame.payload).toEqual({
+      content: '',
+      media: [expect.stringMatching(/^data:image\/png;base64,/)],
+      attachments: [
+        { type: 'file', url: `data:text/csv;base64,${btoa('a,b\n1,2\n')}`, filename: 'data.csv' },
+        { type: 'file', url: `data:image/svg+xml;base64,${btoa('<svg/>')}`, filename: 'logo.svg' },
+      ],
+    });
+    const bubble = container.querySelector('.message.user')!;
+    expect([...bubble.querySelectorAll('.files li')].map((li) => li.textContent)).toEqual(['📄 data.csv 1 KB', '📄 logo.svg 1 KB']);
+    expect(bubble.querySelectorAll('img')).toHaveLength(1);
+  });
+
+  it('refuses an empty file, and one over 20 MB, with a message; nothing is attached', async () => {
     const { container, choose, findByRole } = await chat();
-    choose(new File(['<svg/>'], 'logo.svg', { type: 'image/svg+xml' }));
-    expect((await findByRole('alert')).textContent).toContain('logo.svg is not a JPEG, PNG, GIF or WebP picture');
+    choose(new File([], 'empty.txt', { type: 'text/plain' }));
+    expect((await findByRole('alert')).textContent).toContain('empty.txt is empty, so there is nothing to send.');
     const huge = pngFile('huge.png');
     Object.defineProperty(huge, 'size', { value: 25 * 1024 * 1024 });
     choose(huge);
-    await waitFor(() => expect(container.querySelector('[role=alert]')!.textContent).toContain('huge.png is 25.0 MB; a message can carry up to 20 MB of images.'));
+    await waitFor(() => expect(container.querySelector('[role=alert]')!.textContent).toContain('huge.png is 25.0 MB; a message can carry up to 20 MB of images and files.'));
     expect(container.querySelector('.attachments')).toBeNull();
   });
 
@@ -114,5 +134,28 @@ describe('Chat images', () => {
     const { container } = await chat([{ role: 'user', content: '', media: [`media/images/${name}`] }, { role: 'assistant', content: 'A cat.' }]);
     await waitFor(() => expect(container.querySelector('.message.user img')?.getAttribute('src')).toBe(`/api/media/images/${name}`));
     expect(container.querySelector('.message.user a')!.getAttribute('href')).toBe(`/api/media/images/${name}`);
+  });
+
+  it("shows the history's files as chips and a tool's images on the answer", async () => {
+    const name = `${'b'.repeat(32)}.png`;
+    const { container } = await chat([
+      { role: 'user', content: 'sum this', files: [{ path: 'media/inbox/2026-12-06-power.csv', name: 'power.csv', size: '1 KB' }] },
+      { role: 'assistant', content: 'The door is open.', media: [`media/images/${name}`] },
+    ]);
+    await waitFor(() => expect(container.querySelector('.message.user .files li')?.textContent).toBe('📄 power.csv 1 KB'));
+    expect(container.querySelector('.message.user .content')!.textContent).toBe('sum this');
+    expect(container.querySelector('.message.assistant img')!.getAttribute('src')).toBe(`/api/media/images/${name}`);
+  });
+
+  it('a tool card whose result carries media shows those images under the card', async () => {
+    const { container, socket } = await chat();
+    const call = { id: 'c1', type: 'function', function: { name: 'mcp_homeassistant_camerasnapshot', arguments: '{}' } };
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'message.create', payload: { message_id: 't1', content: '', kind: 'tool_calls', tool_calls: [call] } }) }));
+    await waitFor(() => expect(container.querySelector('details.tool')).not.toBeNull());
+    expect(container.querySelector('.tool-images')).toBeNull();
+    const media = [`media/images/${'c'.repeat(32)}.png`];
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'message.update', payload: { message_id: 't1', content: '', kind: 'tool_calls', tool_calls: [{ ...call, result: { content: 'snapshot', is_error: false } }], media } }) }));
+    await waitFor(() => expect(container.querySelector('.tool-images img')?.getAttribute('src')).toBe(`/api/media/images/${'c'.repeat(32)}.png`));
+    expect(container.querySelectorAll('details.tool')).toHaveLength(1);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The chat: one pico WebSocket through the launcher, answers streamed into place, tool calls as
- * collapsible cards with their arguments and results, automatic reconnection. Images go with a
- * message as data URLs in `payload.media` (ChatImages.tsx).
+ * collapsible cards with their arguments and results (and the images a tool returned, such as a
+ * camera snapshot, under the card), automatic reconnection. Images go with a message as data URLs
+ * in `payload.media`, other files as `payload.attachments` of type `file` (ChatImages.tsx).
  */
-import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
-import { AttachmentChips, filesOf, IMAGE_TYPES, MessageImages, storedImageUrl, useAttachments, type Attachment } from './ChatImages.js';
+import { Fragment, useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { AttachmentChips, filesOf, fileSize, MessageFiles, MessageImages, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
 import { Markdown } from './Markdown.js';
 import { t } from './i18n.js';
 
@@ -22,9 +23,14 @@ interface Message {
   model?: string;
   toolCalls?: ToolCall[];
   stopped?: boolean;
-  /** Image sources: data URLs just sent, or /api/media/images/… from the history. */
+  /** Image sources: data URLs just sent, or /api/media/images/… (the history, a tool's images). */
   images?: string[];
+  /** Files the user sent (they stay in the workspace inbox). */
+  files?: FileChip[];
 }
+
+/** The stored image paths of a frame or a history entry (`media/images/…`) as URLs. */
+const imagesOf = (media: unknown) => (Array.isArray(media) ? media.filter((p): p is string => typeof p === 'string').map(storedImageUrl) : []);
 
 type Connection = 'connecting' | 'open' | 'closed';
 
@@ -42,8 +48,12 @@ function sessionId(): string {
 const historyOf = async (id: string): Promise<Message[]> => {
   const response = await fetch(`/api/sessions/${encodeURIComponent(id)}`);
   if (!response.ok) return [];
-  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string; media?: string[] }[] };
-  return data.messages.map((m) => ({ id: crypto.randomUUID(), role: m.role, content: m.content, ...(m.media?.length ? { images: m.media.map(storedImageUrl) } : {}) }));
+  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string; media?: string[]; files?: FileChip[] }[] };
+  return data.messages.map((m) => {
+    const images = imagesOf(m.media);
+    const files = Array.isArray(m.files) ? m.files.map((f) => ({ name: String(f.name), ...(f.size ? { size: String(f.size) } : {}) })) : [];
+    return { id: crypto.randomUUID(), role: m.role, content: m.content, ...(images.length ? { images } : {}), ...(files.length ? { files } : {}) };
+  });
 };
 
 export function Chat() {
@@ -135,6 +145,8 @@ export function Chat() {
               ...(typeof p.model_name === 'string' ? { model: p.model_name } : {}),
               ...(Array.isArray(p.tool_calls) ? { toolCalls: p.tool_calls as ToolCall[] } : {}),
               ...(p.stopped ? { stopped: true } : {}),
+              // A tool card whose tool returned images (their stored paths).
+              ...(imagesOf(p.media).length ? { images: imagesOf(p.media) } : {}),
             };
             const index = current.findIndex((m) => m.id === id);
             if (index < 0) return [...current, next];
@@ -167,20 +179,23 @@ export function Chat() {
     end.current?.scrollIntoView?.({ block: 'end' });
   }, [messages, typing]);
 
-  const send = (text: string, images: Attachment[] = []) => {
-    if (!text.trim() && !images.length) return;
+  const send = (text: string, attached: Attachment[] = []) => {
+    if (!text.trim() && !attached.length) return;
     const id = crypto.randomUUID();
-    const media = images.map((a) => a.dataUrl);
-    const frame = JSON.stringify({ type: 'message.send', id, payload: { content: text, ...(media.length ? { media } : {}) } });
+    const media = attached.filter((a) => a.kind === 'image').map((a) => a.dataUrl);
+    const files = attached.filter((a) => a.kind === 'file');
+    const attachments = files.map((a) => ({ type: 'file', url: a.dataUrl, filename: a.name }));
+    const frame = JSON.stringify({ type: 'message.send', id, payload: { content: text, ...(media.length ? { media } : {}), ...(attachments.length ? { attachments } : {}) } });
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(frame);
     else outbox.current.push(frame);
     const bubble = crypto.randomUUID();
-    if (media.length) {
-      sent.current.set(id, { text, attachments: images, bubble });
+    if (attached.length) {
+      sent.current.set(id, { text, attachments: attached, bubble });
       // Only the last few can still be refused; older ones are forgotten.
       for (const key of sent.current.keys()) if (sent.current.size > 10) sent.current.delete(key);
     }
-    if (!text.startsWith('/') || media.length) setMessages((current) => [...current, { id: bubble, role: 'user', content: text, ...(media.length ? { images: media } : {}) }]);
+    const chips = files.map((a) => ({ name: a.name, size: fileSize(a.size) }));
+    if (!text.startsWith('/') || attached.length) setMessages((current) => [...current, { id: bubble, role: 'user', content: text, ...(media.length ? { images: media } : {}), ...(chips.length ? { files: chips } : {}) }]);
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -237,7 +252,8 @@ export function Chat() {
         {messages.length === 0 && <p className="hint">{t('chat.hint')}</p>}
         {messages.map((m) =>
           m.kind === 'tool_calls' ? (
-            <details key={m.id} className="tool">
+            <Fragment key={m.id}>
+            <details className="tool">
               <summary>
                 🔧 {m.toolCalls?.map((c) => c.function.name).join(', ')}
                 {m.toolCalls?.some((c) => c.result) && ` → ${m.toolCalls.map((c) => c.result?.content ?? '…').join('; ').slice(0, 80)}`}
@@ -255,9 +271,12 @@ export function Chat() {
                 </div>
               ))}
             </details>
+            {m.images && <div className="tool-images"><MessageImages images={m.images} /></div>}
+            </Fragment>
           ) : (
             <div key={m.id} className={`message ${m.role} ${m.kind ?? ''}`} data-role={m.role}>
               {m.images && <MessageImages images={m.images} />}
+              {m.files && <MessageFiles files={m.files} />}
               <div className="content">
                 {m.role === 'assistant' && !m.kind ? <Markdown text={m.content} /> : m.content}
                 {m.stopped && <em> {t('chat.stopped')}</em>}
@@ -278,7 +297,7 @@ export function Chat() {
       <AttachmentChips attachments={attachments} remove={detach} />
       <form className="composer" onSubmit={submit}>
         <label className="visually-hidden" htmlFor="composer">{t('chat.message')}</label>
-        <input ref={fileInput} type="file" accept={IMAGE_TYPES.join(',')} multiple hidden onChange={(e) => {
+        <input ref={fileInput} type="file" multiple hidden onChange={(e) => {
           void attach([...(e.target.files ?? [])]);
           e.target.value = '';
         }} />

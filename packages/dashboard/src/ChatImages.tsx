@@ -1,8 +1,10 @@
 /**
- * Images in the chat: picking them (button, paste, drag and drop) into preview chips checked
- * before anything is sent, and showing them in the user's bubbles, live (the data URLs just sent)
- * and after a reload (the stored images, through the launcher's /api/media/images/<name>).
- * The gateway checks every image again (type from its bytes, agents.defaults.max_media_size):
+ * Images and files in the chat: picking them (button, paste, drag and drop) into chips checked
+ * before anything is sent, and showing them in the bubbles, live (the data URLs just sent) and
+ * after a reload (the stored images, through the launcher's /api/media/images/<name>; files as
+ * name and size). A JPEG, PNG, GIF or WebP picture goes to the model as an image; anything else
+ * is a file, stored in the workspace inbox and named to the model by its path.
+ * The gateway checks everything again (image type from its bytes, agents.defaults.max_media_size):
  * these checks only spare the user a useless upload.
  */
 import { useState, type MouseEvent } from 'react';
@@ -10,17 +12,27 @@ import { t } from './i18n.js';
 
 /** What vision models accept, and what the gateway stores. */
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
-/** The gateway's default agents.defaults.max_media_size: the images of one message together. */
+/** The gateway's default agents.defaults.max_media_size: the images and files of one message together. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 export interface Attachment {
   id: string;
+  /** An image the model sees, or a file it is told the path of. */
+  kind: 'image' | 'file';
   name: string;
   size: number;
   dataUrl: string;
 }
 
+/** A file shown in a bubble: its name and its size as the gateway says it. */
+export interface FileChip {
+  name: string;
+  size?: string;
+}
+
 const megabytes = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
+/** The size as the gateway writes it in the model's `[file received: …]` line (media/received-file.ts). */
+export const fileSize = (n: number) => (n < 1048576 ? `${Math.ceil(n / 1024)} KB` : `${Math.round((n / 1048576) * 10) / 10} MB`);
 
 function readDataUrl(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -38,9 +50,10 @@ export function useAttachments(refuse: (message: string) => void) {
     let total = attachments.reduce((sum, a) => sum + a.size, 0);
     const added: Attachment[] = [];
     for (const file of files) {
-      const name = file.name || t('chat.image');
-      if (!IMAGE_TYPES.includes(file.type)) {
-        refuse(t('chat.imageType', { name }));
+      const kind = IMAGE_TYPES.includes(file.type) ? 'image' : 'file';
+      const name = file.name || t(kind === 'image' ? 'chat.image' : 'chat.file');
+      if (!file.size) {
+        refuse(t('chat.fileEmpty', { name }));
         continue;
       }
       if (total + file.size > MAX_IMAGE_BYTES) {
@@ -48,7 +61,7 @@ export function useAttachments(refuse: (message: string) => void) {
         continue;
       }
       try {
-        added.push({ id: crypto.randomUUID(), name, size: file.size, dataUrl: await readDataUrl(file) });
+        added.push({ id: crypto.randomUUID(), kind, name, size: file.size, dataUrl: await readDataUrl(file) });
         total += file.size;
       } catch {
         refuse(t('chat.imageUnreadable', { name }));
@@ -70,8 +83,8 @@ export function AttachmentChips(props: { attachments: Attachment[]; remove(id: s
   return (
     <ul className="attachments" aria-label={t('chat.attachments')}>
       {props.attachments.map((a) => (
-        <li key={a.id}>
-          <img src={a.dataUrl} alt={a.name} />
+        <li key={a.id} className={a.kind}>
+          {a.kind === 'image' ? <img src={a.dataUrl} alt={a.name} /> : <span className="file-chip" title={a.name}>📄 {a.name} <small>{fileSize(a.size)}</small></span>}
           <button type="button" className="icon" aria-label={t('chat.removeImage', { name: a.name })} onClick={() => props.remove(a.id)}>×</button>
         </li>
       ))}
@@ -106,5 +119,19 @@ export function MessageImages(props: { images: string[] }) {
         </a>
       ))}
     </div>
+  );
+}
+
+/** The files a message carried, as chips (the files stay on the server: nothing to open). */
+export function MessageFiles(props: { files: FileChip[] }) {
+  return (
+    <ul className="files" aria-label={t('chat.files')}>
+      {props.files.map((f, i) => (
+        <li key={`${i}-${f.name}`} className="file-chip" title={f.name}>
+          📄 {f.name}
+          {f.size && <small> {f.size}</small>}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -32,6 +32,11 @@ export interface InboundMessage {
    * sentence saying none is configured.
    */
   images?: string[];
+  /**
+   * Files sent with the message, already in the inbox (MediaInbox.save: `media/inbox/…` paths,
+   * announced in `text` by media/received-file.ts); kept on the stored question for the dashboard.
+   */
+  files?: string[];
   /** The text is a transcribed voice note (voice replies may answer it with one). */
   voice?: boolean;
   /**
@@ -209,6 +214,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         history: sanitizeHistory(snapshot.messages),
         userText: message.text,
         ...(userImages ? { userImages } : {}),
+        ...(message.files?.length ? { userFiles: message.files } : {}),
         visionModel,
         ...(images ? { saveImage: async (image: ImagePart) => (await images.save(Buffer.from(image.data, 'base64'))).path } : {}),
         tools,

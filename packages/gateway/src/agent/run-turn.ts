@@ -19,6 +19,8 @@ export interface TurnInput {
   userText: string;
   /** Images sent with the question: their stored paths (saved with it) and their bytes (for the model). */
   userImages?: { paths: string[]; images: ImagePart[] };
+  /** Inbox paths of files sent with the question (already named in `userText`): saved with it. */
+  userFiles?: string[];
   /**
    * The model for calls that carry images (the question's, or a tool's such as a camera snapshot);
    * undefined when none can see images. Asked for only when a call carries images.
@@ -97,7 +99,7 @@ export async function runTurn(input: TurnInput): Promise<TurnOutcome> {
   // costs one file write instead of two and no file work comes before the first answer byte,
   // while a crash mid-turn still finds the question in the file. Saves run one after another,
   // so the session's order holds, and a failed save still fails the turn.
-  const question: StoredMessage = { role: 'user', content: input.userText, ...(images?.paths.length ? { media: images.paths } : {}), created_at: new Date().toISOString() };
+  const question: StoredMessage = { role: 'user', content: input.userText, ...(images?.paths.length ? { media: images.paths } : {}), ...(input.userFiles?.length ? { files: input.userFiles } : {}), created_at: new Date().toISOString() };
   const saved: StoredMessage[] = [question];
   let saving: Promise<void> = Promise.resolve();
   let questionSaved = false;

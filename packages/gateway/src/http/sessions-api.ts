@@ -1,14 +1,53 @@
 /**
- * The dashboard's view of conversations: list, read (text, and the paths of the images a user
- * sent: `media`, served by GET /media/images/<name>), rename, delete (archived).
+ * The dashboard's view of conversations: list, read, rename, delete (archived). Reading gives
+ * the user and assistant messages with, as `media`, the paths of the images a user sent or the
+ * turn's tools returned (served by GET /media/images/<name>): a tool's images go on the answer
+ * that follows them (tool messages are not shown), or on an entry of their own when the turn
+ * gave no answer. A user message's files come as `files` ({path, name, size}) and their
+ * `[file received: …]` lines are taken out of its text.
  */
 import { isStoredImagePath } from '../media/image-store.js';
+import { splitReceivedFiles } from '../media/received-file.js';
 import type { SessionStore, StoredMessage } from '../sessions/session-store.js';
 
 type Answer = Promise<{ status: number; body: unknown }>;
 
-/** Images of a user message that the media route can serve; a message with images and no text is shown too. */
-const imagesOf = (m: StoredMessage) => (m.role === 'user' && Array.isArray(m.media) ? m.media.filter((p) => typeof p === 'string' && isStoredImagePath(p)) : []);
+/** Images of a message that the media route can serve. */
+const imagesOf = (m: StoredMessage) => (Array.isArray(m.media) ? m.media.filter((p) => typeof p === 'string' && isStoredImagePath(p)) : []);
+
+interface VisibleMessage {
+  role: 'user' | 'assistant';
+  content: string;
+  media?: string[];
+  files?: ReturnType<typeof splitReceivedFiles>['files'];
+  created_at?: string;
+}
+
+/** The messages the chat shows, in order. */
+function visibleMessages(messages: readonly StoredMessage[]): VisibleMessage[] {
+  const out: VisibleMessage[] = [];
+  let toolImages: string[] = [];
+  const flush = () => {
+    if (toolImages.length) out.push({ role: 'assistant', content: '', media: toolImages });
+    toolImages = [];
+  };
+  for (const m of messages) {
+    if (m.role === 'tool') toolImages.push(...imagesOf(m));
+    if (m.role !== 'user' && m.role !== 'assistant') continue;
+    const at = m.created_at ? { created_at: m.created_at } : {};
+    if (m.role === 'user') {
+      flush();
+      const media = imagesOf(m);
+      const { text, files } = Array.isArray(m.files) ? splitReceivedFiles(m.content, m.files.filter((p) => typeof p === 'string')) : { text: m.content, files: [] };
+      if (text.trim() || media.length || files.length) out.push({ role: 'user', content: text, ...(media.length ? { media } : {}), ...(files.length ? { files } : {}), ...at });
+    } else if (m.content.trim()) {
+      out.push({ role: 'assistant', content: m.content, ...(toolImages.length ? { media: toolImages } : {}), ...at });
+      toolImages = [];
+    }
+  }
+  flush();
+  return out;
+}
 
 export function sessionsApi(deps: { store: SessionStore; stop(key: string): void }) {
   const { store } = deps;
@@ -20,13 +59,7 @@ export function sessionsApi(deps: { store: SessionStore; stop(key: string): void
     }
     if (method === 'GET') {
       const { messages, summary } = await store.load(key);
-      const visible = messages
-        .filter((m) => (m.role === 'user' || m.role === 'assistant') && (m.content.trim() || imagesOf(m).length))
-        .map((m) => {
-          const media = imagesOf(m);
-          return { role: m.role, content: m.content, ...(media.length ? { media } : {}), ...(m.created_at ? { created_at: m.created_at } : {}) };
-        });
-      return { status: 200, body: { key, messages: visible, ...(summary ? { summary } : {}) } };
+      return { status: 200, body: { key, messages: visibleMessages(messages), ...(summary ? { summary } : {}) } };
     }
     if (method === 'DELETE') {
       deps.stop(key);

@@ -6,9 +6,10 @@ import type { ChatMessage } from '../models/types.js';
 
 /**
  * A message as kept: never with image bytes; `media` lists the workspace paths of the images it
- * carried (`media/images/…`, see ImageStore), on user and tool messages.
+ * carried (`media/images/…`, see ImageStore), on user and tool messages; `files` the inbox paths
+ * of the files a user message brought (`media/inbox/…`, see MediaInbox), named in its text too.
  */
-export type StoredMessage = ChatMessage & { created_at?: string; model_name?: string; media?: string[] };
+export type StoredMessage = ChatMessage & { created_at?: string; model_name?: string; media?: string[]; files?: string[] };
 
 export interface SessionSnapshot {
   messages: StoredMessage[];

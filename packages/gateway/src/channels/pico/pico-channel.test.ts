@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,9 @@ import { makePng } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { InboundMessage } from '../../agent/agent-runtime.js';
+import type { AgentSink } from '../../agent/events.js';
 import { createImageStore, type ImageStore } from '../../media/image-store.js';
+import { createMediaInbox, type MediaInbox } from '../../media/media-inbox.js';
 import type { Channel, ChannelDeps, UpgradeHandler } from '../channel.js';
 import { createPicoChannel } from './pico-channel.js';
 
@@ -32,11 +34,18 @@ async function imageStore(maxMediaSize?: number): Promise<ImageStore> {
   return createImageStore(() => config);
 }
 
+/** A real image store and inbox in one fresh workspace. */
+async function mediaStores(maxMediaSize?: number): Promise<{ images: ImageStore; inbox: MediaInbox }> {
+  const images = await imageStore(maxMediaSize);
+  const config = configSchema.parse({ agents: { defaults: { workspace, ...(maxMediaSize ? { max_media_size: maxMediaSize } : {}) } } });
+  return { images, inbox: createMediaInbox(() => config) };
+}
+
 /** The pico channel on a real HTTP server, as the gateway mounts it. */
-async function start(options: { deps?: ChannelDeps; settings?: Record<string, unknown>; submit?: (message: InboundMessage) => void } = {}) {
+async function start(options: { deps?: ChannelDeps; settings?: Record<string, unknown>; submit?: (message: InboundMessage, sink: AgentSink) => void } = {}) {
   channel = await createPicoChannel('pico', channelSchema.parse({ type: 'pico', enabled: true, settings: { token: 'pico-token', ...options.settings } }), options.deps ?? {});
   let upgrade: UpgradeHandler | undefined;
-  const submit = async (message: InboundMessage) => void options.submit?.(message);
+  const submit = async (message: InboundMessage, sink: AgentSink) => void options.submit?.(message, sink);
   await channel.start({ signal: new AbortController().signal, submit, log: () => {}, mountUpgrade: (_path, handler) => (upgrade = handler), afterStart: Promise.resolve() });
   server = createServer();
   server.on('upgrade', (request, socket, head) => upgrade!(request, socket, head));
@@ -104,7 +113,7 @@ describe('pico images (payload.media and payload.attachments, as PicoClaw takes 
     const payloads = [
       { content: ' what is this? ', media: pngUrl },
       { content: '', media: [pngUrl, { url: pngUrl }, { data_url: pngUrl }] },
-      { content: 'attached', attachments: [{ type: 'image', url: pngUrl }, { type: 'file', url: 'data:text/plain;base64,aGk=' }, { url: 'https://example.com/x.png' }] },
+      { content: 'attached', attachments: [{ type: 'image', url: pngUrl }, { type: 'video', url: 'data:video/mp4;base64,aGk=' }, { url: 'https://example.com/x.png' }] },
       { content: 'just text' },
     ];
     for (const [i, payload] of payloads.entries()) ws.send(JSON.stringify({ type: i === 1 ? 'media.send' : 'message.send', id: `f${i}`, payload }));
@@ -170,7 +179,7 @@ describe('pico images (payload.media and payload.attachments, as PicoClaw takes 
     const url = await start({ deps: { images: await imageStore() } });
     const { ws, frames } = await open(url, 'web-empty');
     ws.send(JSON.stringify({ type: 'message.send', id: 'e1', payload: { content: '  ' } }));
-    ws.send(JSON.stringify({ type: 'message.send', id: 'e2', payload: { content: '', media: [], attachments: [{ type: 'file', url: 'data:text/plain;base64,aGk=' }] } }));
+    ws.send(JSON.stringify({ type: 'message.send', id: 'e2', payload: { content: '', media: [], attachments: [{ type: 'video', url: 'data:video/mp4;base64,aGk=' }] } }));
     await until(() => frames.filter((f) => f.type === 'error').length === 2);
     expect(frames.filter((f) => f.type === 'error').map((f) => f.payload)).toEqual([
       { code: 'empty_content', message: 'message content is empty', request_id: 'e1' },
@@ -203,9 +212,9 @@ describe('pico images (payload.media and payload.attachments, as PicoClaw takes 
     ws.send(JSON.stringify({ type: 'message.send', id: 'p2', payload: { media: [1, 2].map(() => `data:image/png;base64,${photo.toString('base64')}`) } }));
     await until(() => errors().length === 3 && submitted.length === 1);
     expect(errors()).toEqual([
-      { code: 'message_too_large', message: expect.stringMatching(/^frame of 20\d\d bytes exceeds the 1024 byte limit \(channel_list\.pico\.settings\.max_frame_bytes; only a message with images may be larger\)$/) },
+      { code: 'message_too_large', message: expect.stringMatching(/^frame of 20\d\d bytes exceeds the 1024 byte limit \(channel_list\.pico\.settings\.max_frame_bytes; only a message with images or files may be larger\)$/) },
       { code: 'message_too_large', message: 'message content exceeds the 1024 byte limit (channel_list.pico.settings.max_frame_bytes)', request_id: 't2' },
-      { code: 'message_too_large', message: expect.stringMatching(/^frame of \d+ bytes exceeds the \d+ byte limit \(the images of one message may total 65536 bytes: agents\.defaults\.max_media_size\)$/) },
+      { code: 'message_too_large', message: expect.stringMatching(/^frame of \d+ bytes exceeds the \d+ byte limit \(the images and files of one message may total 65536 bytes: agents\.defaults\.max_media_size\)$/) },
     ]);
     expect(submitted.map((m) => [m.text, m.images?.length])).toEqual([['photo', 1]]);
     // Past the ceiling the library closes the socket (1009) instead of holding more in memory.
@@ -224,5 +233,86 @@ describe('pico images (payload.media and payload.attachments, as PicoClaw takes 
     await until(() => submitted.length === 1 || frames.some((f) => f.type === 'error'), 10_000);
     expect(frames.filter((f) => f.type === 'error')).toEqual([]);
     expect((await readFile(join(workspace!, submitted[0]!.images![0]!))).equals(photo)).toBe(true);
+  });
+});
+
+const today = () => new Date().toISOString().slice(0, 10);
+const fileUrl = (text: string, mime = 'text/csv') => `data:${mime};base64,${Buffer.from(text).toString('base64')}`;
+
+describe('pico files (attachments of type file, our addition: PicoClaw skips them)', () => {
+  it('stores each file in media/inbox (safe name, 0600, the bytes sent) and tells the model its path as Telegram does; images and files in one message', async () => {
+    const stores = await mediaStores();
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: stores, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-files');
+    const csv = 'name,kWh\nkitchen,1.5\n';
+    ws.send(JSON.stringify({ type: 'message.send', id: 'f1', payload: { content: ' sum this ', attachments: [{ type: 'file', url: fileUrl(csv), filename: 'power.csv' }] } }));
+    ws.send(JSON.stringify({ type: 'message.send', id: 'f2', payload: { content: '', media: [pngUrl], attachments: [{ type: 'File', data_url: fileUrl('%PDF-1.4', 'application/pdf'), filename: '../../.ssh/authorized_keys' }, { type: 'file', url: fileUrl('x', ''), filename: 'notes' }] } }));
+    await until(() => submitted.length === 2);
+    expect(frames.filter((f) => f.type === 'error')).toEqual([]);
+    const d = today();
+    expect(submitted[0]).toMatchObject({ chatId: 'pico:web-files', text: `[file received: media/inbox/${d}-power.csv (1 KB, text/csv)]\n\nsum this`, files: [`media/inbox/${d}-power.csv`] });
+    expect(submitted[0]!.images).toBeUndefined();
+    expect(submitted[1]).toMatchObject({
+      text: `[file received: media/inbox/${d}-authorized_keys (1 KB, application/pdf)]\n[file received: media/inbox/${d}-notes (1 KB, application/octet-stream)]`,
+      images: [expect.stringMatching(/^media\/images\/[0-9a-f]{32}\.png$/)],
+      files: [`media/inbox/${d}-authorized_keys`, `media/inbox/${d}-notes`],
+    });
+    expect(await readFile(join(workspace!, `media/inbox/${d}-power.csv`), 'utf8')).toBe(csv);
+    expect((await stat(join(workspace!, `media/inbox/${d}-power.csv`))).mode & 0o777).toBe(0o600);
+    expect((await readdir(join(workspace!, 'media', 'inbox'))).sort()).toEqual([`${d}-authorized_keys`, `${d}-notes`, `${d}-power.csv`]);
+  });
+
+  const big = Buffer.alloc(1100, 7).toString('base64');
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['a file without url', { type: 'file', filename: 'a.txt' }, 'attachments[1]: file payload must include url or data_url'],
+    ['a URL to fetch', { type: 'file', url: 'https://example.com/a.txt', filename: 'a.txt' }, 'attachments[1]: only inline file data URLs are supported'],
+    ['no filename', { type: 'file', url: fileUrl('hi') }, 'attachments[1]: file attachment must include filename'],
+    ['a blank filename', { type: 'file', url: fileUrl('hi'), filename: ' ' }, 'attachments[1]: file attachment must include filename'],
+    ['no comma', { type: 'file', url: 'data:text/plain;base64', filename: 'a.txt' }, 'attachments[1]: file data URL is malformed'],
+    ['not base64', { type: 'file', url: 'data:text/plain,hello', filename: 'a.txt' }, 'attachments[1]: file data URL must be base64 encoded'],
+    ['broken base64', { type: 'file', url: 'data:text/plain;base64,aGk$$$', filename: 'a.txt' }, 'attachments[1]: invalid base64 file data'],
+    ['an empty file', { type: 'file', url: 'data:text/plain;base64,', filename: 'a.txt' }, 'attachments[1]: file is empty'],
+    ['a file over max_media_size', { type: 'file', url: `data:application/zip;base64,${big}`, filename: 'a.zip' }, 'attachments[1]: file exceeds 1024 byte limit (agents.defaults.max_media_size)'],
+  ];
+  it.each(cases)('refuses %s with an invalid_media frame naming the entry; nothing of the message is stored or submitted', async (_what, attachment, message) => {
+    const stores = await mediaStores(1024);
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: stores, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-badfile');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'req-9', payload: { content: 'look', media: [pngUrl], attachments: [{ type: 'file', url: fileUrl('ok'), filename: 'ok.txt' }, attachment] } }));
+    await until(() => frames.some((f) => f.type === 'error'));
+    expect(frames.find((f) => f.type === 'error')!.payload).toEqual({ code: 'invalid_media', message, request_id: 'req-9' });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(submitted).toEqual([]);
+    for (const sub of ['images', 'inbox']) expect(await readdir(join(workspace!, 'media', sub)).catch(() => [])).toEqual([]);
+  });
+
+  it('says so when the gateway has no inbox', async () => {
+    const url = await start({ deps: { images: await imageStore() } });
+    const { ws, frames } = await open(url, 'web-noinbox');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'n2', payload: { attachments: [{ type: 'file', url: fileUrl('hi'), filename: 'a.txt' }] } }));
+    await until(() => frames.some((f) => f.type === 'error'));
+    expect(frames.find((f) => f.type === 'error')!.payload).toEqual({ code: 'invalid_media', message: 'files are not available on this gateway', request_id: 'n2' });
+  });
+});
+
+describe('pico tool cards with images', () => {
+  it("a tool result that brought images updates its card with their stored paths as media; one without has none", async () => {
+    let sink: AgentSink | undefined;
+    const url = await start({ submit: (_m, s) => (sink = s) });
+    const { ws, frames } = await open(url, 'web-cam');
+    ws.send(JSON.stringify({ type: 'message.send', payload: { content: 'garage?' } }));
+    await until(() => sink !== undefined);
+    const image = `media/images/${'a'.repeat(32)}.png`;
+    sink!({ type: 'tool-call', id: 'c1', name: 'mcp_homeassistant_camerasnapshot', arguments: { name: 'garage' } });
+    sink!({ type: 'tool-result', id: 'c1', name: 'mcp_homeassistant_camerasnapshot', content: 'snapshot of garage', isError: false, media: [image] });
+    sink!({ type: 'tool-call', id: 'c2', name: 'current_time', arguments: {} });
+    sink!({ type: 'tool-result', id: 'c2', name: 'current_time', content: '10:00', isError: false });
+    await until(() => frames.filter((f) => f.type === 'message.update').length === 2);
+    const [card, plain] = frames.filter((f) => f.type === 'message.update').map((f) => f.payload!);
+    expect(card).toMatchObject({ kind: 'tool_calls', media: [image], tool_calls: [{ id: 'c1', result: { content: 'snapshot of garage', is_error: false } }] });
+    expect(card!.message_id).toBe(frames.find((f) => f.type === 'message.create')!.payload!.message_id);
+    expect(plain).not.toHaveProperty('media');
   });
 });

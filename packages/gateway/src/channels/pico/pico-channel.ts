@@ -3,8 +3,10 @@
  * the internal pico token (the launcher injects it; browsers never see it). Answers stream as
  * `message.create` then `message.update` frames; tool calls appear as their own messages.
  * Malformed, oversized or unknown frames get an `error` frame and the connection stays up.
- * Images come inline as data URLs (pico-media.ts); they are stored before the message goes to the
- * agent, and only a frame with images may be larger than `max_frame_bytes` (core pico-limits.ts).
+ * Images and files come inline as data URLs (pico-media.ts); they are stored before the message
+ * goes to the agent (files announced by their inbox path, as a Telegram document is), and only a
+ * frame with them may be larger than `max_frame_bytes` (core pico-limits.ts). A tool card whose
+ * tool returned images (a camera snapshot) carries their stored paths as `media`.
  * `send` (schedules) pushes a finished assistant message, a lone `message.create`, to the
  * session's open sockets.
  */
@@ -14,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import { picoFrameLimits, type ChannelConfig, type ChannelStatus, type PicoFrameLimits } from '@picoclaw/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentEvent } from '../../agent/events.js';
+import { receivedFileLine, withReceivedFiles } from '../../media/received-file.js';
 import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
 import { parseClientFrame, SESSION_ID, type PicoErrorCode, type PicoFrame } from './pico-frames.js';
 import { collectMedia, storeMedia } from './pico-media.js';
@@ -135,7 +138,15 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
         }
         case 'tool-result': {
           const entry = toolMessages.get(event.id);
-          if (entry) broadcast(sessionId, 'message.update', { message_id: entry.messageId, content: '', kind: 'tool_calls', tool_calls: [{ ...entry.call, result: { content: event.content.slice(0, 4000), is_error: event.isError } }] });
+          if (entry) {
+            broadcast(sessionId, 'message.update', {
+              message_id: entry.messageId,
+              content: '',
+              kind: 'tool_calls',
+              tool_calls: [{ ...entry.call, result: { content: event.content.slice(0, 4000), is_error: event.isError } }],
+              ...(event.media?.length ? { media: event.media } : {}),
+            });
+          }
           break;
         }
         case 'turn-end': {
@@ -156,7 +167,7 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
   /** Read at each frame and upgrade: a reload that changes agents.defaults.max_media_size applies. */
   const limits = (): PicoFrameLimits => picoFrameLimits(settings.max_frame_bytes, deps.images?.maxBytes());
   const tooLarge = (size: number, limit: number, media: boolean) =>
-    `frame of ${size} bytes exceeds the ${limit} byte limit${media ? ` (the images of one message may total ${deps.images!.maxBytes()} bytes: agents.defaults.max_media_size)` : ` (channel_list.pico.settings.max_frame_bytes${deps.images ? '; only a message with images may be larger' : ''})`}`;
+    `frame of ${size} bytes exceeds the ${limit} byte limit${media ? ` (the images and files of one message may total ${deps.images!.maxBytes()} bytes: agents.defaults.max_media_size)` : ` (channel_list.pico.settings.max_frame_bytes${deps.images ? '; only a message with images or files may be larger' : ''})`}`;
 
   function onMessage(connection: Connection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
     const socket = connection.socket;
@@ -180,21 +191,28 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
         const media = collectMedia(payload);
         if (!media.ok) return error(socket, 'invalid_media', media.message, f.id);
         const content = typeof payload.content === 'string' ? payload.content.trim() : '';
-        if (!content && !media.images.length) return error(socket, 'empty_content', 'message content is empty', f.id);
+        if (!content && !media.images.length && !media.files.length) return error(socket, 'empty_content', 'message content is empty', f.id);
         if (Buffer.byteLength(content) > limit.text) return error(socket, 'message_too_large', `message content exceeds the ${limit.text} byte limit (channel_list.pico.settings.max_frame_bytes)`, f.id);
         const sessionId = f.session_id ?? connection.sessionId;
         connection.sessions.add(sessionId);
-        // Images are stored first (the session keeps their paths), then the message goes to the agent.
+        // Images and files are stored first (the session keeps their paths), then the message goes to the agent.
         connection.inbound = connection.inbound.then(async () => {
-          const stored = await storeMedia(media.images, deps.images).catch((e: Error) => {
-            context?.log('warn', `an image from the chat could not be stored: ${e.message}`);
-            return { ok: false as const, message: 'the image could not be stored on the gateway (see the gateway log)' };
+          const stored = await storeMedia(media, deps).catch((e: Error) => {
+            context?.log('warn', `an image or file from the chat could not be stored: ${e.message}`);
+            return { ok: false as const, message: 'the attachment could not be stored on the gateway (see the gateway log)' };
           });
           if (!stored.ok) return error(socket, 'invalid_media', stored.message, f.id);
           counters.in++;
           lastMessageAt = new Date();
           void context!.submit(
-            { chatId: `pico:${sessionId}`, sessionKey: `pico:${sessionId}`, senderId: 'pico-user', text: content, ...(stored.images.length ? { images: stored.images } : {}) },
+            {
+              chatId: `pico:${sessionId}`,
+              sessionKey: `pico:${sessionId}`,
+              senderId: 'pico-user',
+              text: withReceivedFiles(stored.files.map((f) => receivedFileLine(f.path, f.bytes, f.mime)), content),
+              ...(stored.images.length ? { images: stored.images } : {}),
+              ...(stored.files.length ? { files: stored.files.map((f) => f.path) } : {}),
+            },
             renderer(sessionId),
           );
         });

@@ -8,23 +8,37 @@
  * entry stores none. The store (ImageStore.saveDataUrl) then checks each image itself: type,
  * base64, size (`agents.defaults.max_media_size`) and the bytes' own signature. Every refusal is
  * a sentence prefixed with the entry (`media[1]: …`), sent back as an `invalid_media` frame.
+ *
+ * Files (our addition: PicoClaw skips every attachment that is not an image) come as
+ * `attachments` entries `{type:'file', url|data_url:'data:<mime>;base64,…', filename}` and land in
+ * the workspace inbox (MediaInbox: safe names, 0600, `agents.defaults.max_media_size` each), as
+ * a Telegram document does. Every file of a message is decoded and checked before anything of
+ * the message is stored.
  */
 import { isPicoError } from '@picoclaw/core';
 import type { ImageStore } from '../../media/image-store.js';
+import type { MediaInbox } from '../../media/media-inbox.js';
 
-export type MediaResult = { ok: true; images: string[] } | { ok: false; message: string };
+/** A file stored in the inbox, for the text that announces it (media/received-file.ts). */
+export interface StoredFile {
+  path: string;
+  bytes: number;
+  mime: string;
+}
+
+export type MediaResult = { ok: true; images: string[]; files: StoredFile[] } | { ok: false; message: string };
 
 /** The data URL of one `media` entry or attachment object, or the reason there is none. */
-function inlineValue(item: unknown): { value: string } | { error: string } {
-  if (typeof item === 'string') return item.trim() ? { value: item.trim() } : { error: 'image payload is empty' };
+function inlineValue(item: unknown, kind = 'image'): { value: string } | { error: string } {
+  if (typeof item === 'string') return item.trim() ? { value: item.trim() } : { error: `${kind} payload is empty` };
   if (item && typeof item === 'object' && !Array.isArray(item)) {
     for (const key of ['url', 'data_url']) {
       const raw = (item as Record<string, unknown>)[key];
       if (typeof raw === 'string' && raw.trim()) return { value: raw.trim() };
     }
-    return { error: 'image payload must include url or data_url' };
+    return { error: `${kind} payload must include url or data_url` };
   }
-  return { error: 'image payload must be a string or object' };
+  return { error: `${kind} payload must be a string or object` };
 }
 
 /** Checked before storing: what can be told without decoding. The store repeats and completes it. */
@@ -40,9 +54,29 @@ export interface InlineImage {
   where: string;
 }
 
-/** The inline images of a payload, in order (`media` then `attachments`), or the first problem. */
-export function collectMedia(payload: Record<string, unknown>): { ok: true; images: InlineImage[] } | { ok: false; message: string } {
+/** One inline file of a payload: its name as sent, its data URL, and where it was (`attachments[2]: `). */
+export interface InlineFile {
+  name: string;
+  url: string;
+  where: string;
+}
+
+/** A `type:'file'` attachment, checked as far as it can be without decoding. */
+function inlineFile(item: Record<string, unknown>): { file: Omit<InlineFile, 'where'> } | { error: string } {
+  const value = inlineValue(item, 'file');
+  if ('error' in value) return value;
+  if (!value.value.startsWith('data:')) return { error: 'only inline file data URLs are supported' };
+  const name = item.filename;
+  if (typeof name !== 'string' || !name.trim()) return { error: 'file attachment must include filename' };
+  return { file: { name: name.trim(), url: value.value } };
+}
+
+export type Collected = { ok: true; images: InlineImage[]; files: InlineFile[] } | { ok: false; message: string };
+
+/** The inline images (`media` then `attachments`) and files of a payload, in order, or the first problem. */
+export function collectMedia(payload: Record<string, unknown>): Collected {
   const found: InlineImage[] = [];
+  const files: InlineFile[] = [];
   const { media, attachments } = payload;
   if (typeof media === 'string') {
     const problem = inlineImageProblem(media.trim());
@@ -63,6 +97,12 @@ export function collectMedia(payload: Record<string, unknown>): { ok: true; imag
       if (!item || typeof item !== 'object' || Array.isArray(item)) return { ok: false, message: `attachments[${i}]: attachment must be an object` };
       const declared = (item as { type?: unknown }).type;
       const type = typeof declared === 'string' ? declared.trim().toLowerCase() : '';
+      if (type === 'file') {
+        const file = inlineFile(item as Record<string, unknown>);
+        if ('error' in file) return { ok: false, message: `attachments[${i}]: ${file.error}` };
+        files.push({ ...file.file, where: `attachments[${i}]: ` });
+        continue;
+      }
       if (type !== '' && type !== 'image') continue;
       const value = inlineValue(item);
       if ('error' in value) {
@@ -75,24 +115,52 @@ export function collectMedia(payload: Record<string, unknown>): { ok: true; imag
       found.push({ url: value.value, where: `attachments[${i}]: ` });
     }
   }
-  return { ok: true, images: found };
+  return { ok: true, images: found, files };
+}
+
+/** A file's bytes and type from its data URL, or the sentence why not; the size is checked before decoding. */
+export function decodeFileUrl(url: string, maxBytes: number): { bytes: Buffer; mime: string } | { error: string } {
+  const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(url);
+  if (!match) return { error: 'file data URL is malformed' };
+  const [, declared, params, payload] = match as unknown as [string, string, string, string];
+  if (!params.split(';').includes('base64')) return { error: 'file data URL must be base64 encoded' };
+  // A 1 GB string is refused without allocating its bytes.
+  if (Math.floor((payload.length * 3) / 4) > maxBytes + 3) return { error: `file exceeds ${maxBytes} byte limit (agents.defaults.max_media_size)` };
+  const clean = payload.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return { error: 'invalid base64 file data' };
+  const bytes = Buffer.from(clean, 'base64');
+  if (!bytes.length) return { error: 'file is empty' };
+  if (bytes.length > maxBytes) return { error: `file exceeds ${maxBytes} byte limit (agents.defaults.max_media_size)` };
+  return { bytes, mime: declared.trim().toLowerCase() || 'application/octet-stream' };
 }
 
 /**
- * Stores the images `collectMedia` found; resolves with their workspace paths. A refusal of an
- * image is a result; other errors (a full disk) reject.
+ * Stores what `collectMedia` found: every file is decoded and checked first, then the images are
+ * stored, then the files; resolves with the workspace paths. A refusal is a result; other errors
+ * (a full disk) reject.
  */
-export async function storeMedia(found: InlineImage[], images: ImageStore | undefined): Promise<MediaResult> {
-  if (!found.length) return { ok: true, images: [] };
-  if (!images) return { ok: false, message: 'images are not available on this gateway' };
+export async function storeMedia(found: { images: InlineImage[]; files: InlineFile[] }, deps: { images?: ImageStore | undefined; inbox?: MediaInbox | undefined }): Promise<MediaResult> {
+  const { images, inbox } = deps;
+  const decoded: { name: string; bytes: Buffer; mime: string }[] = [];
+  if (found.files.length) {
+    if (!inbox) return { ok: false, message: 'files are not available on this gateway' };
+    for (const { name, url, where } of found.files) {
+      const file = decodeFileUrl(url, inbox.maxBytes());
+      if ('error' in file) return { ok: false, message: `${where}${file.error}` };
+      decoded.push({ name, ...file });
+    }
+  }
   const paths: string[] = [];
-  for (const { url, where } of found) {
+  if (found.images.length && !images) return { ok: false, message: 'images are not available on this gateway' };
+  for (const { url, where } of found.images) {
     try {
-      paths.push((await images.saveDataUrl(url)).path);
+      paths.push((await images!.saveDataUrl(url)).path);
     } catch (error) {
       if (isPicoError(error, 'invalid_input')) return { ok: false, message: `${where}${error.message}` };
       throw error;
     }
   }
-  return { ok: true, images: paths };
+  const files: StoredFile[] = [];
+  for (const { name, bytes, mime } of decoded) files.push({ path: (await inbox!.save(name, bytes)).path, bytes: bytes.length, mime });
+  return { ok: true, images: paths, files };
 }

@@ -362,6 +362,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
           ...(from.first_name ? { senderName: from.first_name } : {}),
           text: said.text,
           ...(said.images?.length ? { images: said.images } : {}),
+          ...(said.files?.length ? { files: said.files } : {}),
           ...(said.voice ? { voice: true } : {}),
         },
         renderer(chatId),

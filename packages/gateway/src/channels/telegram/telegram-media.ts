@@ -11,6 +11,7 @@
  */
 import { httpRequest } from '@picoclaw/core';
 import type { Telegram } from 'telegraf';
+import { megabytes, receivedFileLine, withReceivedFiles } from '../../media/received-file.js';
 import type { ChannelDeps } from '../channel.js';
 import { TELEGRAM_LIMIT } from './telegram-format.js';
 
@@ -43,6 +44,8 @@ export interface TelegramPhotoSize {
 export interface Said {
   text: string;
   images?: string[];
+  /** Files stored in media/inbox (their lines are in `text`), kept with the message for the dashboard. */
+  files?: string[];
   /** The text is a transcribed voice note or audio file. */
   voice?: boolean;
 }
@@ -59,7 +62,6 @@ const NO_TRANSCRIBER =
   'entry such as { "model_name": "whisper", "model": "groq/whisper-large-v3-turbo" } (its Groq key in .security.yml) and ' +
   'set "voice": { "model_name": "whisper" }. See docs/voice-and-images.md.';
 const minutes = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}` : `${s} s`);
-export const megabytes = (n: number) => (n < 1048576 ? `${Math.ceil(n / 1024)} KB` : `${Math.round((n / 1048576) * 10) / 10} MB`);
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -187,9 +189,7 @@ export function createTelegramMedia(options: TelegramMediaOptions) {
       const { bytes, filePath } = await download(document.file_id, limit, setting);
       const saved = await inbox.save(document.file_name ?? filePath.split('/').pop() ?? 'file', bytes);
       log('debug', `file in chat ${chatId} (${bytes.length} bytes) stored as ${saved.path}`);
-      const type = document.mime_type && /^[\w.+-]+\/[\w.+-]+$/.test(document.mime_type) ? `, ${document.mime_type}` : '';
-      const line = `[file received: ${saved.path} (${megabytes(bytes.length)}${type})]`;
-      return { text: caption ? `${line}\n\n${caption}` : line };
+      return { text: withReceivedFiles([receivedFileLine(saved.path, bytes.length, document.mime_type)], caption), files: [saved.path] };
     } catch (error) {
       return failed(chatId, 'receive that file', `file in chat ${chatId} not received`, error);
     }
