@@ -56,7 +56,11 @@ async function poll(check: () => Promise<boolean>, ms = 20_000) {
 
 interface Fakes { llm: Awaited<ReturnType<typeof startFakeLlm>>; ha: Awaited<ReturnType<typeof startFakeHomeAssistant>>; tg: Awaited<ReturnType<typeof startFakeTelegram>>; broker: Awaited<ReturnType<typeof startMosquitto>> }
 
-async function home(fakes: Fakes, options: { mcp?: boolean } = {}) {
+/** `ha`: another fake Home Assistant than the shared one; `discovery`: tools.mcp.discovery on. */
+interface HomeOptions { mcp?: boolean; ha?: Fakes['ha']; discovery?: boolean }
+
+async function home(fakes: Fakes, options: HomeOptions = {}) {
+  const ha = options.ha ?? fakes.ha;
   const dir = await mkdtemp(join(tmpdir(), 'picoclaw-bench-'));
   await writeFile(join(dir, 'config.json'), JSON.stringify({
     agents: { defaults: { model_name: 'm', max_parallel_turns: 16 } },
@@ -66,7 +70,7 @@ async function home(fakes: Fakes, options: { mcp?: boolean } = {}) {
       mqtt: { enabled: true, type: 'mqtt', settings: { broker: fakes.broker.tcpUrl, agent_id: 'bench' } },
       telegram: { enabled: true, type: 'telegram', settings: { token: fakes.tg.token, base_url: fakes.tg.url } },
     },
-    tools: { mcp: { enabled: options.mcp !== false, servers: { homeassistant: { type: 'http', url: fakes.ha.url, headers: { Authorization: `Bearer ${fakes.ha.token}` } } } } },
+    tools: { mcp: { enabled: options.mcp !== false, discovery: { enabled: options.discovery === true }, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } },
   }));
   return dir;
 }
@@ -220,7 +224,7 @@ async function schedulesAtScale(fakes: Fakes, count = 10_000) {
   }
 }
 
-async function withGateway<T>(fakes: Fakes, fn: (port: number, pid: number) => Promise<T>, options: { mcp?: boolean } = {}): Promise<T> {
+async function withGateway<T>(fakes: Fakes, fn: (port: number, pid: number) => Promise<T>, options: HomeOptions = {}): Promise<T> {
   const dir = await home(fakes, options);
   const port = await freePort();
   const child = spawnNode([GATEWAY, 'gateway', '--port', String(port)], { PICOCLAW_HOME: dir, PICOCLAW_GATEWAY_TOKEN: 'bench-control' });
@@ -468,7 +472,7 @@ async function leak(fakes: Fakes, messages = 10_000, sessions = 1_000) {
 
 /** Bytes sent to the model per turn for the system prompt and the tool definitions. */
 async function promptBytes(fakes: Fakes) {
-  const measure = (mcp: boolean) =>
+  const measure = (mcp: boolean, options: HomeOptions = {}) =>
     withGateway(fakes, async () => {
       const before = fakes.llm.requests.length;
       const client = await mqtt.connectAsync(fakes.broker.url);
@@ -482,8 +486,19 @@ async function promptBytes(fakes: Fakes) {
       await client.endAsync();
       const body = fakes.llm.requests.slice(before).at(-1)!.body;
       return { systemPromptBytes: Buffer.byteLength(String(body.messages[0]!.content)), toolBytes: Buffer.byteLength(JSON.stringify(body.tools ?? [])) };
-    }, { mcp });
-  return { withoutHomeAssistant: await measure(false), withHomeAssistant: await measure(true) };
+    }, { mcp, ...options });
+  // A Home Assistant of realistic size (60 tools), every tool sent vs behind tool discovery.
+  const ha = await startFakeHomeAssistant({ moreTools: 56 });
+  try {
+    return {
+      withoutHomeAssistant: await measure(false),
+      withHomeAssistant: await measure(true),
+      sixtyTools: await measure(true, { ha }),
+      sixtyToolsDiscovery: await measure(true, { ha, discovery: true }),
+    };
+  } finally {
+    await ha.close();
+  }
 }
 
 async function sizes() {
@@ -588,6 +603,9 @@ function performanceTable(r: Results): string {
     ['… peak gateway RSS, MB', String(r.mqttFleet.peakRssMb), '≤ 150', r.mqttFleet.peakRssMb <= 150],
     [`RSS growth after ${r.memory.messagesOneSession} messages in one session + ${r.memory.sessions} sessions (after a 500-message warm-up), MB`, `${r.memory.growthMb} (${r.memory.rssBeforeMb} → ${r.memory.rssAfterMb}; ${r.memory.growthFromStartMb ?? '?'} from the first message)`, '≤ 10', r.memory.growthMb <= 10],
     ['System prompt + tools per turn, bytes (without / with Home Assistant tools)', `${promptBytes(r.prompt.withoutHomeAssistant)} / ${promptBytes(r.prompt.withHomeAssistant)}`, '≤ 4096 without HA', promptBytes(r.prompt.withoutHomeAssistant) <= 4096],
+    ...(r.prompt.sixtyTools && r.prompt.sixtyToolsDiscovery
+      ? [['… with a Home Assistant of 60 tools: every tool sent / behind tool discovery (tools.mcp.discovery), bytes', `${promptBytes(r.prompt.sixtyTools)} / ${promptBytes(r.prompt.sixtyToolsDiscovery)}`, ''] as Row]
+      : []),
     ['Runtime: gateway / launcher bundles + dashboard, MB (no node_modules needed)', `${r.sizes.gatewayBundleMb} / ${r.sizes.launcherBundleMb} + ${r.sizes.dashboardMb ?? '?'}`, ''],
     ...(r.sizes.productionDependencies ? [['Production dependencies as installed (core, gateway, launcher), MB', `${r.sizes.productionDependencies.mb} (${r.sizes.productionDependencies.packages} packages)`, '≤ 120', r.sizes.productionDependencies.mb <= 120] as Row] : []),
     ...(r.schedules

@@ -298,6 +298,10 @@ describe('dashboard in Chromium', () => {
     await expect.poll(async () => page.evaluate(async () => ((await (await fetch('/api/models')).json()) as { fallbacks: string[] }).fallbacks)).toEqual(['c', 'b']);
     await page.locator('[data-model="c"]').getByText('fallback 1').waitFor();
 
+    // The MCP page says what the server's tools cost each request.
+    await page.getByRole('navigation').getByRole('button', { name: 'MCP' }).click();
+    expect(await page.getByTestId('mcp-size').textContent()).toMatch(/^4 tools: \d+\.\d KB of definitions sent with every request$/);
+
     await page.getByRole('navigation').getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('log').getByText(/turn on pico answered by m in \d+ ms with 1 tool call/).waitFor({ timeout: 10_000 });
 

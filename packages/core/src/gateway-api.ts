@@ -80,6 +80,12 @@ export interface McpServerStatus {
   lastError?: string;
   hint?: string;
   tools: { name: string; tool: string; description: string }[];
+  /** Tools the server has that allow_tools / deny_tools withhold. */
+  withheld: number;
+  /** Bytes the offered tools' definitions add to a request when all are sent (name, description, schema as JSON). */
+  schemaBytes: number;
+  /** Behind tool discovery: sent only once a search unlocks them. */
+  deferred: boolean;
   connectedAt?: string;
   nextRetryAt?: string;
   attempts: number;

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
 import { t } from './i18n.js';
 
-interface ServerState { name: string; state: string; lastError?: string; hint?: string; tools: { tool: string; description: string }[]; target: string }
+interface ServerState { name: string; state: string; lastError?: string; hint?: string; tools: { tool: string; description: string }[]; target: string; withheld?: number; schemaBytes?: number; deferred?: boolean }
 interface McpResponse { enabled: boolean; status?: ServerState[] }
 
 function TryTool({ server }: { server: ServerState }) {
@@ -80,6 +80,12 @@ export function McpPage() {
             <span className={`badge ${s.state === 'connected' ? 'ok' : 'bad'}`}>{s.state}</span>
             <span className="muted">{s.target}</span>
           </div>
+          {s.state === 'connected' && (
+            <div className="muted" data-testid="mcp-size">
+              {t(s.deferred ? 'mcp.deferred' : 'mcp.schema', { n: s.tools.length, kb: ((s.schemaBytes ?? 0) / 1024).toFixed(1) })}
+              {s.withheld ? ` · ${t('mcp.withheld', { n: s.withheld })}` : ''}
+            </div>
+          )}
           {s.lastError && <div className="error">{s.lastError}</div>}
           {s.hint && <div className="muted">{s.hint}</div>}
           {s.state === 'connected' && s.tools.length > 0 && <TryTool server={s} />}

@@ -32,6 +32,7 @@ import { createChannelManager, type ChannelManager } from './channels/channel-ma
 import { createMedia, type Media } from './media/media.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
+import { createToolDiscovery } from './mcp/tool-discovery.js';
 import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
 import { createHealthBook } from './models/fallback-chain.js';
 import { loadMistralSdk } from './models/mistral.js';
@@ -94,7 +95,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
-  const tools = (turn?: InboundMessage): Tool[] => [...builtins, ...media.tools(), ...schedules.tools(turn), ...(mcp?.list() ?? [])];
+  const discovery = createToolDiscovery({ config, list: () => mcp?.list() ?? [], warn: (message) => log.warn(message) });
+  const tools = (turn?: InboundMessage, afterStep?: boolean): Tool[] => [...builtins, ...media.tools(), ...schedules.tools(turn), ...discovery.tools(turn?.sessionKey, afterStep)];
   const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
 
   // No model is not an error: the gateway runs without one (degraded, reason `no_model`) and
@@ -113,6 +115,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       home: settings.home,
       workspace: cfg.agents.defaults.workspace,
       maxInlineTextChars: cfg.tools.mcp.max_inline_text_chars,
+      discovery: () => config().tools.mcp.discovery.enabled,
       log: logFn,
     });
     mcp.start();

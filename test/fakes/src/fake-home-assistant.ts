@@ -16,8 +16,27 @@ export interface HaCall {
   args: Record<string, unknown>;
 }
 
-/** `camera`: also expose `CameraSnapshot`, which returns this image (PNG bytes) as MCP image content. */
-export async function startFakeHomeAssistant(options: { token?: string; port?: number; callDelayMs?: number; camera?: Buffer } = {}) {
+/**
+ * Intents and scripts a real Home Assistant exposes over MCP, for a server of realistic size (the
+ * tool-discovery bench and tests): each takes HA's usual target arguments.
+ */
+const MORE_TOOLS = [
+  'HassToggle', 'HassClimateSetTemperature', 'HassClimateGetTemperature', 'HassMediaPause', 'HassMediaUnpause', 'HassMediaNext',
+  'HassMediaPrevious', 'HassSetVolume', 'HassMediaSearchAndPlay', 'HassShoppingListAddItem', 'HassListAddItem', 'HassListCompleteItem',
+  'HassVacuumStart', 'HassVacuumReturnToBase', 'HassStartTimer', 'HassCancelTimer', 'HassCancelAllTimers', 'HassIncreaseTimer',
+  'HassDecreaseTimer', 'HassPauseTimer', 'HassUnpauseTimer', 'HassTimerStatus', 'HassGetWeather', 'HassGetCurrentDate', 'HassGetCurrentTime',
+  'HassSetPosition', 'HassFanSetSpeed', 'HassLawnMowerStartMowing', 'HassLawnMowerDock', 'HassBroadcast', 'HassGetState', 'HassNevermind',
+  'HassRespond', 'HassLockLock', 'HassLockUnlock', 'HassAlarmArm', 'HassAlarmDisarm', 'HassValveOpen', 'HassValveClose', 'HassHumidifierSetpoint',
+  'HassHumidifierMode', 'HassWaterHeaterSetTemperature', 'HassCoverOpen', 'HassCoverClose', 'HassSceneActivate', 'HassInputNumberSet',
+  'HassInputSelectSet', 'HassButtonPress', 'HassNotify', 'script_goodnight', 'script_leave_home', 'script_arrive_home', 'script_movie_time',
+  'script_morning', 'script_water_garden', 'script_feed_cat',
+];
+
+/**
+ * `camera`: also expose `CameraSnapshot`, which returns this image (PNG bytes) as MCP image content.
+ * `moreTools`: also expose this many of HA's other intents and scripts (up to 56), as a real instance does.
+ */
+export async function startFakeHomeAssistant(options: { token?: string; port?: number; callDelayMs?: number; camera?: Buffer; moreTools?: number } = {}) {
   const token = options.token ?? 'ha-test-token';
   const calls: HaCall[] = [];
   const states = new Map<string, string>([['kitchen light', 'off'], ['living room light', 'on']]);
@@ -48,6 +67,16 @@ export async function startFakeHomeAssistant(options: { token?: string; port?: n
       await record('GetLiveContext', {});
       return { content: [{ type: 'text', text: [...states].map(([name, state]) => `- ${name}: ${state}`).join('\n') }] };
     });
+    for (const tool of MORE_TOOLS.slice(0, options.moreTools ?? 0)) {
+      const words = tool.replace(/^Hass|^script_/, '').replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      server.registerTool(tool, {
+        description: tool.startsWith('script_') ? `Runs the script "${words}"` : `Home Assistant intent: ${words}`,
+        inputSchema: { name: z.string().optional().describe('Name of a device or entity'), area: z.string().optional().describe('Name of an area'), floor: z.string().optional().describe('Name of a floor'), domain: z.array(z.string()).optional().describe('Domains'), device_class: z.array(z.string()).optional().describe('Device classes') },
+      }, async (args) => {
+        await record(tool, args);
+        return { content: [{ type: 'text', text: `${words}: done` }] };
+      });
+    }
     const camera = options.camera;
     if (camera) {
       server.registerTool('CameraSnapshot', { description: 'Takes a snapshot from a camera', inputSchema: { name: z.string() } }, async (args) => {

@@ -44,7 +44,6 @@ export const why = {
   hotReload: 'the gateway reloads on POST /reload, SIGHUP or a dashboard save; it does not watch the file',
   toolFilter: 'not available here: tool results reach the model as they are; known secrets are masked in errors',
   pathRules: 'the file tools keep to the workspace (agents.defaults.restrict_to_workspace); extra path patterns are not available here',
-  mcpDiscovery: 'every MCP tool is offered to the model; on-demand discovery is not available here yet',
   retries: 'a failing model is retried through its fallbacks, not by repeating the same call',
   other: 'not available here',
 } as const;
@@ -125,8 +124,6 @@ const inactive: [pattern: string, reason: string, active?: (v: unknown) => boole
   ['tools.filter_min_length', why.toolFilter, not(8)],
   ['tools.allow_read_paths', why.pathRules],
   ['tools.allow_write_paths', why.pathRules],
-  ['tools.mcp.discovery.enabled', why.mcpDiscovery, on],
-  ['tools.mcp.servers.*.deferred', why.mcpDiscovery, on],
 ];
 
 const split = (pattern: string) => pattern.split('.');
@@ -204,7 +201,6 @@ const inactiveBlocks: [prefix: string, reason: string][] = [
   ['isolation', why.isolation],
   ['agents.defaults.routing', why.routing],
   ['agents.defaults.tool_feedback', why.other],
-  ['tools.mcp.discovery', why.mcpDiscovery],
   ['tools.read_file.mode', 'read_file reads bytes here (with an offset); the lines mode is not available'],
   ['build_info', 'output only, in PicoClaw too'],
 ];

@@ -295,6 +295,9 @@ export const mcpTransportTypes = ['stdio', 'sse', 'http', 'streamable-http', 'st
 export const mcpServerSchema = z.strictObject({
   enabled: bool(true),
   deferred: z.boolean().optional(),
+  /** Not PicoClaw keys: the server's tools offered (empty: all) and withheld, by name or `*` pattern (mcp/tool-filter.ts). */
+  allow_tools: stringList(),
+  deny_tools: stringList(),
   type: z
     .string()
     .transform((t) => t.trim().toLowerCase())

@@ -49,8 +49,11 @@ export interface InboundMessage {
 export interface RuntimeDeps {
   config(): Config;
   models(): ModelRegistry;
-  /** The tools a turn may use (all of them without a turn, for /tools). */
-  tools(turn?: InboundMessage): readonly Tool[];
+  /**
+   * The tools a turn may use (all of them without a turn, for /tools); asked again after each
+   * tool step (`afterStep`), since MCP tool discovery unlocks tools during a turn.
+   */
+  tools(turn?: InboundMessage, afterStep?: boolean): readonly Tool[];
   store: SessionStore;
   /** Where images sent with messages and returned by tools are kept; without it images are not shown to models. */
   images?: ImageStore;
@@ -195,7 +198,8 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       const snapshot = ephemeral ? { messages: [] } : await deps.store.load(message.sessionKey);
       // load_image only where there is an image to look at: the other prompts stay shorter.
       const seen = message.images?.length || snapshot.messages.some((m) => m.media?.length);
-      const tools = seen ? deps.tools(message) : deps.tools(message).filter((t) => t.name !== 'load_image');
+      const offered = (afterStep?: boolean) => (seen ? deps.tools(message, afterStep) : deps.tools(message, afterStep).filter((t) => t.name !== 'load_image'));
+      const tools = offered();
       const systemPrompt = await buildSystemPrompt({
         workspace: defaults.workspace,
         channel: message.channel,
@@ -218,6 +222,7 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         visionModel,
         ...(images ? { saveImage: async (image: ImagePart) => (await images.save(Buffer.from(image.data, 'base64'))).path } : {}),
         tools,
+        refreshTools: () => offered(true),
         maxIterations: defaults.max_tool_iterations,
         maxTokens: defaults.max_tokens,
         temperature: defaults.temperature,

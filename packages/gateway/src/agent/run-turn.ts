@@ -29,6 +29,8 @@ export interface TurnInput {
   /** Stores an image a tool returned; resolves with its workspace path (kept on the tool message). */
   saveImage?: (image: ImagePart) => Promise<string>;
   tools: readonly Tool[];
+  /** The tools after a tool step (MCP discovery may have unlocked some); without it `tools` stay. */
+  refreshTools?: () => readonly Tool[];
   maxIterations: number;
   maxTokens: number;
   temperature: number;
@@ -251,6 +253,11 @@ async function converse(
       seeing = true;
     }
     if (signal.aborted) return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
+    if (input.refreshTools) {
+      const next = input.refreshTools();
+      definitions = toolDefinitions(next);
+      byName = new Map(next.map((t) => [t.name, t]));
+    }
   }
   const text = `I've reached \`max_tool_iterations\` (${input.maxIterations}) without a final response. Increase \`agents.defaults.max_tool_iterations\` in config.json if this task needs more tool steps.`;
   await persist([{ role: 'assistant', content: text }]);

@@ -14,6 +14,8 @@ import type { ImagePart } from '../models/types.js';
 import type { Tool, ToolProvider, ToolResult } from '../tools/types.js';
 import { readEnvFile } from './env-file.js';
 import { envFileProblem, resolveStdioLaunch, type StdioLaunch } from './stdio-launch.js';
+import { isDeferred } from './tool-discovery.js';
+import { toolFilter } from './tool-filter.js';
 import { mcpToolName } from './tool-name.js';
 
 export type { McpServerStatus } from '@picoclaw/core';
@@ -29,6 +31,8 @@ export interface McpManagerOptions {
   log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string, meta?: Record<string, unknown>) => void;
   /** Called whenever a server's state or tool list changes. */
   onChange?: () => void;
+  /** Whether `tools.mcp.discovery.enabled` (read when asked: a reload changes it), for each server's `deferred`. */
+  discovery?: () => boolean;
   /** Retry backoff bounds (ms); tests shorten them. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -156,6 +160,8 @@ class ServerConnection {
   lastError?: string;
   hint?: string;
   tools: Tool[] = [];
+  /** Tools withheld by allow_tools / deny_tools at the last listing. */
+  withheld = 0;
   connectedAt?: Date;
   nextRetryAt?: Date;
   attempts = 0;
@@ -197,6 +203,9 @@ class ServerConnection {
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(this.hint ? { hint: this.hint } : {}),
       tools: this.tools.map((t) => ({ name: t.name, tool: (t as Tool & { original: string }).original, description: t.description })),
+      withheld: this.withheld,
+      schemaBytes: this.tools.reduce((sum, t) => sum + Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, parameters: t.parameters })), 0),
+      deferred: isDeferred(this.config, this.options.discovery?.() ?? false),
       ...(this.connectedAt ? { connectedAt: this.connectedAt.toISOString() } : {}),
       ...(this.nextRetryAt && this.state === 'failed' ? { nextRetryAt: this.nextRetryAt.toISOString() } : {}),
       attempts: this.attempts,
@@ -296,7 +305,9 @@ class ServerConnection {
         } while (cursor);
         if (tools.some((t) => t.outputSchema)) await loadAjv();
         this.client = client;
-        this.tools = tools.map((t) => this.adapt(t));
+        const offered = toolFilter(this.config);
+        this.tools = tools.filter((t) => offered(t.name)).map((t) => this.adapt(t));
+        this.withheld = tools.length - this.tools.length;
         this.connectedAt = new Date();
         return;
       } catch (error) {

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makePng, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { openPicoChat, type PicoChat } from '../testing/pico-chat.js';
 import { startTestGateway, type TestGateway } from '../testing/start-test-gateway.js';
 
 let llm: FakeLlm | undefined;
@@ -33,22 +33,14 @@ async function setUp(model: string) {
     },
   });
   for (let i = 0; i < 250 && !(await (await fetch(`${gw.base}/status`, { headers: { authorization: 'Bearer control-token' } })).text()).includes('camerasnapshot'); i++) await new Promise((r) => setTimeout(r, 20));
-  const socket = new WebSocket(`ws://127.0.0.1:${gw.port}/pico/ws?session_id=cam`, ['token.pico-token']);
-  const frames: { type: string; payload?: { content?: string } }[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  /** Sends a question and waits for the turn to end. */
-  const ask = async (content: string) => {
-    const before = frames.filter((f) => f.type === 'typing.stop').length;
-    socket.send(JSON.stringify({ type: 'message.send', id: `q${before}`, payload: { content } }));
-    for (let i = 0; i < 250 && frames.filter((f) => f.type === 'typing.stop').length === before; i++) await new Promise((r) => setTimeout(r, 20));
-  };
-  sockets.push(socket);
+  const chat = await openPicoChat(gw.port, 'pico-token', 'cam');
+  const ask = (content: string) => chat.ask(content);
+  chats.push(chat);
   await ask('Is the garage door open?');
   return { model: llm, ask };
 }
-const sockets: WebSocket[] = [];
-afterEach(() => sockets.splice(0).forEach((s) => s.close()));
+const chats: PicoChat[] = [];
+afterEach(() => chats.splice(0).forEach((c) => c.close()));
 
 describe('images from MCP tools', () => {
   it('a camera snapshot reaches a vision model as an image part after the tool result, and the session keeps its path', async () => {
