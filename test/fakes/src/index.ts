@@ -9,3 +9,4 @@ export { startFakeSpeech, type FakeSpeech, type SpeechRequest } from './fake-spe
 export { startFakeTranscription, parseMultipart, type FakeTranscription, type TranscriptionUpload } from './fake-transcription.js';
 export { makeVoiceNote } from './voice-note.js';
 export { makePng } from './png.js';
+export { startFakeSearch, type FakeSearch, type FakeSearchResult, type SearchRequest, type SearchBackendName } from './fake-search.js';

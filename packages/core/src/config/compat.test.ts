@@ -64,7 +64,8 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
   it('a PicoClaw key this project lacks loads, is reported once with why, kept on save, and its secret goes to .security.yml', async () => {
     const loaded = await load({ model_list: [model], agents: { defaults: { model_name: 'm' } }, tools: { web: { brave: { enabled: true, api_key: 'BSA-compat-secret' }, search: { max_results: 3 } }, skills: { github: { token: 'ghp-compat-secret' } } } });
     expect(ignoredOnly(loaded.warnings)).toEqual([
-      'ignored for compatibility with PicoClaw: tools.web.brave.api_key, tools.web.search, tools.web.brave.enabled — web search is not available here yet; web_fetch works',
+      'ignored for compatibility with PicoClaw: tools.web.brave.api_key — an old PicoClaw spelling, not read here: put the key in api_keys (a list) of the same backend',
+      'ignored for compatibility with PicoClaw: tools.web.search — an old PicoClaw block, not read here: set up a backend under tools.web (brave, tavily, searxng, duckduckgo)',
       'ignored for compatibility with PicoClaw: tools.skills.github — skills are not available here yet',
     ]);
     expect(JSON.stringify(redactSecrets(loaded.document))).not.toMatch(/BSA-compat-secret|ghp-compat-secret/);
@@ -91,6 +92,11 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
     expect(loaded.warnings.join('\n')).toMatch(/channel_list\.discord — the discord channel is not available here/);
     await saveConfig({ ...loaded.document, tools: { ...loaded.document.tools, exec: { enabled: false }, cron: { enabled: true }, message: { media_enabled: false } }, channel_list: {} }, { configPath: configPath() });
     expect((await loadConfig({ configPath: configPath(), home: dir, env: {} })).warnings).toEqual([]);
+  });
+
+  it('web search: the backends web_search has are not reported, the others are', async () => {
+    const loaded = await load({ model_list: [model], agents: { defaults: { model_name: 'm' } }, tools: { web: { enabled: true, provider: 'brave', brave: { enabled: true, api_keys: ['k'] }, tavily: { enabled: true, api_keys: ['t'] }, searxng: { enabled: true, base_url: 'http://s' }, duckduckgo: { enabled: true }, perplexity: { enabled: true, api_keys: ['p'] } } } });
+    expect(ignoredOnly(loaded.warnings)).toEqual(['ignored for compatibility with PicoClaw: tools.web.perplexity.enabled, tools.web.perplexity.api_keys — this search backend is not available here; web_search uses brave, tavily, searxng or duckduckgo']);
   });
 
   it('a key no PicoClaw version has is still an error, with the nearest valid key', async () => {

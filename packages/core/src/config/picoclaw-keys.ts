@@ -28,7 +28,8 @@ const not = (fallback: unknown) => (v: unknown) => JSON.stringify(v) !== JSON.st
 /** Why, by feature; the key lists below say which keys each covers. */
 export const why = {
   exec: 'no shell tool is offered here (see docs/security.md)',
-  webSearch: 'web search is not available here yet; web_fetch works',
+  webSearch: 'this search backend is not available here; web_search uses brave, tavily, searxng or duckduckgo',
+  webOldKey: 'an old PicoClaw spelling, not read here: put the key in api_keys (a list) of the same backend',
   skills: 'skills are not available here yet',
   media: 'this media option is not available here yet (voice notes, images and files work: docs/voice-and-images.md)',
   mediaCleanup: 'images and files are kept here with the conversations that show them (workspace media/); nothing deletes them on a timer',
@@ -53,9 +54,9 @@ export const why = {
  * .security.yml and redacted like the schema's secrets (secrets.ts).
  */
 const picoclawOnly: [pattern: string, reason: string, secret?: 'secret'][] = [
-  ['tools.web.search', why.webSearch],
-  ['tools.web.brave.api_key', why.webSearch, 'secret'],
-  ['tools.web.tavily.api_key', why.webSearch, 'secret'],
+  ['tools.web.search', 'an old PicoClaw block, not read here: set up a backend under tools.web (brave, tavily, searxng, duckduckgo)'],
+  ['tools.web.brave.api_key', why.webOldKey, 'secret'],
+  ['tools.web.tavily.api_key', why.webOldKey, 'secret'],
   ['tools.web.perplexity.api_key', why.webSearch, 'secret'],
   ['tools.web.kagi.api_key', why.webSearch, 'secret'],
   ['tools.skills.github', why.skills],
@@ -67,13 +68,17 @@ const picoclawOnly: [pattern: string, reason: string, secret?: 'secret'][] = [
 /** Secret keys among `picoclawOnly`, as path patterns. */
 export const picoclawOnlySecrets = (): string[][] => picoclawOnly.filter(([, , secret]) => secret).map(([pattern]) => split(pattern));
 
+/** PicoClaw's search backends that web_search does not have here (web/search-backends.ts has the others). */
+const unavailableSearch = ['kagi', 'sogou', 'gemini', 'perplexity', 'glm_search', 'baidu_search'];
+
 /** Keys this schema accepts that do nothing here yet, and what value means "set". */
 const inactive: [pattern: string, reason: string, active?: (v: unknown) => boolean][] = [
   ['tools.exec.enabled', why.exec, on],
-  ['tools.web.enabled', why.webSearch, on],
-  ['tools.web.*.enabled', why.webSearch, on],
-  ['tools.web.*.api_keys', why.webSearch],
-  ['tools.web.*.api_key', why.webSearch],
+  ...unavailableSearch.flatMap((b): [string, string, ((v: unknown) => boolean)?][] => [
+    [`tools.web.${b}.enabled`, why.webSearch, on],
+    [`tools.web.${b}.api_keys`, why.webSearch],
+    [`tools.web.${b}.api_key`, why.webSearch],
+  ]),
   ['tools.skills.enabled', why.skills, on],
   ['tools.skills.registries', why.skills],
   ['tools.find_skills.enabled', why.skills, on],
@@ -177,12 +182,10 @@ export function activeIgnoredKeys(doc: Json, implementedChannels: readonly strin
 /** Whole blocks of the schema that do nothing here, for the configuration reference. */
 const inactiveBlocks: [prefix: string, reason: string][] = [
   ['tools.exec', why.exec],
-  ['tools.web.enabled', why.webSearch],
-  ['tools.web.provider', why.webSearch],
-  ['tools.web.prefer_native', why.webSearch],
-  ['tools.web.format', why.webSearch],
-  ['tools.web.proxy', 'web_fetch connects directly; a proxy for the web tools is not available here'],
-  ...['brave', 'tavily', 'kagi', 'sogou', 'duckduckgo', 'gemini', 'perplexity', 'searxng', 'glm_search', 'baidu_search'].map((b): [string, string] => [`tools.web.${b}`, why.webSearch]),
+  ['tools.web.prefer_native', 'no model provider here searches the web by itself, so web_search is the one search tool'],
+  ['tools.web.format', 'web_fetch returns plain text here; markdown is not available'],
+  ['tools.web.proxy', 'web_fetch and web_search connect directly; a proxy for the web tools is not available here'],
+  ...unavailableSearch.map((b): [string, string] => [`tools.web.${b}`, why.webSearch]),
   ...['skills', 'find_skills', 'install_skill'].map((t): [string, string] => [`tools.${t}`, why.skills]),
   ['tools.cron.exec_timeout_minutes', why.exec],
   ['tools.cron.allow_command', why.exec],

@@ -341,6 +341,10 @@ const tools = block({
     custom_allow_patterns: z.array(z.string()).default([]),
     timeout_seconds: int(60),
   }),
+  // web_search (web/web-search.ts) is offered when `enabled` is on and one of brave, tavily, searxng
+  // or duckduckgo is ready; off by default here (PicoClaw: on): a search sends what the model asks
+  // to a third party, so the owner turns it on (the dashboard's "web search" switch).
+  // The other backends load and are reported (picoclaw-keys.ts). web_fetch is `web_fetch` below.
   web: block({
     enabled: bool(false),
     provider: str('auto'),

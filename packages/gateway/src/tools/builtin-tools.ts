@@ -7,6 +7,7 @@ import { createSendFileTool, type FileOutbound } from './builtin/send-file-tool.
 import { createTimeTool } from './builtin/time-tool.js';
 import { webFetchDefinition } from './builtin/web-fetch-definition.js';
 import type { WebFetchOptions } from './builtin/web-fetch-tool.js';
+import { createWebSearch } from '../web/web-search.js';
 import { defineTool } from './define-tool.js';
 import { pathPolicyFor } from './path-policy.js';
 import type { Tool } from './types.js';
@@ -35,6 +36,8 @@ export function createBuiltinTools(loaded: LoadedConfig, warn: (message: string)
   if (t.send_file.enabled) tools.push(createSendFileTool({ ...rules, maxBytes, outbound }));
   if (t.load_image.enabled) tools.push(createLoadImageTool({ ...rules, maxBytes }));
   if (t.web_fetch.enabled) tools.push(lazyWebFetch({ limitBytes: t.web.fetch_limit_bytes, whitelist: t.web.private_host_whitelist }));
+  const search = createWebSearch(t.web, { warn });
+  if (search) tools.push(search);
   return tools;
 }
 
