@@ -116,8 +116,8 @@ function mediaOf(payload: Record<string, unknown>): 'refused' | 'images' | 'none
       if (!item || typeof item !== 'object' || Array.isArray(item)) return 'refused';
       const declared = (item as { type?: unknown }).type;
       const type = typeof declared === 'string' ? declared.trim().toLowerCase() : '';
-      // A file (our addition) needs a base64 data URL, a filename and bytes: random input never is one.
-      if (type === 'file') return 'refused';
+      // A file or a recording (our additions) needs a base64 data URL and more: random input never is one.
+      if (type === 'file' || type === 'audio') return 'refused';
       if (type !== '' && type !== 'image') continue;
       const url = inline(item);
       if (url === undefined) {

@@ -159,3 +159,68 @@ describe('Chat images', () => {
     expect(container.querySelectorAll('details.tool')).toHaveLength(1);
   });
 });
+
+/** A MediaRecorder the test drives: one chunk of Opus-in-WebM bytes when stopped. */
+class FakeRecorder {
+  static isTypeSupported = (type: string) => type === 'audio/webm;codecs=opus';
+  state = 'inactive';
+  mimeType: string;
+  ondataavailable?: (event: { data: Blob }) => void;
+  onstop?: () => void;
+  constructor(readonly stream: { getTracks(): { stop(): void }[] }, options?: { mimeType?: string }) {
+    this.mimeType = options?.mimeType ?? '';
+  }
+  start() {
+    this.state = 'recording';
+  }
+  stop() {
+    this.state = 'inactive';
+    this.ondataavailable?.({ data: new Blob([Uint8Array.from([0x1a, 0x45, 0xdf, 0xa3, 9, 9])], { type: this.mimeType }) });
+    this.onstop?.();
+  }
+}
+
+describe('Chat voice', () => {
+  it('the microphone records, and stopping sends the recording as an audio attachment with the typed text; the bubble shows its length', async () => {
+    const stopped: string[] = [];
+    vi.stubGlobal('MediaRecorder', FakeRecorder);
+    vi.stubGlobal('navigator', Object.assign(Object.create(navigator), { mediaDevices: { getUserMedia: async () => ({ getTracks: () => [{ stop: () => stopped.push('track') }] }) } }));
+    const { container, socket, getByRole, getByLabelText } = await chat();
+    fireEvent.change(getByLabelText('Message'), { target: { value: 'kitchen' } });
+    fireEvent.click(getByRole('button', { name: 'Record voice' }));
+    const stop = await waitFor(() => getByRole('button', { name: 'Stop recording and send' }));
+    fireEvent.click(stop);
+    await waitFor(() => expect(socket.sent).toHaveLength(1));
+    const frame = JSON.parse(socket.sent[0]!) as { payload: { content: string; attachments: { type: string; url: string; duration: number }[] } };
+    expect(frame.payload.content).toBe('kitchen');
+    expect(frame.payload.attachments).toEqual([{ type: 'audio', url: `data:audio/webm;codecs=opus;base64,${btoa('\x1a\x45\xdf\xa3\x09\x09')}`, duration: expect.any(Number) }]);
+    expect(stopped).toEqual(['track']);
+    expect(container.querySelector('.message.user .voice-chip')!.textContent).toMatch(/^🎙 0:0\d$/);
+    expect((getByLabelText('Message') as HTMLTextAreaElement).value).toBe('');
+    expect(container.querySelector('.attachments')).toBeNull();
+    // The gateway's "heard" line is shown as such.
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'message.create', payload: { message_id: 'h1', content: '🎙 heard: kitchen light on', kind: 'transcript' } }) }));
+    expect(container.querySelector('.message.transcript')!.textContent).toBe('🎙 heard: kitchen light on');
+  });
+
+  it('a microphone the browser refuses: a message says how to allow it; a transcription failure puts the recording back with the reason', async () => {
+    vi.stubGlobal('MediaRecorder', FakeRecorder);
+    let allow = false;
+    vi.stubGlobal('navigator', Object.assign(Object.create(navigator), { mediaDevices: { getUserMedia: async () => {
+      if (!allow) throw new DOMException('denied', 'NotAllowedError');
+      return { getTracks: () => [] };
+    } } }));
+    const { container, socket, getByRole, findByRole } = await chat();
+    fireEvent.click(getByRole('button', { name: 'Record voice' }));
+    expect((await findByRole('alert')).textContent).toContain('The microphone is not available: allow it for this page in the browser');
+    allow = true;
+    fireEvent.click(getByRole('button', { name: 'Record voice' }));
+    fireEvent.click(await waitFor(() => getByRole('button', { name: 'Stop recording and send' })));
+    await waitFor(() => expect(socket.sent).toHaveLength(1));
+    const { id } = JSON.parse(socket.sent[0]!) as { id: string };
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'error', payload: { code: 'transcription_failed', message: 'I could not make out any words in that recording.', request_id: id } }) }));
+    await waitFor(() => expect(container.querySelector('[role=alert]')!.textContent).toContain('Not sent: I could not make out any words in that recording. Your message is back in the box.'));
+    expect(container.querySelector('.attachments li.audio')!.textContent).toMatch(/^🎙 0:0\d/);
+    expect(container.querySelector('.message.user')).toBeNull();
+  });
+});

@@ -2,10 +2,12 @@
  * The chat: one pico WebSocket through the launcher, answers streamed into place, tool calls as
  * collapsible cards with their arguments and results (and the images a tool returned, such as a
  * camera snapshot, under the card), automatic reconnection. Images go with a message as data URLs
- * in `payload.media`, other files as `payload.attachments` of type `file` (ChatImages.tsx).
+ * in `payload.media`, other files as `payload.attachments` of type `file` (ChatImages.tsx), a
+ * voice message as one of type `audio`, sent when the recording stops (ChatVoice.tsx).
  */
 import { Fragment, useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
-import { AttachmentChips, filesOf, fileSize, MessageFiles, MessageImages, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
+import { AttachmentChips, clock, filesOf, fileSize, MessageFiles, MessageImages, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
+import { canRecord, RecordButton, useRecorder } from './ChatVoice.js';
 import { Markdown } from './Markdown.js';
 import { t } from './i18n.js';
 
@@ -27,6 +29,8 @@ interface Message {
   images?: string[];
   /** Files the user sent (they stay in the workspace inbox). */
   files?: FileChip[];
+  /** A voice message just sent: its length (after a reload the transcript is the text). */
+  voice?: number;
 }
 
 /** The stored image paths of a frame or a history entry (`media/images/…`) as URLs. */
@@ -76,6 +80,13 @@ export function Chat() {
   };
   const { attachments, setAttachments, add: attach, remove: detach } = useAttachments(showToast);
   const fileInput = useRef<HTMLInputElement>(null);
+  /** A recording just stopped: sent with what is in the composer (one recording per message). */
+  const [recorded, setRecorded] = useState(false);
+  const recorder = useRecorder((recording) => {
+    setAttachments((current) => [...current.filter((a) => a.kind !== 'audio'), recording]);
+    setRecorded(true);
+  }, showToast);
+  const [microphone] = useState(canRecord);
   const [dragging, setDragging] = useState(false);
   const end = useRef<HTMLDivElement>(null);
   const [sessions, setSessions] = useState<SessionInfo[]>([]);
@@ -161,7 +172,8 @@ export function Chat() {
           setMessages((current) => current.filter((m) => m.id !== kept.bubble));
           setDraft((current) => current || kept.text);
           setAttachments((current) => (current.length ? current : kept.attachments));
-          showToast(t('chat.imageRefused', { message: String(p.message ?? p.code ?? '') }));
+          setTyping(false);
+          showToast(t('chat.imageRefused', { message: String(p.message ?? p.code ?? '').replace(/\.$/, '') }));
         } else if (frame.type === 'error') {
           setMessages((current) => [...current, { id: crypto.randomUUID(), role: 'assistant', kind: 'error', content: String(p.message ?? 'error') }]);
         }
@@ -184,7 +196,11 @@ export function Chat() {
     const id = crypto.randomUUID();
     const media = attached.filter((a) => a.kind === 'image').map((a) => a.dataUrl);
     const files = attached.filter((a) => a.kind === 'file');
-    const attachments = files.map((a) => ({ type: 'file', url: a.dataUrl, filename: a.name }));
+    const voice = attached.find((a) => a.kind === 'audio');
+    const attachments = [
+      ...files.map((a) => ({ type: 'file', url: a.dataUrl, filename: a.name })),
+      ...(voice ? [{ type: 'audio', url: voice.dataUrl, duration: Math.round((voice.seconds ?? 0) * 10) / 10 }] : []),
+    ];
     const frame = JSON.stringify({ type: 'message.send', id, payload: { content: text, ...(media.length ? { media } : {}), ...(attachments.length ? { attachments } : {}) } });
     if (socket.current?.readyState === WebSocket.OPEN) socket.current.send(frame);
     else outbox.current.push(frame);
@@ -195,14 +211,20 @@ export function Chat() {
       for (const key of sent.current.keys()) if (sent.current.size > 10) sent.current.delete(key);
     }
     const chips = files.map((a) => ({ name: a.name, size: fileSize(a.size) }));
-    if (!text.startsWith('/') || attached.length) setMessages((current) => [...current, { id: bubble, role: 'user', content: text, ...(media.length ? { images: media } : {}), ...(chips.length ? { files: chips } : {}) }]);
+    if (!text.startsWith('/') || attached.length) setMessages((current) => [...current, { id: bubble, role: 'user', content: text, ...(media.length ? { images: media } : {}), ...(chips.length ? { files: chips } : {}), ...(voice ? { voice: voice.seconds ?? 0 } : {}) }]);
   };
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = (event?: FormEvent) => {
+    event?.preventDefault();
     send(draft, attachments);
     setDraft('');
     setAttachments([]);
   };
+  useEffect(() => {
+    if (!recorded) return;
+    setRecorded(false);
+    submit();
+    // Runs once the recording is among the attachments (the render after it was added).
+  }, [recorded]);
   const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
     const files = filesOf(event.clipboardData);
     if (!files.length) return;
@@ -277,6 +299,7 @@ export function Chat() {
             <div key={m.id} className={`message ${m.role} ${m.kind ?? ''}`} data-role={m.role}>
               {m.images && <MessageImages images={m.images} />}
               {m.files && <MessageFiles files={m.files} />}
+              {m.voice !== undefined && <div className="voice-chip file-chip">🎙 {clock(m.voice)}</div>}
               <div className="content">
                 {m.role === 'assistant' && !m.kind ? <Markdown text={m.content} /> : m.content}
                 {m.stopped && <em> {t('chat.stopped')}</em>}
@@ -302,6 +325,7 @@ export function Chat() {
           e.target.value = '';
         }} />
         <button type="button" className="secondary attach" aria-label={t('chat.attach')} title={t('chat.attach')} onClick={() => fileInput.current?.click()}>📎</button>
+        {microphone && <RecordButton recorder={recorder} />}
         <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} onPaste={onPaste} rows={2} placeholder={t('chat.placeholder')} />
         {typing ? (
           <button type="button" onClick={() => send('/stop')}>{t('chat.stop')}</button>

@@ -17,12 +17,17 @@ export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 export interface Attachment {
   id: string;
-  /** An image the model sees, or a file it is told the path of. */
-  kind: 'image' | 'file';
+  /** An image the model sees, a file it is told the path of, or a recording transcribed for it (ChatVoice.tsx). */
+  kind: 'image' | 'file' | 'audio';
   name: string;
   size: number;
   dataUrl: string;
+  /** A recording's length as measured while recording. */
+  seconds?: number;
 }
+
+/** A recording's length as a clock: 0:07, 1:30. */
+export const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
 
 /** A file shown in a bubble: its name and its size as the gateway says it. */
 export interface FileChip {
@@ -34,7 +39,7 @@ const megabytes = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
 /** The size as the gateway writes it in the model's `[file received: …]` line (media/received-file.ts). */
 export const fileSize = (n: number) => (n < 1048576 ? `${Math.ceil(n / 1024)} KB` : `${Math.round((n / 1048576) * 10) / 10} MB`);
 
-function readDataUrl(file: File): Promise<string> {
+export function readDataUrl(file: Blob): Promise<string> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(String(reader.result));
@@ -84,7 +89,11 @@ export function AttachmentChips(props: { attachments: Attachment[]; remove(id: s
     <ul className="attachments" aria-label={t('chat.attachments')}>
       {props.attachments.map((a) => (
         <li key={a.id} className={a.kind}>
-          {a.kind === 'image' ? <img src={a.dataUrl} alt={a.name} /> : <span className="file-chip" title={a.name}>📄 {a.name} <small>{fileSize(a.size)}</small></span>}
+          {a.kind === 'image' ? (
+            <img src={a.dataUrl} alt={a.name} />
+          ) : (
+            <span className="file-chip" title={a.name}>{a.kind === 'audio' ? `🎙 ${clock(a.seconds ?? 0)}` : `📄 ${a.name}`} <small>{fileSize(a.size)}</small></span>
+          )}
           <button type="button" className="icon" aria-label={t('chat.removeImage', { name: a.name })} onClick={() => props.remove(a.id)}>×</button>
         </li>
       ))}

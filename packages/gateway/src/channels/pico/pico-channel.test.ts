@@ -316,3 +316,90 @@ describe('pico tool cards with images', () => {
     expect(plain).not.toHaveProperty('media');
   });
 });
+
+describe('pico recordings (attachments of type audio: the dashboard microphone)', () => {
+  const webm = Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 1, 2, 3, 4, 5, 6]);
+  const audioUrl = `data:audio/webm;codecs=opus;base64,${webm.toString('base64')}`;
+  /** A transcriber that hears `text` (or fails with `fail`), with the limits given. */
+  function transcriber(options: { text?: string; fail?: string; echo?: boolean; maxBytes?: number; available?: boolean } = {}) {
+    const calls: { bytes: Buffer; filename: string; mimeType: string }[] = [];
+    return {
+      calls,
+      available: () => options.available ?? true,
+      limits: () => ({ maxBytes: options.maxBytes ?? 1000, maxDurationSeconds: 60, echo: options.echo ?? false }),
+      async transcribe(bytes: Uint8Array, o: { filename: string; mimeType: string }) {
+        calls.push({ bytes: Buffer.from(bytes), filename: o.filename, mimeType: o.mimeType });
+        if (options.fail) throw new Error(options.fail);
+        return { text: options.text ?? 'turn on the kitchen light', model: 'whisper' };
+      },
+    };
+  }
+
+  it('transcribes the recording as Telegram does a voice note: the typed text first, voice: true, "heard" echoed before the turn', async () => {
+    const stt = transcriber({ echo: true });
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: { ...(await mediaStores()), transcriber: stt }, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-voice');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'v1', payload: { content: 'please', attachments: [{ type: 'audio', url: audioUrl, duration: 2.4 }] } }));
+    ws.send(JSON.stringify({ type: 'message.send', id: 'v2', payload: { attachments: [{ type: 'audio', data_url: audioUrl.replace('audio/webm;codecs=opus', 'audio/ogg') }] } }));
+    await until(() => submitted.length === 2);
+    expect(submitted.map((m) => [m.text, m.voice])).toEqual([
+      ['please\n\nturn on the kitchen light', true],
+      ['turn on the kitchen light', true],
+    ]);
+    expect(stt.calls.map((c) => [c.filename, c.mimeType, c.bytes.equals(webm)])).toEqual([
+      ['voice.webm', 'audio/webm', true],
+      ['voice.ogg', 'audio/ogg', true],
+    ]);
+    const echo = frames.find((f) => f.type === 'message.create')!;
+    expect(echo.payload).toMatchObject({ content: '🎙 heard: turn on the kitchen light', kind: 'transcript' });
+    expect(frames.filter((f) => f.type === 'error')).toEqual([]);
+  });
+
+  const cases: [string, unknown[], ReturnType<typeof transcriber> | undefined, string][] = [
+    ['no transcription model', [{ type: 'audio', url: audioUrl }], transcriber({ available: false }), 'attachments[0]: Voice notes need a transcription model: set voice.model_name in config.json.'],
+    ['no transcriber at all', [{ type: 'audio', url: audioUrl }], undefined, 'attachments[0]: Voice notes need a transcription model'],
+    ['a recording too long', [{ type: 'audio', url: audioUrl, duration: 75.2 }], transcriber(), 'attachments[0]: That recording is 1 min 16 s long; I transcribe up to 1 min (voice.max_duration_seconds).'],
+    ['a recording too large (told before decoding)', [{ type: 'audio', url: `data:audio/webm;base64,${'A'.repeat(4000)}` }], transcriber(), 'attachments[0]: That recording is 3 KB; I transcribe up to 1 KB (voice.max_bytes).'],
+    ['two recordings', [{ type: 'audio', url: audioUrl }, { type: 'audio', url: audioUrl }], transcriber(), 'attachments[1]: only one audio attachment per message'],
+    ['a recording without url', [{ type: 'audio' }], transcriber(), 'attachments[0]: audio payload must include url or data_url'],
+    ['a data URL that is not audio', [{ type: 'audio', url: 'data:text/plain;base64,aGk=' }], transcriber(), 'attachments[0]: only inline audio data URLs are supported'],
+    ['an audio format no API reads', [{ type: 'audio', url: 'data:audio/midi;base64,aGk=' }], transcriber(), 'attachments[0]: unsupported audio format: audio/midi (send WebM, OGG, MP3, M4A or WAV)'],
+    ['a duration that is not a number', [{ type: 'audio', url: audioUrl, duration: '2' }], transcriber(), 'attachments[0]: audio duration must be a number of seconds'],
+    ['broken base64', [{ type: 'audio', url: 'data:audio/webm;base64,aGk$$$' }], transcriber(), 'attachments[0]: invalid base64 audio data'],
+  ];
+  it.each(cases)('refuses %s with invalid_media before anything is stored or transcribed', async (_what, attachments, stt, message) => {
+    const submitted: InboundMessage[] = [];
+    const url = await start({ deps: { ...(await mediaStores()), ...(stt ? { transcriber: stt } : {}) }, submit: (m) => submitted.push(m) });
+    const { ws, frames } = await open(url, 'web-badvoice');
+    ws.send(JSON.stringify({ type: 'message.send', id: 'a1', payload: { content: 'hi', media: [pngUrl], attachments } }));
+    await until(() => frames.some((f) => f.type === 'error'));
+    const answer = frames.find((f) => f.type === 'error')!.payload!;
+    expect([answer.code, answer.request_id]).toEqual(['invalid_media', 'a1']);
+    expect(String(answer.message)).toContain(message);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(submitted).toEqual([]);
+    expect(stt?.calls ?? []).toEqual([]);
+    expect(await readdir(join(workspace!, 'media', 'images')).catch(() => [])).toEqual([]);
+  });
+
+  it('no words, or a failing transcription API: transcription_failed with the reason, typing stopped, nothing submitted', async () => {
+    for (const [stt, message] of [
+      [transcriber({ text: '' }), 'I could not make out any words in that recording.'],
+      [transcriber({ fail: 'whisper: HTTP 503 from the provider' }), 'I could not transcribe that recording: whisper: HTTP 503 from the provider'],
+    ] as const) {
+      const submitted: InboundMessage[] = [];
+      const url = await start({ deps: { transcriber: stt }, submit: (m) => submitted.push(m) });
+      const { ws, frames } = await open(url, 'web-deaf');
+      ws.send(JSON.stringify({ type: 'message.send', id: 'd1', payload: { attachments: [{ type: 'audio', url: audioUrl }] } }));
+      await until(() => frames.some((f) => f.type === 'error'));
+      expect(frames.find((f) => f.type === 'error')!.payload).toEqual({ code: 'transcription_failed', message, request_id: 'd1' });
+      expect(frames.map((f) => f.type).filter((t) => t.startsWith('typing'))).toEqual(['typing.start', 'typing.stop']);
+      expect(submitted).toEqual([]);
+      for (const s of sockets.splice(0)) s.terminate();
+      await channel?.stop();
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
+      channel = server = undefined;
+    }
+  });
+});

@@ -19,7 +19,7 @@ import type { AgentEvent } from '../../agent/events.js';
 import { receivedFileLine, withReceivedFiles } from '../../media/received-file.js';
 import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
 import { parseClientFrame, SESSION_ID, type PicoErrorCode, type PicoFrame } from './pico-frames.js';
-import { collectMedia, storeMedia } from './pico-media.js';
+import { checkAudio, collectMedia, storeMedia } from './pico-media.js';
 
 type PicoConfig = Extract<ChannelConfig, { type: 'pico' }>;
 
@@ -191,10 +191,13 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
         const media = collectMedia(payload);
         if (!media.ok) return error(socket, 'invalid_media', media.message, f.id);
         const content = typeof payload.content === 'string' ? payload.content.trim() : '';
-        if (!content && !media.images.length && !media.files.length) return error(socket, 'empty_content', 'message content is empty', f.id);
+        if (!content && !media.images.length && !media.files.length && !media.audio) return error(socket, 'empty_content', 'message content is empty', f.id);
         if (Buffer.byteLength(content) > limit.text) return error(socket, 'message_too_large', `message content exceeds the ${limit.text} byte limit (channel_list.pico.settings.max_frame_bytes)`, f.id);
         const sessionId = f.session_id ?? connection.sessionId;
         connection.sessions.add(sessionId);
+        // A recording is checked (limits, transcription model, its data) before anything is stored.
+        const audio = media.audio && checkAudio(media.audio, deps.transcriber);
+        if (audio && !audio.ok) return error(socket, 'invalid_media', audio.message, f.id);
         // Images and files are stored first (the session keeps their paths), then the message goes to the agent.
         connection.inbound = connection.inbound.then(async () => {
           const stored = await storeMedia(media, deps).catch((e: Error) => {
@@ -202,6 +205,18 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
             return { ok: false as const, message: 'the attachment could not be stored on the gateway (see the gateway log)' };
           });
           if (!stored.ok) return error(socket, 'invalid_media', stored.message, f.id);
+          let text = content;
+          if (audio) {
+            broadcast(sessionId, 'typing.start');
+            const heard = await audio.transcribe(content, context?.signal);
+            if (!heard.ok) {
+              broadcast(sessionId, 'typing.stop');
+              if (heard.code === 'transcription_failed') context?.log('warn', `a recording in pico:${sessionId} was not transcribed: ${heard.message}`);
+              return error(socket, heard.code, heard.message, f.id);
+            }
+            if (heard.echo) broadcast(sessionId, 'message.create', { message_id: randomUUID(), content: heard.echo, kind: 'transcript' });
+            text = heard.text;
+          }
           counters.in++;
           lastMessageAt = new Date();
           void context!.submit(
@@ -209,9 +224,10 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
               chatId: `pico:${sessionId}`,
               sessionKey: `pico:${sessionId}`,
               senderId: 'pico-user',
-              text: withReceivedFiles(stored.files.map((f) => receivedFileLine(f.path, f.bytes, f.mime)), content),
+              text: withReceivedFiles(stored.files.map((f) => receivedFileLine(f.path, f.bytes, f.mime)), text),
               ...(stored.images.length ? { images: stored.images } : {}),
               ...(stored.files.length ? { files: stored.files.map((f) => f.path) } : {}),
+              ...(audio ? { voice: true } : {}),
             },
             renderer(sessionId),
           );

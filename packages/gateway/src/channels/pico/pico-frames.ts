@@ -11,7 +11,7 @@ export interface PicoFrame {
   payload?: Record<string, unknown>;
 }
 
-export type PicoErrorCode = 'invalid_message' | 'unknown_type' | 'empty_content' | 'invalid_media' | 'message_too_large' | 'invalid_session' | 'rate_limited';
+export type PicoErrorCode = 'invalid_message' | 'unknown_type' | 'empty_content' | 'invalid_media' | 'transcription_failed' | 'message_too_large' | 'invalid_session' | 'rate_limited';
 
 export const SESSION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 

@@ -14,10 +14,16 @@
  * the workspace inbox (MediaInbox: safe names, 0600, `agents.defaults.max_media_size` each), as
  * a Telegram document does. Every file of a message is decoded and checked before anything of
  * the message is stored.
+ *
+ * A recording (the dashboard's microphone) is one `{type:'audio', url|data_url:'data:audio/…;base64,…',
+ * duration?}` attachment, transcribed as a Telegram voice note is (media/hear-audio.ts): its text
+ * becomes the message's, after what was typed.
  */
 import { isPicoError } from '@picoclaw/core';
+import { audioRefusal, hearAudio } from '../../media/hear-audio.js';
 import type { ImageStore } from '../../media/image-store.js';
 import type { MediaInbox } from '../../media/media-inbox.js';
+import type { Transcriber } from '../../media/transcriber.js';
 
 /** A file stored in the inbox, for the text that announces it (media/received-file.ts). */
 export interface StoredFile {
@@ -71,12 +77,44 @@ function inlineFile(item: Record<string, unknown>): { file: Omit<InlineFile, 'wh
   return { file: { name: name.trim(), url: value.value } };
 }
 
-export type Collected = { ok: true; images: InlineImage[]; files: InlineFile[] } | { ok: false; message: string };
+/** The recording of a payload: its data URL, the length the client measured (if it said), and where it was. */
+export interface InlineAudio {
+  url: string;
+  seconds?: number;
+  where: string;
+}
+
+/** What the transcription APIs read, by the recording's type: the upload's file name tells them the format. */
+const AUDIO_FILES: Record<string, string> = {
+  'audio/webm': 'voice.webm',
+  'audio/ogg': 'voice.ogg',
+  'audio/opus': 'voice.ogg',
+  'audio/mp4': 'voice.m4a',
+  'audio/x-m4a': 'voice.m4a',
+  'audio/mpeg': 'voice.mp3',
+  'audio/wav': 'voice.wav',
+  'audio/x-wav': 'voice.wav',
+};
+
+/** A `type:'audio'` attachment, checked as far as it can be without decoding. */
+function inlineAudio(item: Record<string, unknown>): { audio: Omit<InlineAudio, 'where'> } | { error: string } {
+  const value = inlineValue(item, 'audio');
+  if ('error' in value) return value;
+  if (!value.value.startsWith('data:audio/')) return { error: 'only inline audio data URLs are supported' };
+  const declared = /^data:([^;,]*)/.exec(value.value)![1]!.toLowerCase();
+  if (!AUDIO_FILES[declared]) return { error: `unsupported audio format: ${declared.slice(0, 64)} (send WebM, OGG, MP3, M4A or WAV)` };
+  const seconds = item.duration;
+  if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)) return { error: 'audio duration must be a number of seconds' };
+  return { audio: { url: value.value, ...(seconds !== undefined ? { seconds } : {}) } };
+}
+
+export type Collected = { ok: true; images: InlineImage[]; files: InlineFile[]; audio?: InlineAudio } | { ok: false; message: string };
 
 /** The inline images (`media` then `attachments`) and files of a payload, in order, or the first problem. */
 export function collectMedia(payload: Record<string, unknown>): Collected {
   const found: InlineImage[] = [];
   const files: InlineFile[] = [];
+  let audio: InlineAudio | undefined;
   const { media, attachments } = payload;
   if (typeof media === 'string') {
     const problem = inlineImageProblem(media.trim());
@@ -103,6 +141,13 @@ export function collectMedia(payload: Record<string, unknown>): Collected {
         files.push({ ...file.file, where: `attachments[${i}]: ` });
         continue;
       }
+      if (type === 'audio') {
+        if (audio) return { ok: false, message: `attachments[${i}]: only one audio attachment per message` };
+        const found = inlineAudio(item as Record<string, unknown>);
+        if ('error' in found) return { ok: false, message: `attachments[${i}]: ${found.error}` };
+        audio = { ...found.audio, where: `attachments[${i}]: ` };
+        continue;
+      }
       if (type !== '' && type !== 'image') continue;
       const value = inlineValue(item);
       if ('error' in value) {
@@ -115,23 +160,56 @@ export function collectMedia(payload: Record<string, unknown>): Collected {
       found.push({ url: value.value, where: `attachments[${i}]: ` });
     }
   }
-  return { ok: true, images: found, files };
+  return { ok: true, images: found, files, ...(audio ? { audio } : {}) };
 }
 
-/** A file's bytes and type from its data URL, or the sentence why not; the size is checked before decoding. */
-export function decodeFileUrl(url: string, maxBytes: number): { bytes: Buffer; mime: string } | { error: string } {
+/** The bytes a base64 payload of this length decodes to, at most (padding not subtracted). */
+const decodedSize = (payload: string) => Math.floor((payload.length * 3) / 4) - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
+
+/**
+ * A file's (or a recording's) bytes and type from its data URL, or the sentence why not; the size
+ * is checked before decoding.
+ */
+export function decodeFileUrl(url: string, maxBytes: number, kind: 'file' | 'audio' = 'file', setting = 'agents.defaults.max_media_size'): { bytes: Buffer; mime: string } | { error: string } {
   const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(url);
-  if (!match) return { error: 'file data URL is malformed' };
+  if (!match) return { error: `${kind} data URL is malformed` };
   const [, declared, params, payload] = match as unknown as [string, string, string, string];
-  if (!params.split(';').includes('base64')) return { error: 'file data URL must be base64 encoded' };
+  if (!params.split(';').includes('base64')) return { error: `${kind} data URL must be base64 encoded` };
   // A 1 GB string is refused without allocating its bytes.
-  if (Math.floor((payload.length * 3) / 4) > maxBytes + 3) return { error: `file exceeds ${maxBytes} byte limit (agents.defaults.max_media_size)` };
+  if (decodedSize(payload) > maxBytes + 1) return { error: `${kind} exceeds ${maxBytes} byte limit (${setting})` };
   const clean = payload.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return { error: 'invalid base64 file data' };
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return { error: `invalid base64 ${kind} data` };
   const bytes = Buffer.from(clean, 'base64');
-  if (!bytes.length) return { error: 'file is empty' };
-  if (bytes.length > maxBytes) return { error: `file exceeds ${maxBytes} byte limit (agents.defaults.max_media_size)` };
+  if (!bytes.length) return { error: `${kind} is empty` };
+  if (bytes.length > maxBytes) return { error: `${kind} exceeds ${maxBytes} byte limit (${setting})` };
   return { bytes, mime: declared.trim().toLowerCase() || 'application/octet-stream' };
+}
+
+export type Heard = { ok: true; text: string; echo?: string } | { ok: false; code: 'invalid_media' | 'transcription_failed'; message: string };
+
+/**
+ * The recording of a message decoded and checked (`invalid_media`: no transcription model, over
+ * voice.max_duration_seconds or voice.max_bytes, a bad data URL), before anything of the message
+ * is stored; `transcribe` then gives the turn's text (`caption` first) or why not.
+ */
+export function checkAudio(audio: InlineAudio, transcriber: Transcriber | undefined): { ok: true; transcribe(caption: string, signal?: AbortSignal): Promise<Heard> } | { ok: false; message: string } {
+  const payload = audio.url.slice(audio.url.indexOf(',') + 1);
+  const refusal = audioRefusal(transcriber, 'recording', { seconds: audio.seconds, bytes: decodedSize(payload) });
+  if (refusal) return { ok: false, message: `${audio.where}${refusal.reply}` };
+  const decoded = decodeFileUrl(audio.url, transcriber!.limits().maxBytes, 'audio', 'voice.max_bytes');
+  if ('error' in decoded) return { ok: false, message: `${audio.where}${decoded.error}` };
+  return {
+    ok: true,
+    async transcribe(caption, signal) {
+      try {
+        const heard = await hearAudio(transcriber!, decoded.bytes, { kind: 'recording', filename: AUDIO_FILES[decoded.mime] ?? 'voice.webm', mimeType: decoded.mime, caption, ...(signal ? { signal } : {}) });
+        if ('reply' in heard) return { ok: false, code: 'transcription_failed', message: heard.reply };
+        return { ok: true, text: heard.text, ...(heard.echo ? { echo: heard.echo } : {}) };
+      } catch (error) {
+        return { ok: false, code: 'transcription_failed', message: `I could not transcribe that recording: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    },
+  };
 }
 
 /**

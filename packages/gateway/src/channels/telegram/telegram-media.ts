@@ -11,6 +11,7 @@
  */
 import { httpRequest } from '@picoclaw/core';
 import type { Telegram } from 'telegraf';
+import { audioRefusal, hearAudio } from '../../media/hear-audio.js';
 import { megabytes, receivedFileLine, withReceivedFiles } from '../../media/received-file.js';
 import type { ChannelDeps } from '../channel.js';
 import { TELEGRAM_LIMIT } from './telegram-format.js';
@@ -57,11 +58,6 @@ export const TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
 const IMAGE_DOCUMENT = /^image\/(jpeg|jpg|png|gif|webp)$/i;
 export const isImageDocument = (document: TelegramDocument) => IMAGE_DOCUMENT.test(document.mime_type ?? '');
 
-const NO_TRANSCRIBER =
-  'Voice notes need a transcription model: set voice.model_name in config.json. For Groq\'s Whisper, add a model_list ' +
-  'entry such as { "model_name": "whisper", "model": "groq/whisper-large-v3-turbo" } (its Groq key in .security.yml) and ' +
-  'set "voice": { "model_name": "whisper" }. See docs/voice-and-images.md.';
-const minutes = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}` : `${s} s`);
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -145,18 +141,13 @@ export function createTelegramMedia(options: TelegramMediaOptions) {
    * is downloaded; no transcription model, no words or a failure get a reply.
    */
   async function hear(chatId: number, audio: TelegramAudio, kind: 'voice note' | 'audio file', caption: string): Promise<Said | undefined> {
-    const transcriber = deps.transcriber;
-    if (!transcriber?.available()) {
-      log('info', `${kind} in chat ${chatId} not transcribed: voice.model_name is not set`);
-      return void (await reply(chatId, NO_TRANSCRIBER));
+    const refusal = audioRefusal(deps.transcriber, kind, { seconds: audio.duration, bytes: audio.file_size });
+    if (refusal) {
+      if (refusal.unavailable) log('info', `${kind} in chat ${chatId} not transcribed: voice.model_name is not set`);
+      return void (await reply(chatId, refusal.reply));
     }
+    const transcriber = deps.transcriber!;
     const limits = transcriber.limits();
-    if (audio.duration > limits.maxDurationSeconds) {
-      return void (await reply(chatId, `That ${kind} is ${minutes(audio.duration)} long; I transcribe up to ${minutes(limits.maxDurationSeconds)} (voice.max_duration_seconds).`));
-    }
-    if ((audio.file_size ?? 0) > limits.maxBytes) {
-      return void (await reply(chatId, `That ${kind} is ${megabytes(audio.file_size!)}; I transcribe up to ${megabytes(limits.maxBytes)} (voice.max_bytes).`));
-    }
     const tick = () => void options.telegram().sendChatAction(chatId, 'typing').catch(() => {});
     if (options.typing) tick();
     const typingTimer = options.typing ? setInterval(tick, 4_000) : undefined;
@@ -164,11 +155,11 @@ export function createTelegramMedia(options: TelegramMediaOptions) {
       const { bytes } = await download(audio.file_id, limits.maxBytes, 'voice.max_bytes');
       const voice = kind === 'voice note';
       const filename = voice ? 'voice.ogg' : (audio.file_name ?? `audio.${/ogg|opus/.test(audio.mime_type ?? '') ? 'ogg' : 'mp3'}`);
-      const heard = await transcriber.transcribe(bytes, { filename, mimeType: audio.mime_type ?? (voice ? 'audio/ogg' : 'audio/mpeg'), signal: stopped });
+      const heard = await hearAudio(transcriber, bytes, { kind, filename, mimeType: audio.mime_type ?? (voice ? 'audio/ogg' : 'audio/mpeg'), caption, signal: stopped });
+      if ('reply' in heard) return void (await reply(chatId, heard.reply));
       log('debug', `${kind} in chat ${chatId} (${bytes.length} bytes, ${audio.duration} s) transcribed by ${heard.model}`);
-      if (!heard.text) return void (await reply(chatId, `I could not make out any words in that ${kind}.`));
-      if (limits.echo) await reply(chatId, `🎙 heard: ${heard.text}`);
-      return { text: caption ? `${caption}\n\n${heard.text}` : heard.text, voice: true };
+      if (heard.echo) await reply(chatId, heard.echo);
+      return { text: heard.text, voice: true };
     } catch (error) {
       return failed(chatId, `transcribe that ${kind}`, `${kind} in chat ${chatId} not transcribed`, error);
     } finally {
