@@ -38,6 +38,25 @@ const expected = [
   { title: 'ESPHome', url: 'https://esphome.io/', snippet: 'ESPHome is a system to control your microcontrollers by simple yet powerful configuration files.' },
 ];
 
+describe('every backend', () => {
+  const sentences: Record<BackendName, Record<429 | 503, RegExp>> = {
+    brave: { 429: /^Brave Search is rate-limiting this key \(HTTP 429\); wait a moment, add another key to tools\.web\.brave\.api_keys/, 503: /^Brave Search failed \(HTTP 503\); try again later, or set tools\.web\.provider to another backend$/ },
+    tavily: { 429: /^Tavily is rate-limiting this key \(HTTP 429\); wait a moment, add another key to tools\.web\.tavily\.api_keys/, 503: /^Tavily failed \(HTTP 503\); try again later, or set tools\.web\.provider to another backend$/ },
+    searxng: { 429: /^SearXNG at http:\/\/127\.0\.0\.1:\d+\/searxng refused the search as too frequent \(HTTP 429, its limiter\)/, 503: /^SearXNG at http:\/\/127\.0\.0\.1:\d+\/searxng failed \(HTTP 503\); check the instance's logs$/ },
+    duckduckgo: { 429: /^DuckDuckGo is refusing searches from this address \(HTTP 429\); try again later, or set up another backend/, 503: /^DuckDuckGo failed \(HTTP 503\); try again later, or set tools\.web\.provider to another backend$/ },
+  };
+  for (const name of ['brave', 'tavily', 'searxng', 'duckduckgo'] as const) {
+    it(`${name}: 429 and 503 are sentences saying what to change, without the answer's body`, async () => {
+      for (const status of [429, 503] as const) {
+        fake.failNext(name, { status, body: { error: `secret-looking body ${fake.keys.brave} ${fake.keys.tavily}` } });
+        const error = await failure(call(name));
+        expect(error.message).toMatch(sentences[name][status]);
+        expect(error.message).not.toMatch(/secret-looking|test-key/);
+      }
+    });
+  }
+});
+
 describe('Brave Search', () => {
   it('sends GET q/count/freshness with X-Subscription-Token and reads web.results (markup out of the descriptions)', async () => {
     expect(await call('brave', { count: 2, range: 'w' })).toEqual(expected.slice(0, 2));
