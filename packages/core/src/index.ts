@@ -39,6 +39,7 @@ export { migrateConfig, type MigrationResult } from './config/migrate.js';
 export { globalEnvBindings, channelEnvBindings, type EnvBinding } from './config/env-overrides.js';
 export { SECRET_PLACEHOLDER, secretPaths, forEachSecret, collectSecrets, redactSecrets, restoreSecrets } from './config/secrets.js';
 export { mergeSecurity, splitSecurity } from './config/security-file.js';
+export { loadYaml } from './config/load-yaml.js';
 export { resolveCredential, encryptCredential, type CredentialContext } from './config/credentials.js';
 export { classifyFailure, parseRetryAfter, backoffDelay, sleep, retry, type FailureClass, type BackoffOptions, type RetryOptions } from './retry.js';
 export { writeFileAtomic, readFileIfExists, type AtomicFs, type WriteFileAtomicOptions } from './atomic-write.js';

@@ -12,8 +12,9 @@ import { t } from './i18n.js';
 
 // Its own chunk (with cronstrue): loaded when the page is first opened.
 const SchedulesPage = lazy(() => import('./SchedulesPage.js').then((m) => ({ default: m.SchedulesPage })));
+const SkillsPage = lazy(() => import('./SkillsPage.js').then((m) => ({ default: m.SkillsPage })));
 
-const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/schedules': 'nav.schedules', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
+const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/schedules': 'nav.schedules', '/skills': 'nav.skills', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
 type PagePath = keyof typeof pages;
 
 export function App() {
@@ -71,6 +72,7 @@ export function App() {
       {page === '/logs' && <LogsPage />}
       {page === '/channels' && <ChannelsPage />}
       {page === '/schedules' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SchedulesPage onOpenSettings={() => go('/settings')} /></Suspense>}
+      {page === '/skills' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SkillsPage /></Suspense>}
       {page === '/settings' && <SettingsPage />}
     </div>
   );

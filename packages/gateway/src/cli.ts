@@ -140,6 +140,8 @@ async function main(argv: string[]): Promise<number> {
       return mcpCommand(rest, io);
     case 'cron':
       return (await import('./cli/cli-cron.js')).cronCommand(rest, io);
+    case 'skills':
+      return (await import('./cli/cli-skills.js')).skillsCommand(rest, io);
     case 'gateway':
       return runGateway(rest);
     case 'completion': {

@@ -30,6 +30,7 @@ import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './ag
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
 import { createMedia, type Media } from './media/media.js';
+import { createSkills } from './skills/skills.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
 import { createToolDiscovery } from './mcp/tool-discovery.js';
@@ -92,6 +93,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let server: GatewayServer;
   const schedules = deferSchedules((message) => log.error(message));
   let media: Media;
+  const skills = createSkills({ config: () => config(), home: settings.home, log: (level, message) => log.log(level, message) });
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
@@ -379,6 +381,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         store,
         images: media.images,
         voice: (message, args) => media.voiceReplies.command(message, args),
+        skills,
         describe: { status: describeStatus, mcp: describeMcp },
         log: logFn,
         mask: (text) => masker.mask(text),
@@ -402,6 +405,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           sessions: sessionsApi({ store, stop: (key) => runtime.stop(key) }),
           schedules: (method, path, body) => schedules.api(method, path, body),
           image: (name) => media.images.file(name),
+          skills: (method, path, body) => skills.api(method, path, body),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

@@ -66,7 +66,7 @@ describe('PicoClaw configs as PicoClaw loads them', () => {
     expect(ignoredOnly(loaded.warnings)).toEqual([
       'ignored for compatibility with PicoClaw: tools.web.brave.api_key — an old PicoClaw spelling, not read here: put the key in api_keys (a list) of the same backend',
       'ignored for compatibility with PicoClaw: tools.web.search — an old PicoClaw block, not read here: set up a backend under tools.web (brave, tavily, searxng, duckduckgo)',
-      'ignored for compatibility with PicoClaw: tools.skills.github — skills are not available here yet',
+      'ignored for compatibility with PicoClaw: tools.skills.github — an old PicoClaw block, not read here: use tools.skills.registries.github / .clawhub (base_url, auth_token)',
     ]);
     expect(JSON.stringify(redactSecrets(loaded.document))).not.toMatch(/BSA-compat-secret|ghp-compat-secret/);
     await saveConfig(loaded.document, { configPath: configPath() });

@@ -39,6 +39,8 @@ export interface InboundMessage {
   files?: string[];
   /** The text is a transcribed voice note (voice replies may answer it with one). */
   voice?: boolean;
+  /** An installed skill forced for this turn (`/use <skill> <message>`): its SKILL.md joins the system prompt. */
+  skill?: string;
   /**
    * A turn with no history: nothing is read from or written to the session (scheduled jobs and
    * the heartbeat run so, and deliver what they want kept with `record`).
@@ -59,6 +61,12 @@ export interface RuntimeDeps {
   images?: ImageStore;
   /** Lines for /status and /mcp. */
   describe?: { status(): string; mcp(): string };
+  /** Installed skills (skills/skills.ts): the prompt's catalog and `/use`. */
+  skills?: {
+    promptBlock(): Promise<string | undefined>;
+    activeBlock(name: string): Promise<string | undefined>;
+    use(args: string): Promise<{ reply: string } | { skill: string; text?: string }>;
+  };
   /** `/voice [on|off|auto]` (media/voice-replies.ts). */
   voice?: (message: InboundMessage, args: string) => Promise<string>;
   log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string, meta?: Record<string, unknown>) => void;
@@ -110,6 +118,8 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
   const queues = new Map<string, Promise<void>>();
   const running = new Map<string, AbortController>();
   const modelOverrides = new Map<string, string>();
+  /** Skills armed with `/use <skill>` for the session's next message. */
+  const pendingSkills = new Map<string, string>();
   const slots = semaphore(() => deps.config().agents.defaults.max_parallel_turns);
   const inFlight = new Set<Promise<void>>();
   let closing = false;
@@ -200,6 +210,13 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       const seen = message.images?.length || snapshot.messages.some((m) => m.media?.length);
       const offered = (afterStep?: boolean) => (seen ? deps.tools(message, afterStep) : deps.tools(message, afterStep).filter((t) => t.name !== 'load_image'));
       const tools = offered();
+      // The catalog tells the model to read SKILL.md with read_file: without that tool it is no use.
+      const skill = message.skill ?? (ephemeral ? undefined : pendingSkills.get(message.sessionKey));
+      if (!message.skill && skill) pendingSkills.delete(message.sessionKey);
+      const [skillCatalog, activeSkill] = await Promise.all([
+        tools.some((t) => t.name === 'read_file') ? deps.skills?.promptBlock() : undefined,
+        skill ? deps.skills?.activeBlock(skill) : undefined,
+      ]);
       const systemPrompt = await buildSystemPrompt({
         workspace: defaults.workspace,
         channel: message.channel,
@@ -210,6 +227,8 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         ...(snapshot.summary ? { summary: snapshot.summary } : {}),
         now: now(),
         version: deps.version ?? '0.0.0',
+        ...(skillCatalog ? { skills: skillCatalog } : {}),
+        ...(activeSkill ? { activeSkill } : {}),
       });
       const outcome = await runTurn({
         turnId,
@@ -267,6 +286,18 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
     return task;
   }
 
+  function startTurn(message: InboundMessage, sink: AgentSink, turnId: string): Promise<void> {
+    return enqueue(message.sessionKey, async () => {
+      await slots.acquire();
+      try {
+        sink({ type: 'turn-start', turnId, sessionKey: message.sessionKey });
+        await turn(message, sink, turnId);
+      } finally {
+        slots.release();
+      }
+    });
+  }
+
   return {
     get activeTurns() {
       return running.size;
@@ -280,21 +311,28 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
       };
       if (closing) return reply('The gateway is shutting down; please try again in a moment.', 'error');
       const command = parseCommand(message.text);
+      if (command?.name === 'use' && deps.skills) {
+        const key = message.sessionKey;
+        return deps.skills.use(command.args).then(
+          (outcome) => {
+            if ('reply' in outcome) return reply(outcome.reply, 'command');
+            if (!outcome.skill) return reply(pendingSkills.delete(key) ? 'Cleared the skill for your next message.' : 'No skill was armed.', 'command');
+            if (outcome.text === undefined) {
+              pendingSkills.set(key, outcome.skill);
+              return reply(`Skill "${outcome.skill}" is armed for your next message. Send it normally, or /use clear to cancel.`, 'command');
+            }
+            return startTurn({ ...message, text: outcome.text, skill: outcome.skill }, sink, turnId);
+          },
+          (error: Error) => reply(`/use failed: ${error.message}`, 'error'),
+        );
+      }
       if (command) {
         return Promise.resolve(commands[command.name]!.run(commandContext(message, command.args))).then(
           (text) => reply(text, 'command'),
           (error: Error) => reply(`/${command.name} failed: ${error.message}`, 'error'),
         );
       }
-      return enqueue(message.sessionKey, async () => {
-        await slots.acquire();
-        try {
-          sink({ type: 'turn-start', turnId, sessionKey: message.sessionKey });
-          await turn(message, sink, turnId);
-        } finally {
-          slots.release();
-        }
-      });
+      return startTurn(message, sink, turnId);
     },
     record(sessionKey, text) {
       return enqueue(sessionKey, async () => {

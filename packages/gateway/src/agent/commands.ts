@@ -49,6 +49,8 @@ export const commands: Record<string, Command> = {
   tools: { usage: '/tools', help: 'list the tools I can use', run: (c) => c.tools() },
   mcp: { usage: '/mcp', help: 'show the MCP servers (e.g. Home Assistant) and their state', run: (c) => c.mcp() },
   status: { usage: '/status', help: 'show the gateway status', run: (c) => c.status() },
+  // Answered by the runtime (agent-runtime.ts) when skills are wired; this entry lists it in /help.
+  use: { usage: '/use <skill> [message]', help: 'use an installed skill for this message, or for your next one (/use clear to cancel)', run: () => 'Skills are not available here.' },
   voice: { usage: '/voice [on|off|auto]', help: 'also speak my answers in this chat (Telegram), or not', run: (c) => c.voice() },
 };
 const aliases: Record<string, string> = { clear: 'new', reset: 'new', list: 'models', switch: 'model' };

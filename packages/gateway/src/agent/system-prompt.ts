@@ -16,6 +16,10 @@ export interface PromptContext {
   summary?: string;
   now: Date;
   version: string;
+  /** The `# Skills` catalog (skills/skill-prompt.ts); absent when no skill is installed. */
+  skills?: string;
+  /** The `# Active Skills` block of a skill forced with /use. */
+  activeSkill?: string;
 }
 
 const MAX_MEMORY_CHARS = 8_000;
@@ -67,7 +71,9 @@ export async function buildSystemPrompt(context: PromptContext): Promise<string>
     const body = bodies[i];
     if (body) parts.push(`## ${file}\n\n${body.replace(/^---\n[\s\S]*?\n---\n/, '')}`);
   });
+  if (context.skills) parts.push(context.skills);
   if (memory) parts.push(`# Memory\n\n## Long-term Memory\n\n${memory}`);
+  if (context.activeSkill) parts.push(context.activeSkill);
   const d = context.now;
   const pad = (n: number) => String(n).padStart(2, '0');
   // The zone is named: the model gives the cron tool local times and expressions in it.

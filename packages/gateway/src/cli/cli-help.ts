@@ -153,6 +153,31 @@ refused job (the message says what to change).`,
     flagValues: { '--missed': ['run', 'skip'] },
   },
   {
+    name: 'skills',
+    synopsis: 'picoclaw skills list|show|install|remove',
+    summary: 'installed skills: instructions the assistant reads when a task needs them',
+    details: `  list                         the skills: workspace (<workspace>/skills) first, then global (<home>/skills)
+  show <name>                  a skill's description and SKILL.md
+  install <source>             into <workspace>/skills/<name>; <source> is one of:
+      ./my-skill                 a folder holding SKILL.md (and the files beside it)
+      https://host/repo.git      a git repository (git clone --depth 1); "#sub/folder" for a skill inside it
+      github:<owner>/<repo>[/<path>]  PicoClaw's github registry (tools.skills.registries.github.base_url)
+      clawhub:<slug>             PicoClaw's clawhub registry (asked; its zip archives are not unpacked here yet)
+    --registry <name>          take <source> as a slug of that registry (PicoClaw's spelling)
+    --force                    replace an installed skill of the same name (the old one is moved aside)
+  remove <name>                moves the skill to <workspace>/skills/.removed/ (the newest ten are kept
+                               there; move it back to restore it). Global skills are removed by hand.
+  --json                       machine-readable output
+
+A skill must have a SKILL.md with "name" (lower-case letters, digits, hyphens) and "description"
+in its front matter; links, special files, more than 500 files or 8 MB are refused. A running
+gateway sees the change at its next message.
+Exit codes: 0 done; 2 wrong usage or a refused skill (the message says why); 1 otherwise.`,
+    subcommands: ['list', 'show', 'install', 'remove'],
+    flags: ['--json', '--force', '--registry'],
+    flagValues: { '--registry': ['github', 'clawhub'] },
+  },
+  {
     name: 'completion',
     synopsis: 'picoclaw completion bash|zsh|fish',
     summary: 'print a shell completion script',

@@ -26,6 +26,8 @@ export interface GatewayHandlers {
   sessions(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
   /** /schedules…: scheduled jobs (schedules/schedules.ts); `path` is what follows /schedules. */
   schedules(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** /skills…: installed skills (skills/skills.ts); `path` is what follows /skills. */
+  skills?(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
   /** GET /media/images/<name>: the file of a stored image (ImageStore.file), undefined for any other name. */
   image(name: string): Promise<ImageFile | undefined>;
 }
@@ -103,7 +105,7 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       return false;
     };
     // Only the test endpoints read a body; drain any other so the connection stays usable.
-    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+|schedules(\/.*)?)$/.test(path)) req.resume();
+    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+|schedules(\/.*)?|skills(\/.*)?)$/.test(path)) req.resume();
     const withBody = async (handler: (body: unknown) => Promise<{ ok: boolean; body: unknown }>) => {
       let body: unknown;
       try {
@@ -172,6 +174,19 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
         }
       } else req.resume();
       const result = await handlers.schedules(method, path.slice('/schedules'.length), body);
+      return send(res, result.status, result.body);
+    }
+    if (handlers.skills && (path === '/skills' || path.startsWith('/skills/'))) {
+      if (!authorized()) return;
+      let body: unknown = {};
+      if (method === 'POST') {
+        try {
+          body = await readJson(req, 16 * 1024);
+        } catch (error) {
+          return send(res, (error as { status?: number }).status ?? 400, { error: (error as Error).message });
+        }
+      } else req.resume();
+      const result = await handlers.skills(method, path.slice('/skills'.length), body);
       return send(res, result.status, result.body);
     }
     const image = /^\/media\/images\/([^/]+)$/.exec(path);

@@ -16,7 +16,8 @@ export type PathAccess = 'none' | 'read' | 'full';
 
 /** Where the file tools may go: the longest entry whose path contains the target decides; ties → the more restrictive. Paths absolute and realpath'd where they exist. */
 export interface PathPolicy {
-  readonly entries: readonly { path: string; access: PathAccess; why: string }[];
+  /** `outside`: readable even by tools kept to the workspace (restrict_to_workspace), e.g. the global skills. */
+  readonly entries: readonly { path: string; access: PathAccess; why: string; outside?: boolean }[];
 }
 
 const RANK: Record<PathAccess, number> = { none: 0, read: 1, full: 2 };
@@ -44,6 +45,10 @@ export function createPathPolicy(input: {
       { path: real(resolve(workspace, 'state')), access: 'none', why: state },
       // Written here, a job would reach any chat (the cron tool keeps a turn to its own) and run with every tool.
       { path: real(resolve(workspace, 'cron')), access: 'none', why: 'scheduled jobs (the cron tool changes them)' },
+      // Skills are instructions the prompt lists in every turn: installed by a person (picoclaw skills, the
+      // dashboard), read by the model. A write here would plant instructions for every later chat.
+      { path: real(resolve(workspace, 'skills')), access: 'read', why: 'the installed skills (picoclaw skills install/remove or the dashboard change them)' },
+      { path: real(join(input.home, 'skills')), access: 'read', why: 'the global skills', outside: true },
       // These may live outside the home (PICOCLAW_CONFIG).
       { path: real(input.configPath), access: 'none', why: "PicoClaw's configuration" },
       { path: real(input.securityPath), access: 'none', why: "PicoClaw's secrets" },
@@ -56,13 +61,13 @@ export function createPathPolicy(input: {
 const contains = (dir: string, path: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
 /** The access the policy gives an absolute, real path; `undefined` when no entry contains it. */
-export function accessOf(policy: PathPolicy, absolutePath: string): { access: PathAccess | undefined; why?: string } {
+export function accessOf(policy: PathPolicy, absolutePath: string): { access: PathAccess | undefined; why?: string; outside?: boolean } {
   let best: PathPolicy['entries'][number] | undefined;
   for (const entry of policy.entries) {
     if (!contains(entry.path, absolutePath)) continue;
     if (!best || entry.path.length > best.path.length || (entry.path.length === best.path.length && RANK[entry.access] < RANK[best.access])) best = entry;
   }
-  return best ? { access: best.access, why: best.why } : { access: undefined };
+  return best ? { access: best.access, why: best.why, ...(best.outside ? { outside: true } : {}) } : { access: undefined };
 }
 
 /**

@@ -34,12 +34,12 @@ export async function resolveInWorkspace(workspace: string, path: string, access
   const root = await realPath(resolve(workspace), { followLeaf: true });
   const target = await realPath(resolve(root, path), { followLeaf: access === 'read' });
   const shown = inside(root, target) ? relative(root, target) || '.' : target;
-  const outsideAllowed = !rules.restrictToWorkspace || (access === 'read' && rules.allowReadOutside);
+  const { access: granted, why, outside } = accessOf(rules.policy, target);
+  const outsideAllowed = !rules.restrictToWorkspace || (access === 'read' && (rules.allowReadOutside || outside === true));
   if (!outsideAllowed && !inside(root, target)) {
     const setting = access === 'read' ? 'agents.defaults.allow_read_outside_workspace' : 'agents.defaults.restrict_to_workspace';
     throw new AccessDeniedError(`access denied: ${path} is outside the workspace (${root}); the file tools stay inside it (${setting})`);
   }
-  const { access: granted, why } = accessOf(rules.policy, target);
   if (granted === 'none') throw new AccessDeniedError(`access denied: ${shown} holds ${why}; the file tools cannot read or write it`);
   if (granted === 'read' && access === 'write') throw new AccessDeniedError(`access denied: ${shown} holds ${why}; the file tools can read it but not write it`);
   if (access === 'write' && (await lstat(target).catch(() => undefined))?.isSymbolicLink()) {
