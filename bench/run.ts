@@ -68,7 +68,7 @@ async function home(fakes: Fakes, options: HomeOptions = {}) {
     channel_list: {
       pico: { enabled: true, type: 'pico', settings: { token: 'bench-pico-token' } },
       mqtt: { enabled: true, type: 'mqtt', settings: { broker: fakes.broker.tcpUrl, agent_id: 'bench' } },
-      telegram: { enabled: true, type: 'telegram', settings: { token: fakes.tg.token, base_url: fakes.tg.url } },
+      telegram: { enabled: true, type: 'telegram', allow_from: ['*'], settings: { token: fakes.tg.token, base_url: fakes.tg.url } },
     },
     tools: { mcp: { enabled: options.mcp !== false, discovery: { enabled: options.discovery === true }, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } },
   }));

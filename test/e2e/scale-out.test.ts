@@ -31,7 +31,7 @@ async function startGateway() {
     model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }],
     channel_list: {
       mqtt: { enabled: true, type: 'mqtt', settings: { broker: broker.tcpUrl, agent_id: 'fleet', protocol_version: 5, shared_group: 'picoclaw', qos: 1 } },
-      telegram: { enabled: true, type: 'telegram', settings: { token: telegram.token, base_url: telegram.url } },
+      telegram: { enabled: true, type: 'telegram', allow_from: ['*'], settings: { token: telegram.token, base_url: telegram.url } },
     },
     session: { store: 'redis', redis: { url: redis.url, key_prefix: 'scale:' } },
   }));

@@ -52,9 +52,10 @@ function ChannelCard({ name, entry, state, onSaved }: { name: string; entry: Cha
               />
             </label>
           ))}
-          <label>{t('channels.allow')}<input value={allow} onChange={(e) => setAllow(e.target.value)} /></label>
+          <label>{t(entry.type === 'telegram' ? 'channels.allowTelegram' : 'channels.allow')}<input value={allow} onChange={(e) => setAllow(e.target.value)} /></label>
         </div>
       )}
+      {entry.type === 'telegram' && entry.enabled && !entry.allow_from.some((a) => a.trim()) && <div className="error" role="alert">{t('channels.nobody')}</div>}
       <div className="row">
         {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save()}>{t('common.save')}</button>}
         {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save(!entry.enabled)}>{entry.enabled ? t('channels.turnOff') : t('channels.turnOn')}</button>}

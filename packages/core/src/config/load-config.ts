@@ -254,6 +254,9 @@ function runtimeWarnings(config: Config): string[] {
       if (!channel.settings.agent_id) missing('agent_id', 'set it, e.g. "assistant" (or PICOCLAW_CHANNELS_MQTT_AGENT_ID)');
     }
     if (channel.type === 'telegram' && !channel.settings.token) missing('token', 'put the bot token from @BotFather in .security.yml (or PICOCLAW_CHANNELS_TELEGRAM_TOKEN)');
+    if (channel.type === 'telegram' && !channel.allow_from.some((a) => a.trim())) {
+      warnings.push(`channel_list.${name}.allow_from is empty, so nobody may use the Telegram bot (PicoClaw lets everyone): add your numeric Telegram user id (the bot tells you yours when you write to it), or "*" to let anyone who finds the bot use it and your Home Assistant through it`);
+    }
   }
   // No model to answer with: the one sentence the gateway also gives (readiness, /status, chat).
   const problem = defaultModelProblem(config);

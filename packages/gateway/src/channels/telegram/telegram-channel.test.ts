@@ -97,7 +97,7 @@ describe('Telegram channel against a fake Bot API', () => {
     tg.pushMessage('hello', { id: 7, username: 'friend' });
     await until(() => finalText().find((b) => b.chat_id === 7 && b.text === 'you said: hello'));
     const toStranger = tg.sent().filter((c) => c.body.chat_id === 666);
-    expect(toStranger.map((c) => c.body.text)).toEqual(['Sorry, this is a private assistant and you are not on its list of users.']);
+    expect(toStranger.map((c) => c.body.text)).toEqual(['Sorry, this is a private assistant and you are not on its list of users. Your Telegram user id is 666: its owner can add it to allow_from.']);
     expect(llm.requests).toHaveLength(1);
     expect(gw!.logs()).toMatch(/message from user 666 \(@stranger\) refused: not in allow_from/);
   });
@@ -210,7 +210,9 @@ describe('senderAllowed', () => {
     [['telegram:42'], { id: 42 }, true],
     [['42'], { id: 43, username: '42' }, true],
     [['43'], { id: 42 }, false],
-    [[], { id: 42 }, true],
+    // Empty is nobody here (PicoClaw: everyone); "*" opens the bot explicitly.
+    [[], { id: 42 }, false],
+    [[' '], { id: 42 }, false],
     [['*'], { id: 42 }, true],
   ])('%j allows %j: %s', (list, from, expected) => {
     expect(senderAllowed(from, list)).toBe(expected);

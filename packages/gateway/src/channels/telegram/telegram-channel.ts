@@ -47,7 +47,9 @@ type Message = NonNullable<Update['message']>;
 /** Whether a sender may use the bot: ids, usernames (`@name` or bare), `id|name` or `telegram:id`. */
 export function senderAllowed(from: { id: number; username?: string }, allowFrom: string[]): boolean {
   const list = allowFrom.map((a) => a.trim()).filter(Boolean);
-  if (list.length === 0 || list.includes('*')) return true;
+  // Empty is nobody (PicoClaw: everyone): a bot anyone can find must not open the house to them by default.
+  if (list.length === 0) return false;
+  if (list.includes('*')) return true;
   const id = String(from.id);
   const name = from.username?.toLowerCase();
   return list.some((entry) =>
@@ -148,10 +150,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
     const value = JSON.stringify(Object.fromEntries(chats));
     chatsSaving = chatsSaving.then(() => deps.state!.set(chatsKey, value)).catch((error: unknown) => context?.log('warn', `could not save the remembered chats: ${describeError(error)}`));
   }
-  const openList = () => {
-    const list = allow_from.map((a) => a.trim()).filter(Boolean);
-    return list.length === 0 || list.includes('*');
-  };
+  const openList = () => allow_from.some((a) => a.trim() === '*');
   /** Whether send() may write to a chat first: allow_from lists it, or an allowed user wrote from it. */
   async function chatAllowed(id: string): Promise<boolean> {
     if (openList() || senderAllowed({ id: Number(id) }, allow_from)) return true;
@@ -333,7 +332,8 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       const last = refused.get(chatId) ?? 0;
       if (message.chat.type === 'private' && Date.now() - last > 3_600_000) {
         refused.set(chatId, Date.now());
-        await telegram.sendMessage(chatId, 'Sorry, this is a private assistant and you are not on its list of users.').catch(() => {});
+        // The id is what the owner needs to let this user in: a new owner finds theirs this way.
+        await telegram.sendMessage(chatId, `Sorry, this is a private assistant and you are not on its list of users. Your Telegram user id is ${from.id}: its owner can add it to allow_from.`).catch(() => {});
       }
       return;
     }

@@ -142,7 +142,7 @@ describe('Telegram photos reach the agent as stored images', () => {
     const t = await start();
     t.tg.pushPhoto([{ fileId: t.tg.addFile(red, 'photos/file_1.jpg'), width: 2, height: 2 }], { caption: 'look' }, { id: 7 });
     await t.until(() => t.texts().length === 1);
-    expect(t.texts()).toEqual(['Sorry, this is a private assistant and you are not on its list of users.']);
+    expect(t.texts()).toEqual(['Sorry, this is a private assistant and you are not on its list of users. Your Telegram user id is 7: its owner can add it to allow_from.']);
     expect(t.tg.calls.some((c) => c.method === 'getFile')).toBe(false);
     expect(await t.stored()).toEqual([]);
   });

@@ -131,7 +131,7 @@ describe('Telegram voice notes', () => {
     await start({ model_name: 'whisper' });
     tg!.pushVoice(tg!.addFile(voiceNote), { duration: 2 }, { id: 7 });
     await until(() => texts()[0]);
-    expect(texts()).toEqual(['Sorry, this is a private assistant and you are not on its list of users.']);
+    expect(texts()).toEqual(['Sorry, this is a private assistant and you are not on its list of users. Your Telegram user id is 7: its owner can add it to allow_from.']);
     expect(tg!.calls.some((c) => c.method === 'getFile')).toBe(false);
     expect(stt!.uploads).toHaveLength(0);
   });
