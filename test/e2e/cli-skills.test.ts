@@ -87,7 +87,7 @@ describe('picoclaw skills', () => {
     expect(refusals[1]!.stderr).toContain('skill name "Bad_Name" is not valid');
     expect(refusals[2]!.stderr).toContain('has no SKILL.md at its top');
     expect(refusals[3]!.stderr).toContain(`the github skill registry (http://127.0.0.1:${closedPort}/acme/weather.git) could not be reached`);
-    expect(refusals[4]!.stderr).toContain(`the clawhub skill registry (http://127.0.0.1:${closedPort}/api/v1/download?slug=weather) could not be reached: ECONNREFUSED; check tools.skills.registries.clawhub.base_url`);
+    expect(refusals[4]!.stderr).toContain(`the clawhub skill registry (http://127.0.0.1:${closedPort}/api/v1/skills/weather) could not be reached: ECONNREFUSED; check tools.skills.registries.clawhub.base_url`);
     expect(refusals[5]!.stderr).toContain('no skill named "nope" is installed');
     expect(refusals[6]!.stderr).toMatch(/^usage: picoclaw skills/);
     expect((await readdir(join(home, 'workspace', 'skills'))).sort()).toEqual(['porch', 'weather']);

@@ -162,7 +162,7 @@ refused job (the message says what to change).`,
       ./my-skill                 a folder holding SKILL.md (and the files beside it)
       https://host/repo.git      a git repository (git clone --depth 1); "#sub/folder" for a skill inside it
       github:<owner>/<repo>[/<path>]  PicoClaw's github registry (tools.skills.registries.github.base_url)
-      clawhub:<slug>             PicoClaw's clawhub registry (asked; its zip archives are not unpacked here yet)
+      clawhub:<slug>             PicoClaw's clawhub registry (tools.skills.registries.clawhub.base_url)
     --registry <name>          take <source> as a slug of that registry (PicoClaw's spelling)
     --force                    replace an installed skill of the same name (the old one is moved aside)
   remove <name>                moves the skill to <workspace>/skills/.removed/ (the newest ten are kept

@@ -2,7 +2,7 @@
  * Installing and removing skills in `<workspace>/skills` (where PicoClaw's `skills install` puts
  * them). A source is a local folder, a git URL (`git clone --depth 1`, optionally `#sub/folder`)
  * or a registry of `tools.skills.registries`: `github:<owner>/<repo>[/<path>]` (cloned from the
- * registry's base_url) or `clawhub:<slug>`. The skill is checked (SKILL.md with name and
+ * registry's base_url) or `clawhub:<slug>` (its zip archive, unpacked by skill-zip.ts). The skill is checked (SKILL.md with name and
  * description, a lower-case name, plain files within size caps: skill-tree.ts) and copied into a
  * staging folder inside skills/, then renamed into place, so a refused or interrupted install
  * leaves nothing behind. A removed skill is moved aside to `skills/.removed/` (the newest
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { INSTALL_NAME, MAX_NAME_LENGTH, MAX_SKILL_FILE_BYTES, parseSkillFile, PICOCLAW_NAME, SkillFileError } from './skill-file.js';
 import { copySkillTree, DEFAULT_TREE_LIMITS, SkillInstallError, type TreeLimits } from './skill-tree.js';
+import { extractSkillZip } from './skill-zip.js';
 
 export { SkillInstallError } from './skill-tree.js';
 
@@ -78,9 +79,12 @@ function checkSubdir(subdir: string) {
   }
 }
 
-type Resolved = { kind: 'folder'; path: string } | { kind: 'git'; url: string; subdir?: string; origin: Record<string, unknown>; registry?: string; token?: string } | { kind: 'clawhub'; url: string; slug: string; base: string; token?: string };
+type Resolved =
+  | { kind: 'folder'; path: string }
+  | { kind: 'git'; url: string; subdir?: string; origin: Record<string, unknown>; registry?: string; token?: string }
+  | { kind: 'clawhub'; slug: string; base: string; metaUrl: string; downloadUrl: string; token?: string; timeoutMs?: number; maxZipBytes: number };
 
-function registryFor(name: string, registries: Record<string, RegistryConfig>): { base: string; token?: string; timeout?: number } {
+function registryFor(name: string, registries: Record<string, RegistryConfig>): { base: string; token?: string; timeout?: number; config: RegistryConfig } {
   const defaults = REGISTRY_DEFAULTS[name];
   const configured = registries[name];
   if (!defaults) {
@@ -89,7 +93,7 @@ function registryFor(name: string, registries: Record<string, RegistryConfig>): 
   if (configured?.enabled === false) throw new SkillInstallError(`the ${name} skill registry is disabled (tools.skills.registries.${name}.enabled is false)`);
   const base = (configured?.base_url || defaults.base_url).replace(/\/+$/, '');
   const timeout = typeof configured?.timeout === 'number' && configured.timeout > 0 ? configured.timeout : undefined;
-  return { base, ...(configured?.auth_token ? { token: configured.auth_token } : {}), ...(timeout ? { timeout } : {}) };
+  return { base, config: configured ?? {}, ...(configured?.auth_token ? { token: configured.auth_token } : {}), ...(timeout ? { timeout } : {}) };
 }
 
 function resolveSource(options: InstallOptions): Resolved {
@@ -100,11 +104,22 @@ function resolveSource(options: InstallOptions): Resolved {
   const prefixed = /^(github|clawhub):(?!\/\/)(.+)$/.exec(raw);
   if (!registry && prefixed) [registry, slug] = [prefixed[1]!, prefixed[2]!];
   if (registry) {
-    const { base, token } = registryFor(registry, options.registries);
+    const { base, token, timeout, config } = registryFor(registry, options.registries);
     if (registry === 'clawhub') {
       if (!PICOCLAW_NAME.test(slug) || slug.length > MAX_NAME_LENGTH) throw new SkillInstallError(`"${slug}" is not a clawhub skill slug (letters, digits and hyphens)`);
-      const path = typeof options.registries.clawhub?.download_path === 'string' ? options.registries.clawhub.download_path : '/api/v1/download';
-      return { kind: 'clawhub', slug, base, url: `${base}${path}?slug=${encodeURIComponent(slug)}`, ...(token ? { token } : {}) };
+      // PicoClaw's clawhub settings and defaults (pkg/skills/clawhub_registry.go).
+      const text = (key: string, fallback: string) => (typeof config[key] === 'string' && config[key] ? (config[key] as string) : fallback);
+      const maxZip = typeof config.max_zip_size === 'number' && config.max_zip_size > 0 ? config.max_zip_size : 50 * 1024 * 1024;
+      return {
+        kind: 'clawhub',
+        slug,
+        base,
+        metaUrl: `${base}${text('skills_path', '/api/v1/skills')}/${encodeURIComponent(slug)}`,
+        downloadUrl: `${base}${text('download_path', '/api/v1/download')}?slug=${encodeURIComponent(slug)}`,
+        maxZipBytes: maxZip,
+        ...(token ? { token } : {}),
+        ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
+      };
     }
     const parts = slug.replace(/^\/+|\/+$/g, '').split('/');
     if (parts.length < 2 || !parts.slice(0, 2).every((p) => SEGMENT.test(p) && p !== '.' && p !== '..')) {
@@ -222,7 +237,12 @@ export async function installSkill(options: InstallOptions): Promise<InstalledSk
       if (!(await stat(root).catch(() => undefined))?.isDirectory()) throw new SkillInstallError(`${source.url} has no folder "${source.subdir}"`);
       origin = source.origin;
     } else {
-      return await fetchClawhub(source, options);
+      const unpacked = await mkdtemp(join(tmpdir(), 'picoclaw-skill-'));
+      cleanup.push(unpacked);
+      const fetched = await fetchClawhub(source, options, join(unpacked, 'skill'), limits);
+      root = fetched.root;
+      shown = `clawhub:${source.slug}`;
+      origin = fetched.origin;
     }
     const repoRoot = source.kind === 'git' ? join(cleanup[0]!, 'repo') : root;
     const skill = await readSkillOf(root, shown, async () => {
@@ -238,7 +258,7 @@ export async function installSkill(options: InstallOptions): Promise<InstalledSk
     cleanup.push(staging);
     progress(`checking and copying ${skill.name}…`);
     const copied = await copySkillTree(root, join(staging, 'skill'), limits);
-    const originText = String(origin.registry ? `${origin.registry}:${origin.slug}` : origin.source);
+    const originText = String(origin.registry ? `${String(origin.registry)}:${String(origin.slug)}` : origin.source);
     await writeFile(join(staging, 'skill', '.skill-origin.json'), `${JSON.stringify({ version: 1, origin_kind: 'third_party', ...origin, installed_at: Date.now() }, null, 2)}\n`, { mode: 0o600 });
     if (existing) await moveAside(options.skillsDir, target, skill.name);
     await rename(join(staging, 'skill'), target);
@@ -248,23 +268,92 @@ export async function installSkill(options: InstallOptions): Promise<InstalledSk
   }
 }
 
+const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.ceil(bytes / 1024)} KB`);
+
+/** A registry's answer: the network error in words (no stack, no URL credentials). */
+function networkWhy(error: unknown, timeoutMs: number): string {
+  if ((error as Error).name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/** The body of a response, refused past `limit` bytes while it arrives. */
+async function readCapped(response: Response, limit: number, what: string): Promise<Buffer> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    throw new SkillInstallError(`${what} is larger than ${size(limit)} (tools.skills.registries.clawhub.max_zip_size)`);
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of response.body ?? []) {
+    received += (chunk as Uint8Array).length;
+    if (received > limit) throw new SkillInstallError(`${what} is larger than ${size(limit)} (tools.skills.registries.clawhub.max_zip_size)`);
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
+}
+
 /**
- * clawhub serves skills as zip archives. The registry is asked, so an unreachable one gets a
- * clear error; unpacking its archives is not implemented here yet, and saying so beats a guess.
+ * PicoClaw's clawhub install: the skill's metadata (its latest version and moderation: a skill
+ * clawhub flags as malware is refused, a suspicious one installed with a warning), then its zip
+ * archive, unpacked into `dest` (outside skills/) for the same checks as any other source.
  */
-async function fetchClawhub(source: Extract<Resolved, { kind: 'clawhub' }>, options: InstallOptions): Promise<never> {
-  const timeoutMs = (options.timeoutSeconds ?? 60) * 1000;
-  options.progress?.(`asking ${source.url}…`);
+async function fetchClawhub(source: Extract<Resolved, { kind: 'clawhub' }>, options: InstallOptions, dest: string, limits: TreeLimits): Promise<{ root: string; origin: Record<string, unknown> }> {
+  const timeoutMs = source.timeoutMs ?? (options.timeoutSeconds ?? 30) * 1000;
+  const headers = (accept: string) => ({ accept, ...(source.token ? { authorization: `Bearer ${source.token}` } : {}) });
+  const unreachable = (url: string, error: unknown) =>
+    new SkillInstallError(`the clawhub skill registry (${url}) could not be reached: ${networkWhy(error, timeoutMs)}; check tools.skills.registries.clawhub.base_url and this machine's network, or install from a git URL or a folder`);
+  options.progress?.(`asking ${source.metaUrl}…`);
+  let meta: { latestVersion?: { version?: unknown }; moderation?: { isMalwareBlocked?: unknown; isSuspicious?: unknown } } | undefined;
+  try {
+    const response = await fetch(source.metaUrl, { signal: AbortSignal.timeout(timeoutMs), headers: headers('application/json') });
+    if (response.status === 404) {
+      await response.body?.cancel().catch(() => {});
+      throw new SkillInstallError(`the clawhub skill registry (${source.base}) has no skill "${source.slug}"`);
+    }
+    // Like PicoClaw, a registry whose metadata cannot be read is still asked for the archive.
+    if (response.ok) meta = JSON.parse((await readCapped(response, 2 * 1024 * 1024, 'the skill\'s metadata')).toString('utf8')) as typeof meta;
+    else await response.body?.cancel().catch(() => {});
+  } catch (error) {
+    if (error instanceof SkillInstallError) throw error;
+    if (error instanceof SyntaxError) meta = undefined;
+    else throw unreachable(source.metaUrl, error);
+  }
+  if (meta?.moderation?.isMalwareBlocked === true) throw new SkillInstallError(`clawhub flags the skill "${source.slug}" as malicious; it is not installed`);
+  if (meta?.moderation?.isSuspicious === true) options.progress?.(`warning: clawhub flags the skill "${source.slug}" as suspicious`);
+  const version = typeof meta?.latestVersion?.version === 'string' ? meta.latestVersion.version : undefined;
+  const url = `${source.downloadUrl}${version ? `&version=${encodeURIComponent(version)}` : ''}`;
+  options.progress?.(`downloading ${url}…`);
   let response: Response;
   try {
-    response = await fetch(source.url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/zip', ...(source.token ? { authorization: `Bearer ${source.token}` } : {}) }, redirect: 'follow' });
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: headers('application/zip') });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
-    throw new SkillInstallError(`the clawhub skill registry (${source.url}) could not be reached: ${why}; check tools.skills.registries.clawhub.base_url and this machine's network, or install from a git URL or a folder`);
+    throw unreachable(url, error);
   }
-  await response.body?.cancel().catch(() => {});
-  if (response.status === 404) throw new SkillInstallError(`the clawhub skill registry (${source.base}) has no skill "${source.slug}"`);
-  if (!response.ok) throw new SkillInstallError(`the clawhub skill registry (${source.url}) answered HTTP ${response.status}`);
-  throw new SkillInstallError(`installing clawhub's zip archives is not available here yet; install "${source.slug}" from its git repository (a git URL or github:<owner>/<repo>) or a folder`);
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    throw new SkillInstallError(response.status === 404 ? `the clawhub skill registry (${source.base}) has no skill "${source.slug}"` : `the clawhub skill registry (${url}) answered HTTP ${response.status}`);
+  }
+  let zip: Buffer;
+  try {
+    zip = await readCapped(response, source.maxZipBytes, `the archive of "${source.slug}"`);
+  } catch (error) {
+    if (error instanceof SkillInstallError) throw error;
+    throw unreachable(url, error);
+  }
+  try {
+    await mkdir(dest, { recursive: true });
+    await extractSkillZip(zip, dest, limits);
+  } catch (error) {
+    if (error instanceof SkillInstallError) throw error;
+    throw new SkillInstallError(`the skill archive could not be unpacked: ${(error as Error).message}`);
+  }
+  // An archive may hold the skill in one folder at its top rather than at its top.
+  const top = await readdir(dest, { withFileTypes: true });
+  const root = !existsSync(join(dest, 'SKILL.md')) && top.length === 1 && top[0]!.isDirectory() ? join(dest, top[0]!.name) : dest;
+  return {
+    root,
+    origin: { registry: 'clawhub', slug: source.slug, registry_url: `${source.base}/skills/${encodeURIComponent(source.slug)}`, ...(version ? { installed_version: version } : {}), ...(meta?.moderation?.isSuspicious === true ? { suspicious: true } : {}) },
+  };
 }

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
+import { deflateRawSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '@picoclaw/core';
@@ -217,7 +219,7 @@ describe('installing skills', () => {
       new RegExp(`^the github skill registry \\(http://127\\.0\\.0\\.1:${port}/acme/weather\\.git\\) could not be reached or has no such repository: .*; check tools\\.skills\\.registries\\.github\\.base_url`),
     );
     await expect(install('clawhub:weather', { registries: { clawhub: { base_url: `http://127.0.0.1:${port}` } } })).rejects.toThrow(
-      `the clawhub skill registry (http://127.0.0.1:${port}/api/v1/download?slug=weather) could not be reached: ECONNREFUSED; check tools.skills.registries.clawhub.base_url`,
+      `the clawhub skill registry (http://127.0.0.1:${port}/api/v1/skills/weather) could not be reached: ECONNREFUSED; check tools.skills.registries.clawhub.base_url`,
     );
     expect(await stat(skillsDir()).catch(() => undefined)).toBeUndefined();
   });
@@ -225,6 +227,119 @@ describe('installing skills', () => {
   it('a git URL that does not exist, and a source that is neither folder nor URL', async () => {
     await expect(install(`file://${join(dir, 'nope')}`)).rejects.toThrow(/^git clone file:\/\/.* failed: /);
     await expect(install('no-such-folder', { cwd: dir })).rejects.toThrow(`${join(dir, 'no-such-folder')} is not a folder, a git URL`);
+  });
+});
+
+/** A zip archive (deflate, or stored for `stored` names; `link` entries are symbolic links) — enough of the format for clawhub's downloads. */
+function makeZip(entries: { name: string; data?: string; link?: boolean; stored?: boolean }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const raw = Buffer.from(e.data ?? '');
+    const body = e.stored || e.link || e.name.endsWith('/') ? raw : deflateRawSync(raw);
+    const method = body === raw ? 0 : 8;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(method, 8);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(raw.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(0x031e, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(raw.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(((e.link ? 0o120777 : e.name.endsWith('/') ? 0o40755 : 0o100644) << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, body);
+    centrals.push(central, name);
+    offset += 30 + name.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** A fake clawhub: /api/v1/skills/<slug> (metadata) and /api/v1/download?slug=&version= (zip), as PicoClaw asks them. */
+async function fakeClawhub(skills: Record<string, { zip: Buffer; version?: string; malware?: boolean; suspicious?: boolean }>) {
+  const requests: string[] = [];
+  const server: Server = createHttpServer((req, res) => {
+    requests.push(`${req.url} ${req.headers.authorization ?? ''}`.trim());
+    const url = new URL(req.url ?? '/', 'http://x');
+    const meta = /^\/api\/v1\/skills\/([^/]+)$/.exec(url.pathname);
+    const skill = skills[meta ? decodeURIComponent(meta[1]!) : url.searchParams.get('slug') ?? ''];
+    if (!skill) return void res.writeHead(404).end('{"error":"not found"}');
+    if (meta) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ slug: meta[1], latestVersion: { version: skill.version ?? '1.0.0' }, moderation: { isMalwareBlocked: !!skill.malware, isSuspicious: !!skill.suspicious } }));
+    if (url.pathname === '/api/v1/download') return void res.writeHead(200, { 'content-type': 'application/zip' }).end(skill.zip);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe('installing from clawhub (a fake that answers as clawhub does)', () => {
+  const skillsDir = () => join(dir, 'ws', 'skills');
+  const md = skillMd('weather', 'Weather from clawhub', 'Use the forecast.');
+
+  it('downloads the latest version with the token, unpacks it (a top folder too), records the origin', async () => {
+    const hub = await fakeClawhub({
+      weather: { zip: makeZip([{ name: 'SKILL.md', data: md }, { name: 'scripts/', data: '' }, { name: 'scripts/get.sh', data: 'curl wttr.in\n', stored: true }]), version: '2.1.0' },
+      wrapped: { zip: makeZip([{ name: 'wrapped-1.0/SKILL.md', data: skillMd('wrapped', 'In a folder') }]) },
+    });
+    try {
+      const lines: string[] = [];
+      const registries = { clawhub: { base_url: hub.url, auth_token: 'hub-token' } };
+      const installed = await installSkill({ source: 'clawhub:weather', skillsDir: skillsDir(), registries, progress: (l) => lines.push(l) });
+      expect(installed).toMatchObject({ name: 'weather', files: 2, origin: 'clawhub:weather' });
+      expect(hub.requests).toEqual(['/api/v1/skills/weather Bearer hub-token', '/api/v1/download?slug=weather&version=2.1.0 Bearer hub-token']);
+      expect(await readFile(join(skillsDir(), 'weather', 'scripts', 'get.sh'), 'utf8')).toBe('curl wttr.in\n');
+      expect(JSON.parse(await readFile(join(skillsDir(), 'weather', '.skill-origin.json'), 'utf8'))).toMatchObject({ registry: 'clawhub', slug: 'weather', installed_version: '2.1.0', registry_url: `${hub.url}/skills/weather` });
+      expect(JSON.stringify(JSON.parse(await readFile(join(skillsDir(), 'weather', '.skill-origin.json'), 'utf8')))).not.toContain('hub-token');
+      expect(lines).toEqual([`asking ${hub.url}/api/v1/skills/weather…`, `downloading ${hub.url}/api/v1/download?slug=weather&version=2.1.0…`, 'checking and copying weather…']);
+      expect((await installSkill({ source: 'wrapped', registry: 'clawhub', skillsDir: skillsDir(), registries })).name).toBe('wrapped');
+      await expect(installSkill({ source: 'clawhub:nope', skillsDir: skillsDir(), registries })).rejects.toThrow(`the clawhub skill registry (${hub.url}) has no skill "nope"`);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it.each([
+    ['an entry that climbs out', [{ name: 'SKILL.md', data: md }, { name: '../../../evil.sh', data: 'x' }], /holds an entry that would land outside the skill's folder \("\.\.\/\.\.\/\.\.\/evil\.sh"\)/],
+    ['an absolute entry', [{ name: 'SKILL.md', data: md }, { name: '/etc/cron.d/evil', data: 'x' }], /would land outside the skill's folder/],
+    ['a symbolic link', [{ name: 'SKILL.md', data: md }, { name: 'secrets', data: '../../../.security.yml', link: true }], /holds a symbolic link \(secrets\)/],
+    ['a zip bomb entry', [{ name: 'SKILL.md', data: md }, { name: 'big.txt', data: 'a'.repeat(3 * 1024 * 1024) }], /holds big\.txt, larger than 2 MB/],
+    ['a name given twice', [{ name: 'SKILL.md', data: md }, { name: 'SKILL.md', data: skillMd('weather', 'other') }], /holds SKILL\.md twice/],
+  ])('refuses an archive with %s, writing nothing in skills/ nor beside it', async (_what, entries, message) => {
+    const hub = await fakeClawhub({ weather: { zip: makeZip(entries) } });
+    try {
+      await expect(installSkill({ source: 'clawhub:weather', skillsDir: skillsDir(), registries: { clawhub: { base_url: hub.url } } })).rejects.toThrow(message);
+      expect(await readdir(skillsDir()).catch(() => [])).toEqual([]);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('refuses a skill clawhub flags as malware, and an archive past max_zip_size', async () => {
+    const hub = await fakeClawhub({ bad: { zip: makeZip([{ name: 'SKILL.md', data: skillMd('bad', 'x') }]), malware: true }, weather: { zip: makeZip([{ name: 'SKILL.md', data: md }, { name: 'pad.bin', data: 'z'.repeat(5000), stored: true }]) } });
+    try {
+      await expect(installSkill({ source: 'clawhub:bad', skillsDir: skillsDir(), registries: { clawhub: { base_url: hub.url } } })).rejects.toThrow('clawhub flags the skill "bad" as malicious; it is not installed');
+      expect(hub.requests).toHaveLength(1); // never downloaded
+      await expect(installSkill({ source: 'clawhub:weather', skillsDir: skillsDir(), registries: { clawhub: { base_url: hub.url, max_zip_size: 1000 } } })).rejects.toThrow('the archive of "weather" is larger than 1 KB (tools.skills.registries.clawhub.max_zip_size)');
+    } finally {
+      await hub.close();
+    }
   });
 });
 
