@@ -12,9 +12,10 @@ import { t } from './i18n.js';
 
 // Its own chunk (with cronstrue): loaded when the page is first opened.
 const SchedulesPage = lazy(() => import('./SchedulesPage.js').then((m) => ({ default: m.SchedulesPage })));
+const MemoryPage = lazy(() => import('./MemoryPage.js').then((m) => ({ default: m.MemoryPage })));
 const SkillsPage = lazy(() => import('./SkillsPage.js').then((m) => ({ default: m.SkillsPage })));
 
-const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/schedules': 'nav.schedules', '/skills': 'nav.skills', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
+const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/schedules': 'nav.schedules', '/memory': 'nav.memory', '/skills': 'nav.skills', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
 type PagePath = keyof typeof pages;
 
 export function App() {
@@ -73,6 +74,7 @@ export function App() {
       {page === '/channels' && <ChannelsPage />}
       {page === '/schedules' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SchedulesPage onOpenSettings={() => go('/settings')} /></Suspense>}
       {page === '/skills' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SkillsPage /></Suspense>}
+      {page === '/memory' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><MemoryPage /></Suspense>}
       {page === '/settings' && <SettingsPage />}
     </div>
   );

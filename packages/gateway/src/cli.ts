@@ -142,6 +142,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/cli-cron.js')).cronCommand(rest, io);
     case 'skills':
       return (await import('./cli/cli-skills.js')).skillsCommand(rest, io);
+    case 'memory':
+      return (await import('./cli/cli-memory.js')).memoryCommand(rest, io);
     case 'gateway':
       return runGateway(rest);
     case 'completion': {

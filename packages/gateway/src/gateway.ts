@@ -30,6 +30,7 @@ import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './ag
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
 import { createMedia, type Media } from './media/media.js';
+import { createMemory } from './memory/memory.js';
 import { createSkills } from './skills/skills.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
@@ -93,12 +94,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   let server: GatewayServer;
   const schedules = deferSchedules((message) => log.error(message));
   let media: Media;
+  const memory = createMemory({ workspace: () => config().agents.defaults.workspace });
   const skills = createSkills({ config: () => config(), home: settings.home, log: (level, message) => log.log(level, message) });
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
   const config = () => loaded.config;
   const discovery = createToolDiscovery({ config, list: () => mcp?.list() ?? [], warn: (message) => log.warn(message) });
-  const tools = (turn?: InboundMessage, afterStep?: boolean): Tool[] => [...builtins, ...media.tools(), ...schedules.tools(turn), ...discovery.tools(turn?.sessionKey, afterStep)];
+  const tools = (turn?: InboundMessage, afterStep?: boolean): Tool[] => [...builtins, ...media.tools(), ...memory.tools(), ...schedules.tools(turn), ...discovery.tools(turn?.sessionKey, afterStep)];
   const updateSecrets = () => masker.replaceAll([...collectSecrets(loaded.config), token, ...(options.launcherToken ? [options.launcherToken] : [])]);
 
   // No model is not an error: the gateway runs without one (degraded, reason `no_model`) and
@@ -406,6 +408,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           schedules: (method, path, body) => schedules.api(method, path, body),
           image: (name) => media.images.file(name),
           skills: (method, path, body) => skills.api(method, path, body),
+          memory: (method, path, query, body) => memory.api(method, path, query, body),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

@@ -16,6 +16,7 @@ import { gatewayRoutes } from './api/gateway-routes.js';
 import { mediaRoutes } from './api/media-routes.js';
 import { resourceRoutes } from './api/resource-routes.js';
 import { scheduleRoutes } from './api/schedule-routes.js';
+import { memoryRoutes } from './api/memory-routes.js';
 import { skillRoutes } from './api/skill-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
 import { authGate, checkBearer, suspiciousPath, type AuthDeps } from './auth/auth.js';
@@ -198,6 +199,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   }));
   app.use(sessionRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(scheduleRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
+  app.use(memoryRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(skillRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(mediaRoutes({ gatewayUrl: () => supervisor.url, token: () => supervisor.token() }));
   app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
+import { memoryExcerpt } from '../memory/memory-excerpt.js';
 
 export interface PromptContext {
   workspace: string;
@@ -36,11 +37,13 @@ let zone: string | undefined;
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const cache = new Map<string, { at: number; text: Promise<string | undefined> }>();
 
-function readOptional(path: string, limit: number): Promise<string | undefined> {
-  const hit = cache.get(path);
+function readOptional(path: string, limit: number, shape?: (text: string) => string | undefined): Promise<string | undefined> {
+  const key = shape ? `${path}\0${shape.name}` : path;
+  const hit = cache.get(key);
   if (hit && Date.now() - hit.at < FRESH_MS) return hit.text;
   const text = readFile(path, 'utf8').then(
     (raw) => {
+      if (shape) return shape(raw);
       const trimmed = raw.trim();
       if (!trimmed) return undefined;
       return trimmed.length > limit ? `${trimmed.slice(0, limit)}\n[… truncated]` : trimmed;
@@ -48,9 +51,12 @@ function readOptional(path: string, limit: number): Promise<string | undefined> 
     () => undefined,
   );
   if (cache.size > 64) cache.clear(); // several workspaces at most; never grows unbounded
-  cache.set(path, { at: Date.now(), text });
+  cache.set(key, { at: Date.now(), text });
   return text;
 }
+
+const withTool = (text: string) => memoryExcerpt(text, { tool: true });
+const withoutTool = (text: string) => memoryExcerpt(text, { tool: false });
 
 export async function buildSystemPrompt(context: PromptContext): Promise<string> {
   const ws = context.workspace;
@@ -59,14 +65,16 @@ export async function buildSystemPrompt(context: PromptContext): Promise<string>
         '**ALWAYS use tools** - When you need to perform an action (control a device, remember something, read a file), you MUST call the appropriate tool. Do NOT just say you did it.',
         '**Be helpful and accurate** - When using tools, briefly say what you did. Keep answers short: people read them on phones and small devices.',
         '**Context summaries** - Summaries of earlier conversation are approximate; always defer to explicit user instructions.',
-        `**Memory** - When something seems worth remembering, append it to ${join(ws, 'memory/MEMORY.md')}.`,
+        // PicoClaw's 4th rule ("update MEMORY.md") is the memory tool's own description here.
       ]
     : ['**Be helpful and accurate** - Keep answers short: people read them on phones and small devices.'];
   const parts = [
     [`# picoclaw 🦞 (${context.version})`, '', 'You are picoclaw, a helpful AI assistant running in a homelab.', '', '## Workspace', `Your workspace is at: ${ws}`, '', '## Important Rules', '', rules.map((r, i) => `${i + 1}. ${r}`).join('\n\n')].join('\n'),
   ];
   const files = ['AGENT.md', 'SOUL.md', 'USER.md'] as const;
-  const [bodies, memory] = await Promise.all([Promise.all(files.map((file) => readOptional(join(ws, file), MAX_MEMORY_CHARS))), readOptional(join(ws, 'memory', 'MEMORY.md'), MAX_MEMORY_CHARS)]);
+  // MEMORY.md: its beginning only (memory-excerpt.ts); the rest, and the daily notes, are searched.
+  const excerpt = context.hasTools ? withTool : withoutTool;
+  const [bodies, memory] = await Promise.all([Promise.all(files.map((file) => readOptional(join(ws, file), MAX_MEMORY_CHARS))), readOptional(join(ws, 'memory', 'MEMORY.md'), 0, excerpt)]);
   files.forEach((file, i) => {
     const body = bodies[i];
     if (body) parts.push(`## ${file}\n\n${body.replace(/^---\n[\s\S]*?\n---\n/, '')}`);

@@ -178,6 +178,22 @@ Exit codes: 0 done; 2 wrong usage or a refused skill (the message says why); 1 o
     flagValues: { '--registry': ['github', 'clawhub'] },
   },
   {
+    name: 'memory',
+    synopsis: 'picoclaw memory search <words…> | show [file] | list',
+    summary: "the assistant's memory: MEMORY.md and the daily notes",
+    details: `  search <words…>              ranked hits in MEMORY.md's sections and the daily notes
+  show [file]                  MEMORY.md (default), a day's note: YYYY-MM-DD, today, yesterday
+  list                         the memory files with sizes and times
+  --limit N                    at most N hits (default 10)
+  --json                       machine-readable output
+
+With a gateway running for this home the gateway answers (its API); without one the files
+under <workspace>/memory/ are read. Edit them in the dashboard's Memory page, which keeps the
+previous version in memory/.history/.`,
+    subcommands: ['search', 'show', 'list'],
+    flags: ['--json', '--limit'],
+  },
+  {
     name: 'completion',
     synopsis: 'picoclaw completion bash|zsh|fish',
     summary: 'print a shell completion script',

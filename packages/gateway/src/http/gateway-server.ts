@@ -26,6 +26,8 @@ export interface GatewayHandlers {
   sessions(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
   /** /schedules…: scheduled jobs (schedules/schedules.ts); `path` is what follows /schedules. */
   schedules(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** /memory…: the memory files (memory/memory-api.ts); `path` is what follows /memory. */
+  memory(method: string, path: string, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
   /** /skills…: installed skills (skills/skills.ts); `path` is what follows /skills. */
   skills?(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
   /** GET /media/images/<name>: the file of a stored image (ImageStore.file), undefined for any other name. */
@@ -105,7 +107,7 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       return false;
     };
     // Only the test endpoints read a body; drain any other so the connection stays usable.
-    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+|schedules(\/.*)?|skills(\/.*)?)$/.test(path)) req.resume();
+    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+|schedules(\/.*)?|memory(\/.*)?|skills(\/.*)?)$/.test(path)) req.resume();
     const withBody = async (handler: (body: unknown) => Promise<{ ok: boolean; body: unknown }>) => {
       let body: unknown;
       try {
@@ -174,6 +176,20 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
         }
       } else req.resume();
       const result = await handlers.schedules(method, path.slice('/schedules'.length), body);
+      return send(res, result.status, result.body);
+    }
+    if (path === '/memory' || path.startsWith('/memory/')) {
+      if (!authorized()) return;
+      let body: unknown = {};
+      if (method === 'PUT') {
+        try {
+          // A memory file is at most 128 KB; its JSON may be larger (escapes).
+          body = await readJson(req, 1024 * 1024);
+        } catch (error) {
+          return send(res, (error as { status?: number }).status ?? 400, { error: (error as Error).message });
+        }
+      } else req.resume();
+      const result = await handlers.memory(method, path.slice('/memory'.length), url.searchParams, body);
       return send(res, result.status, result.body);
     }
     if (handlers.skills && (path === '/skills' || path.startsWith('/skills/'))) {

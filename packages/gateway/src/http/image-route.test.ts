@@ -36,6 +36,7 @@ beforeEach(async () => {
     callMcp: unused,
     sessions: sessionsApi({ store, stop: () => {} }),
     schedules: unused,
+    memory: unused,
     image: (name) => (found ? Promise.resolve(found) : images.file(name)),
   };
   server = createGatewayServer({ token: TOKEN, handlers });

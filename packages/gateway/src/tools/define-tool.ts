@@ -6,6 +6,20 @@
 import * as z from 'zod';
 import type { Tool, ToolContext, ToolResult } from './types.js';
 
+/**
+ * What the model is shown is trimmed of what costs bytes in every request and tells it nothing:
+ * zod's safe-integer bounds on `.int()` and the top level's `additionalProperties: false` (~30
+ * bytes per tool; the arguments are still validated strictly here, and a misspelt one is reported).
+ */
+function lean(schema: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if ((key === 'maximum' && value === Number.MAX_SAFE_INTEGER) || (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)) continue;
+    out[key] = Array.isArray(value) ? value.map((v: unknown) => (v && typeof v === 'object' ? lean(v as Record<string, unknown>) : v)) : value && typeof value === 'object' ? lean(value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
 export function defineTool<Shape extends z.ZodRawShape>(definition: {
   name: string;
   description: string;
@@ -13,7 +27,7 @@ export function defineTool<Shape extends z.ZodRawShape>(definition: {
   execute(args: z.output<z.ZodObject<Shape>>, context: ToolContext): Promise<ToolResult | string>;
 }): Tool {
   const schema = z.strictObject(definition.input);
-  const { $schema: _drop, ...parameters } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  const { $schema: _drop, additionalProperties: _strict, ...parameters } = lean(z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>);
   return {
     name: definition.name,
     description: definition.description,

@@ -61,7 +61,9 @@ describe('createPathPolicy', () => {
   it('workspace inside the home: the workspace is usable, its sessions and state and the rest of the home are not', () => {
     const home = join(base, 'home1');
     const policy = policyFor(home, join(home, 'workspace'));
-    expect(access(policy, join(home, 'workspace', 'memory', 'MEMORY.md'))).toBe('full');
+    expect(access(policy, join(home, 'workspace', 'notes', 'todo.md'))).toBe('full');
+    // The memory tool writes memory/ (one section at a time, keeping the previous version).
+    expect(access(policy, join(home, 'workspace', 'memory', 'MEMORY.md'))).toBe('read');
     expect(access(policy, join(home, 'workspace'))).toBe('full');
     expect(accessOf(policy, join(home, 'workspace', 'sessions', 'pico_x.jsonl'))).toEqual({ access: 'none', why: 'conversations and channel state' });
     expect(access(policy, join(home, 'workspace', 'sessions'))).toBe('none');

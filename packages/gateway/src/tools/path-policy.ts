@@ -45,6 +45,8 @@ export function createPathPolicy(input: {
       { path: real(resolve(workspace, 'state')), access: 'none', why: state },
       // Written here, a job would reach any chat (the cron tool keeps a turn to its own) and run with every tool.
       { path: real(resolve(workspace, 'cron')), access: 'none', why: 'scheduled jobs (the cron tool changes them)' },
+      // The memory tool changes these one section at a time and keeps the previous version; write_file could replace MEMORY.md whole (PicoClaw #3150).
+      { path: real(resolve(workspace, 'memory')), access: 'read', why: 'the memory files (the memory tool changes them and keeps earlier versions)' },
       // Skills are instructions the prompt lists in every turn: installed by a person (picoclaw skills, the
       // dashboard), read by the model. A write here would plant instructions for every later chat.
       { path: real(resolve(workspace, 'skills')), access: 'read', why: 'the installed skills (picoclaw skills install/remove or the dashboard change them)' },

@@ -138,13 +138,15 @@ describe('file tools and symbolic links', () => {
   });
 
   it('links inside the workspace still work for reading; a loop of links is an error, not a hang', async () => {
-    await symlink(join(ws, 'memory'), join(ws, 'mem'));
+    await mkdir(join(ws, 'notes'));
+    await writeFile(join(ws, 'notes', 'todo.md'), '# todo\n');
+    await symlink(join(ws, 'notes'), join(ws, 'mem'));
     await symlink(join(ws, 'loop-b'), join(ws, 'loop-a'));
     await symlink(join(ws, 'loop-a'), join(ws, 'loop-b'));
     const { call } = tools();
-    expect(await call('read_file', { path: 'mem/MEMORY.md' })).toEqual({ content: '# memory\n' });
-    expect(await call('append_file', { path: 'mem/MEMORY.md', content: 'more\n' })).toEqual({ content: 'appended 5 bytes to mem/MEMORY.md' });
-    expect(await readFile(join(ws, 'memory', 'MEMORY.md'), 'utf8')).toBe('# memory\nmore\n');
+    expect(await call('read_file', { path: 'mem/todo.md' })).toEqual({ content: '# todo\n' });
+    expect(await call('append_file', { path: 'mem/todo.md', content: 'more\n' })).toEqual({ content: 'appended 5 bytes to mem/todo.md' });
+    expect(await readFile(join(ws, 'notes', 'todo.md'), 'utf8')).toBe('# todo\nmore\n');
     expect(await call('write_file', { path: 'loop-a/x', content: 'x' })).toMatchObject({ isError: true, content: expect.stringMatching(/symbolic links/) });
   });
 });
@@ -215,5 +217,16 @@ describe('file tools and the path policy', () => {
     expect(await set.read_file.execute({ path: 'mcp-server/index.js' }, context)).toEqual({ content: 'run()' });
     expect(await set.write_file.execute({ path: 'mcp-server/index.js', content: 'evil()' }, context)).toEqual({ isError: true, content: 'access denied: mcp-server/index.js holds the program of MCP server "fs"; the file tools can read it but not write it' });
     expect(await readFile(join(ws, 'mcp-server', 'index.js'), 'utf8')).toBe('run()');
+  });
+
+  it('memory/ is read-only to the file tools: MEMORY.md cannot be replaced whole (PicoClaw #3150), only the memory tool changes it', async () => {
+    const { call } = tools();
+    const refused = 'access denied: memory/MEMORY.md holds the memory files (the memory tool changes them and keeps earlier versions); the file tools can read it but not write it';
+    expect(await call('read_file', { path: 'memory/MEMORY.md' })).toEqual({ content: '# memory\n' });
+    expect(await call('write_file', { path: 'memory/MEMORY.md', content: 'wiped' })).toEqual({ isError: true, content: refused });
+    expect(await call('edit_file', { path: 'memory/MEMORY.md', old_text: '# memory', new_text: '' })).toEqual({ isError: true, content: refused });
+    expect(await call('append_file', { path: 'memory/MEMORY.md', content: 'x' })).toEqual({ isError: true, content: refused });
+    expect(await call('write_file', { path: 'memory/.history/MEMORY.md.20261206T000000000Z', content: 'forged' })).toMatchObject({ isError: true });
+    expect(await readFile(join(ws, 'memory', 'MEMORY.md'), 'utf8')).toBe('# memory\n');
   });
 });

@@ -113,7 +113,7 @@ export function createFileTools(options: FileToolOptions): Record<'read_file' | 
     }),
     append_file: defineTool({
       name: 'append_file',
-      description: 'Appends text to a workspace file, creating it if needed (e.g. memory/MEMORY.md).',
+      description: 'Appends text to a workspace file, creating it if needed.',
       input: { path: z.string(), content: z.string() },
       async execute({ path, content }, ctx) {
         try {

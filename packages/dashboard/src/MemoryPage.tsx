@@ -1,0 +1,123 @@
+/**
+ * The assistant's memory: MEMORY.md and the daily notes, searched, read and edited. A save writes
+ * the whole file through the gateway, which keeps the previous version in memory/.history/.
+ */
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api } from './api.js';
+import { t } from './i18n.js';
+
+interface MemoryFile { name: string; day?: string; bytes: number; modified: string }
+interface MemoryList { files: MemoryFile[]; today: string; limits: { max_file_bytes: number; versions_kept: number } }
+interface MemoryHit { name: string; day?: string; section: string; snippet: string; score: number }
+interface FileBody { name: string; exists: boolean; content: string; versions: number }
+
+const LONG_TERM = 'MEMORY.md';
+/** A daily note's day (YYYY-MM-DD) from its name YYYYMM/YYYYMMDD.md. */
+const dayOf = (name: string) => /^\d{6}\/(\d{4})(\d{2})(\d{2})\.md$/.exec(name)?.slice(1).join('-');
+const label = (f: { name: string; day?: string }) => f.day ?? dayOf(f.name) ?? f.name;
+const q = (name: string) => `name=${encodeURIComponent(name)}`;
+
+export function MemoryPage() {
+  const [list, setList] = useState<MemoryList>();
+  const [current, setCurrent] = useState(LONG_TERM);
+  const [file, setFile] = useState<FileBody>();
+  const [draft, setDraft] = useState('');
+  const [message, setMessage] = useState<string>();
+  const [query, setQuery] = useState('');
+  const [hits, setHits] = useState<MemoryHit[]>();
+
+  const loadList = useCallback(() => {
+    api<MemoryList>('/api/memory').then(setList, (e: Error) => setMessage(e.message));
+  }, []);
+  const open = useCallback((name: string) => {
+    setCurrent(name);
+    setMessage(undefined);
+    api<FileBody>(`/api/memory/file?${q(name)}`).then(
+      (body) => {
+        setFile(body);
+        setDraft(body.content);
+      },
+      (e: Error) => setMessage(e.message),
+    );
+  }, []);
+  useEffect(() => {
+    loadList();
+    open(LONG_TERM);
+  }, [loadList, open]);
+
+  const dirty = file !== undefined && draft !== file.content;
+  const bytes = new TextEncoder().encode(draft).length;
+  const max = list?.limits.max_file_bytes ?? 128 * 1024;
+
+  const save = (event: FormEvent) => {
+    event.preventDefault();
+    api<{ previous?: string }>(`/api/memory/file?${q(current)}`, { method: 'PUT', body: { content: draft } }).then(
+      (r) => {
+        setMessage(r.previous ? t('memory.savedKept') : t('common.saved'));
+        setFile({ name: current, exists: true, content: draft, versions: (file?.versions ?? 0) + (r.previous ? 1 : 0) });
+        loadList();
+      },
+      (e: Error) => setMessage(t('common.notSaved', { error: e.message })),
+    );
+  };
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    if (!query.trim()) return setHits(undefined);
+    api<{ hits: MemoryHit[] }>(`/api/memory/search?q=${encodeURIComponent(query)}`).then((r) => setHits(r.hits), (e: Error) => setMessage(e.message));
+  };
+  const today = list ? list.today.replaceAll('-', '') : '';
+  const todayName = today ? `${today.slice(0, 6)}/${today}.md` : undefined;
+  const files: { name: string; day?: string; bytes?: number }[] = list?.files ?? [];
+  const shown = files.some((f) => f.name === LONG_TERM) ? files : [{ name: LONG_TERM }, ...files];
+
+  return (
+    <section className="page" aria-labelledby="memory-title">
+      <h2 id="memory-title">{t('memory.title')}</h2>
+      <p className="muted">{t('memory.intro')}</p>
+      <form className="row" role="search" onSubmit={search}>
+        <input type="search" aria-label={t('memory.search')} placeholder={t('memory.searchPlaceholder')} value={query} onChange={(e) => setQuery(e.target.value)} style={{ flex: 1 }} />
+        <button type="submit">{t('memory.search')}</button>
+      </form>
+      {hits && (
+        <div className="item" aria-label={t('memory.results')}>
+          {hits.length === 0 ? <span className="muted">{t('memory.noHits', { query })}</span> : (
+            <ul className="memory-hits">
+              {hits.map((h) => (
+                <li key={`${h.name}#${h.section}`}>
+                  <button type="button" className="secondary" onClick={() => open(h.name)}>{label(h)}{h.section ? ` › ${h.section}` : ''}</button>
+                  <div className="muted">{h.snippet}</div>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <nav className="row" aria-label={t('memory.files')}>
+        {shown.map((f) => (
+          <button key={f.name} type="button" className={f.name === current ? '' : 'secondary'} aria-current={f.name === current ? 'true' : undefined} onClick={() => open(f.name)}>
+            {label(f)}
+          </button>
+        ))}
+        {todayName && !files.some((f) => f.name === todayName) && (
+          <button type="button" className="secondary" onClick={() => open(todayName)}>{t('memory.today')}</button>
+        )}
+      </nav>
+      {file && (
+        <form className="item" onSubmit={save} aria-label={t('memory.editLabel', { name: label({ name: current }) })}>
+          <label>
+            <span className="row"><strong>{label({ name: current })}</strong>{!file.exists && <span className="muted">{t('memory.new')}</span>}</span>
+            <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={18} spellCheck={false} style={{ fontFamily: 'ui-monospace, monospace', width: '100%' }} />
+          </label>
+          <div className="row">
+            <button type="submit" disabled={!dirty || bytes > max}>{t('common.save')}</button>
+            <button type="button" className="secondary" disabled={!dirty} onClick={() => setDraft(file.content)}>{t('memory.discard')}</button>
+            <span className={bytes > max ? 'error' : 'muted'}>{t('memory.size', { bytes, max })}</span>
+            {file.versions > 0 && <span className="muted">{t('memory.versions', { n: file.versions })}</span>}
+            {message && <span role="status">{message}</span>}
+          </div>
+        </form>
+      )}
+      {!file && message && <p role="alert" className="error">{message}</p>}
+    </section>
+  );
+}

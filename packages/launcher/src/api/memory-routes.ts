@@ -1,0 +1,61 @@
+/**
+ * Memory (MEMORY.md and the daily notes) for the dashboard: a thin proxy to the gateway's
+ * `/memory` API, which owns the files, keeps the previous version of each change and answers with
+ * sentences a user can act on. The launcher checks what it can without the gateway (a running
+ * gateway, a well-formed file name, a string body under the size cap) so that nothing else
+ * reaches the gateway's URL space.
+ */
+import { Router, type Response } from 'express';
+
+/** MEMORY.md or a daily note YYYYMM/YYYYMMDD.md (the gateway checks the date). */
+const NAME = /^(MEMORY\.md|\d{6}\/\d{8}\.md)$/;
+/** The gateway's cap on a memory file (memory-store.ts MAX_FILE_BYTES). */
+const MAX_FILE_BYTES = 128 * 1024;
+
+export interface MemoryRoutesDeps {
+  /** A call to the gateway that keeps its status code; throws when it cannot be reached. */
+  gateway(path: string, method: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  running(): boolean;
+}
+
+export function memoryRoutes(deps: MemoryRoutesDeps): Router {
+  const router = Router();
+  router.use('/api/memory', (_req, res, next) => {
+    if (deps.running()) next();
+    else res.status(503).json({ error: 'the gateway is not running: start it to see and edit the memory' });
+  });
+  const forward = async (res: Response, path: string, method: string, body?: unknown) => {
+    try {
+      const answer = await deps.gateway(path, method, body);
+      res.status(answer.status).json(answer.body ?? {});
+    } catch (error) {
+      res.status(502).json({ error: `the gateway did not answer: ${(error as Error).message}` });
+    }
+  };
+  const nameOf = (raw: unknown, res: Response): string | undefined => {
+    if (typeof raw === 'string' && NAME.test(raw)) return raw;
+    res.status(400).json({ error: 'invalid memory file name: MEMORY.md or a daily note YYYYMM/YYYYMMDD.md' });
+    return undefined;
+  };
+
+  router.get('/api/memory', (_req, res) => forward(res, '/memory', 'GET'));
+  router.get('/api/memory/search', async (req, res) => {
+    const q = req.query.q;
+    if (typeof q !== 'string' || !q.trim() || q.length > 500) return void res.status(400).json({ error: 'give the words to search for (at most 500 characters): ?q=…' });
+    const limit = typeof req.query.limit === 'string' && /^\d{1,2}$/.test(req.query.limit) ? `&limit=${req.query.limit}` : '';
+    await forward(res, `/memory/search?q=${encodeURIComponent(q)}${limit}`, 'GET');
+  });
+  router.get('/api/memory/file', async (req, res) => {
+    const name = nameOf(req.query.name, res);
+    if (name) await forward(res, `/memory/file?name=${encodeURIComponent(name)}`, 'GET');
+  });
+  router.put('/api/memory/file', async (req, res) => {
+    const name = nameOf(req.query.name, res);
+    if (!name) return;
+    const content = (req.body as { content?: unknown } | undefined)?.content;
+    if (typeof content !== 'string') return void res.status(400).json({ error: 'the body must be {"content": "<the whole file>"}' });
+    if (Buffer.byteLength(content) > MAX_FILE_BYTES) return void res.status(413).json({ error: `the file is ${Buffer.byteLength(content)} bytes; a memory file holds at most ${MAX_FILE_BYTES}` });
+    await forward(res, `/memory/file?name=${encodeURIComponent(name)}`, 'PUT', { content });
+  });
+  return router;
+}
