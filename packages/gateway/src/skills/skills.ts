@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import type { Config } from '@picoclaw/core';
 import { createSkillCatalog, type SkillCatalog, type SkillInfo } from './skill-catalog.js';
 import { skillBody } from './skill-file.js';
-import { installSkill, moveAside, SkillInstallError } from './skill-install.js';
+import { SkillInstallError } from './skill-tree.js';
 import { activeSkillPrompt, skillCatalogPrompt } from './skill-prompt.js';
+
+/** The installer (child_process, zlib, fetch) loads at the first install or removal, not at start-up. */
+const installer = () => import('./skill-install.js');
 
 export interface SkillsOptions {
   config(): Config;
@@ -69,6 +72,7 @@ export function createSkills(options: SkillsOptions): Skills {
     if (typeof source !== 'string' || !source.trim()) return { status: 400, body: { error: 'give "source": a folder on the gateway machine, a git URL, github:<owner>/<repo>[/<path>] or clawhub:<slug>' } };
     if (registry !== undefined && typeof registry !== 'string') return { status: 400, body: { error: '"registry" must be a registry name (github, clawhub)' } };
     try {
+      const { installSkill } = await installer();
       const installed = await serial(() =>
         installSkill({ source, ...(registry ? { registry } : {}), force: force === true, skillsDir: dirs().workspace, registries: options.config().tools.skills.registries }),
       );
@@ -85,7 +89,7 @@ export function createSkills(options: SkillsOptions): Skills {
       const skill = await catalogFresh(name);
       if (!skill) return { status: 404, body: { error: `no skill named "${name}" is installed` } };
       if (skill.source !== 'workspace') return { status: 422, body: { error: `"${name}" is a global skill (${skill.dir}); remove its folder there by hand` } };
-      const movedTo = await moveAside(dirs().workspace, skill.dir, skill.name);
+      const movedTo = await (await installer()).moveAside(dirs().workspace, skill.dir, skill.name);
       options.log('info', `skill ${skill.name} removed (moved to ${movedTo})`);
       return { status: 200, body: { removed: skill.name, moved_to: movedTo } };
     });
