@@ -83,6 +83,17 @@ describe('the Memory page in Chromium', () => {
     expect(kept).toHaveLength(2); // the tool's append, then this save
     expect(await readFile(join(history, kept.at(-1)!), 'utf8')).toBe(before);
     await page.getByText('2 earlier versions kept').waitFor();
+    // Screenshots kept with the others (test/e2e/screenshots); at phone width nothing scrolls sideways.
+    const shots = new URL('./screenshots/', import.meta.url).pathname;
+    await mkdir(shots, { recursive: true });
+    await page.getByRole('searchbox', { name: 'Search' }).fill('boiler');
+    await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
+    await page.getByLabel('Search results').getByRole('button', { name: 'MEMORY.md › Home' }).waitFor();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.screenshot({ path: `${shots}memory.png` });
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.screenshot({ path: `${shots}memory-phone.png` });
+    expect(await page.evaluate(() => document.querySelector('section.page')!.scrollWidth <= document.querySelector('section.page')!.clientWidth)).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -111,7 +111,7 @@ export function MemoryPage() {
           <div className="row">
             <button type="submit" disabled={!dirty || bytes > max}>{t('common.save')}</button>
             <button type="button" className="secondary" disabled={!dirty} onClick={() => setDraft(file.content)}>{t('memory.discard')}</button>
-            <span className={bytes > max ? 'error' : 'muted'}>{t('memory.size', { bytes, max })}</span>
+            <span className={bytes > max ? 'error' : 'muted'}>{t('memory.size', { size: (bytes / 1024).toFixed(1), max: Math.round(max / 1024) })}</span>
             {file.versions > 0 && <span className="muted">{t('memory.versions', { n: file.versions })}</span>}
             {message && <span role="status">{message}</span>}
           </div>
