@@ -32,6 +32,8 @@ export interface SkillCatalog {
   list(): Promise<SkillInfo[]>;
   /** The skill of that name, if installed. */
   find(name: string): Promise<SkillInfo | undefined>;
+  /** Forgets the fresh listing: the next list() looks at the disk (after an install or removal here). */
+  invalidate(): void;
 }
 
 export interface SkillCatalogOptions {
@@ -126,6 +128,9 @@ export function createSkillCatalog(options: SkillCatalogOptions): SkillCatalog {
     list,
     async find(name) {
       return (await list()).find((s) => s.name === name);
+    },
+    invalidate() {
+      checkedAt = -Infinity;
     },
   };
 }

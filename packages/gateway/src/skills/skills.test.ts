@@ -355,7 +355,10 @@ describe('skills API', () => {
 
     expect(await skills.api('POST', '/install', {})).toMatchObject({ status: 400 });
     expect(await skills.api('POST', '/install', { source: join(dir, 'nothing') })).toMatchObject({ status: 422, body: { error: expect.stringContaining('is not a folder') } });
+    expect(await skills.promptBlock()).not.toContain('weather');
     expect(await skills.api('POST', '/install', { source })).toMatchObject({ status: 200, body: { installed: { name: 'weather' } } });
+    // Installed through the API: the next turn's prompt has it at once (no 2 s wait).
+    expect(await skills.promptBlock()).toContain('<name>weather</name>');
     const list = await skills.api('GET', '', undefined);
     expect(list.body).toMatchObject({
       skills: [
@@ -368,6 +371,7 @@ describe('skills API', () => {
     expect(await skills.api('DELETE', '/global-one', undefined)).toMatchObject({ status: 422, body: { error: expect.stringContaining('is a global skill') } });
     const removed = await skills.api('DELETE', '/weather', undefined);
     expect(removed).toMatchObject({ status: 200, body: { removed: 'weather', moved_to: expect.stringContaining(join(ws, 'skills', '.removed', 'weather-')) } });
+    expect(await skills.promptBlock()).not.toContain('<name>weather</name>');
     expect(await skills.api('DELETE', '/weather', undefined)).toMatchObject({ status: 404 });
     expect(await skills.api('GET', '/..%2f', undefined)).toMatchObject({ status: 404 });
     expect(logs).toEqual([expect.stringContaining('skill weather installed from'), expect.stringContaining('skill weather removed (moved to')]);

@@ -76,6 +76,7 @@ export function createSkills(options: SkillsOptions): Skills {
       const installed = await serial(() =>
         installSkill({ source, ...(registry ? { registry } : {}), force: force === true, skillsDir: dirs().workspace, registries: options.config().tools.skills.registries }),
       );
+      catalog.invalidate();
       options.log('info', `skill ${installed.name} installed from ${installed.origin} (${installed.files} files)`);
       return { status: 200, body: { installed } };
     } catch (error) {
@@ -90,6 +91,7 @@ export function createSkills(options: SkillsOptions): Skills {
       if (!skill) return { status: 404, body: { error: `no skill named "${name}" is installed` } };
       if (skill.source !== 'workspace') return { status: 422, body: { error: `"${name}" is a global skill (${skill.dir}); remove its folder there by hand` } };
       const movedTo = await (await installer()).moveAside(dirs().workspace, skill.dir, skill.name);
+      catalog.invalidate();
       options.log('info', `skill ${skill.name} removed (moved to ${movedTo})`);
       return { status: 200, body: { removed: skill.name, moved_to: movedTo } };
     });
