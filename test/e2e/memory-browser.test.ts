@@ -10,6 +10,7 @@ import { freePort, spawnLauncher, startFakeLlm, type FakeLlm, type LauncherProce
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+const ORIGINAL = '# Long-term Memory\n\n## Preferences\n\n- Likes the living room at 21 °C.\n\n## Home\n\n- The boiler is a Vaillant ecoTEC.\n';
 let browser: Browser;
 let home: string;
 let llm: FakeLlm;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-memory-'));
   const memory = join(home, 'workspace', 'memory');
   await mkdir(join(memory, '202612'), { recursive: true });
-  await writeFile(join(memory, 'MEMORY.md'), '# Long-term Memory\n\n## Preferences\n\n- Likes the living room at 21 °C.\n\n## Home\n\n- The boiler is a Vaillant ecoTEC.\n');
+  await writeFile(join(memory, 'MEMORY.md'), ORIGINAL);
   await writeFile(join(memory, '202612', '20261204.md'), '# 2026-12-04\n\nThe vet appointment for Miso is on 12 December at 17:00.\n');
   llm = await startFakeLlm([
     { toolCalls: [{ id: 'm1', name: 'memory', arguments: JSON.stringify({ action: 'append', where: 'Preferences', text: '- Drinks green tea in the evening.' }) }] },
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 describe('the Memory page in Chromium', () => {
-  it("shows what the model's memory tool wrote, searches the notes, saves an edit and keeps the previous version", async () => {
+  it("shows what the model's memory tool wrote, searches the notes, saves an edit, keeps the previous version and brings an earlier one back", async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -82,7 +83,14 @@ describe('the Memory page in Chromium', () => {
     const kept = (await readdir(history)).sort();
     expect(kept).toHaveLength(2); // the tool's append, then this save
     expect(await readFile(join(history, kept.at(-1)!), 'utf8')).toBe(before);
-    await page.getByText('2 earlier versions kept').waitFor();
+    // An earlier version comes back: into the editor, then saved (the current one is kept too).
+    await page.getByText('2 earlier versions kept').click();
+    await page.getByRole('button', { name: /^Put the version of .+ in the editor$/ }).last().click(); // the oldest: before the tool's append
+    await page.getByRole('status').getByText(/is in the editor: Save brings it back/).waitFor();
+    expect(await editor.inputValue()).toBe(ORIGINAL);
+    await page.getByRole('form', { name: 'Edit MEMORY.md' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('3 earlier versions kept').waitFor();
+    expect(await readFile(join(home, 'workspace', 'memory', 'MEMORY.md'), 'utf8')).toBe(ORIGINAL);
     // Screenshots kept with the others (test/e2e/screenshots); at phone width nothing scrolls sideways.
     const shots = new URL('./screenshots/', import.meta.url).pathname;
     await mkdir(shots, { recursive: true });

@@ -9,13 +9,18 @@ import { t } from './i18n.js';
 interface MemoryFile { name: string; day?: string; bytes: number; modified: string }
 interface MemoryList { files: MemoryFile[]; today: string; limits: { max_file_bytes: number; versions_kept: number } }
 interface MemoryHit { name: string; day?: string; section: string; snippet: string; score: number }
-interface FileBody { name: string; exists: boolean; content: string; versions: number }
+interface FileBody { name: string; exists: boolean; content: string; versions: string[] }
 
 const LONG_TERM = 'MEMORY.md';
 /** A daily note's day (YYYY-MM-DD) from its name YYYYMM/YYYYMMDD.md. */
 const dayOf = (name: string) => /^\d{6}\/(\d{4})(\d{2})(\d{2})\.md$/.exec(name)?.slice(1).join('-');
 const label = (f: { name: string; day?: string }) => f.day ?? dayOf(f.name) ?? f.name;
 const q = (name: string) => `name=${encodeURIComponent(name)}`;
+/** When a kept version was made, from its name `<file>.<YYYYMMDD>T<HHMMSSmmm>Z[-n]`, in local time. */
+function versionTime(version: string): string {
+  const m = /\.(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\d{3}Z(-\d+)?$/.exec(version);
+  return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)).toLocaleString() : version;
+}
 
 export function MemoryPage() {
   const [list, setList] = useState<MemoryList>();
@@ -29,9 +34,9 @@ export function MemoryPage() {
   const loadList = useCallback(() => {
     api<MemoryList>('/api/memory').then(setList, (e: Error) => setMessage(e.message));
   }, []);
-  const open = useCallback((name: string) => {
+  const open = useCallback((name: string, keepMessage = false) => {
     setCurrent(name);
-    setMessage(undefined);
+    if (!keepMessage) setMessage(undefined);
     api<FileBody>(`/api/memory/file?${q(name)}`).then(
       (body) => {
         setFile(body);
@@ -40,6 +45,16 @@ export function MemoryPage() {
       (e: Error) => setMessage(e.message),
     );
   }, []);
+  /** Puts a kept version in the editor; saving brings it back (and keeps the current one). */
+  const loadVersion = (version: string) => {
+    api<{ content: string }>(`/api/memory/file?${q(current)}&version=${encodeURIComponent(version)}`).then(
+      (r) => {
+        setDraft(r.content);
+        setMessage(t('memory.versionLoaded', { time: versionTime(version) }));
+      },
+      (e: Error) => setMessage(e.message),
+    );
+  };
   useEffect(() => {
     loadList();
     open(LONG_TERM);
@@ -54,7 +69,7 @@ export function MemoryPage() {
     api<{ previous?: string }>(`/api/memory/file?${q(current)}`, { method: 'PUT', body: { content: draft } }).then(
       (r) => {
         setMessage(r.previous ? t('memory.savedKept') : t('common.saved'));
-        setFile({ name: current, exists: true, content: draft, versions: (file?.versions ?? 0) + (r.previous ? 1 : 0) });
+        open(current, true);
         loadList();
       },
       (e: Error) => setMessage(t('common.notSaved', { error: e.message })),
@@ -112,9 +127,21 @@ export function MemoryPage() {
             <button type="submit" disabled={!dirty || bytes > max}>{t('common.save')}</button>
             <button type="button" className="secondary" disabled={!dirty} onClick={() => setDraft(file.content)}>{t('memory.discard')}</button>
             <span className={bytes > max ? 'error' : 'muted'}>{t('memory.size', { size: (bytes / 1024).toFixed(1), max: Math.round(max / 1024) })}</span>
-            {file.versions > 0 && <span className="muted">{t('memory.versions', { n: file.versions })}</span>}
             {message && <span role="status">{message}</span>}
           </div>
+          {file.versions.length > 0 && (
+            <details>
+              <summary className="muted">{t('memory.versions', { n: file.versions.length })}</summary>
+              <ul className="memory-hits">
+                {file.versions.map((v) => (
+                  <li key={v} className="row">
+                    <span>{versionTime(v)}</span>
+                    <button type="button" className="secondary" onClick={() => loadVersion(v)} aria-label={t('memory.loadVersionOf', { time: versionTime(v) })}>{t('memory.loadVersion')}</button>
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
         </form>
       )}
       {!file && message && <p role="alert" className="error">{message}</p>}

@@ -2,6 +2,7 @@
  * The gateway's `/memory` API for the dashboard and the CLI (gateway token required):
  *   GET /memory                       the files (MEMORY.md, daily notes) with sizes and times
  *   GET /memory/file?name=MEMORY.md   one file's text ('' and exists:false when it does not exist yet)
+ *                                     and its kept versions (newest first); &version=<one of them>: that version's text
  *   PUT /memory/file?name=…  {content} the whole file, the previous version kept (≤ MAX_FILE_BYTES)
  *   GET /memory/search?q=…&limit=     ranked hits
  * Names are only MEMORY.md and YYYYMM/YYYYMMDD.md (memory-layout.ts).
@@ -40,8 +41,13 @@ export async function memoryApi(parts: { store: MemoryStore; search: MemorySearc
         const change = await store.save(name, content);
         return { status: 200, body: { status: 'saved', ...change } };
       }
+      const version = query.get('version');
+      if (version !== null) {
+        const text = await store.readVersion(name, version);
+        return text === undefined ? { status: 404, body: { error: `no kept version "${version}" of ${name}` } } : { status: 200, body: { name, version, content: text } };
+      }
       const content = await store.read(name);
-      return { status: 200, body: { name, exists: content !== undefined, content: content ?? '', versions: (await store.versions(name)).length } };
+      return { status: 200, body: { name, exists: content !== undefined, content: content ?? '', versions: await store.versions(name) } };
     }
     return { status: 404, body: { error: `no route ${method} /memory${path}` } };
   } catch (error) {

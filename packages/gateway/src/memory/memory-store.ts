@@ -64,6 +64,8 @@ export interface MemoryStore {
   save(name: string, content: string): Promise<MemoryChange>;
   /** The kept versions of a file, newest first (names under memory/.history). */
   versions(name: string): Promise<string[]>;
+  /** One kept version's text (a name `versions` listed); undefined when there is no such version. */
+  readVersion(name: string, version: string): Promise<string | undefined>;
   /** Today's `YYYY-MM-DD` (local time). */
   today(): string;
 }
@@ -126,18 +128,23 @@ export function createMemoryStore(options: { workspace: string; now?: () => Date
   async function readRaw(name: string): Promise<string | undefined> {
     check(name);
     if (!(await foldersOf(name, false))) return undefined;
+    return readAt(name);
+  }
+
+  /** Reads `memory/<path>` (a checked name, or a listed version) up to twice the cap, through no link. */
+  async function readAt(path: string): Promise<string | undefined> {
     let handle;
     try {
-      handle = await open(join(dir, name), O_RDONLY | SAFE);
+      handle = await open(join(dir, path), O_RDONLY | SAFE);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return undefined;
-      if (code === 'ELOOP') throw new MemoryError(`memory/${name} is a symbolic link; memory files are not read through links`, 409);
+      if (code === 'ELOOP') throw new MemoryError(`memory/${path} is a symbolic link; memory files are not read through links`, 409);
       throw error;
     }
     try {
       const info = await handle.stat();
-      if (!info.isFile()) throw new MemoryError(`memory/${name} is not a regular file`, 409);
+      if (!info.isFile()) throw new MemoryError(`memory/${path} is not a regular file`, 409);
       // A file grown past the cap by other means is read up to the cap: never a huge read.
       const buffer = Buffer.alloc(Math.min(info.size, MAX_FILE_BYTES * 2));
       const { bytesRead } = buffer.length ? await handle.read(buffer, 0, buffer.length, 0) : { bytesRead: 0 };
@@ -206,6 +213,10 @@ export function createMemoryStore(options: { workspace: string; now?: () => Date
     },
     read: readRaw,
     versions,
+    async readVersion(name, version) {
+      if (!(await versions(name)).includes(version) || !(await folderOk(join(dir, HISTORY), 'memory/.history/'))) return undefined;
+      return readAt(`${HISTORY}/${version}`);
+    },
     append(text, where) {
       return serial(async () => {
         checkText(text);

@@ -243,12 +243,18 @@ describe('the /memory API', () => {
     const list = (await api('GET', '')).body as { files: { name: string }[]; today: string };
     expect(list.files.map((f) => f.name)).toEqual(['MEMORY.md', '202612/20261205.md', '202612/20261204.md', '202611/20261120.md']);
     expect(list.today).toBe('2026-12-06');
-    expect(await api('GET', '/file', 'name=202612/20261204.md')).toEqual({ status: 200, body: { name: '202612/20261204.md', exists: true, content: DAYS['202612/20261204.md'], versions: 0 } });
+    expect(await api('GET', '/file', 'name=202612/20261204.md')).toEqual({ status: 200, body: { name: '202612/20261204.md', exists: true, content: DAYS['202612/20261204.md'], versions: [] } });
     expect((await api('GET', '/search', 'q=vet')).body).toMatchObject({ hits: [{ day: '2026-12-04' }] });
     const saved = await api('PUT', '/file', 'name=MEMORY.md', { content: '# Memory\n\n## Home\n\nnew\n' });
     expect(saved).toMatchObject({ status: 200, body: { status: 'saved', name: 'MEMORY.md', previous: expect.stringMatching(/^\.history\/MEMORY\.md\.\d{8}T\d{9}Z(-\d{4})?$/) } });
     expect(await readFile(join(ws, 'memory', (saved.body as { previous: string }).previous), 'utf8')).toBe(MEMORY_MD);
-    expect((await api('GET', '/file', 'name=MEMORY.md')).body).toMatchObject({ content: '# Memory\n\n## Home\n\nnew\n', versions: 1 });
+    const file = (await api('GET', '/file', 'name=MEMORY.md')).body as { content: string; versions: string[] };
+    expect(file).toMatchObject({ content: '# Memory\n\n## Home\n\nnew\n', versions: [(saved.body as { previous: string }).previous.slice('.history/'.length)] });
+    // A kept version is read by its name, and only a listed one.
+    expect(await api('GET', '/file', `name=MEMORY.md&version=${file.versions[0]}`)).toEqual({ status: 200, body: { name: 'MEMORY.md', version: file.versions[0], content: MEMORY_MD } });
+    for (const version of ['../MEMORY.md', '../../config.json', '202612-20261204.md.20261206T093000000Z', file.versions[0]!.replace('MEMORY.md', '202612-20261204.md')]) {
+      expect((await api('GET', '/file', `name=MEMORY.md&version=${encodeURIComponent(version)}`)).status).toBe(404);
+    }
   });
 
   it('refuses names outside the layout, oversized files, bad bodies and methods', async () => {

@@ -42,6 +42,7 @@ describe('memory routes', () => {
     expect(await call('/api/memory')).toEqual({ status: 200, body: { path: '/memory' } });
     expect(await call('/api/memory/search?q=boiler%20service&limit=5')).toEqual({ status: 200, body: { path: '/memory/search?q=boiler%20service&limit=5' } });
     expect(await call('/api/memory/file?name=202612%2F20261206.md')).toEqual({ status: 200, body: { path: '/memory/file?name=202612%2F20261206.md' } });
+    expect(await call('/api/memory/file?name=MEMORY.md&version=MEMORY.md.20261206T093000000Z-0001')).toEqual({ status: 200, body: { path: '/memory/file?name=MEMORY.md&version=MEMORY.md.20261206T093000000Z-0001' } });
     expect((await call('/api/memory/file?name=MEMORY.md', 'PUT', { content: '# Memory\n' })).status).toBe(200);
     expect(calls.at(-1)).toEqual({ path: '/memory/file?name=MEMORY.md', method: 'PUT', body: { content: '# Memory\n' } });
   });
@@ -53,6 +54,7 @@ describe('memory routes', () => {
       expect((await call(`/api/memory/file?name=${name}`, 'PUT', { content: 'x' })).status).toBe(400);
     }
     expect((await call('/api/memory/file?name=MEMORY.md&name=x')).status).toBe(400);
+    for (const version of ['..%2F..%2Fconfig.json', 'MEMORY.md.1', '.history%2FMEMORY.md.20261206T093000000Z']) expect((await call(`/api/memory/file?name=MEMORY.md&version=${version}`)).status).toBe(400);
     expect((await call('/api/memory/search')).status).toBe(400);
     expect((await call(`/api/memory/search?q=${'a'.repeat(501)}`)).status).toBe(400);
     expect((await call('/api/memory/file?name=MEMORY.md', 'PUT', { content: 42 })).status).toBe(400);

@@ -9,6 +9,7 @@ import { Router, type Response } from 'express';
 
 /** MEMORY.md or a daily note YYYYMM/YYYYMMDD.md (the gateway checks the date). */
 const NAME = /^(MEMORY\.md|\d{6}\/\d{8}\.md)$/;
+const VERSION = /^(MEMORY\.md|\d{6}-\d{8}\.md)\.\d{8}T\d{9}Z(-\d{4})?$/;
 /** The gateway's cap on a memory file (memory-store.ts MAX_FILE_BYTES). */
 const MAX_FILE_BYTES = 128 * 1024;
 
@@ -47,7 +48,11 @@ export function memoryRoutes(deps: MemoryRoutesDeps): Router {
   });
   router.get('/api/memory/file', async (req, res) => {
     const name = nameOf(req.query.name, res);
-    if (name) await forward(res, `/memory/file?name=${encodeURIComponent(name)}`, 'GET');
+    if (!name) return;
+    // A kept version: `<name with - for />.<UTC time>` (memory-store.ts); the gateway reads only one it listed.
+    const version = req.query.version;
+    if (version !== undefined && (typeof version !== 'string' || !VERSION.test(version))) return void res.status(400).json({ error: 'invalid version name' });
+    await forward(res, `/memory/file?name=${encodeURIComponent(name)}${version ? `&version=${encodeURIComponent(version)}` : ''}`, 'GET');
   });
   router.put('/api/memory/file', async (req, res) => {
     const name = nameOf(req.query.name, res);
