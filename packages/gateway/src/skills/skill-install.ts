@@ -192,6 +192,15 @@ async function readSkillOf(dir: string, shownSource: string, hint: () => Promise
   return skill;
 }
 
+/** Staging folders an interrupted install left behind (the gateway stopped mid-copy), after an hour. */
+async function sweepStaging(skillsDir: string) {
+  for (const name of await readdir(skillsDir).catch(() => [])) {
+    if (!name.startsWith('.installing-')) continue;
+    const info = await lstat(join(skillsDir, name)).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > 3_600_000) await rm(join(skillsDir, name), { recursive: true, force: true }).catch(() => {});
+  }
+}
+
 /** Moves a skill folder to `<skillsDir>/.removed/<name>-<time>`, keeping the newest KEEP_REMOVED there. */
 export async function moveAside(skillsDir: string, dir: string, name: string): Promise<string> {
   const bin = join(skillsDir, '.removed');
@@ -254,6 +263,7 @@ export async function installSkill(options: InstallOptions): Promise<InstalledSk
     const target = join(options.skillsDir, skill.name);
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !options.force) throw new SkillInstallError(`a skill named "${skill.name}" is already installed (${target}); remove it first, or install with --force to replace it`);
+    await sweepStaging(options.skillsDir);
     const staging = await mkdtemp(join(options.skillsDir, '.installing-'));
     cleanup.push(staging);
     progress(`checking and copying ${skill.name}…`);

@@ -166,9 +166,14 @@ describe('installing skills', () => {
     await expect(install(`${url}#../../etc`)).rejects.toThrow(/not a folder inside the repository/);
   });
 
-  it('from a folder; a second install of the name is refused, --force replaces it and keeps the old one aside', async () => {
+  it('from a folder; a second install of the name is refused, --force replaces it and keeps the old one aside; an old interrupted install is swept', async () => {
     const source = await makeSkill(dir, 'src', skillMd('weather', 'v1'));
+    await mkdir(join(skillsDir(), '.installing-old', 'skill'), { recursive: true });
+    await mkdir(join(skillsDir(), '.installing-recent'), { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_700_000);
+    await utimes(join(skillsDir(), '.installing-old'), hourAgo, hourAgo);
     expect((await install(source)).origin).toBe(source);
+    expect((await readdir(skillsDir())).sort()).toEqual(['.installing-recent', 'weather']);
     await writeFile(join(source, 'SKILL.md'), skillMd('weather', 'v2'));
     await expect(install(source)).rejects.toThrow(`a skill named "weather" is already installed (${join(skillsDir(), 'weather')}); remove it first, or install with --force to replace it`);
     await install(source, { force: true });
