@@ -405,10 +405,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           testMcp,
           callMcp,
           sessions: sessionsApi({ store, stop: (key) => runtime.stop(key) }),
-          schedules: (method, path, body) => schedules.api(method, path, body),
+          apis: { schedules: schedules.http, memory: memory.http, skills: skills.http },
           image: (name) => media.images.file(name),
-          skills: (method, path, body) => skills.api(method, path, body),
-          memory: (method, path, query, body) => memory.api(method, path, query, body),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
             mcp.retryNow(name);

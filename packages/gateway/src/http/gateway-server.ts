@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CHALLENGE_HEADER, decodeSegment, gatewayProof, gatewayRoutes, isChallenge, jsonNestingTooDeep, MAX_JSON_DEPTH, parseRequestTarget, PicoError, PROOF_HEADER, type ReadyResponse } from '@picoclaw/core';
 import type { UpgradeHandler } from '../channels/channel.js';
+import type { FeatureApi } from './feature-api.js';
 import { sendImage, type ImageFile } from './image-response.js';
 
 export interface GatewayHandlers {
@@ -24,12 +25,8 @@ export interface GatewayHandlers {
   callMcp(server: string, body: unknown): Promise<{ ok: boolean; body: unknown }>;
   /** GET /sessions?prefix=, GET|DELETE|PATCH /sessions/<key>: conversations for the dashboard. */
   sessions(method: string, key: string | undefined, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
-  /** /schedules…: scheduled jobs (schedules/schedules.ts); `path` is what follows /schedules. */
-  schedules(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
-  /** /memory…: the memory files (memory/memory-api.ts); `path` is what follows /memory. */
-  memory(method: string, path: string, query: URLSearchParams, body: unknown): Promise<{ status: number; body: unknown }>;
-  /** /skills…: installed skills (skills/skills.ts); `path` is what follows /skills. */
-  skills?(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** `/<name>…` of each feature (schedules, memory, skills), behind the token. */
+  apis: Readonly<Record<string, FeatureApi>>;
   /** GET /media/images/<name>: the file of a stored image (ImageStore.file), undefined for any other name. */
   image(name: string): Promise<ImageFile | undefined>;
 }
@@ -106,8 +103,10 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       send(res, 401, { error: 'unauthorized: this endpoint needs "Authorization: Bearer <gateway token>"' }, { 'www-authenticate': 'Bearer' });
       return false;
     };
-    // Only the test endpoints read a body; drain any other so the connection stays usable.
-    if (!/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+|schedules(\/.*)?|memory(\/.*)?|skills(\/.*)?)$/.test(path)) req.resume();
+    const feature = /^\/([a-z]+)(?=\/|$)/.exec(path)?.[1];
+    const api = feature !== undefined && Object.hasOwn(handlers.apis, feature) ? handlers.apis[feature] : undefined;
+    // Only the test endpoints and the feature APIs read a body; drain any other so the connection stays usable.
+    if (!api && !/^\/(models\/test|mcp\/test|mcp\/[^/]+\/call|sessions\/[^/]+)$/.test(path)) req.resume();
     const withBody = async (handler: (body: unknown) => Promise<{ ok: boolean; body: unknown }>) => {
       let body: unknown;
       try {
@@ -165,44 +164,17 @@ export function createGatewayServer(options: { token: string; handlers: GatewayH
       const result = await handlers.sessions(method, key, url.searchParams, body);
       return send(res, result.status, result.body);
     }
-    if (path === '/schedules' || path.startsWith('/schedules/')) {
+    if (api) {
       if (!authorized()) return;
       let body: unknown = {};
-      if (method === 'POST' || method === 'PATCH') {
+      if (api.bodies.includes(method)) {
         try {
-          body = await readJson(req);
+          body = await readJson(req, api.maxBody);
         } catch (error) {
           return send(res, (error as { status?: number }).status ?? 400, { error: (error as Error).message });
         }
       } else req.resume();
-      const result = await handlers.schedules(method, path.slice('/schedules'.length), body);
-      return send(res, result.status, result.body);
-    }
-    if (path === '/memory' || path.startsWith('/memory/')) {
-      if (!authorized()) return;
-      let body: unknown = {};
-      if (method === 'PUT') {
-        try {
-          // A memory file is at most 128 KB; its JSON may be larger (escapes).
-          body = await readJson(req, 1024 * 1024);
-        } catch (error) {
-          return send(res, (error as { status?: number }).status ?? 400, { error: (error as Error).message });
-        }
-      } else req.resume();
-      const result = await handlers.memory(method, path.slice('/memory'.length), url.searchParams, body);
-      return send(res, result.status, result.body);
-    }
-    if (handlers.skills && (path === '/skills' || path.startsWith('/skills/'))) {
-      if (!authorized()) return;
-      let body: unknown = {};
-      if (method === 'POST') {
-        try {
-          body = await readJson(req, 16 * 1024);
-        } catch (error) {
-          return send(res, (error as { status?: number }).status ?? 400, { error: (error as Error).message });
-        }
-      } else req.resume();
-      const result = await handlers.skills(method, path.slice('/skills'.length), body);
+      const result = await api.handle(method, path.slice(feature!.length + 1), url.searchParams, body);
       return send(res, result.status, result.body);
     }
     const image = /^\/media\/images\/([^/]+)$/.exec(path);

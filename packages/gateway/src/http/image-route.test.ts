@@ -35,8 +35,7 @@ beforeEach(async () => {
     testMcp: unused,
     callMcp: unused,
     sessions: sessionsApi({ store, stop: () => {} }),
-    schedules: unused,
-    memory: unused,
+    apis: {},
     image: (name) => (found ? Promise.resolve(found) : images.file(name)),
   };
   server = createGatewayServer({ token: TOKEN, handlers });

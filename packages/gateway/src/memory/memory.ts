@@ -4,15 +4,16 @@
  * its first use and kept (the index is brought up to date by file times, memory-search.ts).
  */
 import type { Tool } from '../tools/types.js';
-import { memoryApi, type ApiAnswer } from './memory-api.js';
+import type { FeatureApi } from '../http/feature-api.js';
+import { memoryApi } from './memory-api.js';
 import { createMemorySearch, type MemorySearch } from './memory-search.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
 import { createMemoryTool } from './memory-tool.js';
 
 export interface Memory {
   tools(): Tool[];
-  /** `/memory…` of the gateway's HTTP API; `path` is what follows /memory. */
-  api(method: string, path: string, query: URLSearchParams, body: unknown): Promise<ApiAnswer>;
+  /** `/memory…` of the gateway's HTTP API. */
+  http: FeatureApi;
 }
 
 export function createMemory(options: { workspace: () => string; now?: () => Date }): Memory {
@@ -30,6 +31,7 @@ export function createMemory(options: { workspace: () => string; now?: () => Dat
   const tool = createMemoryTool(parts);
   return {
     tools: () => [tool],
-    api: (method, path, query, body) => memoryApi(parts(options.workspace()), method, path, query, body),
+    // A memory file is at most 128 KB; its JSON may be larger (escapes).
+    http: { bodies: ['PUT'], maxBody: 1024 * 1024, handle: (method, path, query, body) => memoryApi(parts(options.workspace()), method, path, query, body) },
   };
 }

@@ -4,6 +4,7 @@
  * it costs the start-up nothing; a message that arrives before it is loaded waits for it (a few
  * milliseconds), so that every turn has the cron tool.
  */
+import type { FeatureApi } from '../http/feature-api.js';
 import type { SchedulesStatus } from '@picoclaw/core';
 import type { InboundMessage } from '../agent/agent-runtime.js';
 import type { Tool } from '../tools/types.js';
@@ -18,7 +19,8 @@ export interface DeferredSchedules {
   configure(): void;
   /** Undefined until they are loaded. */
   status(): SchedulesStatus | undefined;
-  api(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** `/schedules…` of the gateway's HTTP API (503 while they load). */
+  http: FeatureApi;
   close(): Promise<void>;
 }
 
@@ -55,9 +57,12 @@ export function deferSchedules(log: (message: string) => void): DeferredSchedule
     tools: (turn) => current?.tools(turn) ?? [],
     configure: () => current?.configure(),
     status: () => current?.status(),
-    async api(method, path, body) {
-      const schedules = current ?? (started ? await loaded : undefined);
-      return schedules ? schedules.api(method, path, body) : { status: 503, body: { error: 'schedules are not available yet: the gateway is starting' } };
+    http: {
+      bodies: ['POST', 'PATCH'],
+      async handle(method, path, _query, body) {
+        const schedules = current ?? (started ? await loaded : undefined);
+        return schedules ? schedules.api(method, path, body) : { status: 503, body: { error: 'schedules are not available yet: the gateway is starting' } };
+      },
     },
     async close() {
       await started;

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FeatureApi } from '../http/feature-api.js';
 import type { Config } from '@picoclaw/core';
 import { createSkillCatalog, type SkillCatalog, type SkillInfo } from './skill-catalog.js';
 import { skillBody } from './skill-file.js';
@@ -35,6 +36,8 @@ export interface Skills {
   use(args: string): Promise<UseOutcome>;
   /** The gateway's `/skills…` API; `path` is what follows /skills. */
   api(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  /** The same, mounted on the gateway's HTTP server. */
+  http: FeatureApi;
 }
 
 export const skillDirs = (config: Config, home: string) => ({ workspace: join(config.agents.defaults.workspace, 'skills'), global: join(home, 'skills') });
@@ -101,6 +104,28 @@ export function createSkills(options: SkillsOptions): Skills {
   const fresh = () => createSkillCatalog({ roots: () => [{ dir: dirs().workspace, source: 'workspace' }, { dir: dirs().global, source: 'global' }], warn: () => {} });
   const catalogFresh = (name: string) => fresh().find(name);
 
+  async function api(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    if (path === '' || path === '/') {
+      if (method !== 'GET') return { status: 405, body: { error: 'use GET /skills, POST /skills/install or DELETE /skills/<name>' } };
+      const list = await fresh().list();
+      return { status: 200, body: { skills: await Promise.all(list.map(describe)), dirs: dirs() } };
+    }
+    if (path === '/install') {
+      if (method !== 'POST') return { status: 405, body: { error: 'use POST /skills/install {source}' } };
+      return install(body);
+    }
+    const named = /^\/([^/]+)$/.exec(path);
+    if (!named) return { status: 404, body: { error: `no route ${method} /skills${path}` } };
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(named[1]!)) return { status: 404, body: { error: `no skill named "${named[1]!.slice(0, 80)}" is installed` } };
+    const name = named[1]!;
+    if (method === 'DELETE') return remove(name);
+    if (method !== 'GET') return { status: 405, body: { error: 'use GET or DELETE /skills/<name>' } };
+    const skill = await catalogFresh(name);
+    if (!skill) return { status: 404, body: { error: `no skill named "${name}" is installed` } };
+    const text = await readFile(skill.path, 'utf8').catch(() => '');
+    return { status: 200, body: { ...(await describe(skill)), body: skillBody(text).slice(0, 64_000) } };
+  }
+
   return {
     catalog,
     async promptBlock() {
@@ -124,26 +149,7 @@ export function createSkills(options: SkillsOptions): Skills {
       if (!skill) return { reply: `Unknown skill: ${first}\n${names.length ? `Installed skills: ${names.join(', ')}` : 'No skills are installed.'}` };
       return text ? { skill, text } : { skill };
     },
-    async api(method, path, body) {
-      if (path === '' || path === '/') {
-        if (method !== 'GET') return { status: 405, body: { error: 'use GET /skills, POST /skills/install or DELETE /skills/<name>' } };
-        const list = await fresh().list();
-        return { status: 200, body: { skills: await Promise.all(list.map(describe)), dirs: dirs() } };
-      }
-      if (path === '/install') {
-        if (method !== 'POST') return { status: 405, body: { error: 'use POST /skills/install {source}' } };
-        return install(body);
-      }
-      const named = /^\/([^/]+)$/.exec(path);
-      if (!named) return { status: 404, body: { error: `no route ${method} /skills${path}` } };
-      if (!/^[A-Za-z0-9-]{1,64}$/.test(named[1]!)) return { status: 404, body: { error: `no skill named "${named[1]!.slice(0, 80)}" is installed` } };
-      const name = named[1]!;
-      if (method === 'DELETE') return remove(name);
-      if (method !== 'GET') return { status: 405, body: { error: 'use GET or DELETE /skills/<name>' } };
-      const skill = await catalogFresh(name);
-      if (!skill) return { status: 404, body: { error: `no skill named "${name}" is installed` } };
-      const text = await readFile(skill.path, 'utf8').catch(() => '');
-      return { status: 200, body: { ...(await describe(skill)), body: skillBody(text).slice(0, 64_000) } };
-    },
+    api,
+    http: { bodies: ['POST'], maxBody: 16 * 1024, handle: (method, path, _query, body) => api(method, path, body) },
   };
 }
