@@ -5,7 +5,8 @@
  * gateway, a well-formed file name, a string body under the size cap) so that nothing else
  * reaches the gateway's URL space.
  */
-import { Router, type Response } from 'express';
+import type { Response, Router } from 'express';
+import { gatewayProxy, type GatewayProxyDeps } from './gateway-proxy.js';
 
 /** MEMORY.md or a daily note YYYYMM/YYYYMMDD.md (the gateway checks the date). */
 const NAME = /^(MEMORY\.md|\d{6}\/\d{8}\.md)$/;
@@ -13,26 +14,10 @@ const VERSION = /^(MEMORY\.md|\d{6}-\d{8}\.md)\.\d{8}T\d{9}Z(-\d{4})?$/;
 /** The gateway's cap on a memory file (memory-store.ts MAX_FILE_BYTES). */
 const MAX_FILE_BYTES = 128 * 1024;
 
-export interface MemoryRoutesDeps {
-  /** A call to the gateway that keeps its status code; throws when it cannot be reached. */
-  gateway(path: string, method: string, body?: unknown): Promise<{ status: number; body: unknown }>;
-  running(): boolean;
-}
+export type MemoryRoutesDeps = GatewayProxyDeps;
 
 export function memoryRoutes(deps: MemoryRoutesDeps): Router {
-  const router = Router();
-  router.use('/api/memory', (_req, res, next) => {
-    if (deps.running()) next();
-    else res.status(503).json({ error: 'the gateway is not running: start it to see and edit the memory' });
-  });
-  const forward = async (res: Response, path: string, method: string, body?: unknown) => {
-    try {
-      const answer = await deps.gateway(path, method, body);
-      res.status(answer.status).json(answer.body ?? {});
-    } catch (error) {
-      res.status(502).json({ error: `the gateway did not answer: ${(error as Error).message}` });
-    }
-  };
+  const { router, forward } = gatewayProxy(deps, '/api/memory', 'see and edit the memory');
   const nameOf = (raw: unknown, res: Response): string | undefined => {
     if (typeof raw === 'string' && NAME.test(raw)) return raw;
     res.status(400).json({ error: 'invalid memory file name: MEMORY.md or a daily note YYYYMM/YYYYMMDD.md' });

@@ -4,40 +4,16 @@
  * launcher only checks what it can without the gateway (a running gateway, a well-formed job id,
  * a JSON object body) so that nothing else reaches the gateway's URL space.
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
+import { gatewayProxy, objectBody, type GatewayProxyDeps } from './gateway-proxy.js';
 
 /** Job ids are made by the gateway: 16 lowercase hex characters. */
 const JOB_ID = /^[0-9a-f]{16}$/;
 
-export interface ScheduleRoutesDeps {
-  /** A call to the gateway that keeps its status code; throws when it cannot be reached. */
-  gateway(path: string, method: string, body?: unknown): Promise<{ status: number; body: unknown }>;
-  running(): boolean;
-}
+export type ScheduleRoutesDeps = GatewayProxyDeps;
 
 export function scheduleRoutes(deps: ScheduleRoutesDeps): Router {
-  const router = Router();
-  router.use('/api/schedules', (_req, res, next) => {
-    if (deps.running()) next();
-    else res.status(503).json({ error: 'the gateway is not running: start it to see and change schedules' });
-  });
-
-  /** Forwards to the gateway; a gateway that stopped or hung in between is a 502 with the reason. */
-  const forward = async (res: Response, path: string, method: string, body?: unknown) => {
-    try {
-      const answer = await deps.gateway(path, method, body);
-      res.status(answer.status).json(answer.body ?? {});
-    } catch (error) {
-      res.status(502).json({ error: `the gateway did not answer: ${(error as Error).message}` });
-    }
-  };
-  /** The JSON body when it is an object; otherwise answers 400 and gives undefined. */
-  const objectBody = (req: Request, res: Response): Record<string, unknown> | undefined => {
-    const body: unknown = req.body ?? {};
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
-    res.status(400).json({ error: 'the body must be a JSON object' });
-    return undefined;
-  };
+  const { router, forward } = gatewayProxy(deps, '/api/schedules', 'see and change schedules');
   const withId = (handler: (req: Request<{ id: string }>, res: Response, id: string) => Promise<void>) => async (req: Request<{ id: string }>, res: Response) => {
     const id = req.params.id;
     if (!JOB_ID.test(id)) return void res.status(400).json({ error: 'invalid schedule id (16 hex characters expected)' });

@@ -5,33 +5,18 @@
  * JSON object body with a text `source`), so nothing else reaches the gateway's URL space. An
  * install may clone a git repository: it is given longer than other calls.
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
+import { gatewayProxy, type GatewayProxyDeps } from './gateway-proxy.js';
 
 /** Skill names as PicoClaw allows them (letters, digits, single hyphens). */
 const NAME = /^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/;
 /** The gateway gives a clone or download 60 s; this leaves room for the copy after it. */
 const INSTALL_TIMEOUT_MS = 90_000;
 
-export interface SkillRoutesDeps {
-  /** A call to the gateway that keeps its status code; throws when it cannot be reached. */
-  gateway(path: string, method: string, body?: unknown, timeoutMs?: number): Promise<{ status: number; body: unknown }>;
-  running(): boolean;
-}
+export type SkillRoutesDeps = GatewayProxyDeps;
 
 export function skillRoutes(deps: SkillRoutesDeps): Router {
-  const router = Router();
-  router.use('/api/skills', (_req, res, next) => {
-    if (deps.running()) next();
-    else res.status(503).json({ error: 'the gateway is not running: start it to see and change skills (or use picoclaw skills on the server)' });
-  });
-  const forward = async (res: Response, path: string, method: string, body?: unknown, timeoutMs?: number) => {
-    try {
-      const answer = await deps.gateway(path, method, body, timeoutMs);
-      res.status(answer.status).json(answer.body ?? {});
-    } catch (error) {
-      res.status(502).json({ error: `the gateway did not answer: ${(error as Error).message}` });
-    }
-  };
+  const { router, forward } = gatewayProxy(deps, '/api/skills', 'see and change skills (or use picoclaw skills on the server)');
   const withName = (handler: (req: Request<{ name: string }>, res: Response, name: string) => Promise<void>) => async (req: Request<{ name: string }>, res: Response) => {
     const name = req.params.name;
     if (name.length > 64 || !NAME.test(name)) return void res.status(400).json({ error: 'invalid skill name (letters, digits and single hyphens, at most 64)' });
@@ -40,8 +25,7 @@ export function skillRoutes(deps: SkillRoutesDeps): Router {
 
   router.get('/api/skills', (_req, res) => forward(res, '/skills', 'GET'));
   router.post('/api/skills/install', async (req, res) => {
-    const body: unknown = req.body ?? {};
-    const { source, registry, force } = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    const { source, registry, force } = (typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
     if (typeof source !== 'string' || !source.trim() || source.length > 2048) return void res.status(400).json({ error: 'give "source": a git URL, a folder on the server, github:<owner>/<repo>[/<path>] or clawhub:<slug>' });
     if (registry !== undefined && (typeof registry !== 'string' || !NAME.test(registry))) return void res.status(400).json({ error: '"registry" must be a registry name (github, clawhub)' });
     await forward(res, '/skills/install', 'POST', { source, ...(registry ? { registry } : {}), force: force === true }, INSTALL_TIMEOUT_MS);
