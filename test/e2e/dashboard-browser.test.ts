@@ -2,62 +2,33 @@
  * The dashboard in real headless Chromium (Debian chromium + playwright-core), served by the real
  * launcher, which runs the real gateway, against a fake model and a fake Home Assistant.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, spawnLauncher, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm } from '@picoclaw/test-fakes';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setPassword, useDashboard } from './dashboard-harness.js';
 
-let browser: Browser;
-let home: string;
+const ui = useDashboard({ name: 'main' });
 let llm: FakeLlm | undefined;
 let ha: FakeHomeAssistant | undefined;
-let launcher: LauncherProcess | undefined;
-
-beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
-  });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-'));
-});
 afterEach(async () => {
-  launcher?.child.kill('SIGTERM');
-  await launcher?.child;
-  await llm?.close();
-  await ha?.close();
-  launcher = llm = ha = undefined;
-  await rm(home, { recursive: true, force: true });
+  await Promise.all([llm?.close(), ha?.close()]);
+  llm = ha = undefined;
 });
 
-async function start(extra: Record<string, unknown> = {}, args: string[] = []) {
-  await writeFile(join(home, 'config.json'), JSON.stringify({
+function start(extra: Record<string, unknown> = {}, args: string[] = []) {
+  return ui.start({
     agents: { defaults: { model_name: 'm' } },
     model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm!.url, api_keys: ['k'] }],
     ...extra,
-  }));
-  launcher = spawnLauncher({ home, gatewayPort: await freePort(), args });
-  return `http://127.0.0.1:${await launcher.listening()}`;
-}
-
-/** The first-run form: choose the dashboard password. */
-async function setPassword(page: Page) {
-  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-  await page.getByLabel('Repeat it').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Set password' }).click();
+  }, args);
 }
 
 describe('dashboard in Chromium', () => {
   it('first run: set a password, see the gateway running, chat with a streamed answer; log out and in again', async () => {
     llm = await startFakeLlm([], { echo: true });
     const base = await start();
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
@@ -99,7 +70,7 @@ describe('dashboard in Chromium', () => {
       { text: ['The kitchen light is on.'] },
     ]);
     const base = await start({ tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } } });
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     await page.goto(base);
     await setPassword(page);
     await page.getByText('Connected').waitFor({ timeout: 15_000 });
@@ -124,7 +95,7 @@ describe('dashboard in Chromium', () => {
     ha = await startFakeHomeAssistant();
     llm = await startFakeLlm([], { echo: true });
     const base = await start();
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     await page.goto(base);
     await setPassword(page);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
@@ -141,7 +112,7 @@ describe('dashboard in Chromium', () => {
     await model.getByLabel('Model (vendor/id)').fill('groq/llama-renamed');
     await model.getByRole('button', { name: 'Save' }).click();
     await model.getByText('groq/llama-renamed').waitFor();
-    expect(await readFile(join(home, '.security.yml'), 'utf8')).toContain('- k');
+    expect(await readFile(join(ui.home, '.security.yml'), 'utf8')).toContain('- k');
 
     await page.getByRole('button', { name: 'MCP' }).click();
     await page.getByLabel('URL').fill(ha.url);
@@ -169,7 +140,7 @@ describe('dashboard in Chromium', () => {
   it('settings say which keys of a PicoClaw config are ignored here, and why', async () => {
     llm = await startFakeLlm([], { echo: true });
     const base = await start({ heartbeat: { enabled: true }, tools: { exec: { enabled: true }, web: { brave: { enabled: true } } } });
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     await page.goto(base);
     await setPassword(page);
     await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
@@ -186,7 +157,7 @@ describe('dashboard in Chromium', () => {
     const base = await start();
     const shots = new URL('./screenshots/', import.meta.url).pathname;
     await mkdir(shots, { recursive: true });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 750 } });
+    const page = await ui.browser.newPage({ viewport: { width: 1100, height: 750 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
@@ -222,9 +193,9 @@ describe('dashboard in Chromium', () => {
     llm = await startFakeLlm([], { echo: true });
     const base = await start({}, ['--host', '0.0.0.0']);
     let code: string | undefined;
-    for (let i = 0; i < 100 && !code; i++, await new Promise((r) => setTimeout(r, 50))) code = /setup code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})/.exec(launcher!.output())?.[1];
+    for (let i = 0; i < 100 && !code; i++, await new Promise((r) => setTimeout(r, 50))) code = /setup code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})/.exec(ui.launcher!.output())?.[1];
     expect(code).toBeDefined();
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
@@ -244,7 +215,7 @@ describe('dashboard in Chromium', () => {
   it('speaks Spanish to a Spanish browser', async () => {
     llm = await startFakeLlm([], { echo: true });
     const base = await start();
-    const page = await browser.newPage({ locale: 'es-ES' });
+    const page = await ui.browser.newPage({ locale: 'es-ES' });
     await page.goto(base);
     await page.getByRole('heading', { name: 'Elegir contraseña' }).waitFor();
     await page.getByLabel('Contraseña', { exact: true }).fill('correct horse battery');
@@ -275,7 +246,7 @@ describe('dashboard in Chromium', () => {
       ],
       tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } },
     });
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     await page.goto(base);
     await setPassword(page);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
@@ -327,7 +298,7 @@ describe('dashboard in Chromium', () => {
     const base = await start();
     const shots = new URL('./screenshots/', import.meta.url).pathname;
     await mkdir(shots, { recursive: true });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, timezoneId: 'Europe/Madrid' });
+    const page = await ui.browser.newPage({ viewport: { width: 1100, height: 900 }, timezoneId: 'Europe/Madrid' });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
@@ -453,7 +424,7 @@ describe('dashboard in Chromium', () => {
     await settings.getByLabel(/^Every \(minutes/).fill('20');
     await settings.getByRole('button', { name: 'Save' }).click();
     await settings.getByRole('status').getByText('saved').waitFor();
-    expect(JSON.parse(await readFile(join(home, 'config.json'), 'utf8')).heartbeat).toMatchObject({ enabled: true, interval: 20 });
+    expect(JSON.parse(await readFile(join(ui.home, 'config.json'), 'utf8')).heartbeat).toMatchObject({ enabled: true, interval: 20 });
     await page.getByRole('navigation').getByRole('button', { name: 'Schedules' }).click();
     await heartbeat.getByText('Every 20 minutes, all day; reports go to the last chat that wrote.').waitFor();
     const calls = llm.requests.length;
@@ -476,15 +447,15 @@ describe('dashboard in Chromium', () => {
   it('schedules: a PicoClaw job with a bad cron expression cannot run, points to Edit, and an edit of its expression gives it a next run', async () => {
     llm = await startFakeLlm([], { echo: true });
     const id = 'a1b2c3d4e5f60718';
-    await mkdir(join(home, 'workspace', 'cron'), { recursive: true });
-    await writeFile(join(home, 'workspace', 'cron', 'jobs.json'), JSON.stringify({ version: 1, jobs: [{
+    await mkdir(join(ui.home, 'workspace', 'cron'), { recursive: true });
+    await writeFile(join(ui.home, 'workspace', 'cron', 'jobs.json'), JSON.stringify({ version: 1, jobs: [{
       id, name: 'Backup check', enabled: true, schedule: { kind: 'cron', expr: '0 25 * * *' },
       payload: { kind: 'agent_turn', message: 'Check that the backup ran', channel: 'pico', to: 'web-abc', deliver: true },
       state: {}, createdAtMs: Date.now(), updatedAtMs: Date.now(), deleteAfterRun: false,
     }] }));
     const base = await start();
     const shots = new URL('./screenshots/', import.meta.url).pathname;
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await ui.browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);

@@ -6,57 +6,28 @@
  * server (a camera snapshot).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, makePng, spawnLauncher, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makePng, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm } from '@picoclaw/test-fakes';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { logIn, useDashboard } from './dashboard-harness.js';
 
-let browser: Browser;
-let home: string;
+const ui = useDashboard({ name: 'images' });
 let llm: FakeLlm | undefined;
-let launcher: LauncherProcess | undefined;
 let ha: FakeHomeAssistant | undefined;
-
-beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
-  });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-images-'));
-});
 afterEach(async () => {
-  launcher?.child.kill('SIGTERM');
-  await launcher?.child;
-  await llm?.close();
-  await ha?.close();
-  launcher = llm = ha = undefined;
-  await rm(home, { recursive: true, force: true });
+  await Promise.all([llm?.close(), ha?.close()]);
+  llm = ha = undefined;
 });
 
 /** The launcher with one model the gateway knows can see images (gpt-4o). */
-async function start(defaults: Record<string, unknown> = {}, more: Record<string, unknown> = {}) {
-  await writeFile(join(home, 'config.json'), JSON.stringify({
+function start(defaults: Record<string, unknown> = {}, more: Record<string, unknown> = {}) {
+  return ui.start({
     ...more,
     agents: { defaults: { model_name: 'vision', ...defaults } },
     model_list: [{ model_name: 'vision', model: 'openai/gpt-4o', api_base: llm!.url, api_keys: ['k'] }],
-  }));
-  launcher = spawnLauncher({ home, gatewayPort: await freePort() });
-  return `http://127.0.0.1:${await launcher.listening()}`;
-}
-
-async function logIn(page: Page, base: string) {
-  await page.goto(base);
-  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-  await page.getByLabel('Repeat it').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Set password' }).click();
-  await page.getByText('Connected').waitFor({ timeout: 15_000 });
+  });
 }
 
 /** What the last message of a model request carried: its text parts and its image URLs. */
@@ -74,7 +45,7 @@ describe('dashboard chat images in Chromium', () => {
   it('attach (button) and paste pictures; the model gets image_url parts; after a reload the pictures are in the history and open full size', async () => {
     llm = await startFakeLlm([{ text: ['A red square.'] }, { text: ['A blue one.'] }]);
     const base = await start();
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await logIn(page, base);
@@ -115,7 +86,7 @@ describe('dashboard chat images in Chromium', () => {
     await live.close();
 
     // Stored once each, by content, in the workspace.
-    expect((await readdir(join(home, 'workspace', 'media', 'images'))).sort()).toHaveLength(2);
+    expect((await readdir(join(ui.home, 'workspace', 'media', 'images'))).sort()).toHaveLength(2);
 
     await page.reload();
     await page.getByText('A blue one.').waitFor({ timeout: 15_000 });
@@ -132,7 +103,7 @@ describe('dashboard chat images in Chromium', () => {
     await full.close();
 
     // Only for the logged-in user.
-    const stranger = await browser.newContext();
+    const stranger = await ui.browser.newContext();
     expect((await stranger.request.get(`${base}${sources[0]}`)).status()).toBe(401);
     await stranger.close();
     expect(errors).toEqual([]);
@@ -142,7 +113,7 @@ describe('dashboard chat images in Chromium', () => {
   it('a picture the gateway refuses: the reason shows and the message stays in the composer; an empty dropped file is refused before sending', async () => {
     llm = await startFakeLlm([], { echo: true });
     const base = await start({ max_media_size: 1000 });
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     await logIn(page, base);
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Attach images or files' }).click()]);
     await chooser.setFiles({ name: 'big.png', mimeType: 'image/png', buffer: Buffer.concat([makePng(), randomBytes(4000)]) });
@@ -168,7 +139,7 @@ describe('dashboard chat files and tool images in Chromium', () => {
   it('a CSV (button) and a dropped file land in media/inbox with their bytes; the model is told their paths; after a reload the bubbles show the chips', async () => {
     llm = await startFakeLlm([{ text: ['Two rows.'] }, { text: ['A log.'] }]);
     const base = await start();
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await logIn(page, base);
@@ -182,8 +153,8 @@ describe('dashboard chat files and tool images in Chromium', () => {
     const day = new Date().toISOString().slice(0, 10);
     const path = `media/inbox/${day}-power.csv`;
     expect(llm.requests[0]!.body.messages.at(-1)).toEqual({ role: 'user', content: `[file received: ${path} (1 KB, text/csv)]\n\nsum the kWh` });
-    expect(await readFile(join(home, 'workspace', path))).toEqual(csv);
-    expect((await stat(join(home, 'workspace', path))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(ui.home, 'workspace', path))).toEqual(csv);
+    expect((await stat(join(ui.home, 'workspace', path))).mode & 0o777).toBe(0o600);
     expect(await page.locator('.message.user .files li').textContent()).toBe('📄 power.csv 1 KB');
 
     // A binary file dropped on the chat, sent without text; its unsafe name is made safe.
@@ -197,7 +168,7 @@ describe('dashboard chat files and tool images in Chromium', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByText('A log.').waitFor({ timeout: 15_000 });
     expect(llm.requests[1]!.body.messages.at(-1)!.content).toBe(`[file received: media/inbox/${day}-hidden log.gz (3 KB, application/gzip)]`);
-    expect(await readFile(join(home, 'workspace', 'media', 'inbox', `${day}-hidden log.gz`))).toEqual(log);
+    expect(await readFile(join(ui.home, 'workspace', 'media', 'inbox', `${day}-hidden log.gz`))).toEqual(log);
 
     await page.reload();
     await page.getByText('A log.').waitFor({ timeout: 15_000 });
@@ -216,7 +187,7 @@ describe('dashboard chat files and tool images in Chromium', () => {
     ha = await startFakeHomeAssistant({ camera: snapshot });
     llm = await startFakeLlm([{ toolCalls: [{ id: 'c1', name: 'mcp_homeassistant_camerasnapshot', arguments: '{"name":"garage"}' }] }, { text: ['The garage door is open.'] }]);
     const base = await start({}, { tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } } });
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await logIn(page, base);

@@ -5,37 +5,18 @@
  * (no SKILL.md, an unreachable registry) with their reason, a removal, Spanish.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnLauncher, startFakeLlm, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setPassword, useDashboard } from './dashboard-harness.js';
 
-let browser: Browser;
-let home: string;
+const ui = useDashboard({ name: 'skills' });
 let llm: FakeLlm | undefined;
-let launcher: LauncherProcess | undefined;
-
-beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
-  });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-skills-'));
-});
 afterEach(async () => {
-  launcher?.child.kill('SIGTERM');
-  await launcher?.child;
   await llm?.close();
-  launcher = llm = undefined;
-  await rm(home, { recursive: true, force: true });
+  llm = undefined;
 });
 
 async function skillRepo(path: string, files: Record<string, string>): Promise<string> {
@@ -56,33 +37,25 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function setPassword(page: Page) {
-  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-  await page.getByLabel('Repeat it').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Set password' }).click();
-}
-
 describe('Skills page in Chromium', () => {
   it('lists a global skill, installs one from a git repository (then the model is told of it), shows its SKILL.md, refuses bad sources with the reason, removes it', async () => {
     llm = await startFakeLlm([], { echo: true });
-    const repo = await skillRepo(join(home, 'src', 'home-report'), {
+    const repo = await skillRepo(join(ui.home, 'src', 'home-report'), {
       'SKILL.md': '---\nname: home-report\ndescription: A morning report on the house (lights, doors, temperature)\n---\n\n# Home report\n\nCheck the doors first.\n',
       'references/rooms.md': '# Rooms\n',
     });
-    const empty = await skillRepo(join(home, 'src', 'empty'), { 'README.md': 'no skill here' });
-    await mkdir(join(home, 'skills', 'porch'), { recursive: true });
-    await writeFile(join(home, 'skills', 'porch', 'SKILL.md'), '---\nname: porch\ndescription: Porch light routine\n---\nOff at 23:00.\n');
+    const empty = await skillRepo(join(ui.home, 'src', 'empty'), { 'README.md': 'no skill here' });
+    await mkdir(join(ui.home, 'skills', 'porch'), { recursive: true });
+    await writeFile(join(ui.home, 'skills', 'porch', 'SKILL.md'), '---\nname: porch\ndescription: Porch light routine\n---\nOff at 23:00.\n');
     const port = await closedPort();
-    await writeFile(join(home, 'config.json'), JSON.stringify({
+    const base = await ui.start({
       agents: { defaults: { model_name: 'm' } },
       model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }],
       tools: { skills: { registries: { github: { enabled: true, base_url: `http://127.0.0.1:${port}` } } } },
-    }));
-    launcher = spawnLauncher({ home, gatewayPort: await freePort() });
-    const base = `http://127.0.0.1:${await launcher.listening()}`;
+    });
     const shots = new URL('./screenshots/', import.meta.url).pathname;
     await mkdir(shots, { recursive: true });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await ui.browser.newPage({ viewport: { width: 1100, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
@@ -108,7 +81,7 @@ describe('Skills page in Chromium', () => {
     await report.getByText('Show SKILL.md').click();
     await report.getByText('Check the doors first.').waitFor();
     await page.screenshot({ path: `${shots}skills.png`, fullPage: true });
-    expect((await readdir(join(home, 'workspace', 'skills'))).sort()).toEqual(['home-report']);
+    expect((await readdir(join(ui.home, 'workspace', 'skills'))).sort()).toEqual(['home-report']);
 
     // The next turn's system prompt lists it (name and description only).
     await page.getByRole('navigation').getByRole('button', { name: 'Chat' }).click();
@@ -134,17 +107,15 @@ describe('Skills page in Chromium', () => {
     await report.getByRole('button', { name: 'Remove home-report' }).click();
     await page.getByRole('status').getByText(/Removed “home-report” \(kept in .*\.removed/).waitFor();
     await report.waitFor({ state: 'detached' });
-    expect(await readdir(join(home, 'workspace', 'skills'))).toEqual(['.removed']);
+    expect(await readdir(join(ui.home, 'workspace', 'skills'))).toEqual(['.removed']);
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
 
   it('speaks Spanish to a Spanish browser', async () => {
     llm = await startFakeLlm([], { echo: true });
-    await writeFile(join(home, 'config.json'), JSON.stringify({ agents: { defaults: { model_name: 'm' } }, model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }] }));
-    launcher = spawnLauncher({ home, gatewayPort: await freePort() });
-    const base = `http://127.0.0.1:${await launcher.listening()}`;
-    const context = await browser.newContext({ locale: 'es-ES' });
+    const base = await ui.start({ agents: { defaults: { model_name: 'm' } }, model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }] });
+    const context = await ui.browser.newContext({ locale: 'es-ES' });
     const page = await context.newPage();
     await page.goto(base);
     await page.getByLabel('Contraseña', { exact: true }).fill('correct horse battery');

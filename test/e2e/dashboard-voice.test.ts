@@ -4,62 +4,28 @@
  * launcher and gateway, MediaRecorder's own Opus-in-WebM bytes uploaded to the fake
  * transcription API as a Telegram voice note would be, the transcript answered by the fake model.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, spawnLauncher, startFakeLlm, startFakeTranscription, type FakeLlm, type FakeTranscription, type LauncherProcess } from '@picoclaw/test-fakes';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeLlm, startFakeTranscription, type FakeLlm, type FakeTranscription } from '@picoclaw/test-fakes';
+import { afterEach, describe, expect, it } from 'vitest';
+import { logIn, useDashboard } from './dashboard-harness.js';
 
-let browser: Browser;
-let home: string;
+// A fake microphone (a beep), allowed without asking.
+const ui = useDashboard({ name: 'voice', chromiumArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
 let llm: FakeLlm | undefined;
 let stt: FakeTranscription | undefined;
-let launcher: LauncherProcess | undefined;
-
-beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync',
-      // A fake microphone (a beep), allowed without asking.
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    ],
-  });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-voice-'));
-});
 afterEach(async () => {
-  launcher?.child.kill('SIGTERM');
-  await launcher?.child;
   await Promise.all([llm?.close(), stt?.close()]);
-  launcher = llm = stt = undefined;
-  await rm(home, { recursive: true, force: true });
+  llm = stt = undefined;
 });
 
-async function start(voice: Record<string, unknown>) {
-  await writeFile(join(home, 'config.json'), JSON.stringify({
+function start(voice: Record<string, unknown>) {
+  return ui.start({
     agents: { defaults: { model_name: 'm' } },
     model_list: [
       { model_name: 'm', model: 'openai/gpt-4o-mini', api_base: llm!.url, api_keys: ['k'] },
       { model_name: 'whisper', model: 'groq/whisper-large-v3-turbo', api_base: stt!.apiBase, api_keys: [stt!.key] },
     ],
     voice,
-  }));
-  launcher = spawnLauncher({ home, gatewayPort: await freePort() });
-  return `http://127.0.0.1:${await launcher.listening()}`;
-}
-
-async function logIn(page: Page, base: string) {
-  await page.goto(base);
-  await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-  await page.getByLabel('Repeat it').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Set password' }).click();
-  await page.getByText('Connected').waitFor({ timeout: 15_000 });
+  });
 }
 
 describe('dashboard chat voice in Chromium', () => {
@@ -67,7 +33,7 @@ describe('dashboard chat voice in Chromium', () => {
     llm = await startFakeLlm([{ text: ['The kitchen light is on.'] }]);
     stt = await startFakeTranscription();
     const base = await start({ model_name: 'whisper', echo_transcription: true });
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await logIn(page, base);
@@ -101,7 +67,7 @@ describe('dashboard chat voice in Chromium', () => {
     llm = await startFakeLlm([], { echo: true });
     stt = await startFakeTranscription();
     const base = await start({});
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     await logIn(page, base);
     await page.getByRole('button', { name: 'Record voice' }).click();
     await page.waitForTimeout(500);

@@ -3,57 +3,39 @@
  * gateway against a fake model: the model's memory tool writes a section, the page shows it,
  * searches the notes and saves an edit, and the gateway keeps the previous version.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, spawnLauncher, startFakeLlm, type FakeLlm, type LauncherProcess } from '@picoclaw/test-fakes';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm } from '@picoclaw/test-fakes';
+import { describe, expect, it } from 'vitest';
+import { logIn, useDashboard } from './dashboard-harness.js';
 
 const ORIGINAL = '# Long-term Memory\n\n## Preferences\n\n- Likes the living room at 21 °C.\n\n## Home\n\n- The boiler is a Vaillant ecoTEC.\n';
-let browser: Browser;
-let home: string;
-let llm: FakeLlm;
-let launcher: LauncherProcess;
+const ui = useDashboard({ name: 'memory' });
 
-beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
-  });
-  home = await mkdtemp(join(tmpdir(), 'picoclaw-ui-memory-'));
-  const memory = join(home, 'workspace', 'memory');
+/** A home with MEMORY.md and a daily note, and a model whose first answer is a memory tool call. */
+async function start() {
+  const memory = join(ui.home, 'workspace', 'memory');
   await mkdir(join(memory, '202612'), { recursive: true });
   await writeFile(join(memory, 'MEMORY.md'), ORIGINAL);
   await writeFile(join(memory, '202612', '20261204.md'), '# 2026-12-04\n\nThe vet appointment for Miso is on 12 December at 17:00.\n');
-  llm = await startFakeLlm([
+  const llm = ui.track(await startFakeLlm([
     { toolCalls: [{ id: 'm1', name: 'memory', arguments: JSON.stringify({ action: 'append', where: 'Preferences', text: '- Drinks green tea in the evening.' }) }] },
     { text: ['Noted.'] },
-  ]);
-  await writeFile(join(home, 'config.json'), JSON.stringify({
+  ]));
+  const base = await ui.start({
     agents: { defaults: { model_name: 'm' } },
     model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }],
-  }));
-  launcher = spawnLauncher({ home, gatewayPort: await freePort() });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  launcher?.child.kill('SIGTERM');
-  await launcher?.child;
-  await llm?.close();
-  await rm(home, { recursive: true, force: true });
-});
+  });
+  return { llm, base };
+}
 
 describe('the Memory page in Chromium', () => {
   it("shows what the model's memory tool wrote, searches the notes, saves an edit, keeps the previous version and brings an earlier one back", async () => {
-    const page = await browser.newPage();
+    const { llm, base } = await start();
+    const page = await ui.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${await launcher.listening()}`);
-    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-    await page.getByLabel('Repeat it').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Set password' }).click();
-    await page.getByText('Connected').waitFor({ timeout: 15_000 });
+    await logIn(page, base);
     await page.getByRole('textbox', { name: 'Message' }).fill('remember that I drink green tea in the evening');
     await page.keyboard.press('Enter');
     await page.getByText('Noted.').waitFor();
@@ -74,12 +56,12 @@ describe('the Memory page in Chromium', () => {
 
     await page.getByRole('navigation', { name: 'Memory files' }).getByRole('button', { name: 'MEMORY.md' }).click();
     await expect.poll(() => editor.inputValue()).toContain('green tea');
-    const before = await readFile(join(home, 'workspace', 'memory', 'MEMORY.md'), 'utf8');
+    const before = await readFile(join(ui.home, 'workspace', 'memory', 'MEMORY.md'), 'utf8');
     await editor.fill(before.replace('21 °C', '22 °C'));
     await page.getByRole('form', { name: 'Edit MEMORY.md' }).getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').getByText('saved; the previous version is kept').waitFor();
-    expect(await readFile(join(home, 'workspace', 'memory', 'MEMORY.md'), 'utf8')).toBe(before.replace('21 °C', '22 °C'));
-    const history = join(home, 'workspace', 'memory', '.history');
+    expect(await readFile(join(ui.home, 'workspace', 'memory', 'MEMORY.md'), 'utf8')).toBe(before.replace('21 °C', '22 °C'));
+    const history = join(ui.home, 'workspace', 'memory', '.history');
     const kept = (await readdir(history)).sort();
     expect(kept).toHaveLength(2); // the tool's append, then this save
     expect(await readFile(join(history, kept.at(-1)!), 'utf8')).toBe(before);
@@ -90,7 +72,7 @@ describe('the Memory page in Chromium', () => {
     expect(await editor.inputValue()).toBe(ORIGINAL);
     await page.getByRole('form', { name: 'Edit MEMORY.md' }).getByRole('button', { name: 'Save' }).click();
     await page.getByText('3 earlier versions kept').waitFor();
-    expect(await readFile(join(home, 'workspace', 'memory', 'MEMORY.md'), 'utf8')).toBe(ORIGINAL);
+    expect(await readFile(join(ui.home, 'workspace', 'memory', 'MEMORY.md'), 'utf8')).toBe(ORIGINAL);
     // Screenshots kept with the others (test/e2e/screenshots); at phone width nothing scrolls sideways.
     const shots = new URL('./screenshots/', import.meta.url).pathname;
     await mkdir(shots, { recursive: true });
