@@ -4,12 +4,12 @@
  * wait, a recursive file walk for secret scans, and this machine's non-loopback IPv4 addresses.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { restartableListener } from '@picoclaw/test-fakes';
+import { restartableListener, spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
 import WebSocket from 'ws';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -302,4 +302,57 @@ export async function picoTurn(client: PicoClient, content: string, options: { s
   const frames = await client.sync(from);
   const last = frames.filter((f) => (f.type === 'message.create' || f.type === 'message.update') && f.payload?.kind !== 'tool_calls').at(-1);
   return { answer: String(last?.payload?.content ?? ''), ...(last?.payload?.kind ? { kind: String(last.payload.kind) } : {}), ...(last?.payload?.model_name ? { model: String(last.payload.model_name) } : {}), frames, ms };
+}
+
+/** The tool results the model was sent back in a request, by call id. */
+export function toolResults(request: RecordedRequest | undefined): Map<string, string> {
+  return new Map((request?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => [m.tool_call_id ?? '', String(m.content)]));
+}
+
+export interface AttackedGateway {
+  home: string;
+  /** The fake model: it echoes unless a test pushes the tool calls a poisoned page would talk a real one into. */
+  llm: FakeLlm;
+  gateway: GatewayProcess;
+  port: number;
+  /** A logged-in pico chat in its own session (closed with the gateway). */
+  openPico(session: string): Promise<PicoClient>;
+  close(): Promise<void>;
+}
+
+/**
+ * ONE real gateway process for a file of attacks by a prompt-injected model: a vision-capable
+ * Mistral model on the fake, the pico channel, the secrets in .security.yml (`security` adds
+ * YAML after them), `tools` as config.json's tools; `prepare` writes into the home before start.
+ */
+export async function startAttackedGateway(name: string, options: { picoToken: string; apiKey: string; tools?: Record<string, unknown>; security?: string; env?: Record<string, string>; prepare?: (home: string) => Promise<void> }): Promise<AttackedGateway> {
+  const llm = await startFakeLlm([], { echo: true });
+  const home = await tempHome(name);
+  await writeFile(join(home, 'config.json'), JSON.stringify({
+    version: 3,
+    agents: { defaults: { model_name: 'm' } },
+    model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
+    channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
+    ...(options.tools ? { tools: options.tools } : {}),
+  }, null, 2));
+  await writeFile(join(home, '.security.yml'), `model_list:\n  m:\n    api_keys: ["${options.apiKey}"]\nchannel_list:\n  pico:\n    settings:\n      token: ${options.picoToken}\n${options.security ?? ''}`);
+  await options.prepare?.(home);
+  const gateway = spawnGateway({ home, ...(options.env ? { env: options.env } : {}) });
+  const port = await gateway.ready();
+  const sockets: PicoClient[] = [];
+  return {
+    home, llm, gateway, port,
+    async openPico(session) {
+      const client = await picoClient(`ws://127.0.0.1:${port}/pico/ws?session_id=${session}`, [`token.${options.picoToken}`]);
+      sockets.push(client);
+      return client;
+    },
+    async close() {
+      for (const client of sockets) client.close();
+      gateway.child.kill('SIGTERM');
+      await gateway.child;
+      await llm.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
 }

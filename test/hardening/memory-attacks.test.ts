@@ -5,11 +5,11 @@
  * file tools cannot replace MEMORY.md whole nor forge its kept versions, and appends in a loop
  * cannot grow a memory file past its cap nor the kept versions past their count.
  */
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
+import type { FakeLlm } from '@picoclaw/test-fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { picoClient, picoTurn, tempHome, walk, type PicoClient } from './harness.js';
+import { picoTurn, startAttackedGateway, toolResults, walk, type AttackedGateway, type PicoClient } from './harness.js';
 
 const PICO_TOKEN = 'memory-attacks-pico-token-77c1';
 const API_KEY = 'mk-memory-attacks-key-0f3a';
@@ -18,40 +18,27 @@ const MAX_FILE_BYTES = 128 * 1024;
 const KEEP_VERSIONS = 20;
 const MEMORY_MD = '# Long-term Memory\n\n## Preferences\n\n- The alarm code is not to be shared.\n\n## Home\n\n- NAS at 192.168.1.20.\n';
 
+let attacked: AttackedGateway;
 let home: string;
 let llm: FakeLlm;
-let gateway: GatewayProcess;
 let client: PicoClient;
 
-function toolResults(request: RecordedRequest | undefined): Map<string, string> {
-  return new Map((request?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => [m.tool_call_id ?? '', String(m.content)]));
-}
 const call = (id: string, name: string, args: Record<string, unknown>) => ({ id, name, arguments: JSON.stringify(args) });
 
 beforeAll(async () => {
-  llm = await startFakeLlm([], { echo: true });
-  home = await tempHome('memory-attacks');
-  await writeFile(join(home, 'config.json'), JSON.stringify({
-    version: 3,
-    agents: { defaults: { model_name: 'm' } },
-    model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
-    channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
-  }, null, 2));
-  await writeFile(join(home, '.security.yml'), `model_list:\n  m:\n    api_keys: ["${API_KEY}"]\nchannel_list:\n  pico:\n    settings:\n      token: ${PICO_TOKEN}\n`);
-  await mkdir(join(home, 'workspace', 'memory'), { recursive: true });
-  await writeFile(join(home, 'workspace', 'memory', 'MEMORY.md'), MEMORY_MD);
-  gateway = spawnGateway({ home });
-  const port = await gateway.ready();
-  client = await picoClient(`ws://127.0.0.1:${port}/pico/ws?session_id=attacker`, [`token.${PICO_TOKEN}`]);
+  attacked = await startAttackedGateway('memory-attacks', {
+    picoToken: PICO_TOKEN,
+    apiKey: API_KEY,
+    prepare: async (h) => {
+      await mkdir(join(h, 'workspace', 'memory'), { recursive: true });
+      await writeFile(join(h, 'workspace', 'memory', 'MEMORY.md'), MEMORY_MD);
+    },
+  });
+  ({ home, llm } = attacked);
+  client = await attacked.openPico('attacker');
 }, 30_000);
 
-afterAll(async () => {
-  client?.close();
-  gateway?.child.kill('SIGTERM');
-  await gateway?.child;
-  await llm?.close();
-  if (home) await rm(home, { recursive: true, force: true });
-});
+afterAll(() => attacked?.close());
 
 describe('a prompt-injected model and the memory', () => {
   it('cannot read or write outside memory/ with the memory tool, nor replace MEMORY.md or its kept versions with the file tools', async () => {

@@ -7,55 +7,28 @@
  * PicoClaw's secrets, another chat's conversation nor the jobs, and one model message cannot
  * run more than 20 tool calls; load_image shows only images, under the file tools' rules.
  */
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { makePng, spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
+import { makePng, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { historyProblems, picoClient, picoTurn, sessionPath, tempHome, type PicoClient } from './harness.js';
+import { historyProblems, picoTurn, sessionPath, startAttackedGateway, toolResults, type AttackedGateway } from './harness.js';
 
 const PICO_TOKEN = 'model-attacks-pico-token-5b1e';
 const API_KEY = 'mk-model-attacks-key';
 
+let attacked: AttackedGateway;
 let home: string;
 let llm: FakeLlm;
-let gateway: GatewayProcess;
 let port: number;
-const sockets: PicoClient[] = [];
-
-async function openPico(session: string) {
-  const client = await picoClient(`ws://127.0.0.1:${port}/pico/ws?session_id=${session}`, [`token.${PICO_TOKEN}`]);
-  sockets.push(client);
-  return client;
-}
-
-/** The tool results the model was sent back in its latest request, by call id. */
-function toolResults(request: RecordedRequest | undefined): Map<string, string> {
-  return new Map((request?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => [m.tool_call_id ?? '', String(m.content)]));
-}
+const openPico = (session: string) => attacked.openPico(session);
 
 beforeAll(async () => {
-  llm = await startFakeLlm([], { echo: true });
-  home = await tempHome('model-attacks');
-  await writeFile(join(home, 'config.json'), JSON.stringify({
-    version: 3,
-    agents: { defaults: { model_name: 'm' } },
-    model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
-    channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
-    // allow_targets offers the message tool in chats (it is offered to background turns only otherwise).
-    tools: { web_fetch: { enabled: true }, message: { allow_targets: ['telegram:*'] } },
-  }, null, 2));
-  await writeFile(join(home, '.security.yml'), `model_list:\n  m:\n    api_keys: ["${API_KEY}"]\nchannel_list:\n  pico:\n    settings:\n      token: ${PICO_TOKEN}\n`);
-  gateway = spawnGateway({ home });
-  port = await gateway.ready();
+  // allow_targets offers the message tool in chats (it is offered to background turns only otherwise).
+  attacked = await startAttackedGateway('model-attacks', { picoToken: PICO_TOKEN, apiKey: API_KEY, tools: { web_fetch: { enabled: true }, message: { allow_targets: ['telegram:*'] } } });
+  ({ home, llm, port } = attacked);
 }, 30_000);
 
-afterAll(async () => {
-  for (const client of sockets) client.close();
-  gateway?.child.kill('SIGTERM');
-  await gateway?.child;
-  await llm?.close();
-  if (home) await rm(home, { recursive: true, force: true });
-});
+afterAll(() => attacked?.close());
 
 describe('a prompt-injected model', () => {
   it("cannot read another chat's session file nor write into sessions/ with the file tools", async () => {
@@ -234,6 +207,6 @@ describe('a prompt-injected model', () => {
     expect(results.get('w19')).toBe('wrote 1 bytes to flood/f19.txt');
     expect(results.get('w20')).toBe('not run: a model message may make at most 20 tool calls; make the remaining calls in your next step');
     expect(historyProblems(request.body.messages)).toEqual([]);
-    expect(gateway.output().match(/made 60 tool calls in one message/g)).toHaveLength(1);
+    expect(attacked.gateway.output().match(/made 60 tool calls in one message/g)).toHaveLength(1);
   }, 30_000);
 });

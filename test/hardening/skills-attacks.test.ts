@@ -8,33 +8,23 @@
  * the API do not take a path for a name.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
+import type { FakeLlm } from '@picoclaw/test-fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { picoClient, picoTurn, tempHome, walk, type PicoClient } from './harness.js';
+import { picoTurn, startAttackedGateway, toolResults, walk, type AttackedGateway } from './harness.js';
 
 const PICO_TOKEN = 'skills-attacks-pico-token-9d2f';
 const GATEWAY_TOKEN = 'skills-attacks-gateway-token-4c1a';
 const API_KEY = 'mk-skills-attacks-key';
 
+let attacked: AttackedGateway;
 let home: string;
 let llm: FakeLlm;
-let gateway: GatewayProcess;
 let port: number;
-const sockets: PicoClient[] = [];
+const openPico = (session: string) => attacked.openPico(session);
 
 const skillsDir = () => join(home, 'workspace', 'skills');
-
-async function openPico(session: string) {
-  const client = await picoClient(`ws://127.0.0.1:${port}/pico/ws?session_id=${session}`, [`token.${PICO_TOKEN}`]);
-  sockets.push(client);
-  return client;
-}
-
-function toolResults(request: RecordedRequest | undefined): Map<string, string> {
-  return new Map((request?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => [m.tool_call_id ?? '', String(m.content)]));
-}
 
 async function api(method: string, path: string, body?: unknown) {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -61,26 +51,11 @@ async function repo(name: string, files: Record<string, string | { link: string 
 const skill = (name: string, description: string, body: string) => `---\nname: ${JSON.stringify(name)}\ndescription: ${JSON.stringify(description)}\n---\n\n${body}\n`;
 
 beforeAll(async () => {
-  llm = await startFakeLlm([], { echo: true });
-  home = await tempHome('skills-attacks');
-  await writeFile(join(home, 'config.json'), JSON.stringify({
-    version: 3,
-    agents: { defaults: { model_name: 'm' } },
-    model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
-    channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
-  }, null, 2));
-  await writeFile(join(home, '.security.yml'), `model_list:\n  m:\n    api_keys: ["${API_KEY}"]\nchannel_list:\n  pico:\n    settings:\n      token: ${PICO_TOKEN}\n`);
-  gateway = spawnGateway({ home, env: { PICOCLAW_GATEWAY_TOKEN: GATEWAY_TOKEN } });
-  port = await gateway.ready();
+  attacked = await startAttackedGateway('skills-attacks', { picoToken: PICO_TOKEN, apiKey: API_KEY, env: { PICOCLAW_GATEWAY_TOKEN: GATEWAY_TOKEN } });
+  ({ home, llm, port } = attacked);
 }, 30_000);
 
-afterAll(async () => {
-  for (const client of sockets) client.close();
-  gateway?.child.kill('SIGTERM');
-  await gateway?.child;
-  await llm?.close();
-  if (home) await rm(home, { recursive: true, force: true });
-});
+afterAll(() => attacked?.close());
 
 describe('skills under attack', () => {
   it('a prompt-injected model cannot plant or change a skill (workspace or global) with the file tools; later prompts list no planted skill', async () => {

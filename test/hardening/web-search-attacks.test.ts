@@ -9,23 +9,20 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { spawnGateway, startFakeLlm, startFakeSearch, type FakeLlm, type FakeSearch, type GatewayProcess, type RecordedRequest } from '@picoclaw/test-fakes';
+import { startFakeSearch, type FakeLlm, type FakeSearch } from '@picoclaw/test-fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { picoClient, picoTurn, tempHome, type PicoClient } from './harness.js';
+import { picoTurn, startAttackedGateway, toolResults, type AttackedGateway } from './harness.js';
 
 const PICO_TOKEN = 'web-search-attacks-pico-token-77c1';
 const TAVILY_KEY = 'tvly-web-search-attacks-key-0d9e';
 
-let home: string;
+let attacked: AttackedGateway;
 let llm: FakeLlm;
 let search: FakeSearch;
-let gateway: GatewayProcess;
 let port: number;
+const openPico = (session: string) => attacked.openPico(session);
 /** A homelab service no one outside may reach: every request it gets is a failure of the rules. */
 let internal: { url: string; port: number; hits: { url: string; headers: IncomingHttpHeaders }[]; close(): Promise<void> };
-const sockets: PicoClient[] = [];
 
 async function startInternal() {
   const hits: { url: string; headers: IncomingHttpHeaders }[] = [];
@@ -39,37 +36,20 @@ async function startInternal() {
   return { url: `http://127.0.0.1:${p}`, port: p, hits, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
 }
 
-async function openPico(session: string) {
-  const client = await picoClient(`ws://127.0.0.1:${port}/pico/ws?session_id=${session}`, [`token.${PICO_TOKEN}`]);
-  sockets.push(client);
-  return client;
-}
-
-function toolResults(request: RecordedRequest | undefined): Map<string, string> {
-  return new Map((request?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => [m.tool_call_id ?? '', String(m.content)]));
-}
-
 beforeAll(async () => {
-  [llm, search, internal] = await Promise.all([startFakeLlm([], { echo: true }), startFakeSearch({ tavilyKey: TAVILY_KEY }), startInternal()]);
-  home = await tempHome('web-search-attacks');
-  await writeFile(join(home, 'config.json'), JSON.stringify({
-    version: 3,
-    agents: { defaults: { model_name: 'm' } },
-    model_list: [{ model_name: 'm', model: 'mistral/mistral-small-latest', api_base: `${llm.url}/v1`, api_keys: ['[NOT_HERE]'] }],
-    channel_list: { pico: { enabled: true, type: 'pico', settings: { token: '[NOT_HERE]' } } },
+  [search, internal] = await Promise.all([startFakeSearch({ tavilyKey: TAVILY_KEY }), startInternal()]);
+  attacked = await startAttackedGateway('web-search-attacks', {
+    picoToken: PICO_TOKEN,
+    apiKey: 'mk-web-search-attacks',
     tools: { web_fetch: { enabled: true }, web: { enabled: true, tavily: { enabled: true, base_url: search.urls.tavily, max_results: 10 } } },
-  }, null, 2));
-  await writeFile(join(home, '.security.yml'), `model_list:\n  m:\n    api_keys: ["mk-web-search-attacks"]\nchannel_list:\n  pico:\n    settings:\n      token: ${PICO_TOKEN}\nweb:\n  tavily:\n    api_keys: ["${TAVILY_KEY}"]\n`);
-  gateway = spawnGateway({ home });
-  port = await gateway.ready();
+    security: `web:\n  tavily:\n    api_keys: ["${TAVILY_KEY}"]\n`,
+  });
+  ({ llm, port } = attacked);
 }, 30_000);
 
 afterAll(async () => {
-  for (const client of sockets) client.close();
-  gateway?.child.kill('SIGTERM');
-  await gateway?.child;
-  await Promise.all([llm?.close(), search?.close(), internal?.close()]);
-  if (home) await rm(home, { recursive: true, force: true });
+  await attacked?.close();
+  await Promise.all([search?.close(), internal?.close()]);
 });
 
 describe('a prompt-injected model with web_search', () => {
@@ -143,6 +123,6 @@ describe('a prompt-injected model with web_search', () => {
     // ...and nowhere else: not to the model, not to the chat, not to the log.
     expect(JSON.stringify(llm.requests.map((r) => r.body))).not.toContain(TAVILY_KEY);
     expect(JSON.stringify(attacker.frames)).not.toContain(TAVILY_KEY);
-    expect(gateway.output()).not.toContain(TAVILY_KEY);
+    expect(attacked.gateway.output()).not.toContain(TAVILY_KEY);
   }, 30_000);
 });
