@@ -172,6 +172,19 @@ describe('picoclaw-launcher (process)', () => {
     expect(foreign).toBe('403');
   });
 
+  it('never rewrites the config.json and .security.yml it was given: chat works through a pico channel only the gateway environment has', async () => {
+    await start({ PICOCLAW_LAUNCHER_TOKEN: SECRETS.token });
+    const c = client();
+    await c.call(`/?token=${SECRETS.token}`);
+    await waitFor(async () => ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string } }).process.state === 'running' || undefined);
+    expect((await chat(c.cookie(), 'hello, unchanged files')).some((f) => f.payload?.content === 'you said: hello, unchanged files')).toBe(true);
+    // start() wrote a one-line config.json (a save would write it out, with every default, on many lines).
+    const config = await readFile(join(home, 'config.json'), 'utf8');
+    expect(config.includes('\n') || /"pico"|"version"/.test(config), config.slice(0, 300)).toBe(false);
+    expect(await readFile(join(home, '.security.yml'), 'utf8')).toBe(`model_list:\n  mistral-small:\n    api_keys: ["${SECRETS.mistral}"]\n`);
+    expect((await readdir(home)).filter((f) => f.endsWith('.bak'))).toEqual([]);
+  });
+
   it('restarts the gateway after SIGKILL, and chat works again', async () => {
     await start();
     const c = client();
@@ -329,8 +342,9 @@ describe('picoclaw-launcher (process)', () => {
     await waitFor(async () => ((await (await c.call('/api/gateway/status')).json()) as { process: { state: string } }).process.state === 'running' || undefined);
     await chat(c.cookie(), 'hi');
     const bodies = await Promise.all(['/api/config', '/api/gateway/status', '/api/logs', '/api/auth/status'].map(async (p) => (await c.call(p)).text()));
-    const security = await readFile(join(home, '.security.yml'), 'utf8');
-    const picoToken = /token: (\S+)/.exec(security)![1]!;
+    // The dashboard chat's pico token lives only in the gateway's environment (config.json is never rewritten at start).
+    const gatewayPid = (JSON.parse(await readFile(join(home, '.picoclaw.pid'), 'utf8')) as { pid: number }).pid;
+    const picoToken = /(?:^|\0)PICOCLAW_CHANNELS_PICO_TOKEN=([^\0]+)/.exec(await readFile(`/proc/${gatewayPid}/environ`, 'utf8'))![1]!;
     launcher!.child.kill('SIGTERM');
     await launcher!.child;
     launcher = undefined;

@@ -262,9 +262,11 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
       // A warning, so it shows at the default log levels; the code is meant to be read here.
       if (setupCode) log.warn(setupCodeNotice(setupCode, `http://${reachableHost(settings.host)}:${address.port}`));
       try {
-        const pico = await ensurePicoChannel({ configPath: settings.config, home: settings.home, launcherToken: settings.token });
-        if (pico.changed) log.info(pico.reason ?? 'pico channel configured');
-        const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: process.env });
+        // Never written to config.json: the chat's channel rides the gateway's environment.
+        const pico = await ensurePicoChannel({ configPath: settings.config, home: settings.home, launcherToken: settings.token, env: childEnv });
+        Object.assign(childEnv, pico.env);
+        if (pico.reason) log.info(pico.reason);
+        const loaded = await loadConfig({ configPath: settings.config, home: settings.home, env: { ...process.env, ...pico.env } });
         masker.add(...collectSecrets(loaded.config));
         startConfig = loaded;
         void supervisor.start();
