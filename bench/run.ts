@@ -631,6 +631,8 @@ function performanceTable(r: Results): string {
     '',
     `Machine: ${String(r.machine.cpus)} × ${String(r.machine.model)}, ${String(r.machine.memoryGb)} GB, Node ${String(r.machine.node)}, ${String(r.machine.date).slice(0, 10)}. On this machine an empty \`node -e ""\` takes ${r.machine.emptyNodeMs ? s(r.machine.emptyNodeMs as { median: number; min: number; max: number }) : 'about 100'} ms.`,
     '',
+    'The container image (size, build time, start-up inside the container, `podman stop`): [container.md](container.md), measured by `scripts/container-test.sh`, not by this bench.',
+    '',
     '| measure | result | target | met |',
     '|---|---|---|---|',
     ...rows.map(([a, b, c, met]) => `| ${a} | ${b} | ${c} | ${met === undefined ? '' : met ? 'yes' : '**no**'} |`),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and CI runs it:
-#   system packages the tests need (mosquitto, chromium, shellcheck, tmux, redis-server, espeak-ng, opus-tools) → typecheck → lint → vitest,
+#   system packages the tests need (mosquitto, chromium, shellcheck, tmux, redis-server, espeak-ng, opus-tools,
+#   podman, buildah, debootstrap, runc) → typecheck → lint → vitest (which includes the container image test),
 # then one plain closing line "N passed, N failed". Exit status is non-zero on any failure,
 # and a failed typecheck or lint step counts as one failure each.
 set -uo pipefail
@@ -16,6 +17,11 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 # Real voice notes for the Telegram voice tests: text to WAV, WAV to OGG/Opus.
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v opusenc >/dev/null || missing+=(opus-tools)
+# The container image, built and run for real (scripts/container-test.sh, test/e2e/container.test.ts).
+command -v podman >/dev/null || missing+=(podman)
+command -v buildah >/dev/null || missing+=(buildah)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v runc >/dev/null || missing+=(runc)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing system packages for the tests: ${missing[*]}"

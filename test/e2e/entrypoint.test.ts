@@ -3,7 +3,7 @@
  * and a temporary home: first run, the homelab's unified-home pattern, gateway-only mode, signal
  * forwarding, a missing env file. Plus shellcheck on every shell script of the repository.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +55,7 @@ describe('docker/entrypoint.sh', () => {
     running = run([], { PICOCLAW_LAUNCHER_PORT: String(port), PICOCLAW_GATEWAY_PORT: String(gatewayPort), PICOCLAW_LAUNCHER_HOST: '127.0.0.1' });
     await running.waitFor(/dashboard on http/);
     expect(running.output()).toMatch(/first run: no config\.json in .*\.picoclaw/);
-    expect(running.output()).toMatch(/setup mode: open the dashboard on port \d+ and set a password/);
+    expect(running.output()).toMatch(/setup mode: open the dashboard at the address the launcher logs below and set a password/);
     expect((await readdir(join(home, '.picoclaw'))).sort()).toEqual(expect.arrayContaining(['logs', 'workspace']));
     expect(await (await fetch(`http://127.0.0.1:${port}/api/auth/status`)).json()).toMatchObject({ setup_required: true });
     await running.waitFor(/gateway ready/);
@@ -100,9 +100,87 @@ describe('docker/entrypoint.sh', () => {
   });
 });
 
+describe('docker/entrypoint.sh: the env file is data, not shell', () => {
+  const secret = 'Ab$7x&Qp;w(z';
+  const dump = ['node', '-e', 'console.log("ENV=" + JSON.stringify(Object.fromEntries(["S", "Q", "T", "H", "E", "X", "SPACED"].map((k) => [k, process.env[k]]))))'];
+
+  it('takes 1Password-style secrets byte for byte: no expansion, no command, quotes kept, CRLF accepted', async () => {
+    const file = join(home, 'env');
+    const pwned = join(home, 'pwned');
+    await writeFile(file, ['# from op inject', '', `S=${secret}`, 'Q="quoted"', `T=\`touch ${pwned}\``, 'H=$HOME/x', 'E=', 'export X=a=b', 'SPACED=  two  '].join('\r\n') + '\r\n');
+    const result = await run(dump, { PICOCLAW_ENV_FILE: file }).child;
+    expect(result.exitCode, result.all).toBe(0);
+    const env = JSON.parse(/^ENV=(.*)$/m.exec(String(result.all))![1]!);
+    expect(env).toEqual({ S: secret, Q: '"quoted"', T: `\`touch ${pwned}\``, H: '$HOME/x', E: '', X: 'a=b', SPACED: '  two  ' });
+    await expect(readdir(home)).resolves.not.toContain('pwned');
+    expect(result.all).toMatch(/the values of Q are in quotes, and the quotes are part of the value/);
+    expect(String(result.all).replace(/^ENV=.*$/m, '')).not.toContain(secret); // the entrypoint's own lines
+  });
+
+  it('a line that is not KEY=VALUE stops with 78, naming the line but not its content', async () => {
+    const file = join(home, 'env');
+    await writeFile(file, `GOOD=1\nMISTRAL KEY=${secret}\n`);
+    const result = await run(dump, { PICOCLAW_ENV_FILE: file }).child;
+    expect(result.exitCode).toBe(78);
+    expect(result.all).toMatch(/PICOCLAW_ENV_FILE .*env line 2 is not a KEY=VALUE line/);
+    expect(result.all).not.toContain(secret);
+    expect(result.all).not.toMatch(/^ENV=/m);
+  });
+});
+
+describe('docker/entrypoint.sh health: one check for both modes, on the port really used', () => {
+  it('launcher mode: the port from launcher-config.json (not PICOCLAW_LAUNCHER_PORT or 18800)', async () => {
+    const dir = join(home, '.picoclaw');
+    await mkdir(dir, { recursive: true });
+    const [port, gatewayPort] = [await freePort(), await freePort()];
+    await writeFile(join(dir, 'launcher-config.json'), JSON.stringify({ port }));
+    const env = { PICOCLAW_RUN_DIR: home, PICOCLAW_GATEWAY_PORT: String(gatewayPort), PICOCLAW_LAUNCHER_HOST: '127.0.0.1' };
+    const before = await run(['health'], env).child;
+    expect(before.exitCode).toBe(1);
+    expect(before.all).toMatch(new RegExp(`unhealthy: http://127\\.0\\.0\\.1:${port}/api/health`));
+    running = run([], env);
+    await running.waitFor(new RegExp(`dashboard on http://127\\.0\\.0\\.1:${port}`));
+    expect(running.output()).not.toMatch(/port 18800/);
+    const after = await run(['health'], env).child;
+    expect(after.exitCode, after.all).toBe(0);
+  });
+
+  it('gateway-only mode: the gateway\'s own address from its PID file', async () => {
+    const port = await freePort();
+    const env = { PICOCLAW_RUN_DIR: home, PICOCLAW_GATEWAY_PORT: String(port) };
+    running = run(['gateway', '--allow-empty'], env);
+    await running.waitFor(/ready on http/);
+    const result = await run(['health'], env).child;
+    expect(result.exitCode, result.all).toBe(0);
+    running.child.kill('SIGTERM');
+    await running.child;
+    running = undefined;
+    const gone = await run(['health'], env).child;
+    expect(gone.exitCode).toBe(1);
+  });
+});
+
+describe('docker/entrypoint.sh: a home this user cannot write', () => {
+  it('names the owner, the user and the fixes (chown 10001, :U, --user) with exit 78, not "read-only?"', async () => {
+    await chmod(home, 0o755); // the temporary folder above it, which uid 10001 must traverse
+    const dir = join(home, 'rootowned');
+    await mkdir(dir, { mode: 0o755 });
+    const result = await execa('setpriv', ['--reuid', '10001', '--regid', '10001', '--clear-groups', 'bash', entrypoint, 'gateway'], {
+      reject: false,
+      all: true,
+      extendEnv: false,
+      env: { PATH: process.env.PATH!, HOME: '/tmp', PICOCLAW_APP: root, PICOCLAW_HOME: join(dir, '.picoclaw') },
+    });
+    expect(result.exitCode).toBe(78);
+    expect(result.all).toMatch(/cannot write to .*rootowned: it belongs to uid 0 and this container runs as uid 10001/);
+    expect(result.all).toMatch(/chown -R 10001:10001 <host dir>.*:U.*--user 0/);
+    expect(result.all).not.toMatch(/read-only\?/);
+  });
+});
+
 describe('shell scripts', () => {
   it('pass shellcheck', async () => {
-    const scripts = ['docker/entrypoint.sh', 'scripts/test.sh', '.ci/run'];
+    const scripts = ['docker/entrypoint.sh', 'scripts/test.sh', 'scripts/container-test.sh', '.ci/run'];
     const result = await execa('shellcheck', ['--shell=bash', ...scripts.map((s) => join(root, s))], { reject: false });
     expect(result.exitCode, result.stdout).toBe(0);
   });
