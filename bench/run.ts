@@ -17,6 +17,7 @@ import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { scaleOut } from './scale-out.js';
 import { jobsFileText, makeJobs, schedulerFigures } from './schedules.js';
+import { dashboardInteractive, dashboardWeight } from './dashboard.js';
 import { imageTurnOverhead, voiceTurnOverhead, type WithConfig } from './media-turn.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -332,6 +333,20 @@ async function launcherProxyOverhead(fakes: Fakes, count = 300) {
   }
 }
 
+/** The dashboard's weight (gzip) and time to interactive on a running launcher (bench/dashboard.ts). */
+async function dashboard(fakes: Fakes) {
+  const dir = await home(fakes);
+  const [port, gatewayPort] = [await freePort(), await freePort()];
+  const child = spawnNode([LAUNCHER, '--port', String(port)], { PICOCLAW_HOME: dir, PICOCLAW_GATEWAY_PORT: String(gatewayPort), PICOCLAW_LAUNCHER_TOKEN: 'bench-launcher-token' });
+  try {
+    await poll(async () => (JSON.parse((await get(`http://127.0.0.1:${port}/api/health`)).body) as { gateway: string }).gateway === 'running');
+    return { ...(await dashboardWeight(join(root, 'packages/dashboard/dist'))), interactive: await dashboardInteractive(`http://127.0.0.1:${port}`, 'bench-launcher-token') };
+  } finally {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** A turn with one Home Assistant tool call: request → answer, minus both model calls' own time. */
 async function mcpToolOverhead(fakes: Fakes, count = 100) {
   const llm = await startFakeLlm([], {
@@ -547,6 +562,7 @@ type Results = {
   mcpToolTurn: Awaited<ReturnType<typeof mcpToolOverhead>>;
   voiceTurn: Awaited<ReturnType<typeof voiceTurn>>;
   imageTurn: Awaited<ReturnType<typeof imageTurn>>;
+  dashboard: Awaited<ReturnType<typeof dashboard>>;
   mqttRoundTrip: Awaited<ReturnType<typeof mqttOverhead>>;
   mqttFleet: Awaited<ReturnType<typeof mqttFleet>>;
   memory: Awaited<ReturnType<typeof leak>>;
@@ -605,6 +621,12 @@ function performanceTable(r: Results): string {
     ['System prompt + tools per turn, bytes (without / with Home Assistant tools)', `${promptBytes(r.prompt.withoutHomeAssistant)} / ${promptBytes(r.prompt.withHomeAssistant)}`, '≤ 4096 without HA', promptBytes(r.prompt.withoutHomeAssistant) <= 4096],
     ...(r.prompt.sixtyTools && r.prompt.sixtyToolsDiscovery
       ? [['… with a Home Assistant of 60 tools: every tool sent / behind tool discovery (tools.mcp.discovery), bytes', `${promptBytes(r.prompt.sixtyTools)} / ${promptBytes(r.prompt.sixtyToolsDiscovery)}`, ''] as Row]
+      : []),
+    ...(r.dashboard
+      ? ([
+          ['Dashboard JS + CSS, gzip KB: first page / every page', `${r.dashboard.firstLoadGzipKb} / ${r.dashboard.allGzipKb}`, '≤ 250 every page', r.dashboard.allGzipKb <= 250],
+          ['Dashboard time to interactive (Chromium, nothing cached: navigation → chat connected), ms median (min–max)', `${r.dashboard.interactive.medianMs} (${r.dashboard.interactive.minMs}–${r.dashboard.interactive.maxMs})`, ''],
+        ] as Row[])
       : []),
     ['Runtime: gateway / launcher bundles + dashboard, MB (no node_modules needed)', `${r.sizes.gatewayBundleMb} / ${r.sizes.launcherBundleMb} + ${r.sizes.dashboardMb ?? '?'}`, ''],
     ...(r.sizes.productionDependencies ? [['Production dependencies as installed (core, gateway, launcher), MB', `${r.sizes.productionDependencies.mb} (${r.sizes.productionDependencies.packages} packages)`, '≤ 120', r.sizes.productionDependencies.mb <= 120] as Row] : []),
@@ -693,6 +715,7 @@ async function main() {
       mcpToolTurn: ['a turn with one Home Assistant tool call', () => mcpToolOverhead(fakes)],
       voiceTurn: ['a Telegram voice note and a text message → answer', () => voiceTurn(fakes)],
       imageTurn: ['a Telegram photo and a text message → answer', () => imageTurn(fakes)],
+      dashboard: ['dashboard weight and time to interactive', () => dashboard(fakes)],
       mqttFleet: ['500 MQTT devices × 10 requests', () => mqttFleet(fakes)],
       memory: ['memory after many messages', () => leak(fakes)],
       prompt: ['prompt bytes', () => promptBytes(fakes)],
