@@ -29,6 +29,7 @@ command -v buildah >/dev/null || missing+=(buildah)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v runc >/dev/null || missing+=(runc)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v mosquitto >/dev/null || missing+=(mosquitto)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${missing[*]}"
@@ -115,6 +116,13 @@ EOF
   say "runtime: runc with this machine's rlimits ($CONTAINERS_CONF)"
 fi
 
+# Containers and volumes left by an earlier run that was killed (named pct<pid>-…, that pid gone).
+for name in $(podman ps -a --format '{{.Names}}' 2>/dev/null; podman volume ls --format '{{.Name}}' 2>/dev/null); do
+  [[ "$name" =~ ^pct([0-9]+)- ]] || continue
+  kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+  podman rm -f -t 0 "$name" >/dev/null 2>&1 || podman volume rm -f "$name" >/dev/null 2>&1
+done
+
 # --- build ---------------------------------------------------------------------------------
 # A secrets file where compose.yaml looks for it, present at build time: .dockerignore must keep
 # it out of the build context (scenario 7). A real one is left alone.
@@ -126,7 +134,10 @@ fi
 trap '[ -z "$canary" ] || rm -f "$canary"' EXIT
 
 t=$SECONDS
-if ! podman build --format docker --network host -f docker/Dockerfile -t "$image" . >"$cache/build.log" 2>&1; then
+# The build stage first, tagged for scenario 7 to look into; the full build then reuses its layers.
+export PICOCLAW_BUILD_STAGE_IMAGE="localhost/picoclaw-ts-test:build-stage"
+if ! { podman build --format docker --network host --target build -f docker/Dockerfile -t "$PICOCLAW_BUILD_STAGE_IMAGE" . \
+  && podman build --format docker --network host -f docker/Dockerfile -t "$image" .; } >"$cache/build.log" 2>&1; then
   tail -30 "$cache/build.log"
   echo "FAIL 0 the image does not build (podman build --format docker -f docker/Dockerfile .)"
   exit 1

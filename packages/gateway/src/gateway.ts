@@ -11,7 +11,6 @@ import {
   ConfigError,
   defaultModelProblem,
   loadConfig,
-  mcpServerSchema,
   picoCredential,
   resolveModelTarget,
   type Config,
@@ -34,8 +33,9 @@ import { createMemory } from './memory/memory.js';
 import { createSkills } from './skills/skills.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
+import { testEndpoints } from './http/test-endpoints.js';
 import { createToolDiscovery } from './mcp/tool-discovery.js';
-import { createMcpManager, probeMcpServer, type McpManager } from './mcp/mcp-manager.js';
+import { createMcpManager, type McpManager } from './mcp/mcp-manager.js';
 import { createHealthBook } from './models/fallback-chain.js';
 import { loadMistralSdk } from './models/mistral.js';
 import { createModelRegistry, type ModelRegistry } from './models/model-registry.js';
@@ -194,51 +194,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     return servers
       .map((m) => `${m.state === 'connected' ? '✓' : '✗'} ${m.name} (${m.transport} ${m.target}): ${m.state}${m.tools.length ? `, ${m.tools.length} tools` : ''}${m.lastError ? `\n  ${m.lastError}${m.hint ? `\n  ${m.hint}` : ''}` : ''}`)
       .join('\n');
-  }
-
-  /** A tiny prompt to one model (no fallbacks), for the dashboard's and the CLI's "test". */
-  async function testModel(body: unknown) {
-    const name = (body as { model?: unknown }).model;
-    if (typeof name !== 'string' || !models.has(name)) return { ok: false, body: { error: `no enabled model named ${JSON.stringify(name)} in model_list` } };
-    const candidate = models.chain(name).candidates[0]!;
-    const started = Date.now();
-    let reply = '';
-    try {
-      for await (const event of candidate.stream({ messages: [{ role: 'user', content: 'Reply with the single word: pong' }], tools: [], maxTokens: 16, temperature: 0 }, AbortSignal.timeout(30_000))) {
-        if (event.type === 'text-delta') reply += event.text;
-      }
-      return { ok: true, body: { ok: true, model: name, latency_ms: Date.now() - started, reply: reply.slice(0, 200) } };
-    } catch (error) {
-      return { ok: true, body: { ok: false, model: name, latency_ms: Date.now() - started, error: (error as Error).message } };
-    }
-  }
-
-  /** Connects to a server config without saving it and reports its tools or why it failed. */
-  async function testMcp(body: unknown) {
-    const raw = (body as { server?: unknown }).server;
-    const parsed = mcpServerSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, body: { error: 'invalid server', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } };
-    const status = await probeMcpServer('test', parsed.data, { home: settings.home, workspace: config().agents.defaults.workspace });
-    const connected = status.state === 'connected';
-    return {
-      ok: true,
-      body: {
-        ok: connected,
-        tools: status.tools.map((t) => ({ tool: t.tool, description: t.description })),
-        ...(connected ? {} : { error: status.lastError ?? 'no answer', ...(status.hint ? { hint: status.hint } : {}) }),
-      },
-    };
-  }
-
-  async function callMcp(server: string, body: unknown) {
-    const { tool, arguments: args } = (body ?? {}) as { tool?: unknown; arguments?: unknown };
-    const found = mcp?.list().find((t) => t.source === `mcp:${server}` && ((t as { original?: string }).original === tool || t.name === tool));
-    if (!found) return { ok: false, body: { error: `no tool ${JSON.stringify(tool)} on a connected MCP server named "${server}"` } };
-    const started = Date.now();
-    const result = await found.execute((args && typeof args === 'object' ? args : {}) as Record<string, unknown>, {
-      signal: AbortSignal.timeout(60_000), sessionKey: 'dashboard:test', channel: 'dashboard', chatId: 'test', workspace: config().agents.defaults.workspace,
-    });
-    return { ok: true, body: { ok: !result.isError, latency_ms: Date.now() - started, result: result.content.slice(0, 4000) } };
   }
 
   let store: SessionStore;
@@ -401,9 +356,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           },
           status,
           reload,
-          testModel,
-          testMcp,
-          callMcp,
+          ...testEndpoints({ models: () => models, mcp: () => mcp, home: settings.home, workspace: () => config().agents.defaults.workspace }),
           sessions: sessionsApi({ store, stop: (key) => runtime.stop(key) }),
           apis: { schedules: schedules.http, memory: memory.http, skills: skills.http },
           image: (name) => media.images.file(name),
