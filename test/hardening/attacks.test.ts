@@ -21,7 +21,7 @@ const SECRETS = {
   password: 'attack-password-3e7b!',
   mcpHeader: 'ha-attack-header-secret-a9f0',
 };
-/** Set after start: the generated pico token (in .security.yml) and every session cookie we got. */
+/** Set after start: the generated pico token (in the gateway's environment) and every session cookie we got. */
 const runtimeSecrets: string[] = [];
 /** Every API/page response body seen, scanned for secrets at the end. */
 const bodies: string[] = [];
@@ -116,7 +116,9 @@ beforeAll(async () => {
   // A script with the token sets the password, then waits for the gateway.
   expect((await call('/api/auth/setup', { method: 'POST', json: { password: SECRETS.password }, bearer: SECRETS.token })).status).toBe(200);
   await waitFor(async () => (JSON.parse((await call('/api/gateway/status', { bearer: SECRETS.token })).body) as { process: { state: string } }).process.state === 'running' || undefined, 20_000, 'the gateway');
-  const picoToken = /token: (\S+)/.exec(await readFile(join(home, '.security.yml'), 'utf8'))?.[1];
+  // The launcher gives the gateway its pico channel through the environment (config.json is never rewritten at start).
+  const gatewayPid = (JSON.parse(await readFile(join(home, '.picoclaw.pid'), 'utf8')) as { pid: number }).pid;
+  const picoToken = /(?:^|\0)PICOCLAW_CHANNELS_PICO_TOKEN=([^\0]+)/.exec(await readFile(`/proc/${gatewayPid}/environ`, 'utf8'))?.[1];
   expect(picoToken).toBeTruthy();
   runtimeSecrets.push(picoToken!);
 }, 40_000);
