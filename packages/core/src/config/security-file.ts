@@ -20,11 +20,21 @@ export interface SecurityMerge {
   warnings: string[];
 }
 
+/** A value config.json really sets (not empty, not the placeholder the save pipeline leaves). */
+const realValue = (v: unknown): boolean =>
+  typeof v === 'string' ? v !== '' && v !== SECRET_PLACEHOLDER : Array.isArray(v) ? v.some(realValue) : v !== undefined && v !== null;
+
 /** Deep-merges `source` into `target`; objects merge, anything else replaces. `from` is where `source` sits in the YAML. */
 function deepMerge(target: Json, source: Json, path: Path, result: SecurityMerge, from: Path) {
   for (const [key, value] of Object.entries(source)) {
     if (isObject(value) && isObject(target[key])) deepMerge(target[key] as Json, value, [...path, key], result, [...from, key]);
     else {
+      // Both files set it, differently: .security.yml wins. Said (never with the values), since a
+      // .security.yml left from an earlier save would otherwise silently undo a key rotated in a
+      // regenerated config.json.
+      if (realValue(target[key]) && JSON.stringify(target[key]) !== JSON.stringify(value)) {
+        result.warnings.push(`.security.yml ${[...from, key].join('.')} overrides a different value that config.json sets at ${[...path, key].join('.')}: config.json's is ignored. Keep that secret in one file only (remove it from .security.yml if config.json is the one you maintain, e.g. after rotating it)`);
+      }
       target[key] = structuredClone(value);
       result.paths.push([...path, key]);
       result.sources.set([...path, key].join('.'), [...from, key]);
