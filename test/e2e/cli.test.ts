@@ -165,6 +165,7 @@ describe('picoclaw CLI', () => {
     expect(status.stdout).toMatch(/^gateway [\d.]+: (ready|degraded), up \d+ s/m);
     expect(status.stdout).toMatch(/^channel pico \(pico\): running/m);
     expect(status.stdout).toMatch(/^model mistral-small \(groq\/llama\) primary:/m);
+    expect(status.stdout).toMatch(/^tokens today: none \(no model call yet\)$/m);
     const json = JSON.parse((await picoclaw('status', '--json')).stdout);
     expect(json).toMatchObject({ running: true, channels: [{ name: 'pico', state: 'running' }], models: { primary: 'mistral-small' } });
     expect(JSON.stringify(json)).not.toMatch(/cli-secret-key|cli-pico-token|ha-test-token/);

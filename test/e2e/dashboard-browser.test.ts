@@ -91,19 +91,30 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('models: test a model; MCP: add Home Assistant with a test first; logs: live lines', async () => {
+  it('models: token usage after a chat, test a model; MCP: add Home Assistant with a test first; logs: live lines', async () => {
     ha = await startFakeHomeAssistant();
-    llm = await startFakeLlm([], { echo: true });
+    llm = await startFakeLlm([{ text: ['Hi there.'], usage: { prompt_tokens: 1234, completion_tokens: 56 } }], { echo: true });
     const base = await start();
     const page = await ui.browser.newPage();
     await page.goto(base);
     await setPassword(page);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.getByText('Connected').waitFor();
+    await page.getByLabel('Message').fill('hello');
+    await page.keyboard.press('Enter');
+    await page.getByText('Hi there.').waitFor();
 
     await page.getByRole('button', { name: 'Models' }).click();
     expect(new URL(page.url()).pathname).toBe('/models');
     const model = page.locator('[data-model="m"]');
     await model.getByText('primary').waitFor();
+    // The tokens the provider reported for that answer: today and this week, a chart and a table.
+    const usage = page.locator('[data-usage-model="m"]');
+    await usage.getByText('1,290 tokens').first().waitFor();
+    expect(await usage.getByText('1,234 prompt · 56 completion · 1 request').count()).toBe(2);
+    expect(await usage.getByRole('img').getAttribute('aria-label')).toMatch(/^Tokens per day for m, last 14 days: 1,290 in all, most on /);
+    await usage.getByText('As a table').click();
+    expect(await usage.getByRole('row').nth(1).textContent()).toMatch(/1,234561$/);
     await model.getByRole('button', { name: 'Test' }).click();
     await model.getByRole('status').getByText(/answered in \d+ ms/).waitFor();
     // Edit: the key field is write-only (shows "set"), and an edit without a key keeps it.

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
 import { t } from './i18n.js';
+import { ModelUsage } from './ModelUsage.js';
 
 interface ModelEntry { model_name: string; model: string; api_base: string; api_keys: string[] }
 interface ModelState { name: string; state: string; lastError?: string; problem?: string; role: string }
@@ -112,6 +113,7 @@ export function ModelsPage() {
         <strong>{t('models.add')}</strong>
         <ModelForm key={data.models.length} submitLabel={t('models.addButton')} onSubmit={add} />
       </div>
+      <ModelUsage />
     </section>
   );
 }

@@ -31,6 +31,8 @@ import { createChannelManager, type ChannelManager } from './channels/channel-ma
 import { createMedia, type Media } from './media/media.js';
 import { createMemory } from './memory/memory.js';
 import { createSkills } from './skills/skills.js';
+import { usageApi } from './usage/usage-api.js';
+import { createUsageBook } from './usage/usage-book.js';
 import { createGatewayServer, type GatewayServer } from './http/gateway-server.js';
 import { sessionsApi } from './http/sessions-api.js';
 import { testEndpoints } from './http/test-endpoints.js';
@@ -95,6 +97,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const schedules = deferSchedules((message) => log.error(message));
   let media: Media;
   const memory = createMemory({ workspace: () => config().agents.defaults.workspace });
+  // Token usage per model per day: counted in memory, state/usage.json read at first use.
+  const usage = createUsageBook({ workspace: () => config().agents.defaults.workspace, log: (message) => log.warn(message) });
+  const onUsage = usage.record;
   const skills = createSkills({ config: () => config(), home: settings.home, log: (level, message) => log.log(level, message) });
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
@@ -269,7 +274,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       restart.push('session.store/redis take effect after a restart');
     }
     if (JSON.stringify(next.config.model_list) !== JSON.stringify(previous.model_list) || JSON.stringify(next.config.agents) !== JSON.stringify(previous.agents)) {
-      models = createModelRegistry(next.config, { health, version });
+      models = createModelRegistry(next.config, { health, version, onUsage });
       modelProblem = defaultModelProblem(next.config);
       if (modelProblem) log.warn(`${modelProblem} (${next.paths.config}); until then every message is answered with this explanation`);
       changes.push('models and agent settings updated');
@@ -326,7 +331,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
       }
       media = createMedia({ config, version, outbound: () => channels, state: channelState, log: logFn });
-      models = createModelRegistry(cfg, { health, version });
+      models = createModelRegistry(cfg, { health, version, onUsage });
       for (const m of models.list()) if (m.problem) log.warn(`model ${m.name}: ${m.problem}`);
       // (the loader's warnings, logged above, already say it)
       modelProblem = defaultModelProblem(cfg);
@@ -358,7 +363,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           reload,
           ...testEndpoints({ models: () => models, mcp: () => mcp, home: settings.home, workspace: () => config().agents.defaults.workspace }),
           sessions: sessionsApi({ store, stop: (key) => runtime.stop(key) }),
-          apis: { schedules: schedules.http, memory: memory.http, skills: skills.http },
+          apis: { schedules: schedules.http, memory: memory.http, skills: skills.http, usage: usageApi(usage) },
           image: (name) => media.images.file(name),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;
@@ -401,6 +406,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await schedules.close();
       await runtime?.close(options.shutdownGraceMs ?? 10_000);
       await store?.flush?.().catch((error: Error) => log.warn(`syncing the sessions to disk failed: ${error.message}`));
+      await usage.close();
       await channels?.stop();
       await cluster?.close();
       await redis?.close();

@@ -7,6 +7,8 @@ import { probeMcpServer } from '../mcp/mcp-manager.js';
 import { createModelRegistry } from '../models/model-registry.js';
 import { readPidFile } from '../pid-file.js';
 import { defaultTimeZone, formatIn } from '../schedules/wall-clock.js';
+import { tokensTodayLine } from '../usage/usage-api.js';
+import type { UsageReport } from '../usage/usage-book.js';
 import { styleState, withProgress, type Style } from './cli-style.js';
 
 export interface CliIo {
@@ -85,6 +87,10 @@ export async function statusCommand(io: CliIo, args: string[] = []): Promise<num
   for (const m of status.mcp.servers) io.out(`mcp ${m.name}: ${st(m.state)}, ${m.tools.length} tools${m.lastError ? ` — ${m.lastError}` : ''}${m.hint ? `\n  hint: ${m.hint}` : ''}`);
   for (const m of status.models.list) io.out(`model ${m.name} (${m.model}) ${m.role}: ${m.problem ?? st(m.state)}${m.lastError ? ` — ${m.lastError}` : ''}`);
   if (status.models.problem) io.out(`model: ${io.style.bad('none can answer')} — ${status.models.problem}`);
+  // An older gateway has no /usage: the line is simply left out.
+  const usage = await fetch(`${gateway.url}/usage?days=1`, { headers: { authorization: `Bearer ${gateway.token}` }, signal: AbortSignal.timeout(10_000) })
+    .then(async (r) => (r.ok ? ((await r.json()) as UsageReport) : undefined), () => undefined);
+  if (usage) io.out(tokensTodayLine(usage));
   const schedules = status.schedules;
   if (schedules) {
     // Times on this machine's clock, like the rest of a terminal (a gateway elsewhere: say TZ=…).

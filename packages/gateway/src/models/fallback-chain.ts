@@ -6,7 +6,7 @@
  * one's reason in a sentence a person can act on.
  */
 import { classifyFailure, PicoError } from '@picoclaw/core';
-import type { LanguageModel, ModelEvent, ModelRequest } from './types.js';
+import type { LanguageModel, ModelEvent, ModelRequest, Usage } from './types.js';
 
 export interface CandidateStatus {
   name: string;
@@ -71,7 +71,15 @@ export const createHealthBook = (): HealthBook => new Map();
 
 export function createFallbackChain(
   candidates: readonly LanguageModel[],
-  options: { health?: HealthBook; now?: () => number } = {},
+  options: {
+    health?: HealthBook;
+    now?: () => number;
+    /**
+     * Called once per candidate that answered: with the usage its provider reported at the end,
+     * or undefined (none reported, or the answer broke off after output). On the hot path: keep it a counter.
+     */
+    onUsage?: (model: string, usage: Usage | undefined) => void;
+  } = {},
 ): FallbackChain {
   if (candidates.length === 0) throw new PicoError('unavailable', 'no model is configured: set agents.defaults.model_name and model_list in config.json');
   const now = options.now ?? Date.now;
@@ -116,11 +124,16 @@ export function createFallbackChain(
         const h = healthOf(model);
         const started = now();
         let produced = false;
+        let ended = false;
         try {
           for await (const event of model.stream(request, signal)) {
             if (!produced) {
               produced = true;
               yield { type: 'response-start', model: model.name };
+            }
+            if (event.type === 'response-end' && !ended) {
+              ended = true;
+              options.onUsage?.(model.name, event.usage);
             }
             yield event;
           }
@@ -145,6 +158,9 @@ export function createFallbackChain(
           const retryAfter = error instanceof PicoError ? (error.retryAfterMs ?? 0) : 0;
           h.cooldownUntil = now() + Math.max(retryAfter, cooldownMs(h.failures));
           reasons.push(message);
+        } finally {
+          // An answer cut off after output (or stopped by the caller) was still a request.
+          if (produced && !ended) options.onUsage?.(model.name, undefined);
         }
       }
       throw new PicoError(

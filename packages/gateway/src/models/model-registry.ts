@@ -8,7 +8,7 @@ import { createFallbackChain, createHealthBook, type CandidateStatus, type Fallb
 import { createMistralModel } from './mistral.js';
 import { createOpenAiCompatibleModel } from './openai-compatible.js';
 import { seesImages } from './vision-models.js';
-import type { LanguageModel } from './types.js';
+import type { LanguageModel, Usage } from './types.js';
 
 /** A model_list entry as listings show it (the live state is added from the fallback chains). */
 export type ModelInfo = Pick<ModelStatus, 'name' | 'provider' | 'model' | 'enabled' | 'keys' | 'problem'>;
@@ -31,6 +31,8 @@ export interface ModelRegistryOptions {
   /** Shared across reloads so cooldowns survive a config change. */
   health?: HealthBook;
   version?: string;
+  /** Every answer of every chain, by model_list name (extra keys and duplicate entries count under their name). */
+  onUsage?: (model: string, usage: Usage | undefined) => void;
 }
 
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -121,6 +123,8 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
     return model;
   }
 
+  const record = options.onUsage;
+  const onUsage = record && ((name: string, usage: Usage | undefined) => record(entryOf.get(name)?.model_name ?? name, usage));
   const defaults = config.agents.defaults;
   return {
     defaultModel: defaults.model_name,
@@ -143,7 +147,7 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
           ? `model "${primary}" is not usable: it is not in model_list or is disabled`
           : 'no model is configured: set agents.defaults.model_name and add it to model_list in config.json'));
       }
-      chain = createFallbackChain(unique, { health });
+      chain = createFallbackChain(unique, { health, ...(onUsage ? { onUsage } : {}) });
       chains.set(key, chain);
       return chain;
     },
