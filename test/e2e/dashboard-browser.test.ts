@@ -194,6 +194,8 @@ describe('dashboard in Chromium', () => {
     const tools = await page.evaluate(async () => (await (await fetch('/api/tools')).json()) as { tools: { name: string; enabled: boolean }[] });
     expect(tools.tools.find((t) => t.name === 'web_fetch')?.enabled).toBe(true);
     await page.setViewportSize({ width: 390, height: 800 });
+    // At phone width the pages are in the drawer behind the menu button.
+    await page.getByRole('button', { name: 'Menu', exact: true }).click();
     await page.getByRole('navigation').getByRole('button', { name: 'Chat' }).click();
     await page.screenshot({ path: `${shots}chat-phone.png` });
     expect(errors).toEqual([]);

@@ -125,7 +125,7 @@ describe('dashboard chat images in Chromium', () => {
     expect(await page.locator('.message.user').count()).toBe(0);
     expect(llm.requests).toEqual([]);
 
-    await page.locator('main.chat').evaluate((main) => {
+    await page.locator('.chat').evaluate((main) => {
       const data = new DataTransfer();
       data.items.add(new File([], 'empty.txt', { type: 'text/plain' }));
       main.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
@@ -159,7 +159,7 @@ describe('dashboard chat files and tool images in Chromium', () => {
 
     // A binary file dropped on the chat, sent without text; its unsafe name is made safe.
     const log = randomBytes(3000);
-    await page.locator('main.chat').evaluate((main, b64) => {
+    await page.locator('.chat').evaluate((main, b64) => {
       const data = new DataTransfer();
       data.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], '.hidden log.gz', { type: 'application/gzip' }));
       main.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));

@@ -7,7 +7,8 @@ import { McpPage } from './McpPage.js';
 import { ModelsPage } from './ModelsPage.js';
 import { ChannelsPage } from './ChannelsPage.js';
 import { SettingsPage } from './SettingsPage.js';
-import { StatusBanner } from './StatusBanner.js';
+import { useGatewayStatus } from './StatusBanner.js';
+import { Layout, pages, type PagePath } from './Layout.js';
 import { t } from './i18n.js';
 
 // Its own chunk (with cronstrue): loaded when the page is first opened.
@@ -15,12 +16,11 @@ const SchedulesPage = lazy(() => import('./SchedulesPage.js').then((m) => ({ def
 const MemoryPage = lazy(() => import('./MemoryPage.js').then((m) => ({ default: m.MemoryPage })));
 const SkillsPage = lazy(() => import('./SkillsPage.js').then((m) => ({ default: m.SkillsPage })));
 
-const pages = { '/': 'nav.chat', '/models': 'nav.models', '/channels': 'nav.channels', '/schedules': 'nav.schedules', '/memory': 'nav.memory', '/skills': 'nav.skills', '/mcp': 'nav.mcp', '/logs': 'nav.logs', '/settings': 'nav.settings' } as const;
-type PagePath = keyof typeof pages;
-
 export function App() {
   const [status, setStatus] = useState<AuthStatus | undefined>();
   const [error, setError] = useState<string>();
+  // Polled only once logged in (the hook idles until then).
+  const gateway = useGatewayStatus(!!status?.authenticated);
   const [page, setPage] = useState<PagePath>(() => (location.pathname in pages ? (location.pathname as PagePath) : '/'));
   const go = (path: PagePath) => {
     history.pushState(null, '', path);
@@ -50,20 +50,9 @@ export function App() {
   if (status.setup_required) return <SetupPage onDone={refresh} codeRequired={!!status.setup_code_required} />;
   if (!status.authenticated) return <LoginPage onDone={refresh} tokenConfigured={status.token_configured} />;
   return (
-    <div className="shell">
-      <StatusBanner
-        onLogout={() => {
-          void api('/api/auth/logout', { method: 'POST' }).then(refresh);
-        }}
-        onOpenSchedules={() => go('/schedules')}
-      />
-      <nav className="tabs" aria-label={t('nav.pages')}>
-        {(Object.keys(pages) as PagePath[]).map((path) => (
-          <button key={path} type="button" aria-current={page === path ? 'page' : undefined} onClick={() => go(path)}>
-            {t(pages[path])}
-          </button>
-        ))}
-      </nav>
+    <Layout page={page} go={go} gateway={gateway} onLogout={() => {
+      void api('/api/auth/logout', { method: 'POST' }).then(refresh);
+    }}>
       {/* The chat stays mounted on other pages: its conversation and connection live on. */}
       <div className="page-host" style={{ display: page === '/' ? 'flex' : 'none' }}>
         <Chat />
@@ -76,6 +65,6 @@ export function App() {
       {page === '/skills' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SkillsPage /></Suspense>}
       {page === '/memory' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><MemoryPage /></Suspense>}
       {page === '/settings' && <SettingsPage />}
-    </div>
+    </Layout>
   );
 }

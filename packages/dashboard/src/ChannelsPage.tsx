@@ -81,7 +81,6 @@ export function ChannelsPage() {
   }
   return (
     <section className="page" aria-labelledby="channels-title">
-      <h2 id="channels-title">{t('channels.title')}</h2>
       {data ? Object.entries(entries).map(([name, entry]) => <ChannelCard key={name} name={name} entry={entry} state={data.status?.find((s) => s.name === name)} onSaved={load} />) : t('common.loading')}
     </section>
   );

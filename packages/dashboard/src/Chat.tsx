@@ -8,6 +8,7 @@
 import { Fragment, useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { AttachmentChips, clock, filesOf, fileSize, MessageFiles, MessageImages, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
 import { canRecord, RecordButton, useRecorder } from './ChatVoice.js';
+import { Paperclip, Pencil, Plus, SendHorizontal, Square, Trash2, Wrench, X, MessagesSquare } from 'lucide-react';
 import { Markdown } from './Markdown.js';
 import { t } from './i18n.js';
 
@@ -253,20 +254,20 @@ export function Chat() {
   return (
     <div className="chat-layout">
     <aside className={`sessions ${showSessions ? 'open' : ''}`} aria-label={t('chat.conversations')}>
-      <button type="button" onClick={newConversation}>{t('chat.new')}</button>
+      <button type="button" onClick={newConversation}><Plus size={16} />{t('chat.new')}</button>
       <ul>
         {sessions.map((item) => (
           <li key={item.id} className={item.id === session ? 'current' : ''}>
             <button type="button" className="link" aria-current={item.id === session ? 'true' : undefined} onClick={() => switchTo(item.id)}>{item.title ?? t('chat.untitled')}</button>
-            <button type="button" className="icon" aria-label={t('chat.rename', { title: item.title ?? t('chat.untitled') })} onClick={() => rename(item)}>✎</button>
-            <button type="button" className="icon" aria-label={t('chat.delete', { title: item.title ?? t('chat.untitled') })} onClick={() => remove(item)}>×</button>
+            <button type="button" className="icon" aria-label={t('chat.rename', { title: item.title ?? t('chat.untitled') })} onClick={() => rename(item)}><Pencil size={15} /></button>
+            <button type="button" className="icon" aria-label={t('chat.delete', { title: item.title ?? t('chat.untitled') })} onClick={() => remove(item)}><Trash2 size={15} /></button>
           </li>
         ))}
       </ul>
     </aside>
-    <main className={`chat ${dragging ? 'dragging' : ''}`} onDragOver={onDragOver} onDragLeave={() => setDragging(false)} onDrop={onDrop}>
+    <div className={`chat ${dragging ? 'dragging' : ''}`} onDragOver={onDragOver} onDragLeave={() => setDragging(false)} onDrop={onDrop}>
       <div className="toolbar">
-        <button type="button" className="secondary sessions-toggle" onClick={() => setShowSessions(!showSessions)} aria-expanded={showSessions}>{t('chat.conversations')}</button>
+        <button type="button" className="secondary sessions-toggle" onClick={() => setShowSessions(!showSessions)} aria-expanded={showSessions}><MessagesSquare size={16} />{t('chat.conversations')}</button>
         <span className={`connection ${connection}`}>{connection === 'open' ? t('chat.connected') : connection === 'connecting' ? t('chat.connecting') : t('chat.disconnected')}</span>
         <span className="spacer" />
       </div>
@@ -277,7 +278,7 @@ export function Chat() {
             <Fragment key={m.id}>
             <details className="tool">
               <summary>
-                🔧 {m.toolCalls?.map((c) => c.function.name).join(', ')}
+                <Wrench size={14} className="tool-icon" /> {m.toolCalls?.map((c) => c.function.name).join(', ')}
                 {m.toolCalls?.some((c) => c.result) && ` → ${m.toolCalls.map((c) => c.result?.content ?? '…').join('; ').slice(0, 80)}`}
               </summary>
               {m.toolCalls?.map((c) => (
@@ -314,7 +315,7 @@ export function Chat() {
       {toast && (
         <div className="toast" role="alert">
           <span>{toast}</span>
-          <button type="button" className="icon" aria-label={t('chat.dismiss')} onClick={() => setToast(undefined)}>×</button>
+          <button type="button" className="icon" aria-label={t('chat.dismiss')} onClick={() => setToast(undefined)}><X size={16} /></button>
         </div>
       )}
       <AttachmentChips attachments={attachments} remove={detach} />
@@ -324,16 +325,16 @@ export function Chat() {
           void attach([...(e.target.files ?? [])]);
           e.target.value = '';
         }} />
-        <button type="button" className="secondary attach" aria-label={t('chat.attach')} title={t('chat.attach')} onClick={() => fileInput.current?.click()}>📎</button>
+        <button type="button" className="secondary attach" aria-label={t('chat.attach')} title={t('chat.attach')} onClick={() => fileInput.current?.click()}><Paperclip size={18} /></button>
         {microphone && <RecordButton recorder={recorder} />}
         <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} onPaste={onPaste} rows={2} placeholder={t('chat.placeholder')} />
         {typing ? (
-          <button type="button" onClick={() => send('/stop')}>{t('chat.stop')}</button>
+          <button type="button" onClick={() => send('/stop')}><Square size={16} />{t('chat.stop')}</button>
         ) : (
-          <button type="submit" disabled={!draft.trim() && !attachments.length}>{t('chat.send')}</button>
+          <button type="submit" disabled={!draft.trim() && !attachments.length}><SendHorizontal size={16} />{t('chat.send')}</button>
         )}
       </form>
-    </main>
+    </div>
     </div>
   );
 }

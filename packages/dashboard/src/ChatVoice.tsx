@@ -6,6 +6,7 @@
  * Shown only where the browser can record (a secure context with MediaRecorder).
  */
 import { useEffect, useRef, useState } from 'react';
+import { Mic, Square } from 'lucide-react';
 import { clock, MAX_IMAGE_BYTES, readDataUrl, type Attachment } from './ChatImages.js';
 import { t } from './i18n.js';
 
@@ -66,9 +67,9 @@ export function RecordButton(props: { recorder: ReturnType<typeof useRecorder> }
   const { recording, elapsed, start, stop } = props.recorder;
   return recording ? (
     <button type="button" className="secondary record recording" aria-label={t('chat.stopRecording')} title={t('chat.stopRecording')} onClick={stop}>
-      ⏹ {clock(elapsed)}
+      <Square size={14} /> {clock(elapsed)}
     </button>
   ) : (
-    <button type="button" className="secondary record" aria-label={t('chat.record')} title={t('chat.record')} onClick={() => void start()}>🎙</button>
+    <button type="button" className="secondary record" aria-label={t('chat.record')} title={t('chat.record')} onClick={() => void start()}><Mic size={18} /></button>
   );
 }

@@ -42,14 +42,14 @@ export function LogsPage() {
   };
   return (
     <section className="page" aria-labelledby="logs-title">
-      <h2 id="logs-title">{t('logs.title')}</h2>
       <div className="row">
         <label>{t('logs.level')} <select value={level} onChange={(e) => setLevel(e.target.value)}>{levels.map((l) => <option key={l}>{l}</option>)}</select></label>
         <label>{t('logs.search')} <input value={search} onChange={(e) => setSearch(e.target.value)} /></label>
         <button type="button" className="secondary" onClick={() => setPaused(!paused)}>{paused ? t('logs.resume') : t('logs.pause')}</button>
         <button type="button" className="secondary" onClick={download}>{t('logs.download')}</button>
       </div>
-      <div className="logs" role="log" aria-live="off">
+      {/* Focusable: a keyboard user scrolls the lines with the arrow keys. */}
+      <div className="logs" role="log" aria-live="off" aria-labelledby="logs-title" tabIndex={0}>
         {shown.map((e) => (
           <div key={e.seq} className={e.level}>{e.time.slice(11, 19)} {e.level.padEnd(5)} {e.source.padEnd(8)} {e.message}</div>
         ))}

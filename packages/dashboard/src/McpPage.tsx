@@ -71,7 +71,6 @@ export function McpPage() {
 
   return (
     <section className="page" aria-labelledby="mcp-title">
-      <h2 id="mcp-title">{t('mcp.title')}</h2>
       {data && !data.enabled && <p className="muted">{t('mcp.off')}</p>}
       {(data?.status ?? []).map((s) => (
         <div className="item" key={s.name} data-server={s.name}>

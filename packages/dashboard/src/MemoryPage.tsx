@@ -87,7 +87,6 @@ export function MemoryPage() {
 
   return (
     <section className="page" aria-labelledby="memory-title">
-      <h2 id="memory-title">{t('memory.title')}</h2>
       <p className="muted">{t('memory.intro')}</p>
       <form className="row" role="search" onSubmit={search}>
         <input type="search" aria-label={t('memory.search')} placeholder={t('memory.searchPlaceholder')} value={query} onChange={(e) => setQuery(e.target.value)} style={{ flex: 1 }} />

@@ -78,7 +78,6 @@ export function ModelsPage() {
   const state = (name: string) => data.status?.find((s) => s.name === name);
   return (
     <section className="page" aria-labelledby="models-title">
-      <h2 id="models-title">{t('models.title')}</h2>
       {error && <p role="alert" className="error">{error}</p>}
       <p className="muted">{t('models.intro')}</p>
       {data.models.map((m) => {

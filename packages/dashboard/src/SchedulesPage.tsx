@@ -639,7 +639,6 @@ export function SchedulesPage({ onOpenSettings }: { onOpenSettings?: () => void 
 
   return (
     <section className="page" aria-labelledby="schedules-title">
-      <h2 id="schedules-title">{t('schedules.title')}</h2>
       <p className="muted">{t('schedules.intro')}</p>
       {list?.paused && <p className="error" role="alert">{t('schedules.paused', { reason: list.paused })}</p>}
       {list && !list.runner && !list.paused && <p className="muted">{t('schedules.otherRunner')}</p>}

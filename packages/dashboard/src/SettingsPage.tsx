@@ -61,7 +61,6 @@ export function SettingsPage() {
   };
   return (
     <section className="page" aria-labelledby="settings-title">
-      <h2 id="settings-title">{t('settings.title')}</h2>
       {notes.length > 0 && (
         <div className="item" role="group" aria-labelledby="config-notes">
           <strong id="config-notes">{t('settings.configNotes')}</strong>

@@ -65,7 +65,6 @@ export function SkillsPage() {
 
   return (
     <section className="page" aria-labelledby="skills-title">
-      <h2 id="skills-title">{t('skills.title')}</h2>
       <p className="muted">{t('skills.intro')}</p>
       {error && <p className="error" role="alert">{error}</p>}
       {data && data.skills.length === 0 && <p>{t('skills.empty')}</p>}

@@ -1,16 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { CircleCheck, CircleHelp, CircleStop, LoaderCircle, LogOut, Play, RotateCw, Square, TriangleAlert } from 'lucide-react';
 import { api, type ClusterInfo, type GatewayProcess, type SchedulesStatus } from './api.js';
 import { t } from './i18n.js';
 
 const states = ['running', 'starting', 'restarting', 'stopped', 'stopping', 'config-error', 'crash-loop'] as const;
 const label = (state: string) => ((states as readonly string[]).includes(state) ? t(`banner.${state as (typeof states)[number]}`) : t('banner.unknown'));
-
-const themes = ['system', 'light', 'dark'] as const;
-type Theme = (typeof themes)[number];
-function applyTheme(theme: Theme) {
-  if (theme === 'system') document.documentElement.removeAttribute('data-theme');
-  else document.documentElement.setAttribute('data-theme', theme);
-}
 
 function uptime(since: string | undefined): string {
   if (!since) return '';
@@ -18,21 +12,32 @@ function uptime(since: string | undefined): string {
   return s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-export function StatusBanner({ onLogout, onOpenSchedules }: { onLogout: () => void; onOpenSchedules?: () => void }) {
+export interface GatewayStatus {
+  process?: GatewayProcess;
+  cluster?: ClusterInfo;
+  failing: SchedulesStatus['failing'];
+  version: string;
+  busy: boolean;
+  act: (action: 'start' | 'restart' | 'stop') => void;
+}
+
+/**
+ * The gateway's state, polled every 5 s: one poll for the whole layout (the top bar shows the
+ * state, the sidebar the start/stop buttons). `enabled: false` makes it idle, so a StatusBanner
+ * given a status by its parent does not poll a second time.
+ */
+export function useGatewayStatus(enabled = true): GatewayStatus {
   const [process, setProcess] = useState<GatewayProcess>();
   const [cluster, setCluster] = useState<ClusterInfo>();
   const [failing, setFailing] = useState<SchedulesStatus['failing']>([]);
   const [busy, setBusy] = useState(false);
   const [version, setVersion] = useState('');
-  const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('picoclaw.theme') as Theme | null) ?? 'system');
   useEffect(() => {
-    applyTheme(theme);
-    localStorage.setItem('picoclaw.theme', theme);
-  }, [theme]);
-  useEffect(() => {
+    if (!enabled) return;
     void api<{ version: string }>('/api/system/version').then((v) => setVersion(v.version), () => {});
-  }, []);
+  }, [enabled]);
   useEffect(() => {
+    if (!enabled) return;
     let alive = true;
     const poll = () =>
       api<{ process: GatewayProcess; gateway?: { cluster?: ClusterInfo; schedules?: SchedulesStatus } }>('/api/gateway/status').then(
@@ -50,24 +55,59 @@ export function StatusBanner({ onLogout, onOpenSchedules }: { onLogout: () => vo
       alive = false;
       clearInterval(timer);
     };
-  }, []);
-  const act = (action: 'start' | 'restart' | 'stop') => {
+  }, [enabled]);
+  const act = useCallback((action: 'start' | 'restart' | 'stop') => {
     setBusy(true);
     void api<{ process: GatewayProcess }>(`/api/gateway/${action}`, { method: 'POST' })
       .then((s) => setProcess(s.process))
       .finally(() => setBusy(false));
-  };
+  }, []);
+  return { process, cluster, failing, version, busy, act };
+}
+
+const stateIcon = (state: string) =>
+  state === 'running' ? CircleCheck : state === 'stopped' ? CircleStop : state === 'config-error' || state === 'crash-loop' ? TriangleAlert : state === 'unknown' ? CircleHelp : LoaderCircle;
+
+/** Start, or stop and restart: in the sidebar, where a wide row of buttons has room. */
+export function GatewayControls({ gateway }: { gateway: GatewayStatus }) {
+  const running = gateway.process?.state === 'running';
+  return (
+    <div className="row gateway-controls">
+      {running ? (
+        <>
+          <button type="button" className="secondary" onClick={() => gateway.act('stop')} disabled={gateway.busy}><Square size={16} />{t('banner.stop')}</button>
+          <button type="button" className="secondary" onClick={() => gateway.act('restart')} disabled={gateway.busy}><RotateCw size={16} />{t('banner.restart')}</button>
+        </>
+      ) : (
+        <button type="button" onClick={() => gateway.act('start')} disabled={gateway.busy}><Play size={16} />{t('banner.start')}</button>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The slim top bar: what the parent puts first (the menu button and the page title), the
+ * gateway's state, its uptime or cluster on wide screens, Log out; under it a line for a failing
+ * schedule or the gateway's last error, which can be long.
+ */
+export function StatusBanner({ onLogout, onOpenSchedules, gateway: given, children }: { onLogout: () => void; onOpenSchedules?: () => void; gateway?: GatewayStatus; children?: ReactNode }) {
+  const own = useGatewayStatus(!given);
+  const { process, cluster, failing } = given ?? own;
   const state = process?.state ?? 'unknown';
+  const Icon = stateIcon(state);
   return (
     <>
-    <header className={`banner state-${state}`} role="status" aria-live="polite">
-      <span className="dot" aria-hidden="true" />
-      <span className="label">{label(state)}</span>
-      {state === 'running' && process?.startedAt && <span className="detail">{t('banner.uptime', { time: uptime(process.startedAt) })}</span>}
-      {process?.lastError && state !== 'running' && <span className="detail" title={process.lastError}>{process.lastError.split('\n')[0]}</span>}
+    <header className={`topbar state-${state}`}>
+      {children}
+      <span className="spacer" />
+      <span className="gw-state" role="status" aria-live="polite" title={label(state)}>
+        <Icon size={18} className="gw-icon" />
+        <span className="gw-label">{label(state)}</span>
+      </span>
+      {state === 'running' && process?.startedAt && <span className="detail wide-only">{t('banner.uptime', { time: uptime(process.startedAt) })}</span>}
       {cluster && state === 'running' && (
         <span
-          className="detail"
+          className="detail wide-only"
           title={t('banner.clusterDetail', {
             redis: cluster.redis?.connected ? cluster.redis.url : `${cluster.redis?.url ?? ''} ✗`,
             members: cluster.members.map((m) => `${m.id}${m.id === cluster.member ? ' ★' : ''}`).join(', '),
@@ -77,22 +117,10 @@ export function StatusBanner({ onLogout, onOpenSchedules }: { onLogout: () => vo
           {t('banner.cluster', { count: cluster.members.length })}
         </span>
       )}
-      <span className="spacer" />
-      {version && <span className="detail">v{version}</span>}
-      <button type="button" className="secondary" onClick={() => setTheme(themes[(themes.indexOf(theme) + 1) % themes.length]!)} aria-label={t('banner.theme', { theme: t(`theme.${theme}`) })}>
-        {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}
-      </button>
-      {state === 'running' ? (
-        <>
-          <button type="button" className="secondary" onClick={() => act('stop')} disabled={busy}>{t('banner.stop')}</button>
-          <button type="button" className="secondary" onClick={() => act('restart')} disabled={busy}>{t('banner.restart')}</button>
-        </>
-      ) : (
-        <button type="button" onClick={() => act('start')} disabled={busy}>{t('banner.start')}</button>
-      )}
-      <button type="button" className="secondary" onClick={onLogout}>{t('banner.logout')}</button>
+      <button type="button" className="secondary logout" onClick={onLogout}><LogOut size={18} /><span className="label">{t('banner.logout')}</span></button>
     </header>
-    {/* A line of its own under the banner: it can be long, and the banner's controls keep their room. */}
+    {/* Lines of their own under the bar: they can be long, and the bar's controls keep their room. */}
+    {process?.lastError && state !== 'running' && <p className="banner-hint error" title={process.lastError}>{process.lastError.split('\n')[0]}</p>}
     {state === 'running' && failing.length > 0 && (() => {
       // The most recent failure names the job; the Schedules page has them all.
       const last = failing.reduce((a, b) => (Date.parse(b.at) > Date.parse(a.at) ? b : a));
