@@ -157,11 +157,11 @@ describe('picoclaw CLI', () => {
     // A PicoClaw key that does nothing here: the running gateway's status says so, as validate does.
     const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(home, 'config.json'), JSON.stringify({ ...config, tools: { ...(config.tools as object), skills: { enabled: true } } }));
-    expect((await picoclaw('config', 'validate')).stdout).toMatch(/warning: ignored for compatibility with PicoClaw: tools\.skills\.enabled — skills/);
+    expect((await picoclaw('config', 'validate')).stdout).toMatch(/warning: ignored for compatibility with PicoClaw: tools\.skills\.enabled — the model cannot search for or install skills here/);
     gateway = spawnGateway({ home });
     await gateway.ready();
     const status = await picoclaw('status');
-    expect(status.stdout).toMatch(/^ {2}warning: ignored for compatibility with PicoClaw: tools\.skills\.enabled — skills are not available here yet$/m);
+    expect(status.stdout).toMatch(/^ {2}warning: ignored for compatibility with PicoClaw: tools\.skills\.enabled — the model cannot search for or install skills here \(find_skills, install_skill\); installed skills, \/use and picoclaw skills work \(docs\/memory-and-skills\.md\)$/m);
     expect(status.stdout).toMatch(/^gateway [\d.]+: (ready|degraded), up \d+ s/m);
     expect(status.stdout).toMatch(/^channel pico \(pico\): running/m);
     expect(status.stdout).toMatch(/^model mistral-small \(groq\/llama\) primary:/m);
