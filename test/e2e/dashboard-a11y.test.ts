@@ -74,6 +74,11 @@ describe('dashboard layout and accessibility in Chromium', () => {
     const page = await ui.browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    const found: Record<string, string[]> = {};
+    // The first-run page too (outside the layout), then in.
+    await page.goto(base);
+    await page.getByRole('heading', { name: 'Set password' }).waitFor();
+    found['setup-1280'] = await axe(page);
     await logIn(page, base);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
     for (let i = 0; i < 100; i++) {
@@ -85,7 +90,6 @@ describe('dashboard layout and accessibility in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByText('The kitchen light is on.').waitFor();
 
-    const found: Record<string, string[]> = {};
     const scroll: Record<string, unknown> = {};
     for (const phone of [false, true]) {
       const [width, height] = phone ? [390, 844] : [1280, 800];
@@ -184,6 +188,18 @@ describe('dashboard layout and accessibility in Chromium', () => {
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
     expect(await page.evaluate(() => [document.documentElement.dataset.theme, localStorage.getItem('picoclaw.theme')])).toEqual(['dark', 'dark']);
+
+    // The longest state, with its error, on the smallest phone: the state gives way, Log out stays on screen.
+    const longState = 'Gateway stopped: the configuration has a problem';
+    await page.route('**/api/gateway/status', (route) => route.fulfill({ json: { process: { state: 'config-error', restarts: 0, lastError: 'model_list.0.model: "groq" is not vendor/id — set it to e.g. groq/llama-3.3-70b-versatile' } } }));
+    for (const width of [320, 390, 900]) {
+      await page.setViewportSize({ width, height: 700 });
+      await page.reload();
+      await page.getByRole('status').filter({ hasText: longState }).waitFor({ state: 'attached' });
+      await page.getByText(/is not vendor\/id/).waitFor();
+      expect(await overflow(page)).toEqual({ scroll: 0, inner: [], offscreen: [] });
+      expect(await page.getByRole('button', { name: 'Log out' }).isVisible()).toBe(true);
+    }
     await page.close();
   });
 });

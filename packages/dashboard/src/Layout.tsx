@@ -57,7 +57,7 @@ export function ThemeToggle() {
   return (
     <button type="button" className="secondary theme-toggle" onClick={() => setTheme(themes[(themes.indexOf(theme) + 1) % themes.length]!)} aria-label={t('banner.theme', { theme: t(`theme.${theme}`) })}>
       <Icon size={16} />
-      <span aria-hidden="true">{t(`theme.${theme}`)}</span>
+      <span>{t('theme.current', { theme: t(`theme.${theme}`) })}</span>
     </button>
   );
 }
