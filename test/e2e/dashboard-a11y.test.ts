@@ -103,6 +103,9 @@ describe('dashboard layout and accessibility in Chromium', () => {
         });
         await page.waitForTimeout(200);
         found[`${p.name}-${width}`] = await axe(page);
+        // Icons are SVG: no emoji, which renders as an empty box where no emoji font is installed (as here).
+        const emoji = await page.evaluate(() => document.querySelector('.shell')!.textContent!.match(/\p{Extended_Pictographic}/gu) ?? []);
+        if (emoji.length) found[`${p.name}-${width}-emoji`] = emoji;
         await page.screenshot({ path: `${shots}${p.name}-${width}.png` });
         if (!phone) {
           await page.emulateMedia({ colorScheme: 'dark' });

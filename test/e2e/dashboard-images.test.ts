@@ -155,7 +155,7 @@ describe('dashboard chat files and tool images in Chromium', () => {
     expect(llm.requests[0]!.body.messages.at(-1)).toEqual({ role: 'user', content: `[file received: ${path} (1 KB, text/csv)]\n\nsum the kWh` });
     expect(await readFile(join(ui.home, 'workspace', path))).toEqual(csv);
     expect((await stat(join(ui.home, 'workspace', path))).mode & 0o777).toBe(0o600);
-    expect(await page.locator('.message.user .files li').textContent()).toBe('📄 power.csv 1 KB');
+    expect(await page.locator('.message.user .files li').textContent()).toBe('power.csv 1 KB');
 
     // A binary file dropped on the chat, sent without text; its unsafe name is made safe.
     const log = randomBytes(3000);
@@ -174,9 +174,9 @@ describe('dashboard chat files and tool images in Chromium', () => {
     await page.getByText('A log.').waitFor({ timeout: 15_000 });
     const bubbles = page.locator('.message.user');
     expect(await bubbles.count()).toBe(2);
-    expect(await bubbles.nth(0).locator('.files li').textContent()).toBe('📄 power.csv 1 KB');
+    expect(await bubbles.nth(0).locator('.files li').textContent()).toBe('power.csv 1 KB');
     expect(await bubbles.nth(0).locator('.content').textContent()).toBe('sum the kWh');
-    expect(await bubbles.nth(1).locator('.files li').textContent()).toBe('📄 hidden log.gz 3 KB');
+    expect(await bubbles.nth(1).locator('.files li').textContent()).toBe('hidden log.gz 3 KB');
     expect(await bubbles.nth(1).locator('.content').textContent()).toBe('');
     expect(errors).toEqual([]);
     await page.close();

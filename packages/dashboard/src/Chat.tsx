@@ -8,7 +8,7 @@
 import { Fragment, useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { AttachmentChips, clock, filesOf, fileSize, MessageFiles, MessageImages, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
 import { canRecord, RecordButton, useRecorder } from './ChatVoice.js';
-import { Paperclip, Pencil, Plus, SendHorizontal, Square, Trash2, Wrench, X, MessagesSquare } from 'lucide-react';
+import { MessagesSquare, Mic, Paperclip, Pencil, Plus, SendHorizontal, Square, Trash2, Wrench, X } from 'lucide-react';
 import { Markdown } from './Markdown.js';
 import { t } from './i18n.js';
 
@@ -300,7 +300,7 @@ export function Chat() {
             <div key={m.id} className={`message ${m.role} ${m.kind ?? ''}`} data-role={m.role}>
               {m.images && <MessageImages images={m.images} />}
               {m.files && <MessageFiles files={m.files} />}
-              {m.voice !== undefined && <div className="voice-chip file-chip">🎙 {clock(m.voice)}</div>}
+              {m.voice !== undefined && <div className="voice-chip file-chip"><Mic size={14} className="chip-icon" />{clock(m.voice)}</div>}
               <div className="content">
                 {m.role === 'assistant' && !m.kind ? <Markdown text={m.content} /> : m.content}
                 {m.stopped && <em> {t('chat.stopped')}</em>}

@@ -8,6 +8,7 @@
  * these checks only spare the user a useless upload.
  */
 import { useState, type MouseEvent } from 'react';
+import { FileText, Mic, X } from 'lucide-react';
 import { t } from './i18n.js';
 
 /** What vision models accept, and what the gateway stores. */
@@ -92,9 +93,9 @@ export function AttachmentChips(props: { attachments: Attachment[]; remove(id: s
           {a.kind === 'image' ? (
             <img src={a.dataUrl} alt={a.name} />
           ) : (
-            <span className="file-chip" title={a.name}>{a.kind === 'audio' ? `🎙 ${clock(a.seconds ?? 0)}` : `📄 ${a.name}`} <small>{fileSize(a.size)}</small></span>
+            <span className="file-chip" title={a.name}>{a.kind === 'audio' ? <><Mic size={14} className="chip-icon" />{clock(a.seconds ?? 0)}</> : <><FileText size={14} className="chip-icon" />{a.name}</>} <small>{fileSize(a.size)}</small></span>
           )}
-          <button type="button" className="icon" aria-label={t('chat.removeImage', { name: a.name })} onClick={() => props.remove(a.id)}>×</button>
+          <button type="button" className="icon" aria-label={t('chat.removeImage', { name: a.name })} onClick={() => props.remove(a.id)}><X size={12} /></button>
         </li>
       ))}
     </ul>
@@ -137,7 +138,7 @@ export function MessageFiles(props: { files: FileChip[] }) {
     <ul className="files" aria-label={t('chat.files')}>
       {props.files.map((f, i) => (
         <li key={`${i}-${f.name}`} className="file-chip" title={f.name}>
-          📄 {f.name}
+          <FileText size={14} className="chip-icon" />{f.name}
           {f.size && <small> {f.size}</small>}
         </li>
       ))}
