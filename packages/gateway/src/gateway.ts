@@ -4,7 +4,7 @@
  * in the background and the Mistral SDK is warmed after readiness. Reload swaps what changed and
  * keeps the running config when the new one is invalid.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   collectSecrets,
@@ -45,10 +45,7 @@ import { makeGatewayFolders } from './home-folders.js';
 import { assertHomeFree, releasePidFile, writePidFile } from './pid-file.js';
 import { createJsonlSessionStore } from './sessions/jsonl-session-store.js';
 import type { SessionStore } from './sessions/session-store.js';
-import { createFileChannelState, createRedisChannelState, type ChannelStateStore } from './channels/channel-state.js';
-import type { Cluster } from './cluster/cluster.js';
-import type { RedisConnection } from './cluster/redis.js';
-import type { RedisJobStore } from './schedules/redis-job-store.js';
+import { createFileChannelState, type ChannelStateStore } from './channels/channel-state.js';
 import { deferSchedules } from './schedules/deferred-schedules.js';
 import { createBuiltinTools } from './tools/builtin-tools.js';
 import type { Tool } from './tools/types.js';
@@ -178,7 +175,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       models: modelStatus(),
       tools: tools().map((t) => ({ name: t.name, source: t.source })),
       active_turns: runtime.activeTurns,
-      cluster: cluster?.status() ?? { store: 'jsonl', members: [], leaders: {} },
+      cluster: joined?.cluster.status() ?? { store: 'jsonl', members: [], leaders: {} },
       ...(scheduled ? { schedules: scheduled } : {}),
     };
   }
@@ -202,43 +199,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   let store: SessionStore;
-  let redis: RedisConnection | undefined;
-  let cluster: Cluster | undefined;
-  /**
-   * `session.store: "redis"`: sessions shared with the other gateways on that Redis, cluster
-   * membership, and channels that allow a single runner (Telegram) gated by a leader lease.
-   */
-  async function joinCluster(cfg: Config, factories: NonNullable<GatewayOptions['channelFactories']>) {
-    const [{ connectRedis }, { createCluster }, { createRedisSessionStore }, { createLeaderChannel }, { createRedisJobStore }] = await Promise.all([
-      import('./cluster/redis.js'),
-      import('./cluster/cluster.js'),
-      import('./sessions/redis-session-store.js'),
-      import('./cluster/leader-channel.js'),
-      import('./schedules/redis-job-store.js'),
-    ]);
-    const r = cfg.session.redis;
-    redis = await connectRedis({ url: r.url, username: r.username, password: r.password, log: logFn });
-    cluster = await createCluster({ redis, redisUrl: r.url, prefix: r.key_prefix, version, log: logFn });
-    const shared = createRedisSessionStore({
-      redis,
-      prefix: r.key_prefix,
-      owner: cluster.memberId,
-      onBadMessage: (key, index) => log.warn(`session ${key}: skipped unreadable message ${index}`),
-      log: logFn,
-    });
-    const channelState = createRedisChannelState(redis, r.key_prefix);
-    const jobs = createRedisJobStore({ redis, prefix: r.key_prefix, owner: cluster.memberId, warn: (m) => log.warn(m) });
-    const telegram = factories.telegram;
-    if (!telegram) return { store: shared, factories, channelState, jobs };
-    const member = cluster;
-    const gated: ChannelFactory = (name, channelConfig, deps) => {
-      // One lease per bot token (hashed), so two channels on one bot still get one poller.
-      const token = channelConfig.type === 'telegram' ? channelConfig.settings.token : name;
-      const lease = `telegram:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
-      return createLeaderChannel({ name, type: channelConfig.type, lease, cluster: member, build: async () => telegram(name, channelConfig, deps) });
-    };
-    return { store: shared, factories: { ...factories, telegram: gated }, channelState, jobs };
-  }
+  /** Present with `session.store: "redis"` (cluster/join-cluster.ts). */
+  let joined: Awaited<ReturnType<typeof import('./cluster/join-cluster.js').joinCluster>> | undefined;
 
   /**
    * Reloads run one after the other, each reading the files when its turn comes: whichever order
@@ -320,9 +282,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       const cfg = loaded.config;
       let factories = options.channelFactories ?? {};
       let channelState: ChannelStateStore;
-      let jobs: RedisJobStore | undefined;
       if (cfg.session.store === 'redis') {
-        ({ store, factories, channelState, jobs } = await joinCluster(cfg, factories));
+        joined = await (await import('./cluster/join-cluster.js')).joinCluster(cfg, factories, { version, log: logFn });
+        ({ store, factories, channelState } = joined);
       } else {
         channelState = createFileChannelState(cfg.agents.defaults.workspace);
         store = createJsonlSessionStore({
@@ -394,7 +356,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (mcpFor(cfg)) startMcp(cfg);
       log.info(`gateway ${version} ready on http://${settings.host}:${address.port}`, { pid: process.pid });
       // Jobs are read after readiness: ten thousand of them must not delay the channels.
-      void schedules.start(() => ({ config, runtime, outbound: channels, log: logFn, ...(jobs ? { store: jobs, cluster } : {}) }));
+      void schedules.start(() => ({ config, runtime, outbound: channels, log: logFn, ...(joined ? { store: joined.jobs, cluster: joined.cluster } : {}) }));
       // Warm the Mistral SDK now rather than on the first message.
       if (cfg.model_list.some((m) => resolveModelTarget(m).provider.wire === 'mistral')) void loadMistralSdk().catch(() => {});
       return { host: settings.host, port: address.port, token };
@@ -408,8 +370,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await store?.flush?.().catch((error: Error) => log.warn(`syncing the sessions to disk failed: ${error.message}`));
       await usage.close();
       await channels?.stop();
-      await cluster?.close();
-      await redis?.close();
+      await joined?.close();
       await mcp?.close();
       await server?.close();
       await releasePidFile(settings.home).catch(() => {});
