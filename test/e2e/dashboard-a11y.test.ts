@@ -128,6 +128,36 @@ describe('dashboard layout and accessibility in Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('Spanish on the smallest phone (320 px): the longer words fit, every page passes axe, the page says lang="es"', async () => {
+    const llm = ui.track(await startFakeLlm([], { echo: true }));
+    const base = await ui.start({
+      agents: { defaults: { model_name: 'm' } },
+      model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }],
+    });
+    const page = await ui.browser.newPage({ locale: 'es-ES', viewport: { width: 320, height: 640 } });
+    await page.goto(base);
+    await page.getByLabel('Contraseña', { exact: true }).fill('correct horse battery');
+    await page.getByLabel('Repítela').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Elegir contraseña' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('es');
+    const found: Record<string, unknown> = {};
+    for (const nav of ['Modelos', 'Canales', 'Tareas programadas', 'Memoria', 'Habilidades', 'MCP', 'Registros', 'Ajustes', 'Chat']) {
+      const before = page.url();
+      await page.getByRole('button', { name: 'Menú', exact: true }).click();
+      await page.getByRole('navigation', { name: 'Páginas' }).getByRole('button', { name: nav, exact: true }).click();
+      await page.waitForURL((url) => url.href !== before);
+      await page.waitForTimeout(300);
+      const o = await overflow(page);
+      if (o.scroll > 0 || o.inner.length || o.offscreen.length) found[`${nav}-overflow`] = o;
+      const v = await axe(page);
+      if (v.length) found[nav] = v;
+    }
+    await page.screenshot({ path: `${shots}chat-320-es.png` });
+    expect(found).toEqual({});
+    await page.close();
+  });
+
   it('phone: the menu opens the drawer with focus inside; Escape and a click outside close it and focus returns; desktop: arrow keys move through the pages', async () => {
     const llm = ui.track(await startFakeLlm([], { echo: true }));
     const base = await ui.start({

@@ -329,9 +329,9 @@ export function Chat() {
         {microphone && <RecordButton recorder={recorder} />}
         <textarea id="composer" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKey} onPaste={onPaste} rows={2} placeholder={t('chat.placeholder')} />
         {typing ? (
-          <button type="button" onClick={() => send('/stop')}><Square size={16} />{t('chat.stop')}</button>
+          <button type="button" onClick={() => send('/stop')}><Square size={16} /><span className="label">{t('chat.stop')}</span></button>
         ) : (
-          <button type="submit" disabled={!draft.trim() && !attachments.length}><SendHorizontal size={16} />{t('chat.send')}</button>
+          <button type="submit" disabled={!draft.trim() && !attachments.length}><SendHorizontal size={16} /><span className="label">{t('chat.send')}</span></button>
         )}
       </form>
     </div>
