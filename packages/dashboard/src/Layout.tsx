@@ -109,7 +109,8 @@ export function Layout(props: { page: PagePath; go: (path: PagePath) => void; ga
   return (
     <div className={`shell ${drawer ? 'drawer-open' : ''}`}>
       <a className="skip-link" href={`#main`}>{t('nav.skip')}</a>
-      <div id="sidebar" className={`sidebar ${open ? 'open' : ''}`} inert={isPhone && !open} role={drawer ? 'dialog' : undefined} aria-modal={drawer || undefined} aria-label={drawer ? t('nav.pages') : undefined}>
+      {/* A landmark of its own (brand, pages, gateway buttons); a modal dialog while it is the open drawer. */}
+      <aside id="sidebar" className={`sidebar ${open ? 'open' : ''}`} inert={isPhone && !open} role={drawer ? 'dialog' : undefined} aria-modal={drawer || undefined} aria-label={drawer ? t('nav.pages') : 'PicoClaw'}>
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">P</span>
           <span className="brand-name">PicoClaw</span>
@@ -144,7 +145,7 @@ export function Layout(props: { page: PagePath; go: (path: PagePath) => void; ga
           <GatewayControls gateway={gateway} />
           <ThemeToggle />
         </div>
-      </div>
+      </aside>
       {drawer && <div className="backdrop" aria-hidden="true" onClick={close} />}
       <div className="main-col" inert={drawer}>
         <StatusBanner gateway={gateway} onLogout={props.onLogout} onOpenSchedules={() => go('/schedules')}>
