@@ -158,24 +158,37 @@ export function createFileJobStore(options: { workspace: string; warn?: (message
   }
 
   let loaded = false;
+  async function loadNow() {
+    if (!loaded || (await changed())) await read();
+    loaded = true;
+    return [...jobs.values()];
+  }
+  /**
+   * One operation at a time: a read replaces the map after awaiting the file, so a change made
+   * meanwhile (the scheduler starting while the API adds a job) would be wiped, and then written.
+   */
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(operation: () => Promise<T>): Promise<T> => {
+    const run = queue.then(operation, operation);
+    queue = run.catch(() => {});
+    return run;
+  };
   return {
-    async load() {
-      if (!loaded || (await changed())) await read();
-      loaded = true;
-      return [...jobs.values()];
-    },
-    async put(...list) {
-      // Another process's edit is read first, so this write does not undo it.
-      await this.load();
-      for (const job of list) jobs.set(job.id, job);
-      await write();
-    },
-    async remove(id) {
-      await this.load();
-      if (!jobs.delete(id)) return false;
-      await write();
-      return true;
-    },
+    load: () => exclusive(loadNow),
+    put: (...list) =>
+      exclusive(async () => {
+        // Another process's edit is read first, so this write does not undo it.
+        await loadNow();
+        for (const job of list) jobs.set(job.id, job);
+        await write();
+      }),
+    remove: (id) =>
+      exclusive(async () => {
+        await loadNow();
+        if (!jobs.delete(id)) return false;
+        await write();
+        return true;
+      }),
     flush: () => writing.catch(() => {}),
   };
 }
