@@ -8,11 +8,10 @@
  * (what every vision API accepts); anything else is refused with a sentence naming what was sent.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open, readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MAX_MEDIA_SIZE, PicoError, type Config } from '@picoclaw/core';
-import { mediaDir } from './media-dir.js';
+import { mediaDir, writeNewFile } from './media-dir.js';
 
 export interface StoredImage {
   /** Relative to the workspace: `media/images/<32 hex>.<ext>`. */
@@ -71,17 +70,8 @@ export function createImageStore(config: () => Config): ImageStore {
     if (!type) throw new PicoError('invalid_input', 'that is not an image a model can read: send a JPEG, PNG, GIF or WebP picture');
     const name = `${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}.${type.ext}`;
     const target = join(await dir(), name);
-    try {
-      // O_EXCL and O_NOFOLLOW: a name taken is the same content (named by its hash), never a link written through.
-      const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-      try {
-        await handle.writeFile(bytes);
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    // A name taken is the same content: named by its hash.
+    await writeNewFile(target, bytes);
     return { path: `media/images/${name}`, mime: type.mime, bytes: bytes.length };
   }
 

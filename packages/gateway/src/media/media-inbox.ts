@@ -6,11 +6,10 @@
  * other bytes gets a suffix (`-2`, `-3`…), the same bytes under the same name are kept once.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DEFAULT_MAX_MEDIA_SIZE, type Config } from '@picoclaw/core';
-import { mediaDir } from './media-dir.js';
+import { mediaDir, writeNewFile } from './media-dir.js';
 
 const MAX_NAME = 100;
 
@@ -48,20 +47,9 @@ export function createMediaInbox(config: () => Config): MediaInbox {
       for (let n = 1; n <= 100; n++) {
         const file = `${stem}${n > 1 ? `-${n}` : ''}${ext}`;
         const target = join(dir, file);
-        try {
-          // O_EXCL and O_NOFOLLOW: never overwrites, never writes through a link.
-          const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-          try {
-            await handle.writeFile(bytes);
-          } finally {
-            await handle.close();
-          }
-          return { path: `media/inbox/${file}` };
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-          const existing = await readFile(target).catch(() => undefined);
-          if (existing && existing.length === bytes.length && sha256(existing) === digest) return { path: `media/inbox/${file}` };
-        }
+        if (await writeNewFile(target, bytes)) return { path: `media/inbox/${file}` };
+        const existing = await readFile(target).catch(() => undefined);
+        if (existing && existing.length === bytes.length && sha256(existing) === digest) return { path: `media/inbox/${file}` };
       }
       throw new Error(`media/inbox already holds 100 files named like ${safe}`);
     },
