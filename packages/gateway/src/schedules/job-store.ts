@@ -99,6 +99,8 @@ export function createFileJobStore(options: { workspace: string; warn?: (message
   let ownMtime = -1;
   let writing: Promise<void> = Promise.resolve();
   let dirty = false;
+  /** Writes queued or running: while there is one, memory is newer than the file. */
+  let pending = 0;
 
   async function mtime(): Promise<number> {
     try {
@@ -139,20 +141,26 @@ export function createFileJobStore(options: { workspace: string; warn?: (message
 
   function write(): Promise<void> {
     dirty = true;
+    pending++;
     writing = writing
       .catch(() => {})
       .then(async () => {
-        if (!dirty) return;
-        dirty = false;
-        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-        await writeFileAtomic(path, `${JSON.stringify({ version: 1, jobs: [...jobs.values(), ...unreadable] }, null, 2)}\n`, { mode: 0o600 });
-        ownMtime = seenMtime = await mtime();
+        try {
+          if (!dirty) return;
+          dirty = false;
+          await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+          await writeFileAtomic(path, `${JSON.stringify({ version: 1, jobs: [...jobs.values(), ...unreadable] }, null, 2)}\n`, { mode: 0o600 });
+          ownMtime = seenMtime = await mtime();
+        } finally {
+          pending--;
+        }
       });
     return writing;
   }
 
+  /** Whether another process changed the file; never while a write of ours is due (it will overwrite the file anyway). */
   async function changed() {
-    await writing.catch(() => {});
+    if (pending > 0) return false;
     const m = await mtime();
     return m !== seenMtime && m !== ownMtime;
   }
@@ -164,8 +172,9 @@ export function createFileJobStore(options: { workspace: string; warn?: (message
     return [...jobs.values()];
   }
   /**
-   * One operation at a time: a read replaces the map after awaiting the file, so a change made
-   * meanwhile (the scheduler starting while the API adds a job) would be wiped, and then written.
+   * Reads and changes of the map one at a time: a read replaces the map after awaiting the file, so
+   * a change made meanwhile (the scheduler starting while the API adds a job) would be wiped, and
+   * then written. The writes stay outside: a burst of changes still shares a few of them.
    */
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(operation: () => Promise<T>): Promise<T> => {
@@ -175,20 +184,22 @@ export function createFileJobStore(options: { workspace: string; warn?: (message
   };
   return {
     load: () => exclusive(loadNow),
-    put: (...list) =>
-      exclusive(async () => {
+    async put(...list) {
+      await exclusive(async () => {
         // Another process's edit is read first, so this write does not undo it.
         await loadNow();
         for (const job of list) jobs.set(job.id, job);
-        await write();
-      }),
-    remove: (id) =>
-      exclusive(async () => {
+      });
+      await write();
+    },
+    async remove(id) {
+      const removed = await exclusive(async () => {
         await loadNow();
-        if (!jobs.delete(id)) return false;
-        await write();
-        return true;
-      }),
+        return jobs.delete(id);
+      });
+      if (removed) await write();
+      return removed;
+    },
     flush: () => writing.catch(() => {}),
   };
 }
