@@ -58,6 +58,60 @@ describe('Chat', () => {
   });
 });
 
+describe('Chat answers', () => {
+  const answer = (socket: FakeSocket, id: string, content: string, extra: Record<string, unknown> = {}) =>
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'message.create', payload: { message_id: id, content, ...extra } }) }));
+
+  it('Copy puts the answer text on the clipboard and says Copied; the answering model is shown under it', async () => {
+    const writeText = vi.fn(async () => {});
+    vi.stubGlobal('navigator', Object.create(navigator, { clipboard: { value: { writeText } } }));
+    const { container, socket, queryByRole, getAllByRole } = await chat();
+    answer(socket, 'm1', 'Run `ls -la`', { model_name: 'mistral-small' });
+    answer(socket, 'm2', 'Second answer', { model_name: 'llama-local' });
+    await waitFor(() => expect(container.querySelectorAll('.message.assistant')).toHaveLength(2));
+    expect([...container.querySelectorAll('.message.assistant .model')].map((e) => e.textContent)).toEqual(['mistral-small', 'llama-local']);
+    fireEvent.click(getAllByRole('button', { name: 'Copy answer' })[0]!);
+    await waitFor(() => expect(writeText).toHaveBeenCalledWith('Run `ls -la`'));
+    await waitFor(() => expect(container.querySelector('.message.assistant [role=status]')!.textContent).toBe('Copied'));
+    expect(getAllByRole('button', { name: 'Copy answer' })).toHaveLength(2);
+    // A tool card has no Copy of its own.
+    answer(socket, 't1', '', { kind: 'tool_calls', tool_calls: [{ id: 'c1', function: { name: 'x', arguments: '{}' } }] });
+    expect(getAllByRole('button', { name: 'Copy answer' })).toHaveLength(2);
+    // Nothing was asked here (a schedule's messages): nothing to retry.
+    expect(queryByRole('button', { name: 'Retry' })).toBeNull();
+  });
+
+  it("shows the model from the history's model_name after a reload", async () => {
+    const { container } = await chat([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello.', model_name: 'mistral-small' }]);
+    await waitFor(() => expect(container.querySelector('.message.assistant .model')?.textContent).toBe('mistral-small'));
+  });
+
+  it('Retry on the last answer, or on an error, sends the last user message again; only the last answer has it', async () => {
+    const { container, socket, getByRole, getByLabelText, queryAllByRole } = await chat();
+    fireEvent.change(getByLabelText('Message'), { target: { value: 'first question' } });
+    fireEvent.click(getByRole('button', { name: 'Send' }));
+    answer(socket, 'a1', 'first answer');
+    fireEvent.change(getByLabelText('Message'), { target: { value: 'turn on the kitchen light' } });
+    fireEvent.click(getByRole('button', { name: 'Send' }));
+    answer(socket, 'a2', 'Done.');
+    await waitFor(() => expect(queryAllByRole('button', { name: 'Retry' })).toHaveLength(1));
+    fireEvent.click(getByRole('button', { name: 'Retry' }));
+    const frames = socket.sent.map((f) => JSON.parse(f) as { type: string; payload: { content: string } });
+    expect(frames.map((f) => f.payload.content)).toEqual(['first question', 'turn on the kitchen light', 'turn on the kitchen light']);
+    expect(frames[2]!.type).toBe('message.send');
+    // While an answer is being written, no Retry; an error answer has it.
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'typing.start' }) }));
+    expect(queryAllByRole('button', { name: 'Retry' })).toHaveLength(0);
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'typing.stop' }) }));
+    act(() => socket.onmessage!({ data: JSON.stringify({ type: 'error', payload: { message: 'All models failed (rate limited).' } }) }));
+    const retry = await waitFor(() => getByRole('button', { name: 'Retry' }));
+    expect(retry.closest('.message')!.classList.contains('error')).toBe(true);
+    expect(container.querySelector('.message.error')!.querySelector('button[aria-label="Copy answer"]')).toBeNull();
+    fireEvent.click(retry);
+    expect(JSON.parse(socket.sent.at(-1)!)).toMatchObject({ type: 'message.send', payload: { content: 'turn on the kitchen light' } });
+  });
+});
+
 describe('Chat images', () => {
   it('attaches a chosen picture as a chip, sends it as a data URL in payload.media, shows it in the bubble; the chip can be removed', async () => {
     const { container, socket, choose, getByRole, getByLabelText } = await chat();

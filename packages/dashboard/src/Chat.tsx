@@ -10,6 +10,7 @@ import { AttachmentChips, clock, filesOf, fileSize, MessageFiles, MessageImages,
 import { canRecord, RecordButton, useRecorder } from './ChatVoice.js';
 import { MessagesSquare, Mic, Paperclip, Pencil, Plus, SendHorizontal, Square, Trash2, Wrench, X } from 'lucide-react';
 import { Markdown } from './Markdown.js';
+import { MessageActions } from './ChatActions.js';
 import { t } from './i18n.js';
 
 interface ToolCall {
@@ -53,11 +54,12 @@ function sessionId(): string {
 const historyOf = async (id: string): Promise<Message[]> => {
   const response = await fetch(`/api/sessions/${encodeURIComponent(id)}`);
   if (!response.ok) return [];
-  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string; media?: string[]; files?: FileChip[] }[] };
+  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string; media?: string[]; files?: FileChip[]; model_name?: string }[] };
   return data.messages.map((m) => {
     const images = imagesOf(m.media);
     const files = Array.isArray(m.files) ? m.files.map((f) => ({ name: String(f.name), ...(f.size ? { size: String(f.size) } : {}) })) : [];
-    return { id: crypto.randomUUID(), role: m.role, content: m.content, ...(images.length ? { images } : {}), ...(files.length ? { files } : {}) };
+    const model = m.role === 'assistant' && typeof m.model_name === 'string' ? { model: m.model_name } : {};
+    return { id: crypto.randomUUID(), role: m.role, content: m.content, ...(images.length ? { images } : {}), ...(files.length ? { files } : {}), ...model };
   });
 };
 
@@ -245,6 +247,10 @@ export function Chat() {
   const onKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) submit(event);
   };
+  /** The last answer (or error) and the user message it answers: Retry sends that text again. */
+  const lastAnswer = messages.findLast((m) => m.role === 'assistant' && (!m.kind || m.kind === 'error'));
+  const lastAsked = messages.findLast((m) => m.role === 'user' && m.content.trim());
+  const retry = () => lastAsked && send(lastAsked.content);
   function newConversation() {
     localStorage.removeItem('picoclaw.session');
     setMessages([]);
@@ -305,7 +311,13 @@ export function Chat() {
                 {m.role === 'assistant' && !m.kind ? <Markdown text={m.content} /> : m.content}
                 {m.stopped && <em> {t('chat.stopped')}</em>}
               </div>
-              {m.model && <div className="meta">{m.model}</div>}
+              {m.role === 'assistant' && (!m.kind || m.kind === 'error') ? (
+                <MessageActions
+                  {...(!m.kind && m.content.trim() ? { text: m.content } : {})}
+                  {...(m.model ? { model: m.model } : {})}
+                  {...(m === lastAnswer && lastAsked && !typing ? { onRetry: retry } : {})}
+                />
+              ) : m.model && <div className="meta">{m.model}</div>}
             </div>
           ),
         )}

@@ -42,6 +42,18 @@ describe('GET /sessions/<key>: what the dashboard shows of tools and files', () 
     ]);
   });
 
+  it('gives the model that answered an assistant message as model_name', async () => {
+    expect(await read([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'Hello.', model_name: 'mistral-small' },
+      { role: 'assistant', content: 'Older, no model.' },
+    ])).toEqual([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'Hello.', model_name: 'mistral-small' },
+      { role: 'assistant', content: 'Older, no model.' },
+    ]);
+  });
+
   it("gives a user message's files as {path, name, size}, without their lines in its text; a file-only message is shown", async () => {
     const csv = 'media/inbox/2026-12-06-power.csv';
     expect(await read([

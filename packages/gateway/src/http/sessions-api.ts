@@ -21,6 +21,8 @@ interface VisibleMessage {
   media?: string[];
   files?: ReturnType<typeof splitReceivedFiles>['files'];
   created_at?: string;
+  /** The model that gave an assistant message (the fallback chain's answering model). */
+  model_name?: string;
 }
 
 /** The messages the chat shows, in order. */
@@ -41,7 +43,7 @@ function visibleMessages(messages: readonly StoredMessage[]): VisibleMessage[] {
       const { text, files } = Array.isArray(m.files) ? splitReceivedFiles(m.content, m.files.filter((p) => typeof p === 'string')) : { text: m.content, files: [] };
       if (text.trim() || media.length || files.length) out.push({ role: 'user', content: text, ...(media.length ? { media } : {}), ...(files.length ? { files } : {}), ...at });
     } else if (m.content.trim()) {
-      out.push({ role: 'assistant', content: m.content, ...(toolImages.length ? { media: toolImages } : {}), ...at });
+      out.push({ role: 'assistant', content: m.content, ...(toolImages.length ? { media: toolImages } : {}), ...(typeof m.model_name === 'string' && m.model_name ? { model_name: m.model_name } : {}), ...at });
       toolImages = [];
     }
   }
