@@ -7,7 +7,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startFakeHomeAssistant, startFakeLlm } from '@picoclaw/test-fakes';
+import { startFakeHomeAssistant, startFakeLlm, startFakeTelegram } from '@picoclaw/test-fakes';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { logIn, useDashboard } from './dashboard-harness.js';
@@ -20,7 +20,7 @@ const shots = new URL('./screenshots/', import.meta.url).pathname;
 const pages = [
   { name: 'chat', nav: 'Chat', heading: 'Chat', ready: (p: Page) => p.locator('details.tool').first().waitFor() },
   { name: 'models', nav: 'Models', heading: 'Models', ready: (p: Page) => p.locator('[data-model="m"]').waitFor() },
-  { name: 'channels', nav: 'Channels', heading: 'Channels', ready: (p: Page) => p.locator('section.page .item').first().waitFor() },
+  { name: 'channels', nav: 'Channels', heading: 'Channels', ready: (p: Page) => p.getByRole('button', { name: 'Send test message' }).waitFor({ timeout: 15_000 }) },
   { name: 'schedules', nav: 'Schedules', heading: 'Schedules', ready: (p: Page) => p.getByRole('form', { name: 'New schedule' }).waitFor() },
   { name: 'memory', nav: 'Memory', heading: 'Memory', ready: (p: Page) => p.getByRole('navigation', { name: 'Memory files' }).waitFor() },
   { name: 'skills', nav: 'Skills', heading: 'Skills', ready: (p: Page) => p.getByText('porch', { exact: true }).first().waitFor() },
@@ -57,6 +57,8 @@ async function openPage(page: Page, nav: string, phone: boolean) {
 describe('dashboard layout and accessibility in Chromium', () => {
   it('every page: zero serious axe violations at 1280×800 (light and dark) and 390×844, no sideways scroll from 320 to 1440 px', async () => {
     const ha = ui.track(await startFakeHomeAssistant());
+    // A running Telegram channel, so the Channels page shows its "Send test message" form to axe too.
+    const tg = ui.track(await startFakeTelegram());
     const llm = ui.track(await startFakeLlm([
       { toolCalls: [{ id: 'c1', name: 'mcp_homeassistant_hassturnon', arguments: '{"name":"kitchen light"}' }] },
       { text: ['The kitchen light is on.\n\n| room | light |\n|---|---|\n| kitchen | on |\n\n```sh\necho hi\n```'] },
@@ -69,6 +71,7 @@ describe('dashboard layout and accessibility in Chromium', () => {
       agents: { defaults: { model_name: 'm' } },
       model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }],
       tools: { mcp: { enabled: true, servers: { homeassistant: { type: 'http', url: ha.url, headers: { Authorization: `Bearer ${ha.token}` } } } } },
+      channel_list: { telegram: { enabled: true, type: 'telegram', allow_from: ['42'], settings: { token: tg.token, base_url: tg.url } } },
     });
     await mkdir(shots, { recursive: true });
     const page = await ui.browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -145,6 +145,11 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('log').getByText(/MCP server homeassistant connected/).waitFor({ timeout: 10_000 });
     expect(await page.getByRole('log').textContent()).not.toContain(ha.token);
+    // The process filter: that line is the gateway's, so it goes with "launcher" and comes back with "All".
+    await page.getByLabel('Process').selectOption('launcher');
+    expect(await page.getByRole('log').getByText(/MCP server homeassistant connected/).count()).toBe(0);
+    await page.getByLabel('Process').selectOption('');
+    await page.getByRole('log').getByText(/MCP server homeassistant connected/).waitFor();
     await page.close();
   });
 

@@ -1,5 +1,5 @@
 /** Channels: live status, enable/disable, and the settings a user changes most (secrets write-only). */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
 import { t, type MessageKey } from './i18n.js';
 
@@ -12,6 +12,40 @@ const fields: Record<string, { key: string; label: MessageKey; secret?: boolean 
   mqtt: [{ key: 'broker', label: 'channels.broker' }, { key: 'agent_id', label: 'channels.agentId' }, { key: 'username', label: 'channels.username', secret: true }, { key: 'password', label: 'channels.password', secret: true }],
   pico: [],
 };
+
+/** The first allow_from entry that names a chat or device (`42`, `42|alice`, `telegram:42`; not `@name` or `*`). */
+export function firstTarget(type: string, allowFrom: string[]): string {
+  for (const raw of allowFrom) {
+    const a = raw.trim().replace(/^telegram:/, '').split('|')[0]!.trim();
+    if (type === 'telegram' ? /^-?\d+$/.test(a) : a && a !== '*') return a;
+  }
+  return '';
+}
+
+/** "Send test message": a fixed short text through the running channel; its refusal (allow_from…) is shown as said. */
+export function TestMessage({ name, type, allowFrom }: { name: string; type: string; allowFrom: string[] }) {
+  const [to, setTo] = useState(() => firstTarget(type, allowFrom));
+  const [sending, setSending] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string }>();
+  const send = (event: FormEvent) => {
+    event.preventDefault();
+    setSending(true);
+    setResult(undefined);
+    api(`/api/channels/${encodeURIComponent(name)}/test`, { method: 'POST', body: { chat_id: to.trim() } })
+      .then(
+        () => setResult({ ok: true, text: t('channels.testSent', { to: to.trim() }) }),
+        (e: Error) => setResult({ ok: false, text: e.message }),
+      )
+      .finally(() => setSending(false));
+  };
+  return (
+    <form className="row" onSubmit={send} aria-label={t('channels.testTitle', { name })}>
+      <label>{t(type === 'telegram' ? 'channels.testChat' : 'channels.testDevice')} <input value={to} onChange={(e) => setTo(e.target.value)} autoComplete="off" /></label>
+      <button type="submit" className="secondary" disabled={sending || !to.trim()}>{t('channels.testSend')}</button>
+      {result && <span role={result.ok ? 'status' : 'alert'} className={result.ok ? '' : 'error'}>{result.text}</span>}
+    </form>
+  );
+}
 
 function ChannelCard({ name, entry, state, onSaved }: { name: string; entry: ChannelEntry; state?: ChannelState; onSaved: () => void }) {
   const [values, setValues] = useState<Record<string, string>>({});
@@ -56,6 +90,7 @@ function ChannelCard({ name, entry, state, onSaved }: { name: string; entry: Cha
         </div>
       )}
       {entry.type === 'telegram' && entry.enabled && !entry.allow_from.some((a) => a.trim()) && <div className="error" role="alert">{t('channels.nobody')}</div>}
+      {(entry.type === 'telegram' || entry.type === 'mqtt') && entry.enabled && state?.state === 'running' && <TestMessage name={name} type={entry.type} allowFrom={entry.allow_from} />}
       <div className="row">
         {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save()}>{t('common.save')}</button>}
         {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save(!entry.enabled)}>{entry.enabled ? t('channels.turnOff') : t('channels.turnOn')}</button>}

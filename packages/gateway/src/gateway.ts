@@ -28,6 +28,7 @@ import {
 import { createAgentRuntime, type AgentRuntime, type InboundMessage } from './agent/agent-runtime.js';
 import type { ChannelFactory } from './channels/channel.js';
 import { createChannelManager, type ChannelManager } from './channels/channel-manager.js';
+import { channelsApi } from './channels/channels-api.js';
 import { createMedia, type Media } from './media/media.js';
 import { createMemory } from './memory/memory.js';
 import { createSkills } from './skills/skills.js';
@@ -325,7 +326,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           reload,
           ...testEndpoints({ models: () => models, mcp: () => mcp, home: settings.home, workspace: () => config().agents.defaults.workspace }),
           sessions: sessionsApi({ store, stop: (key) => runtime.stop(key) }),
-          apis: { schedules: schedules.http, memory: memory.http, skills: skills.http, usage: usageApi(usage) },
+          apis: { schedules: schedules.http, memory: memory.http, skills: skills.http, usage: usageApi(usage), channels: channelsApi(() => channels) },
           image: (name) => media.images.file(name),
           mcpRetry: (name) => {
             if (!mcp?.status().some((s) => s.name === name)) return false;

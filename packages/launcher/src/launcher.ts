@@ -19,6 +19,7 @@ import { scheduleRoutes } from './api/schedule-routes.js';
 import { memoryRoutes } from './api/memory-routes.js';
 import { skillRoutes } from './api/skill-routes.js';
 import { usageRoutes } from './api/usage-routes.js';
+import { channelTestRoutes } from './api/channel-test-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
 import { authGate, checkBearer, suspiciousPath, type AuthDeps } from './auth/auth.js';
 import { createClientResolver } from './auth/client-address.js';
@@ -203,6 +204,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   app.use(memoryRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(skillRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(usageRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
+  app.use(channelTestRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(mediaRoutes({ gatewayUrl: () => supervisor.url, token: () => supervisor.token() }));
   app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));
   app.get('/api/system/version', (_req, res) => void res.json({ version: options.version }));
