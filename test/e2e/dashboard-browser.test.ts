@@ -185,6 +185,10 @@ describe('dashboard in Chromium', () => {
     await page.getByLabel('Message').fill('show me a table');
     await page.keyboard.press('Enter');
     await page.locator('.message.assistant table').waitFor();
+    // The sh block is highlighted once the highlighter chunk has loaded; under the answer: the model, Copy.
+    await page.locator('.message.assistant pre code.hljs .hljs-built_in', { hasText: 'echo' }).waitFor();
+    expect(await page.locator('.message.assistant .model').textContent()).toBeTruthy();
+    await page.getByRole('button', { name: 'Copy answer' }).waitFor();
     await page.screenshot({ path: `${shots}chat.png` });
     for (const [name, heading] of [['Models', 'Models'], ['Channels', 'Channels'], ['Schedules', 'Schedules'], ['MCP', 'MCP servers'], ['Logs', 'Logs'], ['Settings', 'Settings']] as const) {
       await page.getByRole('navigation').getByRole('button', { name }).click();

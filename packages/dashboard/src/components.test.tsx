@@ -21,6 +21,23 @@ describe('Markdown', () => {
     expect(link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
     expect(link.getAttribute('target')).toBe('_blank');
   });
+
+  it('highlights a fenced block of a known language (its text escaped), leaves other languages and inline code plain', async () => {
+    const code = 'echo "<img src=x onerror=alert(1)>" # greet';
+    const { container } = render(<Markdown text={`\`\`\`sh\n${code}\n\`\`\`\n\n\`\`\`cobol\nDISPLAY 'HI'.\n\`\`\`\n\nrun \`ls\``} />);
+    const sh = await waitFor(() => {
+      const block = container.querySelector('pre code.language-sh.hljs');
+      expect(block).not.toBeNull();
+      return block!;
+    });
+    expect(sh.textContent).toBe(`${code}\n`);
+    expect(sh.querySelector('.hljs-built_in')?.textContent).toBe('echo');
+    expect(sh.querySelector('.hljs-string')?.textContent).toBe('"<img src=x onerror=alert(1)>"');
+    expect(sh.querySelector('.hljs-comment')?.textContent).toBe('# greet');
+    expect(container.querySelector('img')).toBeNull();
+    expect(container.querySelector('code.language-cobol')!.innerHTML).toBe("DISPLAY 'HI'.\n");
+    expect(container.querySelector('p code')!.outerHTML).toBe('<code>ls</code>');
+  });
 });
 
 describe('SetupPage', () => {
