@@ -3,13 +3,12 @@
  * repository made by the test and from a folder, the refusals and their exit code, an unreachable
  * registry, and a running gateway seeing the change at its next turn without a restart.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnGateway, startFakeLlm, type FakeLlm, type GatewayProcess } from '@picoclaw/test-fakes';
+import { commitGitRepo, spawnGateway, startFakeLlm, writeTree, type FakeLlm, type GatewayProcess } from '@picoclaw/test-fakes';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -37,19 +36,8 @@ afterEach(async () => {
 
 const picoclaw = (...args: string[]) => execa(process.execPath, [bundle, ...args], { reject: false, cwd: home, env: { PATH: process.env.PATH, HOME: home, PICOCLAW_HOME: home }, extendEnv: false });
 
-async function folder(path: string, files: Record<string, string>) {
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(join(path, name, '..'), { recursive: true });
-    await writeFile(join(path, name), text);
-  }
-  return path;
-}
-
-function commit(path: string): string {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'skill']]) execFileSync('git', args, { cwd: path, stdio: 'ignore', env });
-  return `file://${path}`;
-}
+const folder = (path: string, files: Record<string, string>) => writeTree(path, files);
+const commit = commitGitRepo;
 
 const md = (name: string, description: string, body = 'Steps.') => `---\nname: ${name}\ndescription: ${description}\n---\n\n${body}\n`;
 

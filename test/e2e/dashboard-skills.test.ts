@@ -4,11 +4,9 @@
  * (file:// URL, no network) and then offered to the model, its SKILL.md shown, refused installs
  * (no SKILL.md, an unreachable registry) with their reason, a removal, Spanish.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
+import { commitGitRepo, freePort, startFakeLlm, writeTree, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setPassword, useDashboard } from './dashboard-harness.js';
 
@@ -19,23 +17,7 @@ afterEach(async () => {
   llm = undefined;
 });
 
-async function skillRepo(path: string, files: Record<string, string>): Promise<string> {
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(join(path, name, '..'), { recursive: true });
-    await writeFile(join(path, name), text);
-  }
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'skill']]) execFileSync('git', args, { cwd: path, stdio: 'ignore', env });
-  return `file://${path}`;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+const skillRepo = async (path: string, files: Record<string, string>) => commitGitRepo(await writeTree(path, files));
 
 describe('Skills page in Chromium', () => {
   it('lists a global skill, installs one from a git repository (then the model is told of it), shows its SKILL.md, refuses bad sources with the reason, removes it', async () => {
@@ -47,7 +29,7 @@ describe('Skills page in Chromium', () => {
     const empty = await skillRepo(join(ui.home, 'src', 'empty'), { 'README.md': 'no skill here' });
     await mkdir(join(ui.home, 'skills', 'porch'), { recursive: true });
     await writeFile(join(ui.home, 'skills', 'porch', 'SKILL.md'), '---\nname: porch\ndescription: Porch light routine\n---\nOff at 23:00.\n');
-    const port = await closedPort();
+    const port = await freePort();
     const base = await ui.start({
       agents: { defaults: { model_name: 'm' } },
       model_list: [{ model_name: 'm', model: 'groq/llama', api_base: llm.url, api_keys: ['k'] }],

@@ -7,10 +7,9 @@
  * leave anything behind; a skill's description cannot break out of the prompt's catalog; /use and
  * the API do not take a path for a name.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FakeLlm } from '@picoclaw/test-fakes';
+import { commitGitRepo, writeTree, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { picoTurn, startAttackedGateway, toolResults, walk, type AttackedGateway } from './harness.js';
 
@@ -36,17 +35,7 @@ async function api(method: string, path: string, body?: unknown) {
 }
 
 /** A git repository of `files` (text, or `{ link }` for a symbolic link), committed. */
-async function repo(name: string, files: Record<string, string | { link: string }>): Promise<string> {
-  const path = join(home, 'attacker', name);
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(join(path, file, '..'), { recursive: true });
-    if (typeof content === 'string') await writeFile(join(path, file), content);
-    else await symlink(content.link, join(path, file));
-  }
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@example.invalid', GIT_COMMITTER_NAME: 'x', GIT_COMMITTER_EMAIL: 'x@example.invalid' };
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'x']]) execFileSync('git', args, { cwd: path, stdio: 'ignore', env });
-  return `file://${path}`;
-}
+const repo = async (name: string, files: Record<string, string | { link: string }>) => commitGitRepo(await writeTree(join(home, 'attacker', name), files));
 
 const skill = (name: string, description: string, body: string) => `---\nname: ${JSON.stringify(name)}\ndescription: ${JSON.stringify(description)}\n---\n\n${body}\n`;
 

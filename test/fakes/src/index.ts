@@ -10,3 +10,4 @@ export { startFakeTranscription, parseMultipart, type FakeTranscription, type Tr
 export { makeVoiceNote } from './voice-note.js';
 export { makePng } from './png.js';
 export { startFakeSearch, type FakeSearch, type FakeSearchResult, type SearchRequest, type SearchBackendName } from './fake-search.js';
+export { commitGitRepo, writeTree } from './git-repo.js';

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { deflateRawSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '@picoclaw/core';
+import { commitGitRepo, freePort, writeTree } from '@picoclaw/test-fakes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSkillCatalog } from './skill-catalog.js';
 import { parseSkillFile, SkillFileError } from './skill-file.js';
@@ -23,32 +23,8 @@ afterEach(async () => {
 
 const skillMd = (name: string, description: string, body = 'Do the thing step by step.') => `---\nname: ${name}\ndescription: ${JSON.stringify(description)}\nlicense: MIT\n---\n\n# ${name}\n\n${body}\n`;
 
-async function makeSkill(root: string, folder: string, text: string, extra: Record<string, string> = {}) {
-  await mkdir(join(root, folder), { recursive: true });
-  await writeFile(join(root, folder, 'SKILL.md'), text);
-  for (const [path, content] of Object.entries(extra)) {
-    await mkdir(join(root, folder, path, '..'), { recursive: true });
-    await writeFile(join(root, folder, path), content);
-  }
-  return join(root, folder);
-}
-
-/** A git repository made here, committed, for file:// installs (no network). */
-function gitRepo(path: string) {
-  const run = (...args: string[]) => execFileSync('git', args, { cwd: path, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' } });
-  run('init', '-q', '-b', 'main');
-  run('add', '-A');
-  run('commit', '-q', '-m', 'skill');
-  return `file://${path}`;
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
+function makeSkill(root: string, folder: string, text: string, extra: Record<string, string> = {}) {
+  return writeTree(join(root, folder), { 'SKILL.md': text, ...extra });
 }
 
 describe('SKILL.md front matter', () => {
@@ -144,7 +120,7 @@ describe('installing skills', () => {
 
   it('from a local git repository made by the test (file:// URL), with the files beside SKILL.md and the origin recorded', async () => {
     const repo = await makeSkill(dir, 'repo', skillMd('home-report', 'Report on the house'), { 'scripts/report.sh': 'echo hi\n', 'references/rooms.md': '# rooms\n' });
-    const url = gitRepo(repo);
+    const url = commitGitRepo(repo);
     const lines: string[] = [];
     const installed = await install(url, { progress: (l) => lines.push(l) });
     expect(installed).toMatchObject({ name: 'home-report', description: 'Report on the house', dir: join(skillsDir(), 'home-report'), files: 3, origin: url });
@@ -160,7 +136,7 @@ describe('installing skills', () => {
     const repo = join(dir, 'collection');
     await makeSkill(join(repo, 'skills'), 'weather', skillMd('weather', 'Weather'));
     await makeSkill(join(repo, 'skills'), 'news', skillMd('news', 'News'));
-    const url = gitRepo(repo);
+    const url = commitGitRepo(repo);
     await expect(install(url)).rejects.toThrow(`${url} has no SKILL.md at its top; it has skills in: skills/news, skills/weather — install one with ${url}#skills/news`);
     expect((await install(`${url}#skills/weather`)).name).toBe('weather');
     await expect(install(`${url}#../../etc`)).rejects.toThrow(/not a folder inside the repository/);
@@ -208,7 +184,7 @@ describe('installing skills', () => {
   it('from the github registry as tools.skills.registries names it (base_url), with a path in the repository', async () => {
     const base = join(dir, 'gh');
     await makeSkill(join(base, 'acme', 'skills', 'tools'), 'calc', skillMd('calc', 'Calculator'));
-    gitRepo(join(base, 'acme', 'skills'));
+    commitGitRepo(join(base, 'acme', 'skills'));
     await rm(join(base, 'acme', 'skills.git'), { force: true });
     // file://<base>/acme/skills.git → a bare clone next to it, as a forge would serve it.
     execFileSync('git', ['clone', '-q', '--bare', join(base, 'acme', 'skills'), join(base, 'acme', 'skills.git')]);
@@ -219,7 +195,7 @@ describe('installing skills', () => {
   });
 
   it('a registry that cannot be reached gets an error naming the registry and its URL', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await expect(install('github:acme/weather', { registries: { github: { base_url: `http://127.0.0.1:${port}` } } })).rejects.toThrow(
       new RegExp(`^the github skill registry \\(http://127\\.0\\.0\\.1:${port}/acme/weather\\.git\\) could not be reached or has no such repository: .*; check tools\\.skills\\.registries\\.github\\.base_url`),
     );
