@@ -34,6 +34,21 @@ export async function openRegular(file: string, shown: string, flags: number): P
   return handle;
 }
 
+/**
+ * A workspace file to hand on whole (send_file, load_image), under read_file's rules: its resolved
+ * path and bytes, or its size when it is over `maxBytes` (nothing read then).
+ */
+export async function readWorkspaceFile(workspace: string, path: string, rules: PathRules, maxBytes: number): Promise<{ file: string; bytes: Buffer } | { file: string; tooLarge: number }> {
+  const file = await resolveInWorkspace(workspace, path, 'read', rules);
+  const handle = await openRegular(file, path, O_RDONLY);
+  try {
+    const { size } = await handle.stat();
+    return size > maxBytes ? { file, tooLarge: size } : { file, bytes: await handle.readFile() };
+  } finally {
+    await handle.close();
+  }
+}
+
 async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
   for (let done = 0; done < data.length; ) done += (await handle.write(data, done, data.length - done, position + done)).bytesWritten;
 }

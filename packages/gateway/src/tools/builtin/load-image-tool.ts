@@ -5,13 +5,12 @@
  * the size is capped by `agents.defaults.max_media_size`. The turn shows the image to the model
  * after the tool result (run-turn.ts).
  */
-import { constants } from 'node:fs';
 import * as z from 'zod';
 import { sniffImage } from '../../media/image-store.js';
 import { defineTool } from '../define-tool.js';
 import type { Tool } from '../types.js';
-import { openRegular } from './file-tools.js';
-import { resolveInWorkspace, type PathRules } from './workspace-path.js';
+import { readWorkspaceFile } from './file-tools.js';
+import type { PathRules } from './workspace-path.js';
 
 export function createLoadImageTool(options: PathRules & { maxBytes: () => number }): Tool {
   return defineTool({
@@ -21,16 +20,9 @@ export function createLoadImageTool(options: PathRules & { maxBytes: () => numbe
     input: { path: z.string().min(1) },
     async execute({ path }, ctx) {
       try {
-        const file = await resolveInWorkspace(ctx.workspace, path, 'read', options);
-        const handle = await openRegular(file, path, constants.O_RDONLY);
-        let bytes: Buffer;
-        try {
-          const { size } = await handle.stat();
-          if (size > options.maxBytes()) return { content: `${path} is ${size} bytes; load_image reads up to ${options.maxBytes()} (agents.defaults.max_media_size)`, isError: true };
-          bytes = await handle.readFile();
-        } finally {
-          await handle.close();
-        }
+        const read = await readWorkspaceFile(ctx.workspace, path, options, options.maxBytes());
+        if ('tooLarge' in read) return { content: `${path} is ${read.tooLarge} bytes; load_image reads up to ${options.maxBytes()} (agents.defaults.max_media_size)`, isError: true };
+        const { bytes } = read;
         const type = sniffImage(bytes);
         if (!type) return { content: `${path} is not a JPEG, PNG, GIF or WebP image`, isError: true };
         return { content: `Loaded image ${path}`, images: [{ mime: type.mime, data: bytes.toString('base64') }] };

@@ -5,14 +5,13 @@
  * could not already read and paste into its answer to the same chat; the size is capped by
  * `agents.defaults.max_media_size`.
  */
-import { constants } from 'node:fs';
 import { basename } from 'node:path';
 import * as z from 'zod';
 import { safeFileName } from '../../media/media-inbox.js';
 import { defineTool } from '../define-tool.js';
 import type { Tool } from '../types.js';
-import { openRegular } from './file-tools.js';
-import { resolveInWorkspace, type PathRules } from './workspace-path.js';
+import { readWorkspaceFile } from './file-tools.js';
+import type { PathRules } from './workspace-path.js';
 
 /** What sends the file: the channel manager (ChannelManager.sendFile). */
 export interface FileOutbound {
@@ -32,18 +31,11 @@ export function createSendFileTool(options: PathRules & { maxBytes: () => number
     },
     async execute({ path, filename }, ctx) {
       try {
-        const file = await resolveInWorkspace(ctx.workspace, path, 'read', options);
-        const handle = await openRegular(file, path, constants.O_RDONLY);
-        let bytes: Buffer;
-        try {
-          const { size } = await handle.stat();
-          const max = options.maxBytes();
-          if (size > max) return { content: `${path} is ${megabytes(size)}; send_file sends up to ${megabytes(max)} (agents.defaults.max_media_size)`, isError: true };
-          if (size === 0) return { content: `${path} is empty; there is nothing to send`, isError: true };
-          bytes = await handle.readFile();
-        } finally {
-          await handle.close();
-        }
+        const max = options.maxBytes();
+        const read = await readWorkspaceFile(ctx.workspace, path, options, max);
+        if ('tooLarge' in read) return { content: `${path} is ${megabytes(read.tooLarge)}; send_file sends up to ${megabytes(max)} (agents.defaults.max_media_size)`, isError: true };
+        const { file, bytes } = read;
+        if (bytes.length === 0) return { content: `${path} is empty; there is nothing to send`, isError: true };
         const name = safeFileName(filename ?? basename(file));
         const outbound = options.outbound();
         if (!outbound) return { content: `files cannot be sent yet (the channels are starting); tell the user where the file is (${path})`, isError: true };
