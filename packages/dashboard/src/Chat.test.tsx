@@ -112,6 +112,41 @@ describe('Chat answers', () => {
   });
 });
 
+describe('Chat retry with images', () => {
+  it('sends the images of the last message again: a stored one fetched back as a data URL, an image-only message too', async () => {
+    vi.stubGlobal('WebSocket', FakeSocket);
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      fetched.push(url);
+      if (url.startsWith('/api/media/images/')) return url.endsWith('gone.png') ? new Response('', { status: 404 }) : new Response(PNG, { status: 200, headers: { 'content-type': 'image/png' } });
+      const messages = [{ role: 'user', content: '', media: ['media/images/abc.png'] }, { role: 'assistant', content: 'A cat.' }];
+      return new Response(JSON.stringify(url.endsWith('/api/sessions') ? { sessions: [] } : { messages }), { status: 200 });
+    }));
+    const { getByRole, container } = render(<Chat />);
+    await waitFor(() => expect(FakeSocket.last?.readyState).toBe(1));
+    fireEvent.click(await waitFor(() => getByRole('button', { name: 'Retry' })));
+    await waitFor(() => expect(FakeSocket.last!.sent).toHaveLength(1));
+    expect(fetched).toContain('/api/media/images/abc.png');
+    const frame = JSON.parse(FakeSocket.last!.sent[0]!) as { payload: { content: string; media: string[] } };
+    expect(frame.payload).toEqual({ content: '', media: [expect.stringMatching(/^data:image\/png;base64,iVBORw0KGgo/)] });
+    expect(container.querySelectorAll('.message.user img')).toHaveLength(2);
+  });
+
+  it('says so when a stored image is gone, and sends nothing', async () => {
+    vi.stubGlobal('WebSocket', FakeSocket);
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      if (url.startsWith('/api/media/images/')) return new Response('', { status: 404 });
+      const messages = [{ role: 'user', content: 'and this?', media: ['media/images/gone.png'] }, { role: 'assistant', content: 'A dog.' }];
+      return new Response(JSON.stringify(url.endsWith('/api/sessions') ? { sessions: [] } : { messages }), { status: 200 });
+    }));
+    const { getByRole, findByText } = render(<Chat />);
+    await waitFor(() => expect(FakeSocket.last?.readyState).toBe(1));
+    fireEvent.click(await waitFor(() => getByRole('button', { name: 'Retry' })));
+    await findByText(/no longer stored/);
+    expect(FakeSocket.last!.sent).toHaveLength(0);
+  });
+});
+
 describe('Chat images', () => {
   it('attaches a chosen picture as a chip, sends it as a data URL in payload.media, shows it in the bubble; the chip can be removed', async () => {
     const { container, socket, choose, getByRole, getByLabelText } = await chat();

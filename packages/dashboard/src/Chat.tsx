@@ -6,7 +6,7 @@
  * voice message as one of type `audio`, sent when the recording stops (ChatVoice.tsx).
  */
 import { Fragment, useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
-import { AttachmentChips, clock, filesOf, fileSize, MessageFiles, MessageImages, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
+import { AttachmentChips, clock, filesOf, fileSize, MessageFiles, MessageImages, resendable, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
 import { canRecord, RecordButton, useRecorder } from './ChatVoice.js';
 import { MessagesSquare, Mic, Paperclip, Pencil, Plus, SendHorizontal, Square, Trash2, Wrench, X } from 'lucide-react';
 import { Markdown } from './Markdown.js';
@@ -247,10 +247,21 @@ export function Chat() {
   const onKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) submit(event);
   };
-  /** The last answer (or error) and the user message it answers: Retry sends that text again. */
+  /**
+   * The last answer (or error) and the user message it answers: Retry sends its text and images
+   * again (files and recordings are not resent: the model already has their text or inbox path).
+   */
   const lastAnswer = messages.findLast((m) => m.role === 'assistant' && (!m.kind || m.kind === 'error'));
-  const lastAsked = messages.findLast((m) => m.role === 'user' && m.content.trim());
-  const retry = () => lastAsked && send(lastAsked.content);
+  const lastAsked = messages.findLast((m) => m.role === 'user' && (m.content.trim() || m.images?.length));
+  const retry = () => {
+    if (!lastAsked) return;
+    if (!lastAsked.images?.length) return send(lastAsked.content);
+    // An image from the history is fetched back as a data URL (the store keeps one copy by content).
+    void Promise.all(lastAsked.images.map(resendable)).then(
+      (images) => send(lastAsked.content, images),
+      () => showToast(t('chat.retryImagesGone')),
+    );
+  };
   function newConversation() {
     localStorage.removeItem('picoclaw.session');
     setMessages([]);

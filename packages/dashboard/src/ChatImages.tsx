@@ -50,6 +50,19 @@ export function readDataUrl(file: Blob): Promise<string> {
 }
 
 /** The chips of the next message; `add` refuses (through `refuse`) what the gateway would refuse anyway. */
+/**
+ * An image shown in a bubble as an attachment to send again (Retry): a data URL as it is, a stored
+ * image (/api/media/images/…) fetched back. Rejects when the image is no longer there.
+ */
+export async function resendable(src: string): Promise<Attachment> {
+  const name = src.startsWith('data:') ? 'image' : decodeURIComponent(src.slice(src.lastIndexOf('/') + 1));
+  if (src.startsWith('data:')) return { id: crypto.randomUUID(), kind: 'image', name, size: Math.floor(((src.length - src.indexOf(',') - 1) * 3) / 4), dataUrl: src };
+  const response = await fetch(src, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const blob = await response.blob();
+  return { id: crypto.randomUUID(), kind: 'image', name, size: blob.size, dataUrl: await readDataUrl(blob) };
+}
+
 export function useAttachments(refuse: (message: string) => void) {
   const [attachments, setAttachments] = useState<Attachment[]>([]);
   const add = async (files: Iterable<File>) => {
