@@ -3,8 +3,9 @@
  * and writes validated with the schema, secrets restored from what is stored, saved atomically
  * (secrets into .security.yml), then applied by a gateway reload.
  */
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
-import { ConfigError, loadConfig, redactSecrets, restoreSecrets, saveConfig, validateConfigDocument } from '@picoclaw/core';
+import { ConfigError, forEachSecret, loadConfig, redactSecrets, SECRET_PLACEHOLDER, restoreSecrets, saveConfig, validateConfigDocument } from '@picoclaw/core';
 
 export interface ConfigRouteDeps {
   configPath: string;
@@ -17,6 +18,38 @@ export interface ConfigRouteDeps {
   log: (level: 'info' | 'warn', message: string) => void;
 }
 
+/**
+ * The revision of a stored document: a hash of its redacted form, so neither the ETag nor the
+ * body derives anything from a secret. A secret changed only in .security.yml keeps the
+ * revision: the editor sends the placeholder back and the new stored value is restored anyway.
+ */
+export function configRevision(redacted: unknown): string {
+  return createHash('sha256').update(JSON.stringify(redacted)).digest('base64url').slice(0, 22);
+}
+
+/** The revisions an If-Match header names (`"a", "b"`, weak or not); undefined without the header or for `*`. */
+function ifMatch(header: string | undefined): string[] | undefined {
+  if (!header || header.trim() === '*') return undefined;
+  return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+}
+
+/**
+ * Placeholders that will be saved empty: no stored secret matches them any more (a model_list
+ * entry renamed, an entry copied). Said before saving, since the key would otherwise vanish quietly.
+ */
+function droppedSecrets(incoming: unknown, restored: unknown): string[] {
+  const placeholders = new Set<string>();
+  forEachSecret(incoming, (value, path) => {
+    if (value === SECRET_PLACEHOLDER) placeholders.add(path.join('.'));
+  });
+  const dropped: string[] = [];
+  forEachSecret(restored, (value, path) => {
+    const at = path.join('.');
+    if (value === '' && placeholders.has(at)) dropped.push(`${at} is "${SECRET_PLACEHOLDER}" but no stored secret matches it (renamed or new entry?): it will be saved empty; type the secret there to keep one`);
+  });
+  return dropped;
+}
+
 export function configRoutes(deps: ConfigRouteDeps): Router {
   const router = Router();
   const load = () => loadConfig({ configPath: deps.configPath, home: deps.home, env: {} });
@@ -24,7 +57,10 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
   router.get('/api/config', async (_req, res) => {
     try {
       const loaded = await load();
-      res.json({ path: loaded.paths.config, exists: loaded.exists, warnings: loaded.warnings, config: redactSecrets(loaded.document) });
+      const config = redactSecrets(loaded.document);
+      const revision = configRevision(config);
+      // The revision, also as the ETag: a PUT with If-Match is refused when the file changed since.
+      res.set('etag', `"${revision}"`).json({ path: loaded.paths.config, exists: loaded.exists, warnings: loaded.warnings, revision, config });
     } catch (error) {
       // A broken config.json must not lock the user out: say what is wrong so it can be fixed.
       res.status(409).json({ error: (error as Error).message, issues: error instanceof ConfigError ? error.issues : [] });
@@ -41,7 +77,9 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
       return void res.status(400).json({ valid: false, issues: error.issues });
     }
     const result = validateConfigDocument(restored, { launcherToken: deps.launcherToken(), env: process.env });
-    res.status(result.ok ? 200 : 400).json(result.ok ? { valid: true } : { valid: false, issues: result.issues });
+    // `warnings`: what saving would do that the sender may not expect (the answer's other fields as before).
+    const warnings = droppedSecrets(req.body, restored);
+    res.status(result.ok ? 200 : 400).json(result.ok ? { valid: true, warnings } : { valid: false, issues: result.issues, warnings });
   });
 
   router.put('/api/config', (req, res) => deps.serializeConfigWrite(async () => {
@@ -50,6 +88,13 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
       return;
     }
     const loaded = await load().catch(() => undefined);
+    // Optional optimistic locking (callers without If-Match keep last-writer-wins): an edit made
+    // on an older copy must not silently undo what another tab, the CLI or a text editor wrote.
+    const expected = ifMatch(req.get('if-match'));
+    if (expected && !(loaded && expected.includes(configRevision(redactSecrets(loaded.document))))) {
+      res.status(409).json({ error: 'config.json changed on disk since you loaded it (another tab, the CLI or a text editor); nothing was written. Load it again, then repeat your change.', conflict: true });
+      return;
+    }
     try {
       // A config still in an older format is backed up before its first save in version 3.
       await saveConfig(restoreSecrets(req.body, loaded?.document ?? {}), { configPath: deps.configPath, launcherToken: deps.launcherToken(), env: process.env, backup: loaded?.migratedFrom !== undefined });
