@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
 import { t, type MessageKey } from './i18n.js';
+import { Power, PowerOff, Save, Send } from 'lucide-react';
 
 interface ChannelEntry { type: string; enabled: boolean; allow_from: string[]; settings: Record<string, unknown> }
 interface ChannelState { name: string; state: string; lastError?: string; detail?: string; lastMessageAt?: string; messages: { in: number; out: number } }
@@ -41,7 +42,7 @@ export function TestMessage({ name, type, allowFrom }: { name: string; type: str
   return (
     <form className="row" onSubmit={send} aria-label={t('channels.testTitle', { name })}>
       <label>{t(type === 'telegram' ? 'channels.testChat' : 'channels.testDevice')} <input value={to} onChange={(e) => setTo(e.target.value)} autoComplete="off" /></label>
-      <button type="submit" className="secondary" disabled={sending || !to.trim()}>{t('channels.testSend')}</button>
+      <button type="submit" className="secondary" disabled={sending || !to.trim()}><Send size={16} />{t('channels.testSend')}</button>
       {result && <span role={result.ok ? 'status' : 'alert'} className={result.ok ? '' : 'error'}>{result.text}</span>}
     </form>
   );
@@ -92,8 +93,8 @@ function ChannelCard({ name, entry, state, onSaved }: { name: string; entry: Cha
       {entry.type === 'telegram' && entry.enabled && !entry.allow_from.some((a) => a.trim()) && <div className="error" role="alert">{t('channels.nobody')}</div>}
       {(entry.type === 'telegram' || entry.type === 'mqtt') && entry.enabled && state?.state === 'running' && <TestMessage name={name} type={entry.type} allowFrom={entry.allow_from} />}
       <div className="row">
-        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save()}>{t('common.save')}</button>}
-        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save(!entry.enabled)}>{entry.enabled ? t('channels.turnOff') : t('channels.turnOn')}</button>}
+        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save()}><Save size={16} />{t('common.save')}</button>}
+        {entry.type !== 'pico' && <button type="button" className="secondary" onClick={() => save(!entry.enabled)}>{entry.enabled ? <PowerOff size={16} /> : <Power size={16} />}{entry.enabled ? t('channels.turnOff') : t('channels.turnOn')}</button>}
         {message && <span role="status">{message}</span>}
       </div>
     </div>

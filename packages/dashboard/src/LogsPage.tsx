@@ -4,6 +4,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { t } from './i18n.js';
+import { Download, Pause, Play } from 'lucide-react';
 
 interface Entry { seq: number; time: string; source: string; level: string; message: string }
 const levels = ['debug', 'info', 'warn', 'error'];
@@ -77,9 +78,9 @@ export function LogsPage() {
         <label>{t('logs.level')} <select value={level} onChange={(e) => setLevel(e.target.value)}>{levels.map((l) => <option key={l}>{l}</option>)}</select></label>
         <label>{t('logs.process')} <select value={source} onChange={(e) => setSource(e.target.value)}><option value="">{t('logs.allProcesses')}</option>{sources.map((s) => <option key={s} value={s}>{s}</option>)}</select></label>
         <label>{t('logs.search')} <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} /></label>
-        <button type="button" className="secondary" onClick={togglePause}>{paused ? t('logs.resume') : t('logs.pause')}</button>
+        <button type="button" className="secondary" onClick={togglePause}>{paused ? <Play size={16} /> : <Pause size={16} />}{paused ? t('logs.resume') : t('logs.pause')}</button>
         {paused && <span role="status">{t('logs.waiting', { count: waiting })}</span>}
-        <button type="button" className="secondary" onClick={download}>{t('logs.download')}</button>
+        <button type="button" className="secondary" onClick={download}><Download size={16} />{t('logs.download')}</button>
       </div>
       {/* Focusable: a keyboard user scrolls the lines with the arrow keys. */}
       <div className="logs" role="log" aria-live="off" aria-labelledby="logs-title" tabIndex={0}>

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
 import { t } from './i18n.js';
+import { Play, PlugZap, Save } from 'lucide-react';
 
 interface ServerState { name: string; state: string; lastError?: string; hint?: string; tools: { tool: string; description: string }[]; target: string; withheld?: number; schemaBytes?: number; deferred?: boolean }
 interface McpResponse { enabled: boolean; status?: ServerState[] }
@@ -32,7 +33,7 @@ function TryTool({ server }: { server: ServerState }) {
       <form onSubmit={run} className="grid2">
         <label>{t('mcp.try')}<select value={tool} onChange={(e) => setTool(e.target.value)}>{server.tools.map((x) => <option key={x.tool}>{x.tool}</option>)}</select></label>
         <label>{t('mcp.arguments')}<input value={args} onChange={(e) => setArgs(e.target.value)} /></label>
-        <div className="row"><button type="submit">{t('mcp.run')}</button>{result && <span role="status">{result}</span>}</div>
+        <div className="row"><button type="submit"><Play size={16} />{t('mcp.run')}</button>{result && <span role="status">{result}</span>}</div>
       </form>
     </details>
   );
@@ -98,8 +99,8 @@ export function McpPage() {
           <label>{t('mcp.token')}<input type="password" autoComplete="off" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} /></label>
         </div>
         <div className="row">
-          <button type="button" className="secondary" onClick={test}>{t('common.test')}</button>
-          <button type="submit">{t('common.save')}</button>
+          <button type="button" className="secondary" onClick={test}><PlugZap size={16} />{t('common.test')}</button>
+          <button type="submit"><Save size={16} />{t('common.save')}</button>
           {message && <span role="status">{message}</span>}
         </div>
       </form>

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from './api.js';
 import { t } from './i18n.js';
+import { CalendarDays, History, Save, Search, Undo2 } from 'lucide-react';
 
 interface MemoryFile { name: string; day?: string; bytes: number; modified: string }
 interface MemoryList { files: MemoryFile[]; today: string; limits: { max_file_bytes: number; versions_kept: number } }
@@ -90,7 +91,7 @@ export function MemoryPage() {
       <p className="muted">{t('memory.intro')}</p>
       <form className="row" role="search" onSubmit={search}>
         <input type="search" aria-label={t('memory.search')} placeholder={t('memory.searchPlaceholder')} value={query} onChange={(e) => setQuery(e.target.value)} style={{ flex: 1 }} />
-        <button type="submit">{t('memory.search')}</button>
+        <button type="submit"><Search size={16} />{t('memory.search')}</button>
       </form>
       {hits && (
         <div className="item" aria-label={t('memory.results')}>
@@ -113,7 +114,7 @@ export function MemoryPage() {
           </button>
         ))}
         {todayName && !files.some((f) => f.name === todayName) && (
-          <button type="button" className="secondary" onClick={() => open(todayName)}>{t('memory.today')}</button>
+          <button type="button" className="secondary" onClick={() => open(todayName)}><CalendarDays size={16} />{t('memory.today')}</button>
         )}
       </nav>
       {file && (
@@ -123,8 +124,8 @@ export function MemoryPage() {
             <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={18} spellCheck={false} style={{ fontFamily: 'ui-monospace, monospace', width: '100%' }} />
           </label>
           <div className="row">
-            <button type="submit" disabled={!dirty || bytes > max}>{t('common.save')}</button>
-            <button type="button" className="secondary" disabled={!dirty} onClick={() => setDraft(file.content)}>{t('memory.discard')}</button>
+            <button type="submit" disabled={!dirty || bytes > max}><Save size={16} />{t('common.save')}</button>
+            <button type="button" className="secondary" disabled={!dirty} onClick={() => setDraft(file.content)}><Undo2 size={16} />{t('memory.discard')}</button>
             <span className={bytes > max ? 'error' : 'muted'}>{t('memory.size', { size: (bytes / 1024).toFixed(1), max: Math.round(max / 1024) })}</span>
             {message && <span role="status">{message}</span>}
           </div>
@@ -135,7 +136,7 @@ export function MemoryPage() {
                 {file.versions.map((v) => (
                   <li key={v} className="row">
                     <span>{versionTime(v)}</span>
-                    <button type="button" className="secondary" onClick={() => loadVersion(v)} aria-label={t('memory.loadVersionOf', { time: versionTime(v) })}>{t('memory.loadVersion')}</button>
+                    <button type="button" className="secondary" onClick={() => loadVersion(v)} aria-label={t('memory.loadVersionOf', { time: versionTime(v) })}><History size={16} />{t('memory.loadVersion')}</button>
                   </li>
                 ))}
               </ul>

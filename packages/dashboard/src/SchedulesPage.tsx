@@ -9,6 +9,7 @@ import 'cronstrue/locales/es';
 import { cloneElement, useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactElement, type ReactNode } from 'react';
 import { api, schedulesApi, type HeartbeatConfig, type HeartbeatOutcome, type NewSchedule, type ScheduleJob, type ScheduleList, type SchedulePreview, type ScheduleSpec, type ScheduleTarget } from './api.js';
 import { language, t, type MessageKey } from './i18n.js';
+import { HeartPulse, Pencil, Play, Plus, Save, Settings, Trash2, X } from 'lucide-react';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -393,8 +394,8 @@ function ScheduleForm({ choices, timezone, preset, job, lastError, onSaved, onCa
         </Field>
       </div>
       <div className="row">
-        <button type="submit" disabled={busy || !draft.message.trim() || !spec || !choice}>{job ? t('common.save') : t('schedules.add')}</button>
-        {onCancel && <button type="button" className="secondary" onClick={onCancel}>{t('schedules.cancel')}</button>}
+        <button type="submit" disabled={busy || !draft.message.trim() || !spec || !choice}>{job ? <Save size={16} /> : <Plus size={16} />}{job ? t('common.save') : t('schedules.add')}</button>
+        {onCancel && <button type="button" className="secondary" onClick={onCancel}><X size={16} />{t('schedules.cancel')}</button>}
         <FieldError id={`${prefix}-error-form`} error={errors.form} />
         {done && <span role="status">{done}</span>}
       </div>
@@ -495,10 +496,10 @@ function JobRow({ job, timezone, choices, onChanged }: { job: ScheduleJob; timez
         <button type="button" className={fix ? undefined : 'secondary'} disabled={busy} onClick={() => {
           setNote(undefined);
           setEditing(true);
-        }}>{t('schedules.edit')}</button>
+        }}><Pencil size={16} />{t('schedules.edit')}</button>
         {fix && <span className="hint" data-field="fix">{t('schedules.fixHint', { field: t(fieldLabels[fix]) })}</span>}
-        <button type="button" className="secondary" disabled={busy} onClick={() => act(() => schedulesApi.run(job.id), t('schedules.started'), true)}>{t('schedules.runNow')}</button>
-        <button type="button" className="secondary" disabled={busy} onClick={remove}>{t('schedules.delete')}</button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => act(() => schedulesApi.run(job.id), t('schedules.started'), true)}><Play size={16} />{t('schedules.runNow')}</button>
+        <button type="button" className="secondary" disabled={busy} onClick={remove}><Trash2 size={16} />{t('schedules.delete')}</button>
         {note && <span role={note.error ? 'alert' : 'status'} className={note.error ? 'error' : undefined}>{note.text}</span>}
       </div>
     </div>
@@ -564,8 +565,8 @@ function HeartbeatCard({ timezone, onOpenSettings }: { timezone: string; onOpenS
       {/* The document's own path: shown only when it names a place (empty: the home's workspace; relative: to the home). */}
       {workspace && /^(\/|~\/)/.test(workspace) && <span className="muted small">{t('heartbeat.file')} <code>{workspace.replace(/\/+$/, '')}/HEARTBEAT.md</code></span>}
       <div className="row">
-        <button type="button" className="secondary" disabled={busy} onClick={run}>{t('heartbeat.run')}</button>
-        {onOpenSettings && <button type="button" className="secondary" onClick={onOpenSettings}>{t('heartbeat.settings')}</button>}
+        <button type="button" className="secondary" disabled={busy} onClick={run}><HeartPulse size={16} />{t('heartbeat.run')}</button>
+        {onOpenSettings && <button type="button" className="secondary" onClick={onOpenSettings}><Settings size={16} />{t('heartbeat.settings')}</button>}
         {result && ('error' in result ? <span role="alert" className="error">{result.error}</span> : <span role="status">{heartbeatSentence(result.outcome, hb, timezone)}</span>)}
       </div>
     </div>

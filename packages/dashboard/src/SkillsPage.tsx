@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, type FormEvent, type SyntheticEvent } from 'react';
 import { api } from './api.js';
 import { t } from './i18n.js';
+import { Download, Trash2 } from 'lucide-react';
 
 interface Skill { name: string; description: string; source: 'workspace' | 'global'; path: string; origin?: string }
 interface SkillsResponse { skills: Skill[]; dirs: { workspace: string; global: string } }
@@ -78,7 +79,7 @@ export function SkillsPage() {
           <div>{s.description}</div>
           <SkillBody name={s.name} />
           {s.source === 'workspace' ? (
-            <div className="row"><button type="button" className="secondary" onClick={() => remove(s)} aria-label={`${t('skills.remove')} ${s.name}`}>{t('skills.remove')}</button></div>
+            <div className="row"><button type="button" className="secondary" onClick={() => remove(s)} aria-label={`${t('skills.remove')} ${s.name}`}><Trash2 size={16} />{t('skills.remove')}</button></div>
           ) : (
             <div className="muted">{t('skills.globalHint', { dir: data.dirs.global })}</div>
           )}
@@ -93,7 +94,7 @@ export function SkillsPage() {
         <span className="muted">{t('skills.sourceHint')}</span>
         <label className="row"><input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> {t('skills.force')}</label>
         <div className="row">
-          <button type="submit" disabled={busy}>{t('skills.installButton')}</button>
+          <button type="submit" disabled={busy}><Download size={16} />{t('skills.installButton')}</button>
           {result && <span role={result.ok ? 'status' : 'alert'} className={result.ok ? undefined : 'error'} aria-busy={busy}>{result.text}</span>}
         </div>
       </form>
