@@ -81,9 +81,14 @@ describe('Chat answers', () => {
     expect(queryByRole('button', { name: 'Retry' })).toBeNull();
   });
 
-  it("shows the model from the history's model_name after a reload", async () => {
-    const { container } = await chat([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello.', model_name: 'mistral-small' }]);
-    await waitFor(() => expect(container.querySelector('.message.assistant .model')?.textContent).toBe('mistral-small'));
+  it("shows the model from the history's model_name after a reload, marked when it was a fallback", async () => {
+    const { container, socket } = await chat([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello.', model_name: 'mistral-small' }, { role: 'assistant', content: 'Still here.', model_name: 'groq', fallback: true }]);
+    await waitFor(() => expect([...container.querySelectorAll('.message.assistant .model')].map((e) => e.textContent)).toEqual(['mistral-small', 'groq']));
+    const badges = () => [...container.querySelectorAll('.message.assistant')].map((m) => m.querySelector('.badge')?.textContent ?? null);
+    expect(badges()).toEqual([null, 'fallback']);
+    answer(socket, 'm3', 'Live from the backup.', { model_name: 'groq', fallback: true });
+    await waitFor(() => expect(badges()).toEqual([null, 'fallback', 'fallback']));
+    expect(container.querySelectorAll('.message.assistant')[2]!.querySelector('.badge')!.getAttribute('title')).toMatch(/fallback model/);
   });
 
   it('Retry on the last answer, or on an error, sends the last user message again; only the last answer has it', async () => {

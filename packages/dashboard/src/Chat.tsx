@@ -25,6 +25,8 @@ interface Message {
   content: string;
   kind?: string;
   model?: string;
+  /** The model was a fallback: the primary failed or was cooling down. */
+  fallback?: boolean;
   toolCalls?: ToolCall[];
   stopped?: boolean;
   /** Image sources: data URLs just sent, or /api/media/images/… (the history, a tool's images). */
@@ -54,11 +56,11 @@ function sessionId(): string {
 const historyOf = async (id: string): Promise<Message[]> => {
   const response = await fetch(`/api/sessions/${encodeURIComponent(id)}`);
   if (!response.ok) return [];
-  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string; media?: string[]; files?: FileChip[]; model_name?: string }[] };
+  const data = (await response.json()) as { messages: { role: 'user' | 'assistant'; content: string; media?: string[]; files?: FileChip[]; model_name?: string; fallback?: boolean }[] };
   return data.messages.map((m) => {
     const images = imagesOf(m.media);
     const files = Array.isArray(m.files) ? m.files.map((f) => ({ name: String(f.name), ...(f.size ? { size: String(f.size) } : {}) })) : [];
-    const model = m.role === 'assistant' && typeof m.model_name === 'string' ? { model: m.model_name } : {};
+    const model = m.role === 'assistant' && typeof m.model_name === 'string' ? { model: m.model_name, ...(m.fallback === true ? { fallback: true } : {}) } : {};
     return { id: crypto.randomUUID(), role: m.role, content: m.content, ...(images.length ? { images } : {}), ...(files.length ? { files } : {}), ...model };
   });
 };
@@ -156,7 +158,7 @@ export function Chat() {
               role: 'assistant',
               content: String(p.content ?? ''),
               ...(typeof p.kind === 'string' ? { kind: p.kind } : {}),
-              ...(typeof p.model_name === 'string' ? { model: p.model_name } : {}),
+              ...(typeof p.model_name === 'string' ? { model: p.model_name, ...(p.fallback === true ? { fallback: true } : {}) } : {}),
               ...(Array.isArray(p.tool_calls) ? { toolCalls: p.tool_calls as ToolCall[] } : {}),
               ...(p.stopped ? { stopped: true } : {}),
               // A tool card whose tool returned images (their stored paths).
@@ -325,7 +327,7 @@ export function Chat() {
               {m.role === 'assistant' && (!m.kind || m.kind === 'error') ? (
                 <MessageActions
                   {...(!m.kind && m.content.trim() ? { text: m.content } : {})}
-                  {...(m.model ? { model: m.model } : {})}
+                  {...(m.model ? { model: m.model, fallback: !!m.fallback } : {})}
                   {...(m === lastAnswer && lastAsked && !typing ? { onRetry: retry } : {})}
                 />
               ) : m.model && <div className="meta">{m.model}</div>}

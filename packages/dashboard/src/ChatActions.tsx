@@ -1,5 +1,5 @@
 /**
- * Under an assistant answer: the model that gave it, Copy (the answer's Markdown text) and, on the
+ * Under an assistant answer: the model that gave it (marked when it was a fallback), Copy (the answer's Markdown text) and, on the
  * last answer or an error, Retry (the chat sends the last user message again).
  */
 import { useEffect, useRef, useState } from 'react';
@@ -35,7 +35,7 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-export function MessageActions({ text, model, onRetry }: { text?: string; model?: string; onRetry?: () => void }) {
+export function MessageActions({ text, model, fallback, onRetry }: { text?: string; model?: string; fallback?: boolean; onRetry?: () => void }) {
   const [status, setStatus] = useState<string | undefined>();
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
@@ -50,6 +50,7 @@ export function MessageActions({ text, model, onRetry }: { text?: string; model?
   return (
     <div className="meta actions">
       {model && <span className="model">{model}</span>}
+      {model && fallback && <span className="badge" title={t('chat.fallbackHelp')}>{t('chat.fallback')}</span>}
       {text && <button type="button" className="icon" aria-label={t('chat.copy')} title={t('chat.copy')} onClick={copy}><Copy size={14} /></button>}
       {onRetry && <button type="button" className="icon" aria-label={t('chat.retry')} title={t('chat.retry')} onClick={onRetry}><RotateCcw size={14} /></button>}
       <span role="status">{status}</span>

@@ -116,6 +116,24 @@ describe('gateway', () => {
     client.socket.close();
   });
 
+  it('says in the frames when a fallback answered (the primary failed)', async () => {
+    llm = await startFakeLlm([{ status: 503 }]);
+    const backup = await startFakeLlm([{ text: ['From the backup.'] }]);
+    try {
+      const config = configFor();
+      config.model_list.push({ model_name: 'backup', model: 'openai/gpt-4o-mini', api_base: `${backup.url}/v1`, api_keys: ['bk'] });
+      const { ws } = await startGateway({ ...config, agents: { defaults: { model_name: 'mistral-small', model_fallbacks: ['backup'] } } });
+      const client = await connect(`${ws}?session_id=s1`);
+      client.send({ type: 'message.send', id: 'm1', payload: { content: 'hi' } });
+      await client.waitFor((f) => f.type === 'typing.stop');
+      const answer = client.frames.filter((f) => f.type === 'message.create' || f.type === 'message.update').at(-1)!;
+      expect(answer.payload).toMatchObject({ content: 'From the backup.', model_name: 'backup', fallback: true });
+      client.socket.close();
+    } finally {
+      await backup.close();
+    }
+  });
+
   it('refuses a wrong or missing pico token before the upgrade', async () => {
     llm = await startFakeLlm();
     const { ws } = await startGateway(configFor());

@@ -67,6 +67,7 @@ describe('agent runtime', () => {
     expect(events.find((e) => e.type === 'tool-result')).toMatchObject({ name: 'mcp_homeassistant_hassturnon', content: 'turned on kitchen light', isError: false });
     expect(streamed).toBe('The kitchen light is on.');
     expect(end).toMatchObject({ reason: 'stop', text: 'The kitchen light is on.', model: 'mistral-small' });
+    expect(end.fallback).toBeUndefined();
     // The model saw the HA tools and, on the second call, the tool result.
     expect(llm.requests[0]!.body.tools?.map((t) => t.function.name)).toContain('mcp_homeassistant_hassturnon');
     expect(llm.requests[1]!.body.messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: 'call_1', content: 'turned on kitchen light' });
@@ -89,8 +90,12 @@ describe('agent runtime', () => {
   it('falls back when the primary answers 429 and keeps the primary cooled down', async () => {
     llm = await startFakeLlm([{ status: 429, headers: { 'retry-after': '30' } }]);
     backup = await startFakeLlm([{ text: ['from groq'] }, { text: ['groq again'] }]);
-    const { runtime } = setup({}, backup.url);
-    expect((await ask(runtime, 'hi')).end).toMatchObject({ reason: 'stop', text: 'from groq', model: 'groq' });
+    const { runtime, store } = setup({}, backup.url);
+    const first = await ask(runtime, 'hi');
+    expect(first.end).toMatchObject({ reason: 'stop', text: 'from groq', model: 'groq', fallback: true });
+    expect(first.events.find((e) => e.type === 'model')).toEqual({ type: 'model', name: 'groq', fallback: true });
+    // Saved with the answer, so the chat still says so after a reload.
+    expect((await store.load('pico:s1')).messages.at(-1)).toMatchObject({ role: 'assistant', model_name: 'groq', fallback: true });
     expect((await ask(runtime, 'hi again')).end).toMatchObject({ text: 'groq again' });
     expect(llm.requests).toHaveLength(1);
   });

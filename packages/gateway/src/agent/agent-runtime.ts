@@ -253,9 +253,9 @@ export function createAgentRuntime(deps: RuntimeDeps): AgentRuntime {
         emit,
         log: (level, text, meta) => log(level, text, { session: message.sessionKey, ...meta }),
       });
-      emit({ type: 'turn-end', turnId, text: outcome.text, reason: outcome.reason, ...(outcome.model ? { model: outcome.model } : {}) });
+      emit({ type: 'turn-end', turnId, text: outcome.text, reason: outcome.reason, ...(outcome.model ? { model: outcome.model } : {}), ...(outcome.fallback ? { fallback: true } : {}) });
       // One line per turn: where, who answered, how long, how many tools; never the content.
-      log(outcome.reason === 'error' ? 'warn' : 'info', `turn on ${message.channel} ${outcome.reason === 'stop' ? 'answered' : outcome.reason}${outcome.model ? ` by ${outcome.model}` : ''} in ${Date.now() - started} ms${toolCalls ? ` with ${toolCalls} tool call${toolCalls === 1 ? '' : 's'}` : ''}`, { session: message.sessionKey, turn: turnId });
+      log(outcome.reason === 'error' ? 'warn' : 'info', `turn on ${message.channel} ${outcome.reason === 'stop' ? 'answered' : outcome.reason}${outcome.model ? ` by ${outcome.model}${outcome.fallback ? ' (fallback)' : ''}` : ''} in ${Date.now() - started} ms${toolCalls ? ` with ${toolCalls} tool call${toolCalls === 1 ? '' : 's'}` : ''}`, { session: message.sessionKey, turn: turnId });
       // After the answer is out, still inside this session's queue: the next message waits for it.
       if (!ephemeral && (outcome.reason === 'stop' || outcome.reason === 'max-iterations') && needsSummary([...snapshot.messages, ...outcome.saved], defaults)) {
         await summarizeSession({ key: message.sessionKey, store: deps.store, model, defaults, signal: controller.signal, log: (level, text) => log(level, text) }).catch((error: Error) =>

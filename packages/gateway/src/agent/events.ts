@@ -2,7 +2,7 @@
 export type AgentEvent =
   | { type: 'turn-start'; turnId: string; sessionKey: string }
   /** The model that is answering (the primary, or a fallback). */
-  | { type: 'model'; name: string }
+  | { type: 'model'; name: string; fallback?: boolean }
   | { type: 'text-delta'; text: string }
   | { type: 'tool-call'; id: string; name: string; arguments: unknown }
   /** `media`: the stored paths (`media/images/…`) of images the tool returned, when a model was shown them. */
@@ -14,6 +14,8 @@ export type AgentEvent =
       text: string;
       reason: 'stop' | 'max-iterations' | 'aborted' | 'error' | 'command';
       model?: string;
+      /** The model that answered was a fallback, not the chain's first. */
+      fallback?: boolean;
     };
 
 export type AgentSink = (event: AgentEvent) => void;

@@ -49,6 +49,7 @@ export interface TurnOutcome {
   text: string;
   reason: 'stop' | 'max-iterations' | 'aborted' | 'error';
   model?: string;
+  fallback?: boolean;
   /** Every message this turn saved, the question first (so the caller need not reload the session). */
   saved: StoredMessage[];
 }
@@ -168,6 +169,10 @@ async function converse(
   const messages: ChatMessage[] = [{ role: 'system', content: input.systemPrompt }, ...trimmed.messages, user];
 
   let model: string | undefined;
+  let fallback = false;
+  /** Who answered, as saved with the messages and told the caller. */
+  const answeredBy = () => (model ? { model_name: model, ...(fallback ? { fallback: true } : {}) } : {});
+  const outcomeBy = () => (model ? { model, ...(fallback ? { fallback: true } : {}) } : {});
   let partial = '';
   // Once a call carries images, the rest of the turn goes to the vision model (it must see them).
   let seeing = user.role === 'user' && user.images !== undefined;
@@ -180,7 +185,11 @@ async function converse(
       for await (const event of speaker.stream({ messages, tools: definitions, maxTokens: input.maxTokens, temperature: input.temperature }, signal)) {
         switch (event.type) {
           case 'response-start':
-            if (event.model !== model) emit({ type: 'model', name: (model = event.model) });
+            if (event.model !== model) {
+              model = event.model;
+              fallback = event.fallback === true;
+              emit({ type: 'model', name: model, ...(fallback ? { fallback } : {}) });
+            }
             break;
           case 'text-delta':
             text += event.text;
@@ -196,23 +205,23 @@ async function converse(
       }
     } catch (error) {
       if (signal.aborted || isPicoError(error, 'aborted')) {
-        if (text) await persist([{ role: 'assistant', content: `${text} [stopped]`, ...(model ? { model_name: model } : {}) }]);
-        return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
+        if (text) await persist([{ role: 'assistant', content: `${text} [stopped]`, ...answeredBy() }]);
+        return { text: partial, reason: 'aborted', ...outcomeBy() };
       }
       const message = error instanceof Error ? error.message : String(error);
       input.log?.('warn', `turn ${input.turnId} failed: ${message}`);
-      return { text: message, reason: 'error', ...(model ? { model } : {}) };
+      return { text: message, reason: 'error', ...outcomeBy() };
     }
 
     if (calls.length === 0) {
       const answer = text.trim() ? text : EMPTY_ANSWER;
-      await persist([{ role: 'assistant', content: answer, ...(model ? { model_name: model } : {}) }]);
-      return { text: answer, reason: 'stop', ...(model ? { model } : {}) };
+      await persist([{ role: 'assistant', content: answer, ...answeredBy() }]);
+      return { text: answer, reason: 'stop', ...outcomeBy() };
     }
 
     const assistant: ChatMessage = { role: 'assistant', content: text, tool_calls: calls };
     messages.push(assistant);
-    await persist([{ ...assistant, ...(model ? { model_name: model } : {}) }]);
+    await persist([{ ...assistant, ...answeredBy() }]);
     const over = calls.slice(MAX_TOOL_CALLS_PER_MESSAGE);
     const shown: ImagePart[] = [];
     for (const call of calls.slice(0, MAX_TOOL_CALLS_PER_MESSAGE)) {
@@ -252,7 +261,7 @@ async function converse(
       messages.push({ role: 'user', content: '[Loaded image from tool result above]', images: shown });
       seeing = true;
     }
-    if (signal.aborted) return { text: partial, reason: 'aborted', ...(model ? { model } : {}) };
+    if (signal.aborted) return { text: partial, reason: 'aborted', ...outcomeBy() };
     if (input.refreshTools) {
       const next = input.refreshTools();
       definitions = toolDefinitions(next);
@@ -261,5 +270,5 @@ async function converse(
   }
   const text = `I've reached \`max_tool_iterations\` (${input.maxIterations}) without a final response. Increase \`agents.defaults.max_tool_iterations\` in config.json if this task needs more tool steps.`;
   await persist([{ role: 'assistant', content: text }]);
-  return { text, reason: 'max-iterations', ...(model ? { model } : {}) };
+  return { text, reason: 'max-iterations', ...outcomeBy() };
 }

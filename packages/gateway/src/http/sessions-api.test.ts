@@ -42,15 +42,17 @@ describe('GET /sessions/<key>: what the dashboard shows of tools and files', () 
     ]);
   });
 
-  it('gives the model that answered an assistant message as model_name', async () => {
+  it('gives the model that answered an assistant message as model_name, and fallback when it was one', async () => {
     expect(await read([
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'Hello.', model_name: 'mistral-small' },
       { role: 'assistant', content: 'Older, no model.' },
+      { role: 'assistant', content: 'From the backup.', model_name: 'groq', fallback: true },
     ])).toEqual([
       { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'Hello.', model_name: 'mistral-small' },
       { role: 'assistant', content: 'Older, no model.' },
+      { role: 'assistant', content: 'From the backup.', model_name: 'groq', fallback: true },
     ]);
   });
 

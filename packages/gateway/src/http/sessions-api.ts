@@ -23,6 +23,8 @@ interface VisibleMessage {
   created_at?: string;
   /** The model that gave an assistant message (the fallback chain's answering model). */
   model_name?: string;
+  /** That model was a fallback (the chain's first failed or was cooling down). */
+  fallback?: boolean;
 }
 
 /** The messages the chat shows, in order. */
@@ -43,7 +45,7 @@ function visibleMessages(messages: readonly StoredMessage[]): VisibleMessage[] {
       const { text, files } = Array.isArray(m.files) ? splitReceivedFiles(m.content, m.files.filter((p) => typeof p === 'string')) : { text: m.content, files: [] };
       if (text.trim() || media.length || files.length) out.push({ role: 'user', content: text, ...(media.length ? { media } : {}), ...(files.length ? { files } : {}), ...at });
     } else if (m.content.trim()) {
-      out.push({ role: 'assistant', content: m.content, ...(toolImages.length ? { media: toolImages } : {}), ...(typeof m.model_name === 'string' && m.model_name ? { model_name: m.model_name } : {}), ...at });
+      out.push({ role: 'assistant', content: m.content, ...(toolImages.length ? { media: toolImages } : {}), ...(typeof m.model_name === 'string' && m.model_name ? { model_name: m.model_name, ...(m.fallback === true ? { fallback: true } : {}) } : {}), ...at });
       toolImages = [];
     }
   }

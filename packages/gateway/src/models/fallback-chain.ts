@@ -65,6 +65,22 @@ function refusesImages(error: unknown, request: ModelRequest): boolean {
     request.messages.some((m) => m.role === 'user' && m.images !== undefined);
 }
 
+/** A candidate's state from its health record at `now` (ms). */
+export function candidateStatus(m: Pick<LanguageModel, 'name' | 'provider' | 'modelId'>, h: Readonly<Health>, now: number): CandidateStatus {
+  const cooling = h.cooldownUntil > now;
+  return {
+    name: m.name,
+    provider: m.provider,
+    model: m.modelId,
+    state: cooling ? 'cooling-down' : 'ready',
+    failures: h.failures,
+    ...(cooling ? { cooldownUntil: new Date(h.cooldownUntil).toISOString() } : {}),
+    ...(h.lastError ? { lastError: h.lastError } : {}),
+    ...(h.lastSuccessAt ? { lastSuccessAt: new Date(h.lastSuccessAt).toISOString() } : {}),
+    ...(h.lastLatencyMs !== undefined ? { lastLatencyMs: h.lastLatencyMs } : {}),
+  };
+}
+
 /** Health is shared by every chain that uses the same candidate, across sessions and reloads. */
 export type HealthBook = Map<string, Health>;
 export const createHealthBook = (): HealthBook => new Map();
@@ -96,22 +112,7 @@ export function createFallbackChain(
     provider: primary.provider,
     modelId: primary.modelId,
     candidates,
-    status: () =>
-      candidates.map((m) => {
-        const h = healthOf(m);
-        const cooling = h.cooldownUntil > now();
-        return {
-          name: m.name,
-          provider: m.provider,
-          model: m.modelId,
-          state: cooling ? 'cooling-down' : 'ready',
-          failures: h.failures,
-          ...(cooling ? { cooldownUntil: new Date(h.cooldownUntil).toISOString() } : {}),
-          ...(h.lastError ? { lastError: h.lastError } : {}),
-          ...(h.lastSuccessAt ? { lastSuccessAt: new Date(h.lastSuccessAt).toISOString() } : {}),
-          ...(h.lastLatencyMs !== undefined ? { lastLatencyMs: h.lastLatencyMs } : {}),
-        };
-      }),
+    status: () => candidates.map((m) => candidateStatus(m, healthOf(m), now())),
     async *stream(request: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
       const reasons: string[] = [];
       const ready = candidates.filter((m) => healthOf(m).cooldownUntil <= now());
@@ -129,7 +130,7 @@ export function createFallbackChain(
           for await (const event of model.stream(request, signal)) {
             if (!produced) {
               produced = true;
-              yield { type: 'response-start', model: model.name };
+              yield { type: 'response-start', model: model.name, ...(model !== primary ? { fallback: true } : {}) };
             }
             if (event.type === 'response-end' && !ended) {
               ended = true;

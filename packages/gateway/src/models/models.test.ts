@@ -158,7 +158,7 @@ describe('fallback chain', () => {
     const chain = createFallbackChain([openai(primary, 'primary'), openai(backup, 'backup')], { now: () => now });
     const events = await collect(chain);
     expect(text(events)).toBe('from backup');
-    expect(events[0]).toEqual({ type: 'response-start', model: 'backup' });
+    expect(events[0]).toEqual({ type: 'response-start', model: 'backup', fallback: true });
     expect(chain.status()[0]).toMatchObject({ name: 'primary', state: 'cooling-down', failures: 1, lastError: expect.stringMatching(/429/) });
     // Retry-After 120 s beats the 1 min standard cooldown; the primary is skipped meanwhile.
     now += 90_000;

@@ -45,8 +45,11 @@ export interface Usage {
 export type FinishReason = 'stop' | 'tool-calls' | 'length' | 'content-filter' | 'other';
 
 export type ModelEvent =
-  /** Emitted by the fallback chain before the first output of the candidate that answers. */
-  | { type: 'response-start'; model: string }
+  /**
+   * Emitted by the fallback chain before the first output of the candidate that answers;
+   * `fallback` when it is not the chain's first (those before it failed or are cooling down).
+   */
+  | { type: 'response-start'; model: string; fallback?: boolean }
   | { type: 'text-delta'; text: string }
   | { type: 'tool-call'; call: ToolCall }
   | { type: 'response-end'; finishReason: FinishReason; usage?: Usage };

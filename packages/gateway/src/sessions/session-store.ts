@@ -9,7 +9,7 @@ import type { ChatMessage } from '../models/types.js';
  * carried (`media/images/…`, see ImageStore), on user and tool messages; `files` the inbox paths
  * of the files a user message brought (`media/inbox/…`, see MediaInbox), named in its text too.
  */
-export type StoredMessage = ChatMessage & { created_at?: string; model_name?: string; media?: string[]; files?: string[] };
+export type StoredMessage = ChatMessage & { created_at?: string; model_name?: string; fallback?: boolean; media?: string[]; files?: string[] };
 
 export interface SessionSnapshot {
   messages: StoredMessage[];

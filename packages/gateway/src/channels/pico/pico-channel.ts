@@ -95,7 +95,8 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
     let text = '';
     let sentLength = 0;
     let lastSent = 0;
-    let model: string | undefined;
+    /** Who is answering: `model_name`, and `fallback: true` when not the chain's first (an extension of PicoClaw's frames). */
+    let by: { model_name?: string; fallback?: true } = {};
     let pendingFlush: NodeJS.Timeout | undefined;
     const toolMessages = new Map<string, { messageId: string; call: Record<string, unknown> }>();
     const flush = () => {
@@ -104,8 +105,8 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
       if (!text || text.length === sentLength) return;
       if (!messageId) {
         messageId = randomUUID();
-        broadcast(sessionId, 'message.create', { message_id: messageId, content: text, ...(model ? { model_name: model } : {}) });
-      } else broadcast(sessionId, 'message.update', { message_id: messageId, content: text, ...(model ? { model_name: model } : {}) });
+        broadcast(sessionId, 'message.create', { message_id: messageId, content: text, ...by });
+      } else broadcast(sessionId, 'message.update', { message_id: messageId, content: text, ...by });
       sentLength = text.length;
       lastSent = Date.now();
     };
@@ -115,7 +116,7 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
           broadcast(sessionId, 'typing.start');
           break;
         case 'model':
-          model = event.name;
+          by = { model_name: event.name, ...(event.fallback ? { fallback: true as const } : {}) };
           break;
         case 'text-delta':
           text += event.text;
@@ -152,7 +153,7 @@ export const createPicoChannel: ChannelFactory = (name, config, deps) => {
         case 'turn-end': {
           clearTimeout(pendingFlush);
           broadcast(sessionId, 'typing.stop');
-          const payload = { content: event.text, ...(event.model ? { model_name: event.model } : {}) };
+          const payload = { content: event.text, ...(event.model ? { model_name: event.model, ...(event.fallback ? { fallback: true } : {}) } : {}) };
           if (event.reason === 'error') broadcast(sessionId, 'message.create', { message_id: randomUUID(), ...payload, kind: 'error' });
           else if (event.reason === 'aborted') {
             if (messageId) broadcast(sessionId, 'message.update', { message_id: messageId, content: text, stopped: true });
