@@ -1,7 +1,11 @@
 /** Settings: tools on/off, the heartbeat, change password, token status, about. */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { FileBraces, KeyRound, Save, X } from 'lucide-react';
+import { lazy, Suspense, useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, type AuthStatus, type HeartbeatConfig } from './api.js';
 import { language, languages, setLanguage, type Language, type MessageKey, t } from './i18n.js';
+
+// Its own chunk: the raw config editor is loaded when it is opened.
+const ConfigEditor = lazy(() => import('./ConfigEditor.js').then((m) => ({ default: m.ConfigEditor })));
 
 interface ToolsResponse { tools: { name: string; enabled: boolean }[]; mcp: boolean }
 const toolHelp = (name: string) => (`tool.${name}` in helpKeys ? t(`tool.${name}` as MessageKey) : '');
@@ -18,6 +22,7 @@ export function SettingsPage() {
   const [notes, setNotes] = useState<string[]>([]);
   const [heartbeat, setHeartbeat] = useState<HeartbeatForm>();
   const [heartbeatNote, setHeartbeatNote] = useState<{ text: string; error?: boolean }>();
+  const [editing, setEditing] = useState(false);
   const load = useCallback(() => {
     // What the loader says about the config: keys ignored for compatibility, secrets in config.json, …
     api<{ warnings?: string[]; config?: { heartbeat?: HeartbeatConfig } }>('/api/config').then((c) => {
@@ -94,7 +99,7 @@ export function SettingsPage() {
             <label>{t('settings.heartbeatTarget')}<input value={heartbeat.target} placeholder="telegram:123456789" pattern="[^:\s]+:\S+" onChange={(e) => editHeartbeat({ target: e.target.value })} /></label>
           </div>
           <div className="row">
-            <button type="submit">{t('common.save')}</button>
+            <button type="submit"><Save size={16} aria-hidden="true" />{t('common.save')}</button>
             {heartbeatNote && <span role={heartbeatNote.error ? 'alert' : 'status'} className={heartbeatNote.error ? 'error' : undefined}>{heartbeatNote.text}</span>}
           </div>
         </form>
@@ -105,8 +110,21 @@ export function SettingsPage() {
           {auth?.password_set && <label>{t('settings.currentPassword')}<input type="password" autoComplete="current-password" value={form.current} onChange={(e) => setForm({ ...form, current: e.target.value })} required /></label>}
           <label>{t('settings.newPassword')}<input type="password" autoComplete="new-password" minLength={8} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required /></label>
         </div>
-        <div className="row"><button type="submit">{t('settings.changePassword')}</button>{message && <span role="status">{message}</span>}</div>
+        <div className="row"><button type="submit"><KeyRound size={16} aria-hidden="true" />{t('settings.changePassword')}</button>{message && <span role="status">{message}</span>}</div>
       </form>
+      <div className="item" role="group" aria-labelledby="raw-config">
+        <strong id="raw-config">{t('settings.rawConfig')}</strong>
+        <span className="muted">{t('settings.rawConfigIntro')}</span>
+        <div className="row">
+          <button type="button" className="secondary" aria-expanded={editing} aria-controls="raw-config-editor" onClick={() => setEditing(!editing)}>
+            {editing ? <X size={16} aria-hidden="true" /> : <FileBraces size={16} aria-hidden="true" />}
+            {editing ? t('settings.closeEditor') : t('settings.openEditor')}
+          </button>
+        </div>
+        <div id="raw-config-editor">
+          {editing && <Suspense fallback={<p className="muted">{t('common.loading')}</p>}><ConfigEditor /></Suspense>}
+        </div>
+      </div>
       <div className="item">
         <strong>{t('settings.access')}</strong>
         <span>{t('settings.token', { state: auth?.token_configured ? t('settings.configured') : t('settings.notConfigured') })}</span>
