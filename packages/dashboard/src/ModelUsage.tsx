@@ -4,6 +4,7 @@
  * the gateway's calendar days; the counts are the gateway's own (GET /api/usage).
  */
 import { useCallback, useEffect, useState } from 'react';
+import { RefreshCw } from 'lucide-react';
 import { api } from './api.js';
 import { t } from './i18n.js';
 import { formatCount, shortDay, UsageChart, type DayUsage } from './UsageChart.js';
@@ -52,7 +53,7 @@ export function ModelUsage() {
     <section className="usage" aria-labelledby="usage-title">
       <div className="row">
         <h2 id="usage-title">{t('usage.title')}</h2>
-        <button type="button" className="secondary" onClick={load}>{t('usage.refresh')}</button>
+        <button type="button" className="secondary" onClick={load}><RefreshCw size={16} />{t('usage.refresh')}</button>
       </div>
       <p className="muted">{t('usage.intro')}</p>
       {error && <p className="muted" role="status">{t('usage.unavailable', { error })}</p>}

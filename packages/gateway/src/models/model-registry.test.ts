@@ -1,6 +1,7 @@
 import { configSchema, defaultModelProblem } from '@picoclaw/core';
 import { startFakeLlm, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHealthBook } from './fallback-chain.js';
 import { createModelRegistry, NO_VISION } from './model-registry.js';
 
 let fakes: FakeLlm[] = [];
@@ -65,6 +66,24 @@ describe('model registry', () => {
     expect(text).toBe('ok with key 2');
     expect(f.requests.map((q) => q.authorization)).toEqual(['Bearer first-key', 'Bearer second-key']);
     expect(r.status().find((s) => s.name === 'm')).toMatchObject({ state: 'cooling-down' });
+  });
+
+  it('a registry rebuilt by a reload reports the cooldowns of before, with no chain built yet', async () => {
+    const f = await startFakeLlm([{ status: 401 }, { text: ['from b'] }]);
+    fakes.push(f);
+    const health = createHealthBook();
+    const doc = (fallbacks: string[]) => configSchema.parse({
+      agents: { defaults: { model_name: 'a', model_fallbacks: fallbacks } },
+      model_list: [{ model_name: 'a', model: 'groq/x', api_base: f.url, api_keys: ['k'] }, { model_name: 'b', model: 'groq/y', api_base: f.url, api_keys: ['k'] }, { model_name: 'c', model: 'groq/z', api_base: f.url, api_keys: ['k'] }],
+    });
+    const before = createModelRegistry(doc(['b', 'c']), { health });
+    for await (const e of before.chain().stream({ messages: [{ role: 'user', content: 'hi' }], tools: [], maxTokens: 10, temperature: 0 })) void e;
+    const after = createModelRegistry(doc(['c', 'b']), { health });
+    expect(after.status().find((s) => s.name === 'a')).toMatchObject({ state: 'cooling-down', failures: 1, provider: 'groq', model: 'x' });
+    expect(after.status().find((s) => s.name === 'b')).toMatchObject({ state: 'ready', failures: 0 });
+    expect(after.status().find((s) => s.name === 'b')?.lastSuccessAt).toBeDefined();
+    // The same states as before the reload (c was in the chain, never asked: ready).
+    expect(after.status().sort((x, y) => x.name.localeCompare(y.name))).toEqual(before.status().sort((x, y) => x.name.localeCompare(y.name)));
   });
 
   it("a PicoClaw provider not spoken here (azure) says why in its status, and the fallback answers", async () => {

@@ -4,7 +4,7 @@
  * way. Unlike the reference, entry-level fallbacks and extra keys are really used.
  */
 import { defaultModelProblem, findProvider, isRawModelReference, PicoError, resolveModelTarget, type Config, type ModelEntry, type ModelStatus } from '@picoclaw/core';
-import { createFallbackChain, createHealthBook, type CandidateStatus, type FallbackChain, type HealthBook } from './fallback-chain.js';
+import { candidateStatus, createFallbackChain, createHealthBook, type CandidateStatus, type FallbackChain, type HealthBook } from './fallback-chain.js';
 import { createMistralModel } from './mistral.js';
 import { createOpenAiCompatibleModel } from './openai-compatible.js';
 import { seesImages } from './vision-models.js';
@@ -165,6 +165,14 @@ export function createModelRegistry(config: Config, options: ModelRegistryOption
     status: () => {
       const all = new Map<string, CandidateStatus>();
       for (const chain of chains.values()) for (const s of chain.status()) all.set(s.name, s);
+      // After a reload no chain is built until the next message; the shared health still knows
+      // the cooldowns and errors of before, so a status page does not forget them on every change.
+      for (const e of entries) {
+        const h = health.get(e.model_name);
+        if (!h || all.has(e.model_name)) continue;
+        const target = resolveModelTarget(e);
+        all.set(e.model_name, candidateStatus({ name: e.model_name, provider: target.provider.id, modelId: target.modelId }, h, Date.now()));
+      }
       return [...all.values()];
     },
   };
