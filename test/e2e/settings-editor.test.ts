@@ -60,9 +60,17 @@ describe('raw config editor in Chromium', () => {
     await issue.click();
     const cursorLine = await editor.evaluate((e: HTMLTextAreaElement) => e.value.slice(0, e.selectionStart).split('\n').length);
     expect(wrongType.split('\n')[cursorLine - 1]).toContain('"interval": "soon"');
+    // …and scrolls that line into the editor's view, the line number marked with "!".
+    const shown = await editor.evaluate((e: HTMLTextAreaElement, line: number) => {
+      const top = (line - 1) * parseFloat(getComputedStyle(e).lineHeight);
+      return top >= e.scrollTop && top < e.scrollTop + e.clientHeight;
+    }, cursorLine);
+    expect(shown).toBe(true);
+    expect(await page.locator('.code-editor .gutter .bad').allTextContents()).toEqual([`! ${cursorLine}`]);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(500);
-    await page.locator('.config-issues').scrollIntoViewIfNeeded();
+    await issue.click();
+    await page.locator('label[for="config-editor-text"]').evaluate((e) => e.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: `${shots}settings-editor-390.png` });
     expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBeLessThanOrEqual(0);
     expect(await axe(page)).toEqual([]);

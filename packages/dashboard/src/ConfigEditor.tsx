@@ -5,7 +5,7 @@
  * a line diff to review, and a save that refuses to overwrite a file changed since it was loaded
  * (If-Match). Its own chunk: loaded when the editor is opened.
  */
-import { ArrowLeft, FileDiff, RotateCcw, Save, TriangleAlert } from 'lucide-react';
+import { ArrowLeft, FileDiff, Info, RotateCcw, Save, TriangleAlert } from 'lucide-react';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { collapseDiff, diffLines, leadingPath, lineColumn, locatePath, prettyJson, scanJson, type DiffRow, type JsonProblem } from './config-text.js';
 import { t, type MessageKey } from './i18n.js';
@@ -299,13 +299,13 @@ export function ConfigEditor() {
           {issues.map((issue) => (
             <li key={`${issue.path}:${issue.message}`}>
               <button type="button" className="link" onClick={() => goToPath(issue.path)}>
-                <TriangleAlert size={14} aria-hidden="true" /> <code>{issue.path || t('editor.document')}</code>: {issue.message}
+                <TriangleAlert size={14} aria-hidden="true" /><code>{issue.path || t('editor.document')}</code>: {issue.message}
               </button>
             </li>
           ))}
           {warnings.map((warning) => (
             <li key={warning} className="warn">
-              <button type="button" className="link" onClick={() => goToPath(leadingPath(warning))}>{t('editor.warning')}: {warning}</button>
+              <button type="button" className="link" onClick={() => goToPath(leadingPath(warning))}><Info size={14} aria-hidden="true" />{t('editor.warning')}: {warning}</button>
             </li>
           ))}
         </ul>
