@@ -2,7 +2,8 @@
  * The raw config editor (Settings → Edit config.json) in real headless Chromium, on the real
  * launcher and gateway: live errors for broken JSON and for a schema violation (from the
  * launcher's validate route), the review diff, the save and the gateway's reload, secrets kept
- * out of the page and kept on disk, and a change made on disk meanwhile refused with a sentence.
+ * out of the page and kept on disk, unsaved edits kept across pages, and a change made on disk
+ * meanwhile refused with a sentence.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,6 +86,10 @@ describe('raw config editor in Chromium', () => {
     expect((await diff.locator('ins').allTextContents()).map((s) => s.replace(/^\d+/, ''))).toEqual(['+    "interval": 45,']);
     await diff.getByText(/unchanged lines$/).first().waitFor();
     expect(await axe(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await axe(page)).toEqual([]);
+    await page.screenshot({ path: `${shots}settings-editor-1280-dark.png` });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.screenshot({ path: `${shots}settings-editor-1280.png` });
     await page.getByRole('button', { name: 'Save config.json' }).click();
     await page.getByText('Saved.', { exact: true }).waitFor({ timeout: 15_000 });
@@ -110,6 +115,12 @@ describe('raw config editor in Chromium', () => {
     const loaded = await editor.inputValue();
     await editor.fill(loaded.replace('"interval": 45,', '"interval": 50,'));
     await writeFile(join(ui.home, 'config.json'), onDisk.replace('"interval": 45', '"interval": 20'));
+    // Another page and back: the unsaved edit is still there.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name: 'Logs', exact: true }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByRole('button', { name: 'Edit config.json' }).click();
+    await page.getByText(/Your unsaved edits from earlier in this tab are back/).waitFor();
+    expect(await editor.inputValue()).toContain('"interval": 50');
     await page.getByRole('button', { name: 'Review changes' }).click();
     await page.getByRole('button', { name: 'Save config.json' }).click();
     await page.getByRole('alert').getByText(/config\.json changed on disk since you loaded it .*nothing was written/).waitFor();

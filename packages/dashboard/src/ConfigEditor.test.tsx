@@ -1,11 +1,12 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigEditor, DiffView, describeProblem } from './ConfigEditor.js';
+import { ConfigEditor, DiffView, describeProblem, forgetDraft } from './ConfigEditor.js';
 import { collapseDiff, diffLines, leadingPath, lineColumn, locatePath, prettyJson, scanJson } from './config-text.js';
 
 afterEach(() => {
   cleanup();
+  forgetDraft();
   vi.unstubAllGlobals();
 });
 
@@ -149,5 +150,26 @@ describe('ConfigEditor', () => {
     editor.setSelectionRange(1, 1);
     fireEvent.keyDown(editor, { key: 'Tab' });
     expect(editor.value.startsWith('{  \n')).toBe(true);
+  });
+
+  it('keeps unsaved edits (in memory) when the editor closes or another page opens, until they are discarded', async () => {
+    launcher();
+    const fetchMock = vi.mocked(fetch);
+    const gets = () => fetchMock.mock.calls.filter(([path, init]) => path === '/api/config' && !init?.method).length;
+    render(<ConfigEditor />);
+    const editor = await screen.findByLabelText<HTMLTextAreaElement>('config.json (secrets redacted)');
+    await waitFor(() => expect(editor.value).toContain('"interval": 30'));
+    fireEvent.change(editor, { target: { value: editor.value.replace('"interval": 30', '"interval": 40') } });
+    cleanup();
+    render(<ConfigEditor />);
+    const again = await screen.findByLabelText<HTMLTextAreaElement>('config.json (secrets redacted)');
+    expect(again.value).toContain('"interval": 40');
+    expect(screen.getByText(/Your unsaved edits from earlier in this tab are back/)).toBeTruthy();
+    expect(gets()).toBe(1);
+    fireEvent.click(screen.getByRole('button', { name: 'Discard changes' }));
+    cleanup();
+    render(<ConfigEditor />);
+    await waitFor(() => expect(screen.getByLabelText<HTMLTextAreaElement>('config.json (secrets redacted)').value).toContain('"interval": 30'));
+    expect(gets()).toBe(2);
   });
 });

@@ -18,6 +18,15 @@ type Outcome = { kind: 'saved'; text: string; detail: string[] } | { kind: 'refu
 
 const VALIDATE_DELAY_MS = 400;
 
+/**
+ * Unsaved edits outlive the editor (closed, or another dashboard page opened) for as long as the
+ * tab: in memory only, never in storage, since they may hold a secret just typed. Saved against
+ * the revision they were made on, so a save after a change on disk still gets the 409.
+ */
+let draft: { loaded: Loaded; text: string } | undefined;
+/** Forgets the kept edits (tests). */
+export const forgetDraft = () => void (draft = undefined);
+
 /** The sentence for a JSON syntax error, with its place. */
 export function describeProblem(problem: JsonProblem): string {
   const expected = t(`editor.expected.${problem.expected}` as MessageKey);
@@ -67,9 +76,10 @@ function reloadDetail(reload: ReloadAnswer | undefined): string[] {
 }
 
 export function ConfigEditor() {
-  const [loaded, setLoaded] = useState<Loaded>();
+  const [loaded, setLoaded] = useState<Loaded | undefined>(() => draft?.loaded);
   const [loadError, setLoadError] = useState<{ error: string; issues: Issue[] }>();
-  const [text, setText] = useState('');
+  const [text, setText] = useState(() => draft?.text ?? '');
+  const [restored, setRestored] = useState(() => draft !== undefined);
   const [check, setCheck] = useState<Check>();
   const [reviewing, setReviewing] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -89,11 +99,20 @@ export function ConfigEditor() {
     setLoadError(undefined);
     setLoaded(next);
     setText(next.text);
+    setRestored(false);
     setReviewing(false);
   }, []);
   useEffect(() => {
-    void load();
+    if (!draft) void load();
   }, [load]);
+  const latest = useRef({ loaded, text });
+  useEffect(() => {
+    latest.current = { loaded, text };
+  });
+  useEffect(() => () => {
+    const { loaded: base, text: edited } = latest.current;
+    if (base) draft = edited !== base.text ? { loaded: base, text: edited } : undefined;
+  }, []);
 
   const scan = useMemo(() => scanJson(text), [text]);
   const parsed = useMemo((): { ok: true; value: unknown } | { ok: false } => {
@@ -245,6 +264,7 @@ export function ConfigEditor() {
   return (
     <div className="config-editor">
       <p className="muted small" id="config-editor-hint">{t('editor.hint')}</p>
+      {restored && dirty && <p className="small" role="status">{t('editor.restored')}</p>}
       {reviewing ? (
         <>
           <DiffView rows={diff} />
