@@ -148,8 +148,22 @@ describe('ConfigEditor', () => {
 
     // Tab indents by two spaces instead of leaving the editor.
     editor.setSelectionRange(1, 1);
-    fireEvent.keyDown(editor, { key: 'Tab' });
+    expect(fireEvent.keyDown(editor, { key: 'Tab' })).toBe(false);
     expect(editor.value.startsWith('{  \n')).toBe(true);
+    // Several lines: Tab indents them all, Shift+Tab takes the two spaces off again.
+    const body = editor.value;
+    const from = body.indexOf('  "version"');
+    const to = body.indexOf('"heartbeat"');
+    editor.setSelectionRange(from, to);
+    fireEvent.keyDown(editor, { key: 'Tab' });
+    expect(editor.value.slice(from).startsWith('    "version": 3,\n    "heartbeat"')).toBe(true);
+    editor.setSelectionRange(from, to + 2);
+    fireEvent.keyDown(editor, { key: 'Tab', shiftKey: true });
+    expect(editor.value).toBe(body);
+    // Escape, then Tab: the browser moves the focus on (no keyboard trap).
+    fireEvent.keyDown(editor, { key: 'Escape' });
+    expect(fireEvent.keyDown(editor, { key: 'Tab' })).toBe(true);
+    expect(editor.value).toBe(body);
   });
 
   it('keeps unsaved edits (in memory) when the editor closes or another page opens, until they are discarded', async () => {
