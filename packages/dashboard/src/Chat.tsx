@@ -8,6 +8,7 @@
 import { Fragment, useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { AttachmentChips, clock, filesOf, fileSize, MessageFiles, MessageImages, resendable, storedImageUrl, useAttachments, type Attachment, type FileChip } from './ChatImages.js';
 import { canRecord, RecordButton, useRecorder } from './ChatVoice.js';
+import { ConversationSearch } from './ChatSearch.js';
 import { MessagesSquare, Mic, Paperclip, Pencil, Plus, SendHorizontal, Square, Trash2, Wrench, X } from 'lucide-react';
 import { Markdown } from './Markdown.js';
 import { MessageActions } from './ChatActions.js';
@@ -274,6 +275,7 @@ export function Chat() {
     <div className="chat-layout">
     <aside className={`sessions ${showSessions ? 'open' : ''}`} aria-label={t('chat.conversations')}>
       <button type="button" onClick={newConversation}><Plus size={16} />{t('chat.new')}</button>
+      <ConversationSearch current={session} onOpen={switchTo}>
       <ul>
         {sessions.map((item) => (
           <li key={item.id} className={item.id === session ? 'current' : ''}>
@@ -283,6 +285,7 @@ export function Chat() {
           </li>
         ))}
       </ul>
+      </ConversationSearch>
     </aside>
     <div className={`chat ${dragging ? 'dragging' : ''}`} onDragOver={onDragOver} onDragLeave={() => setDragging(false)} onDrop={onDrop}>
       <div className="toolbar">

@@ -8,6 +8,7 @@
  */
 import { isStoredImagePath } from '../media/image-store.js';
 import { splitReceivedFiles } from '../media/received-file.js';
+import { MAX_SEARCH_QUERY, MAX_SEARCH_RESULTS } from '../sessions/session-search.js';
 import type { SessionStore, StoredMessage } from '../sessions/session-store.js';
 
 type Answer = Promise<{ status: number; body: unknown }>;
@@ -53,9 +54,31 @@ function visibleMessages(messages: readonly StoredMessage[]): VisibleMessage[] {
   return out;
 }
 
+/** Searches at once; one more is refused (429) rather than queued: each may read SEARCH_BYTE_BUDGET. */
+const MAX_RUNNING_SEARCHES = 2;
+
 export function sessionsApi(deps: { store: SessionStore; stop(key: string): void }) {
   const { store } = deps;
+  let searching = 0;
+  /** GET /sessions/search?prefix=&q=&limit= (no channel or job names a session "search"). */
+  async function search(query: URLSearchParams): Answer {
+    const q = (query.get('q') ?? '').trim();
+    if (!q) return { status: 400, body: { error: 'send q=<text to find>' } };
+    if (q.length > MAX_SEARCH_QUERY) return { status: 400, body: { error: `the search text is ${q.length} characters; at most ${MAX_SEARCH_QUERY}` } };
+    const asked = Number(query.get('limit') ?? 20);
+    const limit = Number.isInteger(asked) ? Math.min(Math.max(asked, 1), MAX_SEARCH_RESULTS) : 20;
+    if (!store.search) return { status: 501, body: { error: 'this session store cannot search conversations' } };
+    if (searching >= MAX_RUNNING_SEARCHES) return { status: 429, body: { error: 'other conversation searches are still running; try again in a moment' } };
+    searching++;
+    try {
+      const { hits, truncated } = await store.search({ prefix: query.get('prefix') ?? '', query: q, limit });
+      return { status: 200, body: { results: hits, truncated } };
+    } finally {
+      searching--;
+    }
+  }
   return async (method: string, key: string | undefined, query: URLSearchParams, body: unknown): Answer => {
+    if (key === 'search') return method === 'GET' ? search(query) : { status: 405, body: { error: 'use GET' } };
     if (!key) {
       if (method !== 'GET') return { status: 405, body: { error: 'use GET' } };
       const prefix = query.get('prefix') ?? '';

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '@picoclaw/core';
+import { findIn, findInMessages, foldCase, jsonNeedle, SEARCH_BYTE_BUDGET, type SessionSearchHit, type SessionSearchResult } from './session-search.js';
 import type { SessionInfo, SessionStore, StoredMessage } from './session-store.js';
 
 const MAX_LINE = 10 * 1024 * 1024;
@@ -352,6 +353,48 @@ export function createJsonlSessionStore(options: {
     },
 
     setTitle: (key, title) => serial(key, () => writeMeta(key, { title: title.slice(0, 120) })),
+
+    async search({ prefix, query, limit, maxBytes = SEARCH_BYTE_BUDGET }): Promise<SessionSearchResult> {
+      await writePendingMeta();
+      const q = foldCase(query);
+      const needle = jsonNeedle(q);
+      // The sessions of the prefix, newest first: their meta files are small; the JSONL is read
+      // one file at a time, only when the title does not match, and skipped unparsed when its
+      // raw text cannot have the query.
+      const entries = await readdir(options.dir).catch(() => [] as string[]);
+      const found: { meta: Meta; jsonl: string; mtime: number; size: number }[] = [];
+      for (const file of entries) {
+        if (!file.endsWith('.meta.json')) continue;
+        try {
+          const meta = JSON.parse(await readFile(join(options.dir, file), 'utf8')) as Meta;
+          if (typeof meta.key !== 'string' || !meta.key.startsWith(prefix)) continue;
+          const jsonl = join(options.dir, file.replace(/\.meta\.json$/, '.jsonl'));
+          const info = await stat(jsonl).catch(() => undefined);
+          found.push({ meta, jsonl, mtime: info?.mtimeMs ?? Date.parse(meta.updated_at), size: info?.size ?? 0 });
+        } catch {
+          // an unreadable meta file: not listed either
+        }
+      }
+      found.sort((a, b) => b.mtime - a.mtime);
+      const hits: SessionSearchHit[] = [];
+      let read = 0;
+      for (const { meta, jsonl, mtime, size } of found) {
+        if (hits.length >= limit) break;
+        const base = { key: meta.key, ...(meta.title ? { title: meta.title } : {}), updatedAt: new Date(mtime).toISOString() };
+        const inTitle = meta.title ? findIn(meta.title, q) : undefined;
+        if (inTitle) {
+          hits.push({ ...base, in: 'title', snippet: inTitle });
+          continue;
+        }
+        if (read + size > maxBytes) return { hits, truncated: true };
+        const text = await readFile(jsonl, 'utf8').catch(() => '');
+        read += size || text.length;
+        if (needle !== undefined && !foldCase(text).includes(needle)) continue;
+        const match = findInMessages(parseJsonl(text), q);
+        if (match) hits.push({ ...base, in: 'message', ...match });
+      }
+      return { hits, truncated: false };
+    },
 
     async list(): Promise<SessionInfo[]> {
       await writePendingMeta();

@@ -33,6 +33,18 @@ describe('Redis session store', () => {
     expect((await s.load('k')).messages.map((m) => m.content)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
   });
 
+  it('searches titles and user/assistant text of the sessions of a prefix, case-insensitively, within its byte budget', async () => {
+    const s = store();
+    await s.append('pico:web-a', [{ role: 'user', content: 'tomatoes?' }, { role: 'assistant', content: 'Water at dawn; never SOGGY soil.' }]);
+    await s.append('pico:web-b', [{ role: 'user', content: 'kitchen light' }, { role: 'tool', content: 'soggy in a tool result', tool_call_id: 'c' }]);
+    await s.append('telegram:1', [{ role: 'user', content: 'soggy on telegram' }]);
+    const found = await s.search!({ prefix: 'pico:', query: 'soggy', limit: 20 });
+    expect(found).toEqual({ truncated: false, hits: [expect.objectContaining({ key: 'pico:web-a', title: 'tomatoes?', in: 'message', role: 'assistant', snippet: { before: 'Water at dawn; never ', match: 'SOGGY', after: ' soil.' } })] });
+    expect((await s.search!({ prefix: 'pico:', query: 'KITCHEN', limit: 20 })).hits).toEqual([expect.objectContaining({ key: 'pico:web-b', in: 'title' })]);
+    expect((await s.search!({ prefix: 'pico:', query: 'cucumber', limit: 20 })).hits).toEqual([]);
+    expect(await s.search!({ prefix: 'pico:', query: 'soggy', limit: 20, maxBytes: 0 })).toEqual({ hits: [], truncated: true });
+  });
+
   it('two gateways (two store instances) see one history', async () => {
     await store('a').append('mqtt:d', [{ role: 'user', content: 'from a' }]);
     await store('b').append('mqtt:d', [{ role: 'assistant', content: 'from b' }]);

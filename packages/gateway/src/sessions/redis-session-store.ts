@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../cluster/redis.js';
 import { acquireLease, createLeaseOps } from '../cluster/lease.js';
+import { findIn, findInMessages, foldCase, jsonNeedle, SEARCH_BYTE_BUDGET, type SessionSearchHit, type SessionSearchResult } from './session-search.js';
 import type { SessionInfo, SessionStore, StoredMessage } from './session-store.js';
 
 const LOAD = `return { redis.call('LRANGE', KEYS[1], 0, -1), redis.call('HGET', KEYS[2], 'summary') or '' }`;
@@ -88,7 +89,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     return messages;
   };
 
-  return {
+  const store: SessionStore = {
     async load(key) {
       const [lines, summary] = await redis.script<[string[], string]>(LOAD, keys(key).slice(0, 2), []);
       return { messages: parse(key, lines), ...(summary ? { summary } : {}) };
@@ -127,6 +128,33 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       return infos;
     },
 
+    async search({ prefix: keyPrefix, query, limit, maxBytes = SEARCH_BYTE_BUDGET }): Promise<SessionSearchResult> {
+      // The sessions list() knows (the 500 most recent), newest first; one LRANGE each, only when
+      // the title does not match, its raw lines checked before any is parsed.
+      const q = foldCase(query);
+      const needle = jsonNeedle(q);
+      const hits: SessionSearchHit[] = [];
+      let read = 0;
+      for (const info of await store.list()) {
+        if (hits.length >= limit) break;
+        if (!info.key.startsWith(keyPrefix)) continue;
+        const base = { key: info.key, ...(info.title ? { title: info.title } : {}), updatedAt: info.updatedAt };
+        const inTitle = info.title ? findIn(info.title, q) : undefined;
+        if (inTitle) {
+          hits.push({ ...base, in: 'title', snippet: inTitle });
+          continue;
+        }
+        if (read >= maxBytes) return { hits, truncated: true };
+        const lines = await redis.command<string[]>(['LRANGE', keys(info.key)[0]!, '0', '-1']);
+        read += lines.reduce((n, line) => n + line.length, 0);
+        const candidates = needle === undefined ? lines : lines.filter((line) => foldCase(line).includes(needle));
+        if (candidates.length === 0) continue;
+        const match = findInMessages(parse(info.key, candidates), q);
+        if (match) hits.push({ ...base, in: 'message', ...match });
+      }
+      return { hits, truncated: false };
+    },
+
     async lock(key, signal) {
       const held = await acquireLease(leases, `${prefix}lock:${key}`, owner, {
         ttlMs: options.lockTtlMs ?? 10_000,
@@ -136,4 +164,5 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       return () => held.release();
     },
   };
+  return store;
 }

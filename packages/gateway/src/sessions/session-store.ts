@@ -3,6 +3,7 @@
  * JSONL files (the default) and a shared store for several gateways are interchangeable.
  */
 import type { ChatMessage } from '../models/types.js';
+import type { SessionSearchQuery, SessionSearchResult } from './session-search.js';
 
 /**
  * A message as kept: never with image bytes; `media` lists the workspace paths of the images it
@@ -39,6 +40,11 @@ export interface SessionStore {
   list(): Promise<SessionInfo[]>;
   /** Names a session for lists (the first question is the default title). */
   setTitle(key: string, title: string): Promise<void>;
+  /**
+   * Conversations whose title or user/assistant text has the query (session-search.ts), newest
+   * first, reading at most the query's byte budget. Only on request (the dashboard's search).
+   */
+  search?(query: SessionSearchQuery): Promise<SessionSearchResult>;
   /**
    * Takes the session's turn lock across processes, for stores shared by several gateways;
    * resolves with its release. Absent when one process owns the store (its queue suffices).
