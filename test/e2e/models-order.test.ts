@@ -2,7 +2,7 @@
  * The Models page's fallback order in real Chromium, against the real launcher and gateway: three
  * models, the primary on a fake endpoint that refuses every request, so after one chat message it
  * cools down with its last error while a fallback answers. A fallback dragged above another with
- * the mouse, and one moved with the keyboard, reach config.json on disk. Screenshots:
+ * the mouse, one moved with the keyboard and one dragged with a finger (touch) reach config.json on disk. Screenshots:
  * test/e2e/screenshots/models-order-1280.png and -390.png.
  */
 import { readFile } from 'node:fs/promises';
@@ -31,8 +31,22 @@ async function drag(page: Page, name: string, above: string) {
   await page.mouse.up();
 }
 
+/** The same with a finger: CDP touch events (the page has touch), in steps. */
+async function touchDrag(page: Page, name: string, above: string) {
+  const handle = (await page.locator(`[data-model="${name}"] .drag-handle`).boundingBox())!;
+  const target = (await page.locator(`ol.model-list > [data-model="${above}"]`).boundingBox())!;
+  const cdp = await page.context().newCDPSession(page);
+  const x = handle.x + handle.width / 2;
+  const from = handle.y + handle.height / 2;
+  const to = target.y + target.height / 4;
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x, y: from }] });
+  for (let i = 1; i <= 12; i++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y: from + ((to - from) * i) / 12 }] });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+}
+
 describe('Models: the fallback order', () => {
-  it('drag with the mouse and Move up from the keyboard save the order to config.json; a cooling-down model shows its error and time left', async () => {
+  it('drag with the mouse, Move up from the keyboard and drag with a finger save the order to config.json; a cooling-down model shows its error and time left', async () => {
     const good = ui.track(await startFakeLlm([], { echo: true }));
     const bad = ui.track(await startFakeLlm([], { answer: () => ({ status: 401, body: { error: { message: 'invalid api key for the fake provider' } } }) }));
     const base = await ui.start({
@@ -43,7 +57,7 @@ describe('Models: the fallback order', () => {
         { model_name: 'c', model: 'groq/third', api_base: good.url, api_keys: ['k'] },
       ],
     });
-    const page = await ui.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await ui.browser.newPage({ viewport: { width: 1280, height: 900 }, hasTouch: true });
     await logIn(page, base);
     await page.getByLabel('Message').fill('hello');
     await page.keyboard.press('Enter');
@@ -88,6 +102,11 @@ describe('Models: the fallback order', () => {
     await badRow.locator('details[open]').waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${shots}models-order-390.png`, fullPage: true });
+
+    // A finger on a phone: touch events (pointer events from touch), the page does not scroll instead.
+    expect(await chain(page)).toEqual(['bad', 'b', 'c']);
+    await touchDrag(page, 'c', 'b');
+    await expect.poll(onDisk).toEqual(['bad', 'c', 'b']);
     await page.close();
   }, 120_000);
 });
