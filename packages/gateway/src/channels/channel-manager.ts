@@ -6,7 +6,7 @@
 import { implementedChannelTypes, type ChannelConfig, type ChannelStatus } from '@picoclaw/core';
 import type { InboundMessage } from '../agent/agent-runtime.js';
 import type { AgentSink } from '../agent/events.js';
-import type { Channel, ChannelDeps, ChannelFactory, Log, UpgradeHandler } from './channel.js';
+import type { Channel, ChannelDeps, ChannelFactory, Log, RefusedSender, UpgradeHandler } from './channel.js';
 
 interface Running {
   config: ChannelConfig;
@@ -34,6 +34,8 @@ export interface ChannelManager {
   canSendVoice(channel: string): boolean;
   /** What every running channel can send to now, for pickers. */
   targets(): { channel: string; type: string; to: string; label: string }[];
+  /** Senders the running channel `channel` refused lately (Channel.refusedSenders); undefined when no such channel runs. */
+  refusedSenders(channel: string): RefusedSender[] | undefined;
   /**
    * Sends a file to `chatId` on the channel named `channel` (the send_file tool, to the turn's own
    * chat). Rejects with a sentence for the model when the channel is not running, when its type
@@ -133,6 +135,10 @@ export function createChannelManager(options: {
         }
         return { ...base, ...entry.channel.status() } satisfies ChannelStatus;
       });
+    },
+    refusedSenders(name) {
+      const channel = running.get(name)?.channel;
+      return channel ? (channel.refusedSenders?.() ?? []) : undefined;
     },
     async stop() {
       await Promise.all([...running].map(([name, entry]) => halt(name, entry)));

@@ -54,6 +54,11 @@ export interface Channel {
   /** Chats this channel can send to now, for pickers ({ to: bare id, label: human text }). */
   targets?(): { to: string; label: string }[];
   /**
+   * People this channel refused lately (not in allow_from), newest first, each once and a few at
+   * most, in memory only: the dashboard's "find my user id" lists them with an "Allow" button.
+   */
+  refusedSenders?(): RefusedSender[];
+  /**
    * Sends a file to a chat (the `send_file` tool, to the turn's own chat). Rejects with a sentence
    * fit for the model when the chat is not allowed or the transport refuses; a channel without it
    * cannot send files.
@@ -65,6 +70,9 @@ export interface Channel {
    */
   sendVoice?(chatId: string, audio: Buffer, signal?: AbortSignal): Promise<void>;
 }
+
+/** A sender a channel refused: the id allow_from takes, what Telegram says about them, and when (ISO). */
+export interface RefusedSender { id: number; username?: string; first_name?: string; at: string }
 
 /** Builds a channel; may load the channel's library first (so disabled channels cost nothing). */
 export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (name: string, config: C, deps: ChannelDeps) => Channel | Promise<Channel>;

@@ -46,3 +46,28 @@ describe('POST /channels/<name>/test', () => {
     expect(tg!.sent()).toEqual([]);
   });
 });
+
+describe('GET /channels/<name>/refused', () => {
+  it('lists who the bot refused (newest first, each once, at most 10), for "find my user id"', async () => {
+    await start();
+    const get = async (path: string, token = 'control-token') => {
+      const response = await fetch(`${gw!.base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, body: (await response.json()) as { refused?: { id: number; username?: string; first_name?: string; at: string }[]; error?: string } };
+    };
+    expect(await get('/channels/telegram/refused')).toEqual({ status: 200, body: { channel: 'telegram', refused: [] } });
+    tg!.pushMessage('hello?', { id: 7001, username: 'newowner' });
+    tg!.pushMessage('allowed one', { id: 42 });
+    await expect.poll(async () => (await get('/channels/telegram/refused')).body.refused?.length, { timeout: 5_000 }).toBe(1);
+    const [first] = (await get('/channels/telegram/refused')).body.refused!;
+    expect(first).toEqual({ id: 7001, username: 'newowner', first_name: 'T', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    // The stranger was told their id too (the bot's own answer).
+    await expect.poll(() => tg!.sent().some((s) => String(s.body.text).includes('Your Telegram user id is 7001'))).toBe(true);
+    // Twelve more strangers and the first again: ten kept, the newest first, 7001 once.
+    for (let id = 8000; id < 8012; id++) tg!.pushMessage('hi', { id });
+    tg!.pushMessage('me again', { id: 7001, username: 'newowner' });
+    await expect.poll(async () => (await get('/channels/telegram/refused')).body.refused?.map((r) => r.id), { timeout: 5_000 }).toEqual([7001, 8011, 8010, 8009, 8008, 8007, 8006, 8005, 8004, 8003]);
+    expect(await get('/channels/nope/refused')).toMatchObject({ status: 404, body: { error: expect.stringMatching(/no running channel named "nope"/) } });
+    expect((await get('/channels/telegram/refused', 'wrong')).status).toBe(401);
+    expect((await fetch(`${gw!.base}/channels/telegram/refused`, { method: 'POST', headers: { authorization: 'Bearer control-token', 'content-type': 'application/json' }, body: '{}' })).status).toBe(405);
+  });
+});

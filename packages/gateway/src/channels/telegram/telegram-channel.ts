@@ -16,7 +16,7 @@ import { backoffDelay, classifyFailure, sleep, type ChannelConfig, type ChannelS
 import type { Telegram } from 'telegraf';
 import type { AgentEvent } from '../../agent/events.js';
 import { commands } from '../../agent/commands.js';
-import type { Channel, ChannelContext, ChannelFactory } from '../channel.js';
+import type { Channel, ChannelContext, ChannelFactory, RefusedSender } from '../channel.js';
 import { markdownToTelegramHtml, splitMessage, TELEGRAM_LIMIT } from './telegram-format.js';
 import { createTelegramMedia, isImageDocument, UNSUPPORTED, type Said, type TelegramAudio, type TelegramDocument, type TelegramPhotoSize } from './telegram-media.js';
 
@@ -81,6 +81,9 @@ function allowFromChatIds(allowFrom: string[]): string[] {
   );
 }
 
+/** How many refused senders a channel remembers for the dashboard. */
+export const REFUSED_KEPT = 10;
+
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const createTelegramChannel: ChannelFactory = async (name, config, deps) => {
@@ -114,6 +117,11 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
   let loop: Promise<void> | undefined;
   const stopper = new AbortController();
   const refused = new Map<number, number>();
+  /**
+   * Who was refused lately, newest first (the dashboard's "find my user id"): memory only, at most
+   * REFUSED_KEPT people, each once. It dies with the channel (a restart, a changed allow_from).
+   */
+  let refusedSenders: RefusedSender[] = [];
 
   // Chats allowed users have written from, by chat id, in the state store under the bot's id (the
   // token's public part), so a restart or another gateway of a cluster knows them too.
@@ -328,6 +336,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
     const from = message.from;
     if (!senderAllowed(from, allow_from)) {
       context?.log('warn', `message from user ${from.id}${from.username ? ` (@${from.username})` : ''} refused: not in allow_from`);
+      refusedSenders = [{ id: from.id, ...(from.username ? { username: from.username.slice(0, 64) } : {}), ...(from.first_name ? { first_name: from.first_name.slice(0, 64) } : {}), at: new Date().toISOString() }, ...refusedSenders.filter((r) => r.id !== from.id)].slice(0, REFUSED_KEPT);
       // One polite answer per chat per hour, so a stranger cannot make the bot spam.
       const last = refused.get(chatId) ?? 0;
       if (message.chat.type === 'private' && Date.now() - last > 3_600_000) {
@@ -547,6 +556,7 @@ export const createTelegramChannel: ChannelFactory = async (name, config, deps) 
       if (failure !== undefined) throw new Error(`telegram: sending ${file.filename} to chat ${numeric} failed: ${failure}`);
       counters.out++;
     },
+    refusedSenders: () => refusedSenders.map((r) => ({ ...r })),
     status: () => ({
       state,
       detail: botUsername ? `@${botUsername}` : 'connecting',
