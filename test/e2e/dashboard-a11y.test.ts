@@ -26,6 +26,7 @@ const pages = [
   { name: 'skills', nav: 'Skills', heading: 'Skills', ready: (p: Page) => p.getByText('porch', { exact: true }).first().waitFor() },
   { name: 'mcp', nav: 'MCP', heading: 'MCP servers', ready: (p: Page) => p.locator('[data-server="homeassistant"]').getByText('connected').waitFor({ timeout: 15_000 }) },
   { name: 'logs', nav: 'Logs', heading: 'Logs', ready: (p: Page) => p.getByRole('log').getByText(/./).first().waitFor() },
+  { name: 'setup', nav: 'Setup guide', heading: 'Setup guide', ready: (p: Page) => p.locator('.wizard-body h2').waitFor() },
   { name: 'settings', nav: 'Settings', heading: 'Settings', ready: (p: Page) => p.getByRole('checkbox', { name: /web_fetch/ }).waitFor() },
 ] as const;
 
@@ -184,7 +185,7 @@ describe('dashboard layout and accessibility in Chromium', () => {
     await mkdir(shots, { recursive: true });
     await page.screenshot({ path: `${shots}drawer-390.png` });
     // The page behind is inert while the drawer is open: Tab stays in the drawer.
-    for (let i = 0; i < 14; i++) await page.keyboard.press('Tab');
+    for (let i = 0; i < 15; i++) await page.keyboard.press('Tab');
     expect(await page.evaluate(() => !!document.activeElement?.closest('#sidebar'))).toBe(true);
     await page.keyboard.press('Escape');
     await expect.poll(() => nav.isVisible()).toBe(false);

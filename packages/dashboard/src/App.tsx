@@ -10,11 +10,13 @@ import { SettingsPage } from './SettingsPage.js';
 import { useGatewayStatus } from './StatusBanner.js';
 import { Layout, pages, type PagePath } from './Layout.js';
 import { t } from './i18n.js';
+import { needsSetup } from './setup-state.js';
 
 // Its own chunk (with cronstrue): loaded when the page is first opened.
 const SchedulesPage = lazy(() => import('./SchedulesPage.js').then((m) => ({ default: m.SchedulesPage })));
 const MemoryPage = lazy(() => import('./MemoryPage.js').then((m) => ({ default: m.MemoryPage })));
 const SkillsPage = lazy(() => import('./SkillsPage.js').then((m) => ({ default: m.SkillsPage })));
+const SetupWizard = lazy(() => import('./SetupWizard.js').then((m) => ({ default: m.SetupWizard })));
 
 export function App() {
   const [status, setStatus] = useState<AuthStatus | undefined>();
@@ -45,6 +47,24 @@ export function App() {
     if (path !== location.pathname) history.replaceState(null, '', path);
   }, [status]);
 
+  // Logged in on the chat while no model can answer yet: the guided setup, unless closed before.
+  const authenticated = !!status?.authenticated;
+  useEffect(() => {
+    if (!authenticated) return;
+    let alive = true;
+    void needsSetup().then(
+      (yes) => {
+        if (!alive || !yes || location.pathname !== '/') return;
+        history.replaceState(null, '', '/setup');
+        setPage('/setup');
+      },
+      () => {},
+    );
+    return () => {
+      alive = false;
+    };
+  }, [authenticated]);
+
   if (error) return <main className="center"><p role="alert">{t('app.unreachable', { error })}</p></main>;
   if (!status) return <main className="center" aria-busy="true">{t('app.loading')}</main>;
   if (status.setup_required) return <SetupPage onDone={refresh} codeRequired={!!status.setup_code_required} />;
@@ -65,6 +85,7 @@ export function App() {
       {page === '/skills' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SkillsPage /></Suspense>}
       {page === '/memory' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><MemoryPage /></Suspense>}
       {page === '/settings' && <SettingsPage />}
+      {page === '/setup' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SetupWizard gateway={gateway} go={go} /></Suspense>}
     </Layout>
   );
 }

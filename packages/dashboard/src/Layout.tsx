@@ -5,7 +5,7 @@
  * and the page. The sidebar is one <nav> in either form, so "the navigation" is one landmark.
  */
 import { useEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent, type ReactNode } from 'react';
-import { Brain, CalendarClock, Cpu, Menu, MessageSquare, Moon, Plug, Puzzle, Radio, ScrollText, Settings, Sun, SunMoon, X, type LucideIcon } from 'lucide-react';
+import { Brain, CalendarClock, Compass, Cpu, Menu, MessageSquare, Moon, Plug, Puzzle, Radio, ScrollText, Settings, Sun, SunMoon, X, type LucideIcon } from 'lucide-react';
 import { GatewayControls, StatusBanner, type GatewayStatus } from './StatusBanner.js';
 import { t, type MessageKey } from './i18n.js';
 
@@ -18,6 +18,7 @@ export const pages = {
   '/skills': { nav: 'nav.skills', title: 'skills.title', id: 'skills-title', icon: Puzzle },
   '/mcp': { nav: 'nav.mcp', title: 'mcp.title', id: 'mcp-title', icon: Plug },
   '/logs': { nav: 'nav.logs', title: 'logs.title', id: 'logs-title', icon: ScrollText },
+  '/setup': { nav: 'nav.setup', title: 'wizard.title', id: 'wizard-title', icon: Compass },
   '/settings': { nav: 'nav.settings', title: 'settings.title', id: 'settings-title', icon: Settings },
 } as const satisfies Record<string, { nav: MessageKey; title: MessageKey; id: string; icon: LucideIcon }>;
 export type PagePath = keyof typeof pages;

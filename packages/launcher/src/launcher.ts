@@ -21,6 +21,7 @@ import { skillRoutes } from './api/skill-routes.js';
 import { usageRoutes } from './api/usage-routes.js';
 import { channelTestRoutes } from './api/channel-test-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
+import { setupRoutes } from './api/setup-routes.js';
 import { authGate, checkBearer, suspiciousPath, type AuthDeps } from './auth/auth.js';
 import { createClientResolver } from './auth/client-address.js';
 import { createHostGuard } from './auth/host-check.js';
@@ -205,6 +206,7 @@ export async function createLauncher(options: LauncherOptions): Promise<Launcher
   app.use(skillRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(usageRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
   app.use(channelTestRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running' }));
+  app.use(setupRoutes({ gateway: gatewayCall, running: () => supervisor.status().state === 'running', configPath: settings.config, home: settings.home }));
   app.use(mediaRoutes({ gatewayUrl: () => supervisor.url, token: () => supervisor.token() }));
   app.use(gatewayRoutes({ supervisor, logs: options.logs, gatewayStatus: () => gatewayFetch('/status') }));
   app.get('/api/system/version', (_req, res) => void res.json({ version: options.version }));
