@@ -423,7 +423,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 export function validateConfigDocument(
   doc: unknown,
   options: { launcherToken?: string; env?: NodeJS.ProcessEnv } = {},
-): { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] } {
+): { ok: true; config: Config; warnings: string[] } | { ok: false; issues: ConfigIssue[] } {
   if (!isObject(doc)) return { ok: false, issues: [{ path: '', source: 'request', message: 'the config must be a JSON object' }] };
   if (nestedDeeperThan(doc, MAX_NESTING)) return { ok: false, issues: [{ path: '', source: 'request', message: `nested more than ${MAX_NESTING} levels deep; a config is never nested like this` }] };
   const { doc: migrated } = migrateConfig(doc);
@@ -439,5 +439,7 @@ export function validateConfigDocument(
     ...envResult.issues,
     ...(runtime.success ? runtimeChecks(runtime.data, options.launcherToken) : []).map((i) => ({ ...i, source: 'request' })),
   ];
-  return issues.length ? { ok: false, issues } : { ok: true, config: result.data };
+  if (issues.length) return { ok: false, issues };
+  // What loading it would warn about (keys ignored for compatibility, channels that will not start, …).
+  return { ok: true, config: result.data, warnings: [...ignoredWarnings(compat.ignored), ...envResult.warnings, ...(runtime.success ? runtimeWarnings(runtime.data) : [])] };
 }

@@ -119,14 +119,42 @@ describe('secrets', () => {
     ] });
     const incoming = redactSecrets(stored);
     incoming.model_list.reverse();
-    incoming.model_list.push({ ...incoming.model_list[0]!, model_name: 'new', api_keys: [SECRET_PLACEHOLDER, 'typed-by-user'] });
+    incoming.model_list.push({ ...incoming.model_list[0]!, model_name: 'new', api_keys: ['', 'typed-by-user'] });
     const restored = restoreSecrets(incoming, stored);
     expect(restored.model_list.map((m) => [m.model_name, m.api_keys])).toEqual([
       ['b', ['key-b-dup']], // same-named entries are told apart by their model
       ['b', ['key-b0', 'key-b1']],
       ['a', ['key-a']],
-      ['new', ['', 'typed-by-user']], // nothing stored for it: the marker becomes unset, never literal
+      ['new', ['', 'typed-by-user']],
     ]);
+  });
+
+  it('a renamed or copied entry keeps the one key stored for its endpoint; an ambiguous or unknown placeholder is refused, never saved empty or literal', () => {
+    const stored = configSchema.parse({ model_list: [
+      { model_name: 'a', model: 'mistral/a', api_keys: ['key-a'] },
+      { model_name: 'g1', model: 'groq/x', api_keys: ['key-g1'] },
+      { model_name: 'g2', model: 'groq/y', api_keys: ['key-g2'] },
+    ] });
+    const incoming = redactSecrets(stored);
+    incoming.model_list[0]!.model_name = 'a-renamed';
+    incoming.model_list.push({ ...incoming.model_list[0]!, model_name: 'a-copy' });
+    expect(restoreSecrets(incoming, stored).model_list.map((m) => [m.model_name, m.api_keys])).toEqual([['a-renamed', ['key-a']], ['g1', ['key-g1']], ['g2', ['key-g2']], ['a-copy', ['key-a']]]);
+    const refusal = (doc: typeof incoming) => {
+      try {
+        restoreSecrets(doc, stored);
+      } catch (error) {
+        return (error as { issues: { path: string; message: string }[] }).issues;
+      }
+      throw new Error('restored');
+    };
+    // Two Groq keys: which one the renamed entry meant is unknown.
+    const ambiguous = redactSecrets(stored);
+    ambiguous.model_list[1]!.model_name = 'g-renamed';
+    expect(refusal(ambiguous)).toEqual([expect.objectContaining({ path: 'model_list.1.api_keys.0', message: expect.stringMatching(/none is stored for model "g-renamed".*enter the secret again/) })]);
+    // Renamed and pointed elsewhere: nothing matches (and nothing may follow it there).
+    const moved = redactSecrets(stored);
+    Object.assign(moved.model_list[0]!, { model_name: 'z', api_base: 'http://elsewhere.example/v1' });
+    expect(refusal(moved)).toEqual([expect.objectContaining({ path: 'model_list.0.api_keys.0' })]);
   });
 
   describe('a stored secret does not follow a changed endpoint', () => {

@@ -125,23 +125,30 @@ const endpointScopes: { scope: PathPattern; label: string; endpoint(entry: Entry
   { scope: ['tools', 'skills', 'registries', '*'], label: 'base_url', endpoint: (r) => text(r.base_url) },
 ];
 
-/** The endpoint of the entry that holds the secret at `path`, and what to call it; none for a secret sent nowhere in particular. */
-function endpointOf(doc: unknown, path: Path): { endpoint: string; label: string; entry: string } | undefined {
+/**
+ * The endpoint of the entry that holds the secret at `path`, what to call it, and `place`: the
+ * secret's place among the entries of that kind at that endpoint (the scope, endpoint and the path
+ * inside the entry), which stays the same when the entry is renamed. None for a secret sent
+ * nowhere in particular.
+ */
+function endpointOf(doc: unknown, path: Path): { endpoint: string; label: string; entry: string; place: string } | undefined {
   for (const { scope, label, endpoint } of endpointScopes) {
     if (path.length <= scope.length || !scope.every((part, i) => part === '*' || part === path[i])) continue;
     let entry: unknown = doc;
     for (const key of path.slice(0, scope.length)) entry = (entry as Record<string | number, unknown> | undefined)?.[key];
     if (!entry || typeof entry !== 'object') return undefined;
     const name = path[0] === 'model_list' ? String((entry as Entry).model_name ?? path[1]) : path.slice(0, scope.length).join('.');
-    return { endpoint: endpoint(entry as Entry), label, entry: path[0] === 'model_list' ? `model ${JSON.stringify(name)}` : name };
+    const at = endpoint(entry as Entry);
+    return { endpoint: at, label, entry: path[0] === 'model_list' ? `model ${JSON.stringify(name)}` : name, place: JSON.stringify([scope.join('.'), at, ...path.slice(scope.length)]) };
   }
   return undefined;
 }
 
 /**
  * Replaces each placeholder in `incoming` by the secret `stored` holds at the same logical place
- * (same model_name and model first, then same model_name). A placeholder with nothing stored
- * becomes empty (unset), never the literal marker.
+ * (same model_name and model first, then same model_name, then — for a renamed or copied entry —
+ * the one secret stored at the same place of an entry with the same endpoint). A placeholder that
+ * matches nothing is refused (ConfigError): saving it empty would lose a key the user thinks kept.
  *
  * A stored secret does not follow a changed endpoint: when the entry's API base, URL, command,
  * broker or proxy differs from the one the secret was stored with, the placeholder is refused
@@ -151,17 +158,30 @@ function endpointOf(doc: unknown, path: Path): { endpoint: string; label: string
  */
 export function restoreSecrets<T>(incoming: T, stored: unknown): T {
   const known = new Map<string, { value: string; endpoint: string | undefined }>();
+  /** By endpoint place; undefined when two different secrets share it (which one is meant is unknown). */
+  const byPlace = new Map<string, { value: string; endpoint: string } | undefined>();
   forEachSecret(stored, (value, path) => {
-    const found = { value, endpoint: endpointOf(stored, path)?.endpoint };
+    const at = endpointOf(stored, path);
+    const found = { value, endpoint: at?.endpoint };
     known.set(logicalSecretKey(stored, path, true), found);
     known.set(logicalSecretKey(stored, path), found);
+    if (at && value) byPlace.set(at.place, byPlace.has(at.place) && byPlace.get(at.place)?.value !== value ? undefined : { value, endpoint: at.endpoint });
   });
   const copy = structuredClone(incoming);
   const withheld = new Map<string, ConfigIssue>();
+  const unmatched: ConfigIssue[] = [];
   forEachSecret(copy, (value, path, set) => {
     if (value !== SECRET_PLACEHOLDER) return;
-    const found = known.get(logicalSecretKey(copy, path, true)) ?? known.get(logicalSecretKey(copy, path));
     const now = endpointOf(copy, path);
+    const found = known.get(logicalSecretKey(copy, path, true)) ?? known.get(logicalSecretKey(copy, path)) ?? (now && byPlace.get(now.place));
+    if (!found) {
+      unmatched.push({
+        path: path.map(String).join('.'),
+        source: 'request',
+        message: `"${SECRET_PLACEHOLDER}" stands for a stored secret, but none is stored for ${now?.entry ?? path.map(String).join('.')}${now ? ` at that ${now.label}` : ''} (a renamed entry whose address changed too?): enter the secret again, or leave it empty for none`,
+      });
+      return;
+    }
     if (found && found.value && now && found.endpoint !== undefined && found.endpoint !== now.endpoint && !withheld.has(now.entry)) {
       withheld.set(now.entry, {
         path: path.map(String).join('.'),
@@ -169,11 +189,11 @@ export function restoreSecrets<T>(incoming: T, stored: unknown): T {
         message: `the stored secret is not sent to a new ${now.label} (${found.endpoint || '(none)'} → ${now.endpoint || '(none)'}): enter it again for ${now.entry}, or keep the old ${now.label}`,
       });
     }
-    set(found?.value ?? '');
+    set(found.value);
   });
-  if (withheld.size) {
-    const issues = [...withheld.values()];
-    throw new ConfigError(formatIssues('secrets must be entered again where their endpoint changed', issues), issues);
+  if (withheld.size || unmatched.length) {
+    const issues = [...withheld.values(), ...unmatched];
+    throw new ConfigError(formatIssues(withheld.size ? 'secrets must be entered again where their endpoint changed' : 'secrets must be entered again where nothing is stored for them', issues), issues);
   }
   return copy;
 }

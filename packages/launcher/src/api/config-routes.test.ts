@@ -101,13 +101,27 @@ describe('POST /api/config/validate', () => {
     expect(wrong.body.issues).toEqual([expect.objectContaining({ path: 'heartbeat.enabled', message: 'expected boolean, got string' })]);
   });
 
-  it('warns that a placeholder no stored secret matches (a renamed model) would be saved empty', async () => {
-    const { get, validate } = await start();
+  it('a renamed model keeps its key (same endpoint); renamed and moved to another address it is refused, never saved empty', async () => {
+    const { get, put, validate, configPath } = await start();
     const { config } = (await get()).body;
     const renamed = { ...config, model_list: [{ ...config.model_list[0]!, model_name: 'renamed' }], agents: { defaults: { model_name: 'renamed' } } };
-    const answer = await validate(renamed);
-    expect(answer.body.valid).toBe(true);
-    expect(answer.body.warnings).toEqual([expect.stringMatching(/^model_list\.0\.api_keys\.0 is "\[NOT_HERE\]" but no stored secret matches it .*saved empty/)]);
-    expect(JSON.stringify(answer.body)).not.toContain(KEY);
+    expect(await validate(renamed)).toEqual({ status: 200, body: { valid: true, warnings: [] } });
+    const moved = { ...renamed, model_list: [{ ...renamed.model_list[0]!, api_base: 'http://attacker.example/v1' }] };
+    const refused = await validate(moved);
+    expect(refused.status).toBe(400);
+    expect(refused.body.issues).toEqual([expect.objectContaining({ path: 'model_list.0.api_keys.0', message: expect.stringMatching(/none is stored for model "renamed" at that api_base.*enter the secret again/) })]);
+    expect((await put(moved)).status).toBe(400);
+    expect(JSON.stringify(refused.body)).not.toContain(KEY);
+    expect((await put(renamed)).status).toBe(200);
+    expect(await readFile(join(configPath, '..', '.security.yml'), 'utf8')).toContain(KEY);
+    expect((await get()).body.config.model_list.map((m) => [m.model_name, m.api_keys])).toEqual([['renamed', ['[NOT_HERE]']]]);
+  });
+
+  it("warns as you type about what loading would warn about: keys ignored for PicoClaw's sake, a Telegram bot nobody may use", async () => {
+    const { get, validate } = await start();
+    const { config } = (await get()).body;
+    const answer = await validate({ ...config, channel_list: { tg: { type: 'telegram', enabled: true, settings: { token: '123:abc' } } }, tools: { media_cleanup: { enabled: true } } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^ignored for compatibility with PicoClaw: tools\.media_cleanup/), expect.stringMatching(/channel_list\.tg\.allow_from is empty, so nobody may use the Telegram bot/)]));
   });
 });

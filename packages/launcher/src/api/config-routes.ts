@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
-import { ConfigError, forEachSecret, loadConfig, redactSecrets, SECRET_PLACEHOLDER, restoreSecrets, saveConfig, validateConfigDocument } from '@picoclaw/core';
+import { ConfigError, loadConfig, redactSecrets, restoreSecrets, saveConfig, validateConfigDocument } from '@picoclaw/core';
 
 export interface ConfigRouteDeps {
   configPath: string;
@@ -31,23 +31,6 @@ export function configRevision(redacted: unknown): string {
 function ifMatch(header: string | undefined): string[] | undefined {
   if (!header || header.trim() === '*') return undefined;
   return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
-}
-
-/**
- * Placeholders that will be saved empty: no stored secret matches them any more (a model_list
- * entry renamed, an entry copied). Said before saving, since the key would otherwise vanish quietly.
- */
-function droppedSecrets(incoming: unknown, restored: unknown): string[] {
-  const placeholders = new Set<string>();
-  forEachSecret(incoming, (value, path) => {
-    if (value === SECRET_PLACEHOLDER) placeholders.add(path.join('.'));
-  });
-  const dropped: string[] = [];
-  forEachSecret(restored, (value, path) => {
-    const at = path.join('.');
-    if (value === '' && placeholders.has(at)) dropped.push(`${at} is "${SECRET_PLACEHOLDER}" but no stored secret matches it (renamed or new entry?): it will be saved empty; type the secret there to keep one`);
-  });
-  return dropped;
 }
 
 export function configRoutes(deps: ConfigRouteDeps): Router {
@@ -77,9 +60,8 @@ export function configRoutes(deps: ConfigRouteDeps): Router {
       return void res.status(400).json({ valid: false, issues: error.issues });
     }
     const result = validateConfigDocument(restored, { launcherToken: deps.launcherToken(), env: process.env });
-    // `warnings`: what saving would do that the sender may not expect (the answer's other fields as before).
-    const warnings = droppedSecrets(req.body, restored);
-    res.status(result.ok ? 200 : 400).json(result.ok ? { valid: true, warnings } : { valid: false, issues: result.issues, warnings });
+    // `warnings`: what loading it would warn about (keys ignored for compatibility, channels that will not start, …).
+    res.status(result.ok ? 200 : 400).json(result.ok ? { valid: true, warnings: result.warnings } : { valid: false, issues: result.issues });
   });
 
   router.put('/api/config', (req, res) => deps.serializeConfigWrite(async () => {
