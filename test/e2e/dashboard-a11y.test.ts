@@ -146,7 +146,7 @@ describe('dashboard layout and accessibility in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor({ timeout: 15_000 });
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('es');
     const found: Record<string, unknown> = {};
-    for (const nav of ['Modelos', 'Canales', 'Tareas programadas', 'Memoria', 'Habilidades', 'MCP', 'Registros', 'Ajustes', 'Chat']) {
+    for (const nav of ['Modelos', 'Canales', 'Tareas programadas', 'Memoria', 'Habilidades', 'MCP', 'Registros', 'Guía de configuración', 'Ajustes', 'Chat']) {
       const before = page.url();
       await page.getByRole('button', { name: 'Menú', exact: true }).click();
       await page.getByRole('navigation', { name: 'Páginas' }).getByRole('button', { name: nav, exact: true }).click();

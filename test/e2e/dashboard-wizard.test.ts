@@ -207,4 +207,21 @@ describe('the guided setup in Chromium', () => {
     await body.getByRole('heading', { name: 'Step 1 of 4: Model' }).waitFor();
     await page.close();
   }, 90_000);
+
+  it('a stopped gateway is said so in the step, with a Start button that starts it', async () => {
+    const base = await ui.start({});
+    const page = await ui.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(base);
+    await setPassword(page);
+    const body = page.locator('.wizard-body');
+    await body.getByRole('heading', { name: 'Step 1 of 4: Model' }).waitFor({ timeout: 15_000 });
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await page.evaluate(() => fetch('/api/gateway/stop', { method: 'POST' }));
+    const down = body.getByRole('alert').filter({ hasText: 'The gateway is not running (stopped): the checks and the chat need it.' });
+    await down.waitFor({ timeout: 15_000 });
+    await down.getByRole('button', { name: 'Start' }).click();
+    await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
+    await expect.poll(() => down.count()).toBe(0);
+    await page.close();
+  }, 60_000);
 });
