@@ -31,10 +31,9 @@ export function closeSetup() {
 
 export async function needsSetup(): Promise<boolean> {
   if (setupClosed()) return false;
-  const [models, status] = await Promise.all([
-    api<{ primary: string; models: unknown[] }>('/api/models'),
-    api<{ gateway?: { models?: { problem?: string } } }>('/api/gateway/status').catch(() => undefined),
-  ]);
+  // The running gateway's word first; the config (a read and validation on the launcher) only when it has none.
+  const status = await api<{ gateway?: { models?: { problem?: string } } }>('/api/gateway/status').catch(() => undefined);
   if (status?.gateway?.models) return !!status.gateway.models.problem;
+  const models = await api<{ primary: string; models: unknown[] }>('/api/models');
   return models.models.length === 0 && !models.primary;
 }
