@@ -131,6 +131,14 @@ describe('the guided setup in Chromium', () => {
     expect(saved.tools?.mcp?.servers?.homeassistant?.url).toBe(`http://127.0.0.1:${ha.port}/api/mcp`);
     await body.getByText(/connected, 4 tools/).waitFor({ timeout: 15_000 });
     await shoot(page, 'homeassistant');
+    // Checked again later with the token field empty: the stored token, and only for its own address.
+    expect(await body.getByLabel('Long-lived access token').inputValue()).toBe('');
+    await body.getByRole('button', { name: 'Check' }).click();
+    await body.getByText(/^Connected: 4 tools \(/).waitFor({ timeout: 15_000 });
+    await body.getByLabel('Home Assistant address').fill(`http://127.0.0.1:${ha.port + 1}`);
+    await body.getByRole('button', { name: 'Check' }).click();
+    await body.getByRole('alert').getByText(/stored secret is not sent to a new url/).waitFor({ timeout: 15_000 });
+    await body.getByLabel('Home Assistant address').fill(`http://127.0.0.1:${ha.port}`);
     await page.getByRole('button', { name: 'Next' }).click();
 
     // ── MQTT ──

@@ -344,8 +344,13 @@ export function haEndpoint(address: string): string {
   return /\/api\/mcp$/.test(url) ? url : `${url}/api/mcp`;
 }
 
+/** What the launcher reads as "the stored secret" (restored only for the address it was stored with). */
+const STORED_SECRET = '[NOT_HERE]';
+
 function HomeAssistantStep({ server, reload, gateway, onDone }: { server: Server; reload: () => Promise<void>; gateway: GatewayStatus; onDone: () => void }) {
   const stored = server.mcp.servers.homeassistant;
+  // Coming back to a saved step: an empty token field means the stored one.
+  const sentToken = () => token.trim() || (stored ? STORED_SECRET : '');
   const live = server.mcp.status?.find((s) => s.name === 'homeassistant');
   const [address, setAddress] = useState(() => stored?.url?.replace(/\/api\/mcp\/?$/, '') ?? '');
   const [token, setToken] = useState('');
@@ -360,7 +365,7 @@ function HomeAssistantStep({ server, reload, gateway, onDone }: { server: Server
     setChecked('');
     setNote({ kind: 'busy', text: t('wizard.checking') });
     try {
-      const r = await api<{ ok: boolean; tools?: { tool: string }[]; error?: string; hint?: string }>('/api/mcp/test', { method: 'POST', body: { url: haEndpoint(address), token: token.trim() } });
+      const r = await api<{ ok: boolean; tools?: { tool: string }[]; error?: string; hint?: string }>('/api/mcp/test', { method: 'POST', body: { url: haEndpoint(address), token: sentToken(), ...(stored ? { name: 'homeassistant' } : {}) } });
       if (r.ok) {
         setChecked(`${haEndpoint(address)}\n${token}`);
         setNote({ kind: 'ok', text: t('wizard.ha.works', { n: r.tools?.length ?? 0, names: (r.tools ?? []).slice(0, 4).map((x) => x.tool).join(', ') }) });
@@ -374,7 +379,7 @@ function HomeAssistantStep({ server, reload, gateway, onDone }: { server: Server
   const save = async () => {
     setBusy(true);
     try {
-      await api('/api/mcp/homeassistant', { method: 'PUT', body: { url: haEndpoint(address), token: token.trim() } });
+      await api('/api/mcp/homeassistant', { method: 'PUT', body: { url: haEndpoint(address), token: sentToken() } });
       setToken('');
       setChecked('');
       setNote({ kind: 'ok', text: t('wizard.ha.saved') });
@@ -403,10 +408,10 @@ function HomeAssistantStep({ server, reload, gateway, onDone }: { server: Server
           <span id="wizard-ha-address" className="muted small">{valid ? t('wizard.ha.endpoint', { url: haEndpoint(address) }) : t('wizard.ha.addressHint')}</span>
         </label>
         <label>{t('wizard.ha.token')}
-          <input type="password" autoComplete="off" spellCheck={false} value={token} onChange={(e) => setToken(e.target.value)} required />
+          <input type="password" autoComplete="off" spellCheck={false} value={token} onChange={(e) => setToken(e.target.value)} required={!stored} placeholder={stored ? t('common.set') : ''} />
         </label>
         <div className="row">
-          <button type="submit" className="secondary" disabled={busy || !valid || !token.trim()}>{t('wizard.check')}</button>
+          <button type="submit" className="secondary" disabled={busy || !valid || !sentToken()}>{t('wizard.check')}</button>
           <button type="button" onClick={() => void save()} disabled={busy || checked !== `${haEndpoint(address)}\n${token}`}>{t('wizard.ha.save')}</button>
         </div>
       </form>
