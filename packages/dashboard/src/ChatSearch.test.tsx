@@ -68,6 +68,27 @@ describe('ConversationSearch', () => {
     expect(onOpen).toHaveBeenLastCalledWith('web-b');
   });
 
+  it('the arrow keys go from the box through the results and back; Escape returns to the box', async () => {
+    const { box } = setup();
+    fireEvent.change(box, { target: { value: 'soggy' } });
+    await settle();
+    const [first, second] = screen.getAllByRole('button').filter((b) => b.classList.contains('session-hit'));
+    box.focus();
+    fireEvent.keyDown(box, { key: 'ArrowDown' });
+    expect(document.activeElement).toBe(first);
+    fireEvent.keyDown(first!, { key: 'ArrowDown' });
+    expect(document.activeElement).toBe(second);
+    fireEvent.keyDown(second!, { key: 'ArrowDown' });
+    expect(document.activeElement).toBe(second);
+    fireEvent.keyDown(second!, { key: 'ArrowUp' });
+    fireEvent.keyDown(first!, { key: 'ArrowUp' });
+    expect(document.activeElement).toBe(box);
+    fireEvent.keyDown(box, { key: 'ArrowDown' });
+    fireEvent.keyDown(first!, { key: 'Escape' });
+    expect(document.activeElement).toBe(box);
+    expect((box as HTMLInputElement).value).toBe('soggy');
+  });
+
   it('an empty search (or Escape) shows the normal list again; a refusal is said', async () => {
     const { box } = setup();
     fireEvent.change(box, { target: { value: 'soggy' } });

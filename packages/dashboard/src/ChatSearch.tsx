@@ -2,7 +2,7 @@
  * The conversation search above the chat's list of conversations: typing finds conversations by
  * their title and by what was said in them (GET /api/sessions/search, the gateway's plain
  * case-insensitive substring), each with a snippet around the match marked; Enter or a click
- * opens one. Requests wait for a pause in typing and a newer one aborts the older; an empty
+ * opens one; the arrow keys move from the box through the results and back, Escape returns to the box. Requests wait for a pause in typing and a newer one aborts the older; an empty
  * search shows the normal list (`children`).
  */
 import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
@@ -28,6 +28,7 @@ export function ConversationSearch({ current, onOpen, children }: { current: str
   const [query, setQuery] = useState('');
   const [state, setState] = useState<State>({ status: 'idle' });
   const input = useRef<HTMLInputElement>(null);
+  const hits = useRef<HTMLUListElement>(null);
   const q = query.trim();
 
   useEffect(() => {
@@ -62,7 +63,21 @@ export function ConversationSearch({ current, onOpen, children }: { current: str
     } else if (event.key === 'Enter' && state.status === 'done' && state.results[0]) {
       event.preventDefault();
       onOpen(state.results[0].id);
+    } else if (event.key === 'ArrowDown' && hits.current?.querySelector('button')) {
+      event.preventDefault();
+      hits.current.querySelector('button')!.focus();
     }
+  };
+  /** Up and down through the results; up from the first, or Escape, goes back to the box. */
+  const onHitKey = (event: KeyboardEvent<HTMLUListElement>) => {
+    const buttons = [...(hits.current?.querySelectorAll('button') ?? [])];
+    const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    if (at < 0) return;
+    const next = event.key === 'ArrowDown' ? Math.min(at + 1, buttons.length - 1) : event.key === 'ArrowUp' ? at - 1 : event.key === 'Escape' ? -1 : undefined;
+    if (next === undefined) return;
+    event.preventDefault();
+    if (next < 0) input.current?.focus();
+    else buttons[next]!.focus();
   };
 
   const summary =
@@ -86,7 +101,7 @@ export function ConversationSearch({ current, onOpen, children }: { current: str
         <>
           <p className="muted small session-search-status" aria-live="polite">{summary}{state.status === 'done' && state.truncated ? ` ${t('chat.searchTruncated')}` : ''}</p>
           {state.status === 'done' && (
-            <ul className="session-hits" aria-label={t('chat.searchResults')}>
+            <ul ref={hits} className="session-hits" aria-label={t('chat.searchResults')} onKeyDown={onHitKey}>
               {state.results.map((hit) => (
                 <li key={hit.id} className={hit.id === current ? 'current' : ''}>
                   <button type="button" className="session-hit" aria-current={hit.id === current ? 'true' : undefined} onClick={() => onOpen(hit.id)}>
