@@ -60,6 +60,28 @@ function configured(step: Step, server: Server | undefined): boolean {
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const notSaved = (error: unknown) => t('common.notSaved', { error: message(error) });
+
+/**
+ * A step's note and busy flag around one task at a time: `busyText` while it runs, then the notes
+ * the task sets itself, or its error in the words of `failed`.
+ */
+function useTask() {
+  const [note, setNote] = useState<Note>();
+  const [busy, setBusy] = useState(false);
+  const run = async (busyText: string, task: () => Promise<void>, failed: (error: unknown) => string = message) => {
+    setBusy(true);
+    setNote({ kind: 'busy', text: busyText });
+    try {
+      await task();
+    } catch (error) {
+      setNote({ kind: 'error', text: failed(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { note, setNote, busy, run };
+}
 
 function Said({ note }: { note: Note }) {
   if (!note) return null;
@@ -111,8 +133,7 @@ function ModelStep({ server, reload, gateway, onDone }: { server: Server; reload
     for (let i = 1; ; i++) if (!taken(i === 1 ? stem : `${stem}-${i}`)) return i === 1 ? stem : `${stem}-${i}`;
   })();
   const [name, setName] = useState('');
-  const [note, setNote] = useState<Note>();
-  const [busy, setBusy] = useState(false);
+  const { note, setNote, busy, run } = useTask();
   const current = models.find((m) => m.model_name === primary);
 
   const test = async (model: string) => {
@@ -130,9 +151,7 @@ function ModelStep({ server, reload, gateway, onDone }: { server: Server; reload
   const save = async (event: FormEvent) => {
     event.preventDefault();
     const modelName = name.trim() || suggested;
-    setBusy(true);
-    setNote({ kind: 'busy', text: t('wizard.saving') });
-    try {
+    await run(t('wizard.saving'), async () => {
       await api('/api/models', { method: 'POST', body: { model_name: modelName, model: `${preset.prefix}${modelId.trim()}`, ...(base.trim() ? { api_base: base.trim() } : {}), api_keys: key ? [key] : [] } });
       // The new model answers first when none could before (the launcher makes the first one primary itself).
       if (primary && primary !== modelName && (server.modelProblem || !current)) {
@@ -141,11 +160,7 @@ function ModelStep({ server, reload, gateway, onDone }: { server: Server; reload
       setKey('');
       await reload();
       await test(modelName);
-    } catch (error) {
-      setNote({ kind: 'error', text: t('common.notSaved', { error: message(error) }) });
-    } finally {
-      setBusy(false);
-    }
+    }, notSaved);
   };
 
   return (
@@ -211,8 +226,7 @@ function TelegramStep({ server, reload, gateway, onDone }: { server: Server; rel
   const allowed = (entry?.allow_from ?? []).map((a) => a.trim()).filter(Boolean);
   const [token, setToken] = useState('');
   const [bot, setBot] = useState('');
-  const [note, setNote] = useState<Note>();
-  const [busy, setBusy] = useState(false);
+  const { note, setNote, busy, run } = useTask();
   const [refused, setRefused] = useState<Refused[]>();
   const [waitError, setWaitError] = useState<string>();
   const [allowedNote, setAllowedNote] = useState<Note>();
@@ -220,9 +234,7 @@ function TelegramStep({ server, reload, gateway, onDone }: { server: Server; rel
 
   const check = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setNote({ kind: 'busy', text: t('wizard.checking') });
-    try {
+    await run(t('wizard.checking'), async () => {
       const r = await api<{ ok: boolean; username?: string; error?: string }>('/api/setup/telegram/check', { method: 'POST', body: { token: token.trim(), channel: name } });
       if (r.ok) {
         setBot(r.username ?? '');
@@ -231,26 +243,16 @@ function TelegramStep({ server, reload, gateway, onDone }: { server: Server; rel
         setBot('');
         setNote({ kind: 'error', text: r.error ?? '' });
       }
-    } catch (error) {
-      setNote({ kind: 'error', text: message(error) });
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const save = async () => {
-    setBusy(true);
-    setNote({ kind: 'busy', text: t('wizard.saving') });
-    try {
+    await run(t('wizard.saving'), async () => {
       // allow_from is left as it is: a new channel starts with nobody allowed.
       await api(`/api/channels/${encodeURIComponent(name)}`, { method: 'PUT', body: { type: 'telegram', enabled: true, settings: token.trim() ? { token: token.trim() } : {} } });
       setToken('');
       setNote({ kind: 'ok', text: t('wizard.telegram.saved') });
       await reload();
-    } catch (error) {
-      setNote({ kind: 'error', text: t('common.notSaved', { error: message(error) }) });
-    } finally {
-      setBusy(false);
-    }
+    }, notSaved);
   };
   const allow = async (who: Refused) => {
     try {
@@ -354,42 +356,30 @@ function HomeAssistantStep({ server, reload, gateway, onDone }: { server: Server
   const live = server.mcp.status?.find((s) => s.name === 'homeassistant');
   const [address, setAddress] = useState(() => stored?.url?.replace(/\/api\/mcp\/?$/, '') ?? '');
   const [token, setToken] = useState('');
-  const [note, setNote] = useState<Note>();
+  const { note, setNote, busy, run } = useTask();
   const [checked, setChecked] = useState('');
-  const [busy, setBusy] = useState(false);
   const valid = /^https?:\/\/[^\s/]+/.test(address.trim());
 
   const check = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setChecked('');
-    setNote({ kind: 'busy', text: t('wizard.checking') });
-    try {
+    await run(t('wizard.checking'), async () => {
       const r = await api<{ ok: boolean; tools?: { tool: string }[]; error?: string; hint?: string }>('/api/mcp/test', { method: 'POST', body: { url: haEndpoint(address), token: sentToken(), ...(stored ? { name: 'homeassistant' } : {}) } });
       if (r.ok) {
         setChecked(`${haEndpoint(address)}\n${token}`);
         setNote({ kind: 'ok', text: t('wizard.ha.works', { n: r.tools?.length ?? 0, names: (r.tools ?? []).slice(0, 4).map((x) => x.tool).join(', ') }) });
       } else setNote({ kind: 'error', text: `${r.error ?? ''}${r.hint ? ` — ${r.hint}` : ''}` });
-    } catch (error) {
-      setNote({ kind: 'error', text: error instanceof ApiError && error.status === 503 ? t('wizard.needGateway') : message(error) });
-    } finally {
-      setBusy(false);
-    }
+    }, (error) => (error instanceof ApiError && error.status === 503 ? t('wizard.needGateway') : message(error)));
   };
   const save = async () => {
-    setBusy(true);
-    try {
+    await run(t('wizard.saving'), async () => {
       await api('/api/mcp/homeassistant', { method: 'PUT', body: { url: haEndpoint(address), token: sentToken() } });
       setToken('');
       setChecked('');
       setNote({ kind: 'ok', text: t('wizard.ha.saved') });
       await reload();
       onDone();
-    } catch (error) {
-      setNote({ kind: 'error', text: t('common.notSaved', { error: message(error) }) });
-    } finally {
-      setBusy(false);
-    }
+    }, notSaved);
   };
 
   return (
@@ -428,32 +418,24 @@ function MqttStep({ server, reload, onDone }: { server: Server; reload: () => Pr
   const saved = !!entry?.enabled && !!entry.settings.broker;
   const setting = (key: string, fallback: string) => (typeof entry?.settings[key] === 'string' && entry.settings[key] ? (entry.settings[key] as string) : fallback);
   const [form, setForm] = useState(() => ({ broker: setting('broker', ''), username: '', password: '', agent_id: setting('agent_id', 'assistant'), topic_prefix: setting('topic_prefix', '/picoclaw') }));
-  const [note, setNote] = useState<Note>();
+  const { note, setNote, busy, run } = useTask();
   const [checked, setChecked] = useState('');
-  const [busy, setBusy] = useState(false);
   const key = JSON.stringify(form);
   const field = (k: keyof typeof form) => ({ value: form[k], onChange: (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value }) });
 
   const check = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setChecked('');
-    setNote({ kind: 'busy', text: t('wizard.checking') });
-    try {
+    await run(t('wizard.checking'), async () => {
       const r = await api<{ ok: boolean; error?: string }>('/api/setup/mqtt/check', { method: 'POST', body: { broker: form.broker.trim(), username: form.username, password: form.password, channel: name } });
       if (r.ok) {
         setChecked(key);
         setNote({ kind: 'ok', text: t('wizard.mqtt.works') });
       } else setNote({ kind: 'error', text: r.error ?? '' });
-    } catch (error) {
-      setNote({ kind: 'error', text: message(error) });
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const save = async () => {
-    setBusy(true);
-    try {
+    await run(t('wizard.saving'), async () => {
       const settings = {
         broker: form.broker.trim(),
         agent_id: form.agent_id.trim() || 'assistant',
@@ -467,11 +449,7 @@ function MqttStep({ server, reload, onDone }: { server: Server; reload: () => Pr
       setNote({ kind: 'ok', text: t('wizard.mqtt.saved') });
       await reload();
       onDone();
-    } catch (error) {
-      setNote({ kind: 'error', text: t('common.notSaved', { error: message(error) }) });
-    } finally {
-      setBusy(false);
-    }
+    }, notSaved);
   };
   const prefix = (saved ? setting('topic_prefix', '/picoclaw') : form.topic_prefix.trim() || '/picoclaw').replace(/\/+$/, '');
   const agent = saved ? setting('agent_id', 'assistant') : form.agent_id.trim() || 'assistant';
