@@ -22,7 +22,7 @@ export async function dashboardWeight(dist: string) {
 }
 
 /** `base`: a launcher logged in by `token` (PICOCLAW_LAUNCHER_TOKEN), its gateway running. */
-export async function dashboardInteractive(base: string, token: string, runs = 5) {
+export async function dashboardInteractive(base: string, token: string, runs = 15) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],

@@ -1,22 +1,31 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, type AuthStatus } from './api.js';
 import { Chat } from './Chat.js';
 import { LoginPage, SetupPage } from './AuthPages.js';
-import { LogsPage } from './LogsPage.js';
-import { McpPage } from './McpPage.js';
-import { ModelsPage } from './ModelsPage.js';
-import { ChannelsPage } from './ChannelsPage.js';
-import { SettingsPage } from './SettingsPage.js';
 import { useGatewayStatus } from './StatusBanner.js';
 import { Layout, pages, type PagePath } from './Layout.js';
 import { t } from './i18n.js';
 import { needsSetup } from './setup-state.js';
 
-// Its own chunk (with cronstrue): loaded when the page is first opened.
+// Every page but the chat is a chunk of its own, loaded when first opened: the first page (the
+// chat) parses only what it needs.
+const ModelsPage = lazy(() => import('./ModelsPage.js').then((m) => ({ default: m.ModelsPage })));
+const McpPage = lazy(() => import('./McpPage.js').then((m) => ({ default: m.McpPage })));
+const LogsPage = lazy(() => import('./LogsPage.js').then((m) => ({ default: m.LogsPage })));
+const ChannelsPage = lazy(() => import('./ChannelsPage.js').then((m) => ({ default: m.ChannelsPage })));
+const SettingsPage = lazy(() => import('./SettingsPage.js').then((m) => ({ default: m.SettingsPage })));
 const SchedulesPage = lazy(() => import('./SchedulesPage.js').then((m) => ({ default: m.SchedulesPage })));
 const MemoryPage = lazy(() => import('./MemoryPage.js').then((m) => ({ default: m.MemoryPage })));
 const SkillsPage = lazy(() => import('./SkillsPage.js').then((m) => ({ default: m.SkillsPage })));
 const SetupWizard = lazy(() => import('./SetupWizard.js').then((m) => ({ default: m.SetupWizard })));
+
+/**
+ * A page whose chunk may still be loading. One boundary per page, so leaving a page unmounts it
+ * even while the next one loads (a shared boundary would keep the old page, and its state, alive).
+ */
+function Loaded({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}>{children}</Suspense>;
+}
 
 export function App() {
   const [status, setStatus] = useState<AuthStatus | undefined>();
@@ -48,22 +57,26 @@ export function App() {
   }, [status]);
 
   // Logged in on the chat while no model can answer yet: the guided setup, unless closed before.
+  // Decided once per login, from the gateway status the layout polls anyway (no request of its own).
   const authenticated = !!status?.authenticated;
+  const decided = useRef(false);
   useEffect(() => {
-    if (!authenticated) return;
-    let alive = true;
-    void needsSetup().then(
+    if (!authenticated) {
+      decided.current = false;
+      return;
+    }
+    if (gateway.models === undefined || decided.current) return;
+    decided.current = true;
+    void needsSetup(gateway.models).then(
       (yes) => {
-        if (!alive || !yes || location.pathname !== '/') return;
+        // Not after a logout meanwhile, nor when the user already went to another page.
+        if (!yes || !decided.current || location.pathname !== '/') return;
         history.replaceState(null, '', '/setup');
         setPage('/setup');
       },
       () => {},
     );
-    return () => {
-      alive = false;
-    };
-  }, [authenticated]);
+  }, [authenticated, gateway.models]);
 
   if (error) return <main className="center"><p role="alert">{t('app.unreachable', { error })}</p></main>;
   if (!status) return <main className="center" aria-busy="true">{t('app.loading')}</main>;
@@ -77,15 +90,15 @@ export function App() {
       <div className="page-host" style={{ display: page === '/' ? 'flex' : 'none' }}>
         <Chat />
       </div>
-      {page === '/models' && <ModelsPage />}
-      {page === '/mcp' && <McpPage />}
-      {page === '/logs' && <LogsPage />}
-      {page === '/channels' && <ChannelsPage />}
-      {page === '/schedules' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SchedulesPage onOpenSettings={() => go('/settings')} /></Suspense>}
-      {page === '/skills' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SkillsPage /></Suspense>}
-      {page === '/memory' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><MemoryPage /></Suspense>}
-      {page === '/settings' && <SettingsPage />}
-      {page === '/setup' && <Suspense fallback={<p className="page muted">{t('common.loading')}</p>}><SetupWizard gateway={gateway} go={go} /></Suspense>}
+      {page === '/models' && <Loaded><ModelsPage /></Loaded>}
+      {page === '/mcp' && <Loaded><McpPage /></Loaded>}
+      {page === '/logs' && <Loaded><LogsPage /></Loaded>}
+      {page === '/channels' && <Loaded><ChannelsPage /></Loaded>}
+      {page === '/schedules' && <Loaded><SchedulesPage onOpenSettings={() => go('/settings')} /></Loaded>}
+      {page === '/skills' && <Loaded><SkillsPage /></Loaded>}
+      {page === '/memory' && <Loaded><MemoryPage /></Loaded>}
+      {page === '/settings' && <Loaded><SettingsPage /></Loaded>}
+      {page === '/setup' && <Loaded><SetupWizard gateway={gateway} go={go} /></Loaded>}
     </Layout>
   );
 }

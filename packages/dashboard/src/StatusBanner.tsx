@@ -16,6 +16,8 @@ export interface GatewayStatus {
   process?: GatewayProcess;
   cluster?: ClusterInfo;
   failing: SchedulesStatus['failing'];
+  /** What the running gateway says of its models (`problem`: why none can answer); null when it says nothing (not running); undefined before the first poll. */
+  models?: { problem?: string } | null;
   version: string;
   busy: boolean;
   act: (action: 'start' | 'restart' | 'stop') => void;
@@ -30,6 +32,7 @@ export function useGatewayStatus(enabled = true): GatewayStatus {
   const [process, setProcess] = useState<GatewayProcess>();
   const [cluster, setCluster] = useState<ClusterInfo>();
   const [failing, setFailing] = useState<SchedulesStatus['failing']>([]);
+  const [models, setModels] = useState<{ problem?: string } | null>();
   const [busy, setBusy] = useState(false);
   const [version, setVersion] = useState('');
   useEffect(() => {
@@ -40,12 +43,15 @@ export function useGatewayStatus(enabled = true): GatewayStatus {
     if (!enabled) return;
     let alive = true;
     const poll = () =>
-      api<{ process: GatewayProcess; gateway?: { cluster?: ClusterInfo; schedules?: SchedulesStatus } }>('/api/gateway/status').then(
+      api<{ process: GatewayProcess; gateway?: { cluster?: ClusterInfo; schedules?: SchedulesStatus; models?: { problem?: string } } }>('/api/gateway/status').then(
         (s) => {
           if (!alive) return;
           setProcess(s.process);
           setCluster(s.gateway?.cluster?.store === 'redis' ? s.gateway.cluster : undefined);
           setFailing(s.gateway?.schedules?.failing ?? []);
+          const problem = s.gateway?.models?.problem;
+          // Kept as the same object while unchanged: the setup check below runs on a change only.
+          setModels((was) => (!s.gateway?.models ? null : was && was.problem === problem ? was : problem ? { problem } : {}));
         },
         () => {},
       );
@@ -62,7 +68,7 @@ export function useGatewayStatus(enabled = true): GatewayStatus {
       .then((s) => setProcess(s.process))
       .finally(() => setBusy(false));
   }, []);
-  return { process, cluster, failing, version, busy, act };
+  return { process, cluster, failing, models, version, busy, act };
 }
 
 const stateIcon = (state: string) =>

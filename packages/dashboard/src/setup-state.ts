@@ -29,11 +29,13 @@ export function closeSetup() {
   }
 }
 
-export async function needsSetup(): Promise<boolean> {
+/**
+ * `gatewayModels`: what the gateway status poll (useGatewayStatus) says of the models, null when
+ * the gateway says nothing; only then is the config read (through the launcher).
+ */
+export async function needsSetup(gatewayModels: { problem?: string } | null): Promise<boolean> {
   if (setupClosed()) return false;
-  // The running gateway's word first; the config (a read and validation on the launcher) only when it has none.
-  const status = await api<{ gateway?: { models?: { problem?: string } } }>('/api/gateway/status').catch(() => undefined);
-  if (status?.gateway?.models) return !!status.gateway.models.problem;
+  if (gatewayModels) return !!gatewayModels.problem;
   const models = await api<{ primary: string; models: unknown[] }>('/api/models');
   return models.models.length === 0 && !models.primary;
 }
