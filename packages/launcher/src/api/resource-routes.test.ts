@@ -40,8 +40,24 @@ async function start() {
     return { status: response.status, body: (await response.json()) as { error?: string; issues?: { path: string; message: string }[] } };
   };
   const stored = async () => (JSON.parse(await readFile(configPath, 'utf8')) as { heartbeat?: unknown }).heartbeat;
-  return { put, stored, reloads: () => reloads };
+  const request = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as { error?: string; issues?: { path: string; message: string }[] } };
+  };
+  return { put, stored, request, home, reloads: () => reloads };
 }
+
+describe('PUT /api/models/<name>', () => {
+  it('renaming a model (the Models page form sends no key) keeps its stored key and the references to it', async () => {
+    const { request, home } = await start();
+    expect((await request('PUT', '/api/models/m', { model_name: 'main' })).status).toBe(200);
+    const security = await readFile(join(home, '.security.yml'), 'utf8');
+    expect(security).toMatch(/main:[\s\S]*api_keys:[\s\S]*- k\b/);
+    const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as { agents: { defaults: { model_name: string } }; model_list: { model_name: string }[] };
+    expect(config.agents.defaults.model_name).toBe('main');
+    expect(config.model_list.map((m) => m.model_name)).toEqual(['main']);
+  });
+});
 
 describe('PUT /api/heartbeat', () => {
   it('saves the heartbeat block, keeping what was not sent, and reloads the gateway', async () => {
