@@ -94,6 +94,22 @@ describe('i18n', () => {
   it('fills placeholders', () => {
     expect(t('chat.rename', { title: 'Kitchen' })).toBe('Rename Kitchen');
   });
+
+  it('chosen Spanish: its dictionary (a chunk of its own) is loaded before use; English loads nothing', async () => {
+    localStorage.setItem('picoclaw.lang', 'es');
+    vi.resetModules();
+    try {
+      const i18n = await import('./i18n.js');
+      expect(i18n.language).toBe('es');
+      expect(i18n.t('app.loading')).toBe('Loading…');
+      await i18n.loadLanguage();
+      expect(i18n.t('app.loading')).toBe('Cargando…');
+      expect(i18n.t('chat.rename', { title: 'Cocina' })).toMatch(/Cocina/);
+    } finally {
+      localStorage.removeItem('picoclaw.lang');
+      vi.resetModules();
+    }
+  });
 });
 
 describe('ModelsPage', () => {
