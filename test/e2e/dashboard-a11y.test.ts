@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { startFakeHomeAssistant, startFakeLlm, startFakeTelegram } from '@picoclaw/test-fakes';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { logIn, useDashboard } from './dashboard-harness.js';
+import { axe, logIn, useDashboard, waitForMcpConnected } from './dashboard-harness.js';
 
-const axeSource = (await import('axe-core')).default.source;
 const ui = useDashboard({ name: 'a11y' });
 const shots = new URL('./screenshots/', import.meta.url).pathname;
 
@@ -29,18 +28,6 @@ const pages = [
   { name: 'setup', nav: 'Setup guide', heading: 'Setup guide', ready: (p: Page) => p.locator('.wizard-body h2').waitFor() },
   { name: 'settings', nav: 'Settings', heading: 'Settings', ready: (p: Page) => p.getByRole('checkbox', { name: /web_fetch/ }).waitFor() },
 ] as const;
-
-interface AxeResult { violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[] }
-
-/** axe-core's serious and critical findings on the page as it is, one line each. */
-async function axe(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the launcher's CSP (rightly) refuses an inline script tag.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => (await (window as unknown as { axe: { run(context: Document, options: object): Promise<unknown> } }).axe.run(document, { resultTypes: ['violations'] })) as AxeResult);
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) => v.nodes.map((n) => `${v.impact} ${v.id} (${v.help}) at ${JSON.stringify(n.target)}: ${n.failureSummary ?? ''}`));
-}
 
 /** Sideways scroll of the document or of the page's own scroller, and anything of the top bar that sticks out on the right. */
 const overflow = (page: Page) =>
@@ -85,11 +72,7 @@ describe('dashboard layout and accessibility in Chromium', () => {
     found['setup-1280'] = await axe(page);
     await logIn(page, base);
     await page.getByText('Gateway running').waitFor({ timeout: 15_000 });
-    for (let i = 0; i < 100; i++) {
-      const status = await page.evaluate(async () => (await (await fetch('/api/mcp')).json()) as { status?: { state: string }[] });
-      if (status.status?.[0]?.state === 'connected') break;
-      await page.waitForTimeout(50);
-    }
+    await waitForMcpConnected(page);
     await page.getByLabel('Message').fill('turn on the kitchen light');
     await page.keyboard.press('Enter');
     await page.getByText('The kitchen light is on.').waitFor();

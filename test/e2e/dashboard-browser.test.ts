@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm } from '@picoclaw/test-fakes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { setPassword, useDashboard } from './dashboard-harness.js';
+import { setPassword, useDashboard, waitForMcpConnected } from './dashboard-harness.js';
 
 const ui = useDashboard({ name: 'main' });
 let llm: FakeLlm | undefined;
@@ -75,11 +75,7 @@ describe('dashboard in Chromium', () => {
     await setPassword(page);
     await page.getByText('Connected').waitFor({ timeout: 15_000 });
     // Wait until Home Assistant's tools are connected before asking.
-    for (let i = 0; i < 100; i++) {
-      const status = await page.evaluate(async () => (await (await fetch('/api/mcp')).json()) as { status?: { state: string }[] });
-      if (status.status?.[0]?.state === 'connected') break;
-      await page.waitForTimeout(50);
-    }
+    await waitForMcpConnected(page);
     await page.getByLabel('Message').fill('turn on the kitchen light');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByText('The kitchen light is on.').waitFor();
@@ -276,11 +272,7 @@ describe('dashboard in Chromium', () => {
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText('Connected').waitFor({ timeout: 15_000 });
-    for (let i = 0; i < 100; i++) {
-      const status = await page.evaluate(async () => (await (await fetch('/api/mcp')).json()) as { status?: { state: string }[] });
-      if (status.status?.[0]?.state === 'connected') break;
-      await page.waitForTimeout(50);
-    }
+    await waitForMcpConnected(page);
     await page.getByLabel('Message').fill('turn on the kitchen light');
     await page.keyboard.press('Enter');
     await page.getByText('The kitchen light is on.').waitFor();

@@ -38,6 +38,27 @@ export async function logIn(page: Page, base: string) {
   await page.getByText('Connected').waitFor({ timeout: 15_000 });
 }
 
+interface AxeResult { violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[] }
+
+/** axe-core's serious and critical findings on the page as it is, one line each. */
+export async function axe(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol: the launcher's CSP (rightly) refuses an inline script tag.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate((await import('axe-core')).default.source);
+  const result = await page.evaluate(async () => (await (window as unknown as { axe: { run(context: Document, options: object): Promise<unknown> } }).axe.run(document, { resultTypes: ['violations'] })) as AxeResult);
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.impact} ${v.id} (${v.help}) at ${JSON.stringify(n.target)}: ${n.failureSummary ?? ''}`));
+}
+
+/** Waits (polling every 50 ms, `tries` times at most) until the first MCP server (Home Assistant) is connected. */
+export async function waitForMcpConnected(page: Page, tries = 100) {
+  for (let i = 0; i < tries; i++) {
+    const status = await page.evaluate(async () => (await (await fetch('/api/mcp')).json()) as { status?: { state: string }[] });
+    if (status.status?.[0]?.state === 'connected') return;
+    await page.waitForTimeout(50);
+  }
+}
+
 export function useDashboard(options: { name: string; chromiumArgs?: string[] }): Dashboard {
   let browser: Browser;
   let home: string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { makePng, startFakeHomeAssistant, startFakeLlm, type FakeHomeAssistant, type FakeLlm } from '@picoclaw/test-fakes';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { logIn, useDashboard } from './dashboard-harness.js';
+import { logIn, useDashboard, waitForMcpConnected } from './dashboard-harness.js';
 
 const ui = useDashboard({ name: 'images' });
 let llm: FakeLlm | undefined;
@@ -191,11 +191,7 @@ describe('dashboard chat files and tool images in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await logIn(page, base);
-    for (let i = 0; i < 200; i++) {
-      const status = await page.evaluate(async () => (await (await fetch('/api/mcp')).json()) as { status?: { state: string }[] });
-      if (status.status?.[0]?.state === 'connected') break;
-      await page.waitForTimeout(50);
-    }
+    await waitForMcpConnected(page, 200);
     await page.getByLabel('Message').fill('is the garage open?');
     await page.keyboard.press('Enter');
     await page.getByText('The garage door is open.').waitFor({ timeout: 15_000 });

@@ -8,21 +8,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFakeLlm } from '@picoclaw/test-fakes';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { logIn, useDashboard } from './dashboard-harness.js';
+import { axe, logIn, useDashboard } from './dashboard-harness.js';
 
-const axeSource = (await import('axe-core')).default.source;
 const ui = useDashboard({ name: 'settings-editor' });
 const shots = new URL('./screenshots/', import.meta.url).pathname;
 const KEY = 'sk-e2e-editor-0123456789abcdef';
-
-/** axe-core's serious and critical findings, one line each (as dashboard-a11y.test.ts). */
-async function axe(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => (await (window as unknown as { axe: { run(context: Document, options: object): Promise<unknown> } }).axe.run(document, { resultTypes: ['violations'] })) as { violations: { id: string; impact?: string | null; nodes: { target: unknown[] }[] }[] });
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').flatMap((v) => v.nodes.map((n) => `${v.impact} ${v.id} at ${JSON.stringify(n.target)}`));
-}
 
 describe('raw config editor in Chromium', () => {
   it('checks as you type, reviews a diff, saves with the secrets kept, and refuses to overwrite a change made on disk', async () => {
